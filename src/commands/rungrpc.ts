@@ -1,0 +1,35 @@
+import { Command, InvalidArgumentError } from 'commander';
+
+export interface RungrpcOptions {
+  host?: string;
+  port?: number;
+  reload?: boolean;
+  processes?: number | 'auto';
+}
+
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) throw new InvalidArgumentError('a port number from 0 to 65535');
+  return n;
+}
+
+function parseProcesses(raw: string): number | 'auto' {
+  if (raw === 'auto') return raw;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1) throw new InvalidArgumentError('a number of processes >= 1, or "auto"');
+  return n;
+}
+
+/** cfg rungrpc: discover, register and serve every service. */
+export function rungrpcCommand(): Command {
+  return new Command('rungrpc')
+    .description('Discover the services of grpc.enabledApps and serve them (auth, reflection, health, logging)')
+    .option('--host <host>', 'address to bind (default: grpc.server.host, "[::]")')
+    .option('--port <port>', 'port to bind, 0 for any free one (default: grpc.server.port, 50051)', parsePort)
+    .option('--processes <n>', 'processes serving the port, or "auto" for one per core (default: grpc.server.processes)', parseProcesses)
+    .option('--reload', 'restart on changes to apps/, proto/, prisma/ and cfg.config.ts')
+    .action(async (opts: RungrpcOptions) => {
+      const { runGrpc } = await import('../server/run.ts');
+      await runGrpc(opts);
+    });
+}

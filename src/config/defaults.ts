@@ -1,0 +1,51 @@
+import type { CfgConfig } from './types.ts';
+
+const MiB = 1024 * 1024;
+
+/** The guide's defaults, and cfg's for what the guide does not set. */
+export function defaults(root: string): CfgConfig {
+  return {
+    root,
+    grpc: {
+      enabled: true,
+      server: {
+        host: '[::]',
+        port: 50051,
+        maxWorkers: 10,
+        processes: 1,
+        enableReflection: true,
+        enableHealthCheck: true,
+        shutdownGraceMs: 10_000,
+        compression: 'none',
+        maxReceiveMessageLength: 4 * MiB,
+        maxSendMessageLength: 4 * MiB,
+        keepaliveTimeMs: 2 * 60 * 60 * 1000,
+        keepaliveTimeoutMs: 20_000,
+        maxConnectionAgeMs: 0,
+        interceptors: [],
+        tls: null,
+      },
+      autoRegisterApps: true,
+      enabledApps: [],
+      customServices: {},
+      handlersHook: null,
+      proto: { autoGenerate: true, protoDir: 'proto', outputDir: 'generated', packagePrefix: '' },
+      auth: {
+        enabled: true,
+        requireAuth: false,
+        jwtAlgorithm: 'HS256',
+        jwtSecretKey: null,
+        jwtPublicKey: null,
+        jwtPrivateKey: null,
+        jwtVerifyExp: true,
+        jwtLeeway: 0,
+        tokenHeader: 'authorization',
+        tokenPrefix: 'Bearer',
+        publicMethods: ['/grpc.health.v1.Health/Check', '/grpc.health.v1.Health/Watch'],
+        userCacheTtlMs: 30_000,
+      },
+    },
+    database: { url: 'file:./var/cfg.sqlite3', poolSize: null },
+    logging: { level: 'info', format: 'auto', levels: {}, logCalls: true },
+  };
+}

@@ -1,0 +1,132 @@
+import type { LogFormat, LogLevel } from '../log/logger.ts';
+import type { Interceptor } from '../interceptors/types.ts';
+
+/** JWT algorithms cfg accepts; tokens are verified with exactly the configured one. */
+export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export type Compression = 'none' | 'gzip' | 'deflate';
+
+/** `grpc.server`: the guide's GRPCServerConfig, plus transport settings. */
+export interface GrpcServerConfig {
+  /** Address to bind. Default "[::]" (all interfaces, IPv4 and IPv6). Env: CFG_GRPC_HOST. */
+  host: string;
+  /** Port to bind; 0 picks a free one. Default 50051. Env: CFG_GRPC_PORT. */
+  port: number;
+  /**
+   * Most calls one process runs at once (a thread pool in Python; here a bound on in-flight
+   * calls). Calls past it wait in a queue of the same size, then get RESOURCE_EXHAUSTED.
+   * Default 10.
+   */
+  maxWorkers: number;
+  /** Processes serving the port (node:cluster); "auto" means one per core. Default 1. Env: CFG_GRPC_PROCESSES. */
+  processes: number | 'auto';
+  enableReflection: boolean;
+  enableHealthCheck: boolean;
+  /** How long shutdown waits for in-flight calls before cancelling them. Default 10000 ms. */
+  shutdownGraceMs: number;
+  /** Response compression offered to clients that accept it. Default "none". */
+  compression: Compression;
+  /** Largest request accepted, in bytes (1 KiB to 100 MiB). Default 4 MiB. */
+  maxReceiveMessageLength: number;
+  /** Largest response sent, in bytes (1 KiB to 100 MiB). Default 4 MiB. */
+  maxSendMessageLength: number;
+  /** HTTP/2 keepalive ping interval. Default 2 h. */
+  keepaliveTimeMs: number;
+  /** How long to wait for the ping's answer. Default 20 s. */
+  keepaliveTimeoutMs: number;
+  /** Close connections older than this (lets load balancers rebalance); 0 means never. Default 0. */
+  maxConnectionAgeMs: number;
+  /** Extra interceptors: module paths "path/to/file#export" or interceptor objects, run after auth. */
+  interceptors: Array<string | Interceptor>;
+  /** TLS: PEM file paths. With `clientCa`, clients must present a certificate (mutual TLS). */
+  tls: { cert: string; key: string; clientCa?: string } | null;
+}
+
+/** `grpc.proto`: the guide's GRPCProtoConfig. */
+export interface GrpcProtoConfig {
+  /** Run generate-proto on rungrpc when stubs are missing or older than the protos. Default true. */
+  autoGenerate: boolean;
+  protoDir: string;
+  outputDir: string;
+  /** Prefix for generated package names (kept for parity; ts-proto uses the proto package). */
+  packagePrefix: string;
+}
+
+/** `grpc.auth`: the guide's GRPCAuthConfig. */
+export interface GrpcAuthConfig {
+  enabled: boolean;
+  /** Every method needs a valid token, except health, reflection and public methods. */
+  requireAuth: boolean;
+  jwtAlgorithm: JwtAlgorithm;
+  /** HS* secret. Env: CFG_JWT_SECRET; falls back to the project secret (CFG_SECRET_KEY or var/secret_key). */
+  jwtSecretKey: string | null;
+  /** RS/ES public key, PEM text or a path to a PEM file. Env: CFG_JWT_PUBLIC_KEY. */
+  jwtPublicKey: string | null;
+  /** RS/ES private key for `cfg token`, PEM text or path. Env: CFG_JWT_PRIVATE_KEY. */
+  jwtPrivateKey: string | null;
+  jwtVerifyExp: boolean;
+  /** Clock skew allowed on exp/nbf, in seconds. */
+  jwtLeeway: number;
+  tokenHeader: string;
+  tokenPrefix: string;
+  /** Full method names ("/pkg.Service/Method") that need no token. */
+  publicMethods: string[];
+  /** How long a verified token's user is cached. 0 turns the cache off. Default 30000 ms. */
+  userCacheTtlMs: number;
+}
+
+export interface GrpcConfig {
+  enabled: boolean;
+  server: GrpcServerConfig;
+  /** Scan `enabledApps` for service modules. */
+  autoRegisterApps: boolean;
+  /** App labels (folders under apps/), never dotted paths. */
+  enabledApps: string[];
+  /** label -> "apps/crypto/grpc_services#CryptoService" (module path relative to the project, then the export). */
+  customServices: Record<string, string>;
+  /** "api/urls#grpcHandlers": a function called with the server to register services by hand. */
+  handlersHook: string | null;
+  proto: GrpcProtoConfig;
+  auth: GrpcAuthConfig;
+}
+
+export interface DatabaseConfig {
+  /** "file:./var/cfg.sqlite3" (SQLite, the default) or "postgresql://...". Env: DATABASE_URL. */
+  url: string;
+  /** PostgreSQL pool size. Default: grpc.server.maxWorkers. */
+  poolSize: number | null;
+}
+
+export interface LoggingConfig {
+  level: LogLevel;
+  /** "auto": coloured on a terminal, JSON otherwise. Env: CFG_LOG_FORMAT. */
+  format: LogFormat | 'auto';
+  levels: Record<string, LogLevel>;
+  /** One line per call (method, status, duration, peer). */
+  logCalls: boolean;
+}
+
+/** The fully defaulted, validated and frozen configuration. */
+export interface CfgConfig {
+  /** Project root: the folder holding cfg.config.ts. */
+  root: string;
+  grpc: GrpcConfig;
+  database: DatabaseConfig;
+  logging: LoggingConfig;
+}
+
+type DeepPartial<T> = T extends (infer U)[]
+  ? U[]
+  : T extends Record<string, unknown> | object
+    ? T extends (...args: never[]) => unknown
+      ? T
+      : { [K in keyof T]?: DeepPartial<T[K]> | null }
+    : T;
+
+/** What a project writes in cfg.config.ts: every field optional. */
+export interface UserConfig {
+  grpc?: DeepPartial<GrpcConfig>;
+  database?: Partial<DatabaseConfig>;
+  logging?: Partial<LoggingConfig>;
+}

@@ -1,0 +1,43 @@
+/**
+ * Command-line and start-up failures. Each has a stable code (E_...) so scripts and tests can
+ * match on it, and a message that says what is wrong and what to do next.
+ * gRPC call failures are not here: they are `GrpcError` (src/server/grpc-error.ts).
+ */
+export type CfgErrorCode =
+  | 'E_CONFIG_NOT_FOUND'
+  | 'E_CONFIG_INVALID'
+  | 'E_CONFIG_LOAD'
+  | 'E_GRPC_DISABLED'
+  | 'E_APP_NOT_FOUND'
+  | 'E_APP_NOT_ENABLED'
+  | 'E_NO_SERVICE_MODULE'
+  | 'E_NO_HANDLERS_EXPORT'
+  | 'E_BAD_HANDLERS_RETURN'
+  | 'E_MODULE_IMPORT'
+  | 'E_STUBS_MISSING'
+  | 'E_NO_SERVICES'
+  | 'E_PROTO_DIR'
+  | 'E_PROTO_COMPILE'
+  | 'E_PORT_IN_USE'
+  | 'E_BIND'
+  | 'E_DB'
+  | 'E_MIGRATION'
+  | 'E_USER'
+  | 'E_USAGE';
+
+export class CfgError extends Error {
+  override readonly name = 'CfgError';
+  constructor(
+    readonly code: CfgErrorCode,
+    message: string,
+    /** What the user should do next; printed on its own line. */
+    readonly hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isCfgError(err: unknown): err is CfgError {
+  return err instanceof CfgError;
+}

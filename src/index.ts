@@ -1,0 +1,40 @@
+// The public API of cfg. Nothing inside src/ imports this file.
+export { defineConfig } from './config/define-config.ts';
+export type {
+  CfgConfig,
+  UserConfig,
+  GrpcConfig,
+  GrpcServerConfig,
+  GrpcProtoConfig,
+  GrpcAuthConfig,
+  DatabaseConfig,
+  LoggingConfig,
+  JwtAlgorithm,
+} from './config/types.ts';
+export { loadConfig } from './config/load.ts';
+export { resolveConfig } from './config/resolve.ts';
+export { BaseService } from './services/base-service.ts';
+export type {
+  ServiceDefinition,
+  ServiceImplementation,
+  MethodImplementation,
+  UnaryMethod,
+  ServerStreamMethod,
+  ClientStreamMethod,
+  BidiStreamMethod,
+} from './services/types.ts';
+export { addToServer, registration } from './services/registration.ts';
+export type { AddToServer, GrpcHandlers, ServiceClass, ServiceRegistrar, ServiceRegistration } from './services/registration.ts';
+export type { CallContext } from './server/context.ts';
+export type { MethodInfo, MethodKind } from './server/method.ts';
+export { GrpcError, Status, statusName } from './server/grpc-error.ts';
+export type { Interceptor, Next } from './interceptors/types.ts';
+export { CfgServer } from './server/cfg-server.ts';
+export type { ServedService } from './server/cfg-server.ts';
+export { startServer } from './server/start.ts';
+export type { RunningServer, StartOptions } from './server/start.ts';
+export type { AuthUser, AuthInfo } from './auth/types.ts';
+export { getLogger } from './log/logger.ts';
+export type { Logger, LogLevel } from './log/logger.ts';
+export { CfgError } from './errors.ts';
+export type { CfgErrorCode } from './errors.ts';

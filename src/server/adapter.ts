@@ -1,0 +1,128 @@
+import type {
+  MethodDefinition,
+  sendUnaryData,
+  ServerDuplexStream,
+  ServerReadableStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+  UntypedHandleCall,
+} from '@grpc/grpc-js';
+import { compose, type Interceptor, type Next } from '../interceptors/types.ts';
+import { type CallContext, ServerCallContext } from './context.ts';
+import { GrpcError, Status } from './grpc-error.ts';
+import type { MethodInfo } from './method.ts';
+import { toStatus } from './status.ts';
+
+type AnyFn = (...args: unknown[]) => unknown;
+type Writable = ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
+
+/**
+ * Builds the grpc-js handler for one method: a context per call, the composed interceptor chain,
+ * the service method, and the translation of its result or error into the gRPC response.
+ */
+export function createHandler(
+  info: MethodInfo,
+  definition: MethodDefinition<unknown, unknown>,
+  implementation: object,
+  interceptors: readonly Interceptor[],
+  serverSignal: AbortSignal,
+): UntypedHandleCall {
+  const fn = (implementation as Record<string, unknown>)[info.key];
+  const ownerName = implementation.constructor?.name ?? 'the service';
+  const terminal: Next =
+    typeof fn !== 'function'
+      ? () => Promise.reject(new GrpcError(Status.UNIMPLEMENTED, `Method ${info.name} is not implemented by ${ownerName}`))
+      : terminalFor(info, (fn as AnyFn).bind(implementation));
+  const run = compose(info, interceptors, terminal);
+
+  switch (info.kind) {
+    case 'unary':
+    case 'clientStream':
+      return (call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        const ctx = new ServerCallContext(info, call, serverSignal);
+        run(ctx).then(
+          () => {
+            ctx.flushHeaders();
+            callback(null, ctx.response, ctx.takeTrailers());
+            ctx.finish();
+          },
+          (err: unknown) => {
+            ctx.flushHeaders();
+            callback(toStatus(err, ctx));
+            ctx.finish();
+          },
+        );
+      };
+    case 'serverStream':
+    case 'bidi':
+      return (call: Writable) => {
+        const ctx = new ServerCallContext(info, call, serverSignal);
+        run(ctx).then(
+          () => {
+            ctx.flushHeaders();
+            call.end(ctx.takeTrailers());
+            ctx.finish();
+          },
+          (err: unknown) => {
+            ctx.flushHeaders();
+            call.emit('error', toStatus(err, ctx));
+            ctx.finish();
+          },
+        );
+      };
+  }
+  void definition;
+}
+
+function terminalFor(info: MethodInfo, fn: AnyFn): Next {
+  switch (info.kind) {
+    case 'unary':
+      return async (ctx) => {
+        const c = ctx as ServerCallContext;
+        c.response = await fn((c.call as ServerUnaryCall<unknown, unknown>).request, ctx);
+        if (c.response == null) throw new Error(`${info.key}() returned ${String(c.response)}; a unary method must return its response message`);
+      };
+    case 'clientStream':
+      return async (ctx) => {
+        const c = ctx as ServerCallContext;
+        c.response = await fn(c.call as ServerReadableStream<unknown, unknown>, ctx);
+        if (c.response == null) throw new Error(`${info.key}() returned ${String(c.response)}; a client-streaming method must return its response message`);
+      };
+    case 'serverStream':
+      return (ctx) => {
+        const c = ctx as ServerCallContext;
+        return pump(c, fn((c.call as ServerWritableStream<unknown, unknown>).request, ctx), info);
+      };
+    case 'bidi':
+      return (ctx) => {
+        const c = ctx as ServerCallContext;
+        return pump(c, fn(c.call, ctx), info);
+      };
+  }
+}
+
+/** Writes every message the method yields, honouring back-pressure and cancellation. */
+async function pump(ctx: ServerCallContext, out: unknown, info: MethodInfo): Promise<void> {
+  if (out == null || typeof (out as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') {
+    throw new Error(`${info.key}() must return an async iterable (write it as an async generator: async *${info.key}(...))`);
+  }
+  const call = ctx.call as Writable;
+  for await (const message of out as AsyncIterable<unknown>) {
+    if (call.cancelled) break;
+    ctx.flushHeaders();
+    ctx.messagesSent++;
+    if (!call.write(message)) await drained(call, ctx as CallContext);
+  }
+}
+
+function drained(call: Writable, ctx: CallContext): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off('drain', done);
+      ctx.signal.removeEventListener('abort', done);
+      resolve();
+    };
+    call.once('drain', done);
+    ctx.signal.addEventListener('abort', done, { once: true });
+  });
+}

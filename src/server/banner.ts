@@ -1,0 +1,22 @@
+import kleur from 'kleur';
+import type { CfgServer } from './cfg-server.ts';
+
+/** The start-up banner: address, services and their methods, reflection, health, auth mode. */
+export function printBanner(server: CfgServer, port: number, host: string): void {
+  const c = server.config.grpc;
+  const on = (v: boolean) => (v ? kleur.green('on') : kleur.dim('off'));
+  const auth = !c.auth.enabled ? 'off' : c.auth.requireAuth ? `JWT ${c.auth.jwtAlgorithm}, required (except public methods)` : `JWT ${c.auth.jwtAlgorithm}, optional (methods calling requireUser need a token)`;
+  const lines = [
+    `${kleur.bold('cfg gRPC server')} listening on ${kleur.cyan(`${host}:${port}`)} (pid ${process.pid})`,
+    `  reflection ${on(c.server.enableReflection)}  health ${on(c.server.enableHealthCheck)}  auth ${auth}  maxWorkers ${c.server.maxWorkers}`,
+  ];
+  for (const service of server.services) {
+    if (service.builtin) continue;
+    lines.push(`  ${kleur.bold(service.name)} ${kleur.dim(`(${service.className})`)}`);
+    for (const m of service.methods) {
+      const tag = m.kind === 'unary' ? '' : kleur.dim(` [${m.kind}]`);
+      lines.push(`    ${m.name}${tag}${m.isPublic && c.auth.requireAuth ? kleur.dim(' public') : ''}`);
+    }
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}

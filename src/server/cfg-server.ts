@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { Server, ServerCredentials, type ChannelOptions, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { CfgError } from '../errors.ts';
+import type { CfgConfig } from '../config/types.ts';
+import type { Interceptor } from '../interceptors/types.ts';
+import { getLogger } from '../log/logger.ts';
+import type { ServiceRegistrar } from '../services/registration.ts';
+import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
+import { createHandler } from './adapter.ts';
+import { methodInfo, type MethodInfo } from './method.ts';
+
+/** A service as served: its full name and methods. */
+export interface ServedService {
+  readonly name: string;
+  readonly className: string;
+  readonly methods: readonly MethodInfo[];
+  /** Served outside the interceptor chain (health, reflection). */
+  readonly builtin: boolean;
+}
+
+export interface CfgServerOptions {
+  /** The chain every call of an app service crosses, outermost first. */
+  interceptors?: readonly Interceptor[];
+}
+
+const COMPRESSION = { none: 0, deflate: 1, gzip: 2 } as const;
+const log = getLogger('grpc.server');
+
+/**
+ * The gRPC server cfg runs: a grpc-js Server plus cfg's call adapter and interceptor chain.
+ * `listen()` resolves to the bound port (0 picks a free one); `shutdown()` drains in-flight
+ * calls within the grace period; `forceShutdown()` cancels them.
+ */
+export class CfgServer implements ServiceRegistrar {
+  readonly grpc: Server;
+  private readonly served: ServedService[] = [];
+  private readonly abortAll = new AbortController();
+  private readonly shutdownHooks: Array<() => void | Promise<void>> = [];
+  private shuttingDown: Promise<void> | undefined;
+  private boundPort: number | undefined;
+
+  constructor(
+    readonly config: CfgConfig,
+    private readonly options: CfgServerOptions = {},
+  ) {
+    this.grpc = new Server(channelOptions(config));
+  }
+
+  get services(): readonly ServedService[] {
+    return this.served;
+  }
+
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown !== undefined;
+  }
+
+  /** Registers an app service behind the interceptor chain. */
+  addService<D extends ServiceDefinition>(definition: D, implementation: ServiceImplementation<D>): void {
+    const impl = implementation as object;
+    const cls = impl.constructor as { name: string; publicMethods?: readonly string[]; requireAuth?: boolean };
+    const classPublic = new Set(cls.requireAuth ? [] : (cls.publicMethods ?? []));
+    const configPublic = new Set(this.config.grpc.auth.publicMethods);
+    const methods: MethodInfo[] = [];
+    const handlers: UntypedServiceImplementation = {};
+    for (const [key, def] of Object.entries(definition)) {
+      const isPublic = !cls.requireAuth && (classPublic.has(key) || configPublic.has(def.path));
+      const info = methodInfo(key, def, isPublic);
+      methods.push(info);
+      handlers[key] = createHandler(info, def, impl, this.options.interceptors ?? [], this.abortAll.signal);
+    }
+    const name = methods[0]?.service ?? cls.name;
+    if (this.served.some((s) => s.name === name)) {
+      throw new CfgError('E_BAD_HANDLERS_RETURN', `Service ${name} is registered twice (second time by ${cls.name}).`, 'Register each service once: check grpcHandlers, customServices and handlersHook.');
+    }
+    for (const unknown of classPublic) {
+      if (!(unknown in definition)) log.warn(`${cls.name}.publicMethods names "${unknown}", which is not a method of ${name}`);
+    }
+    this.grpc.addService(definition, handlers);
+    this.served.push({ name, className: cls.name, methods, builtin: false });
+  }
+
+  /** Registers a framework service (health, reflection) directly on grpc-js, outside the chain. */
+  addBuiltinService(name: string, definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+    this.grpc.addService(definition, implementation);
+    const methods = Object.entries(definition).map(([key, def]) => methodInfo(key, def, true));
+    this.served.push({ name, className: name, methods, builtin: true });
+  }
+
+  /** Runs when shutdown begins (health turns NOT_SERVING, watchers end). */
+  onShutdown(hook: () => void | Promise<void>): void {
+    this.shutdownHooks.push(hook);
+  }
+
+  /** Binds host:port and starts serving; resolves to the bound port. */
+  listen(host = this.config.grpc.server.host, port = this.config.grpc.server.port): Promise<number> {
+    const address = `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      this.grpc.bindAsync(address, credentials(this.config), (err, bound) => {
+        if (err) {
+          const inUse = /EADDRINUSE|address already in use/i.test(err.message);
+          reject(
+            inUse
+              ? new CfgError('E_PORT_IN_USE', `Port ${port} on ${host} is already in use.`, `Stop the other server, or pick another port: cfg rungrpc --port ${port + 1} (or CFG_GRPC_PORT).`)
+              : new CfgError('E_BIND', `Cannot listen on ${address}: ${err.message}`, 'Check grpc.server.host and grpc.server.port in cfg.config.ts.'),
+          );
+          return;
+        }
+        this.boundPort = bound;
+        resolve(bound);
+      });
+    });
+  }
+
+  /**
+   * Graceful shutdown: hooks run (health NOT_SERVING), new calls are refused, in-flight calls
+   * get up to `graceMs` to finish, then the rest are cancelled.
+   */
+  shutdown(graceMs = this.config.grpc.server.shutdownGraceMs): Promise<void> {
+    this.shuttingDown ??= (async () => {
+      for (const hook of this.shutdownHooks) {
+        try {
+          await hook();
+        } catch (err) {
+          log.warn('shutdown hook failed', { error: (err as Error).message });
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn(`calls still running after ${graceMs} ms: cancelling them`);
+          this.forceShutdown();
+          resolve();
+        }, graceMs);
+        timer.unref();
+        this.grpc.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    })();
+    return this.shuttingDown;
+  }
+
+  /** Cancels every call and closes every connection now. */
+  forceShutdown(): void {
+    this.abortAll.abort(new Error('server shutting down'));
+    this.grpc.forceShutdown();
+  }
+}
+
+function channelOptions(config: CfgConfig): ChannelOptions {
+  const s = config.grpc.server;
+  const options: ChannelOptions = {
+    'grpc.max_receive_message_length': s.maxReceiveMessageLength,
+    'grpc.max_send_message_length': s.maxSendMessageLength,
+    'grpc.keepalive_time_ms': s.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': s.keepaliveTimeoutMs,
+    'grpc.keepalive_permit_without_calls': 1,
+  };
+  if (s.maxConnectionAgeMs > 0) options['grpc.max_connection_age_ms'] = s.maxConnectionAgeMs;
+  if (s.compression !== 'none') options['grpc.default_compression_algorithm'] = COMPRESSION[s.compression];
+  return options;
+}
+
+function credentials(config: CfgConfig): ServerCredentials {
+  const tls = config.grpc.server.tls;
+  if (!tls) return ServerCredentials.createInsecure();
+  const read = (field: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new CfgError('E_CONFIG_INVALID', `grpc.server.tls.${field}: cannot read ${path}: ${(err as Error).message}`, 'Point it at a readable PEM file.');
+    }
+  };
+  const ca = tls.clientCa ? read('clientCa', tls.clientCa) : null;
+  return ServerCredentials.createSsl(ca, [{ cert_chain: read('cert', tls.cert), private_key: read('key', tls.key) }], ca !== null);
+}

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CfgConfig } from '../config/types.ts';
+import { discover } from '../discovery/discover.ts';
+import { parseModuleRef, resolveModuleFile } from '../discovery/modules.ts';
+import { CfgError } from '../errors.ts';
+import { callLogger } from '../interceptors/call-logger.ts';
+import { concurrencyLimit } from '../interceptors/concurrency.ts';
+import type { Interceptor } from '../interceptors/types.ts';
+import { getLogger } from '../log/logger.ts';
+import { LOGGER_NAME } from '../services/base-service.ts';
+import { CfgServer } from './cfg-server.ts';
+
+const log = getLogger('grpc.server');
+
+export interface StartOptions {
+  host?: string;
+  port?: number;
+  /** Print the start-up banner (rungrpc does; tests need not). */
+  banner?: boolean;
+}
+
+export interface RunningServer {
+  readonly server: CfgServer;
+  readonly port: number;
+  /** Graceful stop: health NOT_SERVING, drain, close the database. */
+  stop(): Promise<void>;
+}
+
+/** Loads `grpc.server.interceptors` entries given as "path#export" module references. */
+async function loadInterceptors(config: CfgConfig): Promise<Interceptor[]> {
+  const out: Interceptor[] = [];
+  for (const entry of config.grpc.server.interceptors) {
+    if (typeof entry !== 'string') {
+      out.push(entry);
+      continue;
+    }
+    const { path, exportName } = parseModuleRef(entry);
+    const file = resolveModuleFile(join(config.root, path));
+    if (!file) throw new CfgError('E_CONFIG_INVALID', `grpc.server.interceptors: module ${path} does not exist.`, 'Module paths are relative to the project root.');
+    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    let value = mod[exportName];
+    if (typeof value === 'function') value = (value as () => unknown)();
+    const ok = typeof value === 'object' && value !== null && typeof (value as Interceptor).intercept === 'function';
+    if (!ok) throw new CfgError('E_CONFIG_INVALID', `grpc.server.interceptors: ${entry} is not an interceptor (an object with intercept(ctx, next), or a function returning one).`, 'See README "Interceptors".');
+    out.push(value as Interceptor);
+  }
+  return out;
+}
+
+/** The chain every app call crosses, outermost first: concurrency, call log, auth, the project's own. */
+export async function buildInterceptors(config: CfgConfig): Promise<Interceptor[]> {
+  const chain: Interceptor[] = [concurrencyLimit({ max: config.grpc.server.maxWorkers })];
+  if (config.logging.logCalls) chain.push(callLogger());
+  if (config.grpc.auth.enabled) {
+    const { createAuthInterceptor } = await import('../auth/interceptor.ts');
+    chain.push(await createAuthInterceptor(config));
+  }
+  chain.push(...(await loadInterceptors(config)));
+  return chain;
+}
+
+/**
+ * Everything `cfg rungrpc` does before serving: proto auto-generation, discovery, the chain,
+ * health, reflection, bind. Resolves once the server answers SERVING.
+ */
+export async function startServer(config: CfgConfig, options: StartOptions = {}): Promise<RunningServer> {
+  if (!config.grpc.enabled) {
+    throw new CfgError('E_GRPC_DISABLED', 'gRPC is disabled (grpc.enabled is false in cfg.config.ts).', 'Set grpc.enabled to true.');
+  }
+  const { protoDir, outputDir, autoGenerate } = config.grpc.proto;
+  if (autoGenerate) {
+    const { generateProto, stubsAreStale } = await import('../proto/generate.ts');
+    if (await stubsAreStale(join(config.root, protoDir), join(config.root, outputDir))) {
+      const result = await generateProto({ protoDir, outputDir, cwd: config.root });
+      log.info(`generated stubs from ${result.protoFiles.length} proto file(s) in ${result.ms} ms`);
+    }
+  }
+
+  const discovery = await discover(config);
+  if (discovery.services.length === 0 && discovery.hooks.length === 0) {
+    throw new CfgError('E_NO_SERVICES', 'No gRPC services to serve: grpc.enabledApps, customServices and handlersHook found none.', 'Add your app label to grpc.enabledApps in cfg.config.ts, then run cfg check.');
+  }
+
+  const server = new CfgServer(config, { interceptors: await buildInterceptors(config) });
+  for (const found of discovery.services) {
+    const [ServiceClass, add] = found.registration;
+    const instance = new ServiceClass() as Record<PropertyKey, unknown>;
+    instance[LOGGER_NAME] = found.loggerName;
+    add(instance, server);
+  }
+  for (const hook of discovery.hooks) await hook.fn(server);
+
+  let health: { setAll(status: 'SERVING' | 'NOT_SERVING'): void } | undefined;
+  if (config.grpc.server.enableHealthCheck) {
+    const { addHealthService } = await import('./health.ts');
+    health = addHealthService(server);
+  }
+  if (config.grpc.server.enableReflection) {
+    const { addReflectionService } = await import('./reflection.ts');
+    await addReflectionService(server, join(config.root, outputDir));
+  }
+
+  const port = await server.listen(options.host, options.port);
+  health?.setAll('SERVING');
+  if (options.banner) {
+    const { printBanner } = await import('./banner.ts');
+    printBanner(server, port, options.host ?? config.grpc.server.host);
+  }
+  return {
+    server,
+    port,
+    async stop() {
+      await server.shutdown();
+      const { closeDb } = await import('../db/client.ts');
+      await closeDb();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import type { AuthUser } from '../auth/types.ts';
+import { getLogger, type Logger } from '../log/logger.ts';
+import type { CallContext } from '../server/context.ts';
+import { GrpcError, Status } from '../server/grpc-error.ts';
+
+/** Set by discovery: the logger name for an app's services ("apps.crypto.grpc_services"). */
+export const LOGGER_NAME = Symbol('cfg.loggerName');
+
+/**
+ * The base of every cfg service class: the guide's BaseService helpers, each taking the call
+ * context. The `abort*` helpers throw a GrpcError and never return, so the compiler knows
+ * that code after them is unreachable.
+ *
+ *     class CryptoService extends BaseService implements ServiceImplementation<typeof CryptoServiceService> {
+ *       static publicMethods = ['getCoin'];
+ *       async getCoin(request: GetCoinRequest, ctx: CallContext): Promise<CoinResponse> { ... }
+ *     }
+ */
+export abstract class BaseService {
+  /**
+   * Methods (by their key in the generated definition, "getCoin") that need no token when
+   * auth.requireAuth is on. A token that is sent is still verified.
+   */
+  static publicMethods?: readonly string[];
+  /** Every method needs an authenticated user, whatever auth.requireAuth says. */
+  static requireAuth?: boolean;
+
+  [LOGGER_NAME]?: string;
+
+  /** This app's logger ("apps.<label>.grpc_services"), configurable in cfg.config.ts logging.levels. */
+  protected get log(): Logger {
+    return getLogger(this[LOGGER_NAME] ?? `apps.${this.constructor.name}`);
+  }
+
+  // --- Authentication -------------------------------------------------------------------
+
+  /** The authenticated user, or null for an anonymous caller. */
+  getUser(ctx: CallContext): AuthUser | null {
+    return ctx.user;
+  }
+
+  /** The authenticated user; ends the call with UNAUTHENTICATED when there is none. */
+  requireUser(ctx: CallContext): AuthUser {
+    const user = ctx.user;
+    if (!user) this.abortUnauthenticated(ctx, 'Authentication required');
+    return user;
+  }
+
+  /** True when the caller is an active staff user (superusers count as staff). */
+  checkStaff(ctx: CallContext): boolean {
+    const user = ctx.user;
+    return !!user && user.isActive && (user.isStaff || user.isSuperuser);
+  }
+
+  /** Ends the call with UNAUTHENTICATED (no user) or PERMISSION_DENIED (not staff). */
+  requireStaff(ctx: CallContext): AuthUser {
+    const user = this.requireUser(ctx);
+    if (!this.checkStaff(ctx)) this.abortPermissionDenied(ctx, 'Staff access required');
+    return user;
+  }
+
+  /** True when the caller is an active superuser. */
+  checkSuperuser(ctx: CallContext): boolean {
+    const user = ctx.user;
+    return !!user && user.isActive && user.isSuperuser;
+  }
+
+  requireSuperuser(ctx: CallContext): AuthUser {
+    const user = this.requireUser(ctx);
+    if (!this.checkSuperuser(ctx)) this.abortPermissionDenied(ctx, 'Superuser access required');
+    return user;
+  }
+
+  // --- Permissions ----------------------------------------------------------------------
+
+  /** True when the caller has "app.codename", directly, through a group, or as a superuser. */
+  checkPermission(ctx: CallContext, permission: string): boolean {
+    const user = ctx.user;
+    if (!user || !user.isActive) return false;
+    return user.isSuperuser || user.permissions.has(permission);
+  }
+
+  requirePermission(ctx: CallContext, permission: string): AuthUser {
+    const user = this.requireUser(ctx);
+    if (!this.checkPermission(ctx, permission)) this.abortPermissionDenied(ctx, `Permission ${permission} required`);
+    return user;
+  }
+
+  // --- Errors ---------------------------------------------------------------------------
+
+  /** Ends the call with any status code. */
+  abort(_ctx: CallContext, code: Status, message: string): never {
+    throw new GrpcError(code, message);
+  }
+  abortInvalidArgument(ctx: CallContext, message: string): never {
+    this.abort(ctx, Status.INVALID_ARGUMENT, message);
+  }
+  abortNotFound(ctx: CallContext, message: string): never {
+    this.abort(ctx, Status.NOT_FOUND, message);
+  }
+  abortPermissionDenied(ctx: CallContext, message: string): never {
+    this.abort(ctx, Status.PERMISSION_DENIED, message);
+  }
+  abortUnauthenticated(ctx: CallContext, message: string): never {
+    this.abort(ctx, Status.UNAUTHENTICATED, message);
+  }
+  abortUnimplemented(ctx: CallContext, message: string): never {
+    this.abort(ctx, Status.UNIMPLEMENTED, message);
+  }
+  abortInternal(ctx: CallContext, message: string): never {
+    this.abort(ctx, Status.INTERNAL, message);
+  }
+
+  // --- Metadata -------------------------------------------------------------------------
+
+  /** The first value of a request metadata key ("user-agent"), or undefined. Binary (-bin) values come back base64. */
+  getMetadata(ctx: CallContext, key: string): string | undefined {
+    const value = ctx.metadata.get(key)[0];
+    if (value === undefined) return undefined;
+    return typeof value === 'string' ? value : value.toString('base64');
+  }
+
+  /**
+   * Adds a response metadata entry. It travels as a response header when set before the first
+   * message is sent (so clients see it before the body), and as a trailer after that. Setting
+   * a key twice sends both values.
+   */
+  setMetadata(ctx: CallContext, key: string, value: string | Buffer): void {
+    ctx.addResponseMetadata(key, value);
+  }
+
+  /** The caller's address: "ipv4:127.0.0.1:12345" or "ipv6:[::1]:12345". */
+  getPeer(ctx: CallContext): string {
+    return ctx.peer;
+  }
+}

@@ -1,0 +1,43 @@
+import type { ServiceDefinition, ServiceImplementation } from './types.ts';
+
+/** The server a `grpcHandlers(server)` function receives (null in discovery mode). */
+export interface ServiceRegistrar {
+  /** Registers one service: its generated definition and an instance of its class. */
+  addService<D extends ServiceDefinition>(definition: D, implementation: ServiceImplementation<D>): void;
+}
+
+/** The guide's add_XServicer_to_server: registers an instance of the class on a server. */
+export type AddToServer = ((implementation: object, server: ServiceRegistrar) => void) & {
+  readonly definition: ServiceDefinition;
+};
+
+/** A service class cfg can instantiate with no arguments. */
+export type ServiceClass = (new () => object) & { readonly publicMethods?: readonly string[]; readonly requireAuth?: boolean };
+
+/** One entry of what `grpcHandlers` returns: the guide's (service_class, add_to_server_func) tuple. */
+export type ServiceRegistration = readonly [ServiceClass, AddToServer];
+
+/** The export every app's grpc_services module provides. May be async (for lazy imports). */
+export type GrpcHandlers = (server: ServiceRegistrar | null) => readonly ServiceRegistration[] | Promise<readonly ServiceRegistration[]>;
+
+/**
+ * The TypeScript counterpart of `add_CryptoServiceServicer_to_server`:
+ * `addToServer(CryptoServiceService)` returns the function that registers a CryptoService
+ * instance. Its `definition` lets cfg list the methods without a server.
+ */
+export function addToServer<D extends ServiceDefinition>(definition: D): AddToServer {
+  const add = (implementation: object, server: ServiceRegistrar) =>
+    server.addService(definition, implementation as ServiceImplementation<D>);
+  return Object.assign(add, { definition });
+}
+
+/**
+ * A type-checked registration tuple: the class must implement every RPC of the definition.
+ * `return [registration(CryptoServiceService, CryptoService)]`
+ */
+export function registration<D extends ServiceDefinition>(
+  definition: D,
+  serviceClass: (new () => ServiceImplementation<D>) & { readonly publicMethods?: readonly string[]; readonly requireAuth?: boolean },
+): ServiceRegistration {
+  return [serviceClass as ServiceClass, addToServer(definition)];
+}

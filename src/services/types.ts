@@ -1,0 +1,35 @@
+import type { MethodDefinition } from '@grpc/grpc-js';
+import type { CallContext } from '../server/context.ts';
+
+/** A generated service definition (ts-proto's `CryptoServiceService`). */
+export type ServiceDefinition = { readonly [key: string]: MethodDefinition<any, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- internal glue: any method shape
+
+type Req<M> = M extends MethodDefinition<infer R, any> ? R : never; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Res<M> = M extends MethodDefinition<any, infer R> ? R : never; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** unary: one request in, one response out. */
+export type UnaryMethod<Q, R> = (request: Q, ctx: CallContext) => Promise<R> | R;
+/** server streaming: one request in, many responses out (an async generator). */
+export type ServerStreamMethod<Q, R> = (request: Q, ctx: CallContext) => AsyncIterable<R>;
+/** client streaming: many requests in (async iterable), one response out. */
+export type ClientStreamMethod<Q, R> = (requests: AsyncIterable<Q>, ctx: CallContext) => Promise<R> | R;
+/** bidi streaming: many in, many out. */
+export type BidiStreamMethod<Q, R> = (requests: AsyncIterable<Q>, ctx: CallContext) => AsyncIterable<R>;
+
+/** The handler type of one method of a definition. */
+export type MethodImplementation<M> = M extends { requestStream: true; responseStream: true }
+  ? BidiStreamMethod<Req<M>, Res<M>>
+  : M extends { requestStream: true }
+    ? ClientStreamMethod<Req<M>, Res<M>>
+    : M extends { responseStream: true }
+      ? ServerStreamMethod<Req<M>, Res<M>>
+      : UnaryMethod<Req<M>, Res<M>>;
+
+/**
+ * What a service class must implement: every RPC of the definition, with its exact request and
+ * response types. `class CryptoService extends BaseService implements ServiceImplementation<typeof CryptoServiceService>`
+ * does not compile if an RPC is missing, misnamed or mistyped.
+ */
+export type ServiceImplementation<D extends ServiceDefinition> = {
+  [K in keyof D]: MethodImplementation<D[K]>;
+};
