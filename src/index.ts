@@ -38,3 +38,5 @@ export { getLogger } from './log/logger.ts';
 export type { Logger, LogLevel } from './log/logger.ts';
 export { CfgError } from './errors.ts';
 export type { CfgErrorCode } from './errors.ts';
+export { createClient } from './client/create-client.ts';
+export type { TypedClient, ClientMethod, ClientCallOptions, ClientOptions, ClientError } from './client/create-client.ts';

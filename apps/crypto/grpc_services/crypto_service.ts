@@ -1,0 +1,276 @@
+import { BaseService, getDb, GrpcError, Status, type CallContext, type ServiceImplementation } from 'cfg';
+import {
+  type CoinResponse,
+  CoinSort,
+  type CreateCoinRequest,
+  type CryptoServiceService,
+  type DeleteCoinRequest,
+  type DeleteCoinResponse,
+  type DepositRequest,
+  type GetCoinRequest,
+  type GetMarketStatsRequest,
+  type GetPortfolioRequest,
+  type GetTopCoinsRequest,
+  type GetTrendingCoinsRequest,
+  type GetWalletRequest,
+  type ListCoinsRequest,
+  type ListCoinsResponse,
+  type ListWalletsRequest,
+  type ListWalletsResponse,
+  type MarketStats,
+  type PortfolioResponse,
+  type PriceUpdate,
+  type SearchCoinsRequest,
+  type TransferRequest,
+  type TransferResponse,
+  type UpdateCoinPriceRequest,
+  type WalletOperationResponse,
+  type WalletResponse,
+  type WatchPricesRequest,
+  type WithdrawRequest,
+} from '../../../generated/crypto_service.ts';
+import { coinToProto, priceUpdateOf, transferToProto, WALLET_INCLUDE, walletToProto } from './converters.ts';
+import { applyOperation, type Operation, type OperationResult } from './ledger.ts';
+import { CENT_SCALE, formatDecimal, parseDecimal, UNIT_SCALE, valueUnits } from './money.ts';
+import { priceBus } from './price-bus.ts';
+import { amountOf, idempotencyKeyOf, nonNegativeOf, offsetOf, pageSizeOf, symbolOf, tokenFor } from './validation.ts';
+
+const SORTS = {
+  [CoinSort.COIN_SORT_UNSPECIFIED]: [{ marketCapCents: 'desc' }, { id: 'asc' }],
+  [CoinSort.COIN_SORT_MARKET_CAP]: [{ marketCapCents: 'desc' }, { id: 'asc' }],
+  [CoinSort.COIN_SORT_SYMBOL]: [{ symbol: 'asc' }],
+  [CoinSort.COIN_SORT_PRICE]: [{ priceUnits: 'desc' }, { id: 'asc' }],
+} as const;
+
+/** The crypto example: coins, wallets, and money moving between them, on Prisma. */
+export class CryptoService extends BaseService implements ServiceImplementation<typeof CryptoServiceService> {
+  /** Readable without a token even when auth.requireAuth is on. */
+  static override publicMethods = ['getCoin', 'listCoins', 'searchCoins', 'getTopCoins', 'getTrendingCoins', 'getMarketStats', 'watchPrices'];
+
+  // --- coins (public) --------------------------------------------------------------------
+
+  async getCoin(request: GetCoinRequest, ctx: CallContext): Promise<CoinResponse> {
+    const symbol = symbolOf(request.symbol);
+    const db = await getDb();
+    const coin = await db.coin.findUnique({ where: { symbol } });
+    if (!coin || !coin.isActive) this.abortNotFound(ctx, `Coin ${symbol} not found`);
+    return { success: true, coin: coinToProto(coin) };
+  }
+
+  async listCoins(request: ListCoinsRequest, ctx: CallContext): Promise<ListCoinsResponse> {
+    const orderBy = SORTS[request.sort as keyof typeof SORTS];
+    if (!orderBy) this.abortInvalidArgument(ctx, `sort ${request.sort} is not a known CoinSort value`);
+    const size = pageSizeOf(request.pageSize, 20);
+    const offset = offsetOf(request.pageToken);
+    const where = request.includeInactive ? {} : { isActive: true };
+    const db = await getDb();
+    const [rows, total] = await Promise.all([db.coin.findMany({ where, orderBy: [...orderBy], skip: offset, take: size }), db.coin.count({ where })]);
+    return { coins: rows.map(coinToProto), nextPageToken: tokenFor(offset, size, total), totalCount: total };
+  }
+
+  async searchCoins(request: SearchCoinsRequest, ctx: CallContext): Promise<ListCoinsResponse> {
+    const query = request.query.trim();
+    if (query.length === 0) this.abortInvalidArgument(ctx, 'query is required');
+    if (query.length > 64) this.abortInvalidArgument(ctx, 'query must be at most 64 characters');
+    const size = pageSizeOf(request.pageSize, 20);
+    const offset = offsetOf(request.pageToken);
+    const db = await getDb();
+    // SQLite's LIKE is case-insensitive for ASCII; PostgreSQL needs mode: 'insensitive'.
+    const contains = db.provider === 'postgresql' ? { contains: query, mode: 'insensitive' as const } : { contains: query };
+    const where = { isActive: true, OR: [{ symbol: { contains: query.toUpperCase() } }, { name: contains }] };
+    const [rows, total] = await Promise.all([
+      db.coin.findMany({ where, orderBy: [{ marketCapCents: 'desc' }, { id: 'asc' }], skip: offset, take: size }),
+      db.coin.count({ where }),
+    ]);
+    return { coins: rows.map(coinToProto), nextPageToken: tokenFor(offset, size, total), totalCount: total };
+  }
+
+  async getTopCoins(request: GetTopCoinsRequest): Promise<ListCoinsResponse> {
+    const limit = pageSizeOf(request.limit, 10, 100, 'limit');
+    const db = await getDb();
+    const rows = await db.coin.findMany({ where: { isActive: true }, orderBy: [{ marketCapCents: 'desc' }, { id: 'asc' }], take: limit });
+    return { coins: rows.map(coinToProto), nextPageToken: '', totalCount: rows.length };
+  }
+
+  async getTrendingCoins(request: GetTrendingCoinsRequest): Promise<ListCoinsResponse> {
+    const limit = pageSizeOf(request.limit, 5, 100, 'limit');
+    const db = await getDb();
+    // The biggest absolute movers: the top risers and the top fallers, merged.
+    const [up, down] = await Promise.all([
+      db.coin.findMany({ where: { isActive: true }, orderBy: [{ change24hBps: 'desc' }, { id: 'asc' }], take: limit }),
+      db.coin.findMany({ where: { isActive: true }, orderBy: [{ change24hBps: 'asc' }, { id: 'asc' }], take: limit }),
+    ]);
+    const seen = new Set<number>();
+    const rows = [...up, ...down]
+      .filter((c) => !seen.has(c.id) && seen.add(c.id))
+      .sort((a, b) => Math.abs(b.change24hBps) - Math.abs(a.change24hBps) || a.id - b.id)
+      .slice(0, limit);
+    return { coins: rows.map(coinToProto), nextPageToken: '', totalCount: rows.length };
+  }
+
+  async getMarketStats(_request: GetMarketStatsRequest): Promise<MarketStats> {
+    const db = await getDb();
+    const coins = await db.coin.findMany({ where: { isActive: true }, select: { marketCapCents: true, volume24hCents: true, change24hBps: true } });
+    let cap = 0n;
+    let volume = 0n;
+    let weighted = 0n;
+    for (const c of coins) {
+      cap += c.marketCapCents;
+      volume += c.volume24hCents;
+      weighted += c.marketCapCents * BigInt(c.change24hBps);
+    }
+    const [gainer, loser] = await Promise.all([
+      db.coin.findFirst({ where: { isActive: true }, orderBy: [{ change24hBps: 'desc' }, { id: 'asc' }] }),
+      db.coin.findFirst({ where: { isActive: true }, orderBy: [{ change24hBps: 'asc' }, { id: 'asc' }] }),
+    ]);
+    return {
+      totalMarketCapUsd: formatDecimal(cap, CENT_SCALE),
+      totalVolume24hUsd: formatDecimal(volume, CENT_SCALE),
+      activeCoins: coins.length,
+      marketCapChange24hPercent: formatDecimal(cap === 0n ? 0n : weighted / cap, 2),
+      topGainer: gainer ? coinToProto(gainer) : undefined,
+      topLoser: loser ? coinToProto(loser) : undefined,
+    };
+  }
+
+  async *watchPrices(request: WatchPricesRequest, ctx: CallContext): AsyncIterable<PriceUpdate> {
+    if (request.symbols.length > 100) this.abortInvalidArgument(ctx, 'symbols: at most 100');
+    const wanted = new Set(request.symbols.map((s) => symbolOf(s)));
+    const updates = priceBus.subscribe(ctx.signal);
+    // First the current prices (so a client knows it is subscribed), then every change.
+    const db = await getDb();
+    const current = await db.coin.findMany({ where: { isActive: true, ...(wanted.size ? { symbol: { in: [...wanted] } } : {}) }, orderBy: { symbol: 'asc' } });
+    for (const coin of current) yield priceUpdateOf(coin);
+    for await (const update of updates) {
+      if (wanted.size === 0 || wanted.has(update.symbol)) yield update;
+    }
+  }
+
+  // --- coins (staff) ---------------------------------------------------------------------
+
+  private requireCoinEditor(ctx: CallContext): void {
+    this.requireUser(ctx);
+    if (!this.checkStaff(ctx) && !this.checkPermission(ctx, 'crypto.change_coin')) {
+      this.abortPermissionDenied(ctx, 'Staff or permission crypto.change_coin required');
+    }
+  }
+
+  async createCoin(request: CreateCoinRequest, ctx: CallContext): Promise<CoinResponse> {
+    this.requireCoinEditor(ctx);
+    const symbol = symbolOf(request.symbol);
+    const name = request.name.trim();
+    if (name.length === 0 || name.length > 64) this.abortInvalidArgument(ctx, 'name must be 1 to 64 characters');
+    const data = {
+      symbol,
+      name,
+      priceUnits: nonNegativeOf(request.priceUsd, 'price_usd', UNIT_SCALE),
+      marketCapCents: nonNegativeOf(request.marketCapUsd, 'market_cap_usd', CENT_SCALE, false),
+      volume24hCents: nonNegativeOf(request.volume24hUsd, 'volume_24h_usd', CENT_SCALE, false),
+    };
+    const db = await getDb();
+    const existing = await db.coin.findUnique({ where: { symbol }, select: { isActive: true } });
+    if (existing?.isActive) this.abort(ctx, Status.ALREADY_EXISTS, `Coin ${symbol} already exists`);
+    // A deleted (inactive) coin is brought back: its ledger history stays attached.
+    const coin = existing
+      ? await db.coin.update({ where: { symbol }, data: { ...data, isActive: true, change24hBps: 0 } })
+      : await db.coin.create({ data }).catch((err: { code?: string }) => {
+          if (err.code === 'P2002') throw new GrpcError(Status.ALREADY_EXISTS, `Coin ${symbol} already exists`);
+          throw err;
+        });
+    this.log.info(`coin ${symbol} created`, { by: ctx.user?.username });
+    return { success: true, coin: coinToProto(coin) };
+  }
+
+  async updateCoinPrice(request: UpdateCoinPriceRequest, ctx: CallContext): Promise<CoinResponse> {
+    this.requireCoinEditor(ctx);
+    const symbol = symbolOf(request.symbol);
+    const priceUnits = nonNegativeOf(request.priceUsd, 'price_usd', UNIT_SCALE);
+    let change24hBps: number | undefined;
+    if (request.change24hPercent.trim() !== '') {
+      const bps = parseDecimal(request.change24hPercent, 2);
+      if (typeof bps === 'string') this.abortInvalidArgument(ctx, `change_24h_percent ${bps}`);
+      if (bps < -100_00n || bps > 1_000_000_00n) this.abortInvalidArgument(ctx, 'change_24h_percent must be between -100 and 1000000');
+      change24hBps = Number(bps);
+    }
+    const db = await getDb();
+    const { count } = await db.coin.updateMany({ where: { symbol, isActive: true }, data: { priceUnits, ...(change24hBps === undefined ? {} : { change24hBps }) } });
+    if (count === 0) this.abortNotFound(ctx, `Coin ${symbol} not found`);
+    const coin = await db.coin.findUniqueOrThrow({ where: { symbol } });
+    priceBus.publish(priceUpdateOf(coin));
+    return { success: true, coin: coinToProto(coin) };
+  }
+
+  /** Deactivates the coin (its wallets and ledger rows are kept: nothing written is lost). */
+  async deleteCoin(request: DeleteCoinRequest, ctx: CallContext): Promise<DeleteCoinResponse> {
+    this.requirePermission(ctx, 'crypto.delete_coin');
+    const symbol = symbolOf(request.symbol);
+    const db = await getDb();
+    const { count } = await db.coin.updateMany({ where: { symbol, isActive: true }, data: { isActive: false } });
+    if (count === 0) this.abortNotFound(ctx, `Coin ${symbol} not found`);
+    this.log.info(`coin ${symbol} deleted`, { by: ctx.user?.username });
+    return { success: true };
+  }
+
+  // --- wallets (the caller's own) ----------------------------------------------------------
+
+  async getWallet(request: GetWalletRequest, ctx: CallContext): Promise<WalletResponse> {
+    const user = this.requireUser(ctx);
+    const symbol = symbolOf(request.symbol);
+    const db = await getDb();
+    const wallet = await db.wallet.findFirst({ where: { userId: user.id, coin: { symbol } }, include: WALLET_INCLUDE });
+    if (!wallet) this.abortNotFound(ctx, `No ${symbol} wallet for ${user.username}`);
+    return { wallet: walletToProto(wallet) };
+  }
+
+  async listWallets(request: ListWalletsRequest, ctx: CallContext): Promise<ListWalletsResponse> {
+    const user = this.requireUser(ctx);
+    const size = pageSizeOf(request.pageSize, 20);
+    const offset = offsetOf(request.pageToken);
+    const db = await getDb();
+    const where = { userId: user.id };
+    const [rows, total] = await Promise.all([
+      db.wallet.findMany({ where, include: WALLET_INCLUDE, orderBy: { id: 'asc' }, skip: offset, take: size }),
+      db.wallet.count({ where }),
+    ]);
+    return { wallets: rows.map(walletToProto), nextPageToken: tokenFor(offset, size, total), totalCount: total };
+  }
+
+  async getPortfolio(_request: GetPortfolioRequest, ctx: CallContext): Promise<PortfolioResponse> {
+    const user = this.requireUser(ctx);
+    const db = await getDb();
+    const rows = await db.wallet.findMany({ where: { userId: user.id }, include: WALLET_INCLUDE, orderBy: { id: 'asc' } });
+    const total = rows.reduce((sum, w) => sum + valueUnits(w.balanceUnits, w.coin.priceUnits), 0n);
+    return { wallets: rows.map(walletToProto), totalValueUsd: formatDecimal(total, UNIT_SCALE) };
+  }
+
+  // --- money ---------------------------------------------------------------------------
+
+  private async operate(ctx: CallContext, op: Operation): Promise<OperationResult> {
+    const user = this.requireUser(ctx);
+    return applyOperation(await getDb(), user, op);
+  }
+
+  async transfer(request: TransferRequest, ctx: CallContext): Promise<TransferResponse> {
+    const user = this.requireUser(ctx);
+    const toUsername = request.toUsername.trim();
+    if (toUsername.length === 0) this.abortInvalidArgument(ctx, 'to_username is required');
+    if (toUsername === user.username) this.abortInvalidArgument(ctx, 'Cannot transfer to yourself');
+    const op: Operation = { kind: 'transfer', symbol: symbolOf(request.symbol), amount: amountOf(request.amount), idempotencyKey: idempotencyKeyOf(request.idempotencyKey), toUsername };
+    const result = await this.operate(ctx, op);
+    return { transfer: transferToProto(result.transfer), fromWallet: result.wallet ? walletToProto(result.wallet) : undefined, replayed: result.replayed };
+  }
+
+  async deposit(request: DepositRequest, ctx: CallContext): Promise<WalletOperationResponse> {
+    this.requireUser(ctx);
+    const op: Operation = { kind: 'deposit', symbol: symbolOf(request.symbol), amount: amountOf(request.amount), idempotencyKey: idempotencyKeyOf(request.idempotencyKey) };
+    const result = await this.operate(ctx, op);
+    return { wallet: result.wallet ? walletToProto(result.wallet) : undefined, transfer: transferToProto(result.transfer), replayed: result.replayed };
+  }
+
+  async withdraw(request: WithdrawRequest, ctx: CallContext): Promise<WalletOperationResponse> {
+    this.requireUser(ctx);
+    const op: Operation = { kind: 'withdraw', symbol: symbolOf(request.symbol), amount: amountOf(request.amount), idempotencyKey: idempotencyKeyOf(request.idempotencyKey) };
+    const result = await this.operate(ctx, op);
+    return { wallet: result.wallet ? walletToProto(result.wallet) : undefined, transfer: transferToProto(result.transfer), replayed: result.replayed };
+  }
+}
