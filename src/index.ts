@@ -22,6 +22,7 @@ export type {
   ServerStreamMethod,
   ClientStreamMethod,
   BidiStreamMethod,
+  StreamWriter,
 } from './services/types.ts';
 export { addToServer, registration } from './services/registration.ts';
 export type { AddToServer, GrpcHandlers, ServiceClass, ServiceRegistrar, ServiceRegistration } from './services/registration.ts';

@@ -14,9 +14,10 @@ export interface GrpcServerConfig {
   /** Port to bind; 0 picks a free one. Default 50051. Env: CFG_GRPC_PORT. */
   port: number;
   /**
-   * Most calls one process runs at once (a thread pool in Python; here a bound on in-flight
-   * calls). Calls past it wait in a queue of the same size, then get RESOURCE_EXHAUSTED.
-   * Default 10.
+   * Most unary and client-streaming calls one process runs at once (a thread pool in Python;
+   * here a bound on in-flight calls). Calls past it wait in order, up to 100 x maxWorkers of
+   * them, then get RESOURCE_EXHAUSTED. Server-streaming and bidi calls are not counted (an idle
+   * stream holds no thread on Node). Per process: see `processes`. Default 10.
    */
   maxWorkers: number;
   /** Processes serving the port (node:cluster); "auto" means one per core. Default 1. Env: CFG_GRPC_PROCESSES. */

@@ -1,53 +1,111 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import kleur from 'kleur';
 import { loadConfig } from '../config/load.ts';
 import type { CfgConfig } from '../config/types.ts';
 import { isCfgError } from '../errors.ts';
-import { join } from 'node:path';
-import { appsNotEnabled, discover, discoverApp } from './discover.ts';
 import { DESCRIPTOR_SET } from '../proto/tools.ts';
-import { existsSync } from 'node:fs';
+import { appsNotEnabled, describeRegistration, discover, discoverApp, type DiscoveredService } from './discover.ts';
+import { serviceNameOf } from './modules.ts';
 
-function say(line: string): void {
-  process.stdout.write(line + '\n');
-}
-
-/** Prints per app what discovery found or which troubleshooting condition failed. True when all is well. */
+/**
+ * `cfg check`: loads the config and runs discovery without serving. Prints one line per app
+ * (what was found, or which of the guide's troubleshooting conditions failed, with its E_ code
+ * and a hint), then customServices, the handlersHook and the stubs. True when nothing failed.
+ */
 export async function runCheck(config?: CfgConfig): Promise<boolean> {
   const cfg = config ?? (await loadConfig());
-  let ok = true;
-  const fail = (what: string, err: unknown) => {
-    ok = false;
-    if (isCfgError(err)) {
-      say(`${kleur.red('✗')} ${what}: ${kleur.dim(err.code)} ${err.message}`);
-      if (err.hint) say(`    ${kleur.yellow('hint')} ${err.hint}`);
-    } else say(`${kleur.red('✗')} ${what}: ${(err as Error).message}`);
+  const g = cfg.grpc;
+  let problems = 0;
+  let warnings = 0;
+  const say = (line: string) => process.stdout.write(line + '\n');
+  const good = (what: string, text: string) => say(`${kleur.green('✓')} ${what}: ${text}`);
+  const warn = (what: string, text: string) => {
+    warnings++;
+    say(`${kleur.yellow('!')} ${what}: ${text}`);
   };
+  const fail = (what: string, err: unknown) => {
+    problems++;
+    if (isCfgError(err)) {
+      say(`${kleur.red('✗')} ${what}: ${kleur.dim(err.code)} ${err.message.replace(/\n/g, '\n    ')}`);
+      if (err.hint) say(`    ${kleur.yellow('hint')} ${err.hint}`);
+    } else say(`${kleur.red('✗')} ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  };
+
   say(`${kleur.bold('cfg check')} ${cfg.root}`);
-  if (!existsSync(join(cfg.root, cfg.grpc.proto.outputDir, DESCRIPTOR_SET))) {
-    ok = false;
-    say(`${kleur.red('✗')} stubs: ${cfg.grpc.proto.outputDir}/${DESCRIPTOR_SET} is missing. ${kleur.yellow('hint')} run cfg generate-proto`);
-  }
-  if (cfg.grpc.autoRegisterApps) {
-    if (cfg.grpc.enabledApps.length === 0) say(`${kleur.yellow('!')} grpc.enabledApps is empty: no app is scanned`);
-    for (const label of cfg.grpc.enabledApps) {
+  say(`  grpc ${g.enabled ? 'enabled' : 'disabled'}, autoRegisterApps ${g.autoRegisterApps}, enabledApps [${g.enabledApps.join(', ')}]`);
+  if (!g.enabled) fail('grpc', 'grpc.enabled is false in cfg.config.ts: rungrpc refuses to start');
+  await checkStubs(cfg, { good, warn, fail });
+
+  const found: DiscoveredService[] = [];
+  if (g.autoRegisterApps) {
+    if (g.enabledApps.length === 0) warn('enabledApps', 'grpc.enabledApps is empty: no app is scanned');
+    for (const label of g.enabledApps) {
       try {
-        const found = await discoverApp(cfg, label);
-        say(`${kleur.green('✓')} ${label}: ${found[0]?.source ?? ''} -> ${found.map((f) => f.registration[0].name).join(', ') || 'no services'}`);
+        const services = await discoverApp(cfg, label);
+        found.push(...services);
+        if (services.length === 0) warn(`app ${label}`, 'grpcHandlers returned an empty list: nothing to serve');
+        else good(`app ${label}`, `${services[0]!.source} -> ${services.map((s) => describeRegistration(s.registration)).join(', ')}`);
       } catch (err) {
-        fail(label, err);
+        fail(`app ${label}`, err);
       }
     }
-  }
-  for (const label of appsNotEnabled(cfg)) {
-    say(`${kleur.yellow('!')} apps/${label} has a gRPC service module but "${label}" is not in grpc.enabledApps, so it is not served`);
+    for (const label of appsNotEnabled(cfg)) {
+      warn(`app ${label}`, `apps/${label} has a gRPC service module but "${label}" is not in grpc.enabledApps, so it is not served`);
+    }
   }
   try {
-    const d = await discover({ ...cfg, grpc: { ...cfg.grpc, autoRegisterApps: false } });
-    for (const s of d.services) say(`${kleur.green('✓')} customServices.${s.app}: ${s.source} -> ${s.registration[0].name}`);
-    for (const h of d.hooks) say(`${kleur.green('✓')} handlersHook: ${h.source}`);
+    const d = await discover(cfg, { apps: false });
+    for (const s of d.services) good(`customServices.${s.app}`, `${s.source} -> ${describeRegistration(s.registration)}`);
+    for (const h of d.hooks) good('handlersHook', `${h.source} (called with the server at start-up)`);
+    found.push(...d.services);
+    if (found.length === 0 && d.hooks.length === 0 && problems === 0) {
+      fail('services', 'nothing to serve: enabledApps, customServices and handlersHook found no service (rungrpc refuses to start)');
+    }
   } catch (err) {
     fail('custom registration', err);
   }
-  say(ok ? kleur.green('no problems found') : kleur.red('problems found (see above)'));
-  return ok;
+
+  const seen = new Map<string, DiscoveredService>();
+  for (const s of found) {
+    const [cls, add] = s.registration;
+    const name = serviceNameOf(add.definition) ?? cls.name;
+    const first = seen.get(name);
+    if (first) fail(name, `registered twice (by ${first.source} and ${s.source}); rungrpc refuses to start`);
+    seen.set(name, s);
+    for (const [key, def] of Object.entries(add.definition ?? {})) {
+      if (typeof (cls.prototype as Record<string, unknown>)[key] !== 'function') {
+        warn(name, `${cls.name} has no method ${key}(): calls to ${def.path} answer UNIMPLEMENTED`);
+      }
+    }
+  }
+
+  const summary = `${seen.size} service(s); ${problems} problem(s), ${warnings} warning(s)`;
+  say(problems === 0 ? kleur.green(`no problems found: ${summary}`) : kleur.red(`problems found: ${summary}`));
+  return problems === 0;
+}
+
+type Report = {
+  good(what: string, text: string): void;
+  warn(what: string, text: string): void;
+  fail(what: string, err: unknown): void;
+};
+
+/** The guide's "Import errors" item: are the stubs generated, and newer than the protos? */
+async function checkStubs(cfg: CfgConfig, report: Report): Promise<void> {
+  const { protoDir, outputDir, autoGenerate } = cfg.grpc.proto;
+  const protoPath = join(cfg.root, protoDir);
+  const outPath = join(cfg.root, outputDir);
+  const auto = autoGenerate ? ' (rungrpc will, as proto.autoGenerate is on)' : '';
+  if (!existsSync(join(outPath, DESCRIPTOR_SET))) {
+    report.fail('stubs', `${outputDir}/${DESCRIPTOR_SET} is missing: stubs not generated. Run cfg generate-proto${auto}`);
+    return;
+  }
+  if (!existsSync(protoPath)) {
+    report.warn('stubs', `${protoDir}/ does not exist: cannot tell whether ${outputDir}/ is up to date`);
+    return;
+  }
+  const { stubsAreStale } = await import('../proto/generate.ts');
+  if (await stubsAreStale(protoPath, outPath)) report.warn('stubs', `${outputDir}/ is older than ${protoDir}/: run cfg generate-proto${auto}`);
+  else report.good('stubs', `${outputDir}/ is up to date with ${protoDir}/`);
 }

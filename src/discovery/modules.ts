@@ -28,3 +28,11 @@ export function parseModuleRef(ref: string): { path: string; exportName: string 
   const at = ref.lastIndexOf('#');
   return { path: ref.slice(0, at), exportName: ref.slice(at + 1) };
 }
+
+/** "fixture.Greeter" for a definition whose methods are "/fixture.Greeter/...", or undefined. */
+export function serviceNameOf(definition: object | undefined): string | undefined {
+  if (!definition) return undefined;
+  const first = Object.values(definition)[0] as { path?: unknown } | undefined;
+  const match = typeof first?.path === 'string' ? /^\/([^/]+)\//.exec(first.path) : null;
+  return match?.[1];
+}

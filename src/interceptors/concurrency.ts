@@ -1,17 +1,38 @@
 import { GrpcError, Status } from '../server/grpc-error.ts';
 import type { Interceptor } from './types.ts';
 
+export interface ConcurrencyOptions {
+  /** Most calls running at once in this process (grpc.server.maxWorkers). */
+  max: number;
+  /** Calls that may wait for a free slot; past that, RESOURCE_EXHAUSTED. Default max * 100. */
+  queue?: number;
+  /**
+   * Count server-streaming and bidi calls too. Default false: a stream that waits for events
+   * holds no thread on Node, and counting long-lived streams would let a few watchers starve
+   * every unary call (the trap a Python thread pool sets).
+   */
+  streams?: boolean;
+}
+
+/** The interceptor, plus its live counts (for tests and metrics). */
+export interface ConcurrencyLimit extends Interceptor {
+  readonly running: number;
+  readonly waiting: number;
+}
+
 /**
  * maxWorkers on Node: at most `max` calls run at once in this process; up to `queue` more wait
- * their turn; past that a call is refused with RESOURCE_EXHAUSTED instead of piling up memory.
+ * their turn, in order; past that a call is refused with RESOURCE_EXHAUSTED instead of piling up
+ * memory. A call whose client gives up while it waits is dropped without running.
  */
-export function concurrencyLimit(options: { max: number; queue?: number }): Interceptor {
-  const max = options.max;
-  const queueMax = options.queue ?? max * 100;
+export function concurrencyLimit(options: ConcurrencyOptions): ConcurrencyLimit {
+  const { max, queue = max * 100, streams = false } = options;
   if (!Number.isInteger(max) || max < 1) throw new TypeError(`concurrencyLimit: max must be an integer >= 1, got ${max}`);
+  if (!Number.isInteger(queue) || queue < 0) throw new TypeError(`concurrencyLimit: queue must be an integer >= 0, got ${queue}`);
   let running = 0;
   const waiting: Array<() => void> = [];
 
+  // A finished call hands its slot straight to the next waiter, so `running` stays at max.
   const release = () => {
     const next = waiting.shift();
     if (next) next();
@@ -20,13 +41,24 @@ export function concurrencyLimit(options: { max: number; queue?: number }): Inte
 
   return {
     name: 'concurrency',
+    get running() {
+      return running;
+    },
+    get waiting() {
+      return waiting.length;
+    },
+    appliesTo: (method) => streams || method.kind === 'unary' || method.kind === 'clientStream',
     async intercept(ctx, next) {
       if (running < max) running++;
       else {
-        if (waiting.length >= queueMax) {
-          throw new GrpcError(Status.RESOURCE_EXHAUSTED, `Server busy: ${max} calls running and ${queueMax} waiting; retry later`);
+        if (waiting.length >= queue) {
+          throw new GrpcError(Status.RESOURCE_EXHAUSTED, `Server busy: ${max} calls running and ${queue} waiting; retry later`);
         }
         await new Promise<void>((resolve) => waiting.push(resolve));
+        if (ctx.signal.aborted) {
+          release();
+          throw new GrpcError(Status.CANCELLED, 'Call cancelled while waiting for a free slot');
+        }
       }
       try {
         await next(ctx);

@@ -10,6 +10,7 @@ import type {
 import { compose, type Interceptor, type Next } from '../interceptors/types.ts';
 import { type CallContext, ServerCallContext } from './context.ts';
 import { GrpcError, Status } from './grpc-error.ts';
+import type { StreamWriter } from '../services/types.ts';
 import type { MethodInfo } from './method.ts';
 import { toStatus } from './status.ts';
 
@@ -85,20 +86,60 @@ function terminalFor(info: MethodInfo, fn: AnyFn): Next {
     case 'clientStream':
       return async (ctx) => {
         const c = ctx as ServerCallContext;
-        c.response = await fn(c.call as ServerReadableStream<unknown, unknown>, ctx);
+        c.response = await fn(requestsOf(c.call as ServerReadableStream<unknown, unknown>), ctx);
         if (c.response == null) throw new Error(`${info.key}() returned ${String(c.response)}; a client-streaming method must return its response message`);
       };
     case 'serverStream':
+      // A method declaring a third parameter writes through a StreamWriter; otherwise it yields.
+      if (fn.length >= 3) {
+        return async (ctx) => {
+          const c = ctx as ServerCallContext;
+          await withWriter(c, (out) => fn((c.call as ServerWritableStream<unknown, unknown>).request, ctx, out));
+        };
+      }
       return (ctx) => {
         const c = ctx as ServerCallContext;
         return pump(c, fn((c.call as ServerWritableStream<unknown, unknown>).request, ctx), info);
       };
     case 'bidi':
+      if (fn.length >= 3) {
+        return async (ctx) => {
+          const c = ctx as ServerCallContext;
+          await withWriter(c, (out) => fn(requestsOf(c.call as ServerDuplexStream<unknown, unknown>), ctx, out));
+        };
+      }
       return (ctx) => {
         const c = ctx as ServerCallContext;
-        return pump(c, fn(c.call, ctx), info);
+        return pump(c, fn(requestsOf(c.call as ServerDuplexStream<unknown, unknown>), ctx), info);
       };
   }
+}
+
+/** Runs a writer-style streaming method; writes after it returns are ignored (the call is ending). */
+async function withWriter(ctx: ServerCallContext, run: (out: StreamWriter<unknown>) => unknown): Promise<void> {
+  const call = ctx.call as Writable;
+  let open = true;
+  const out: StreamWriter<unknown> = {
+    async write(message) {
+      if (!open || call.cancelled) return;
+      ctx.flushHeaders();
+      ctx.messagesSent++;
+      if (!call.write(message)) await drained(call, ctx);
+    },
+  };
+  try {
+    await run(out);
+  } finally {
+    open = false;
+  }
+}
+
+/**
+ * The request stream as an async iterable that leaves the call open when the loop ends: a plain
+ * `for await` over the call itself destroys it at the end, and with it the bidi response side.
+ */
+function requestsOf(call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
+  return { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
 }
 
 /** Writes every message the method yields, honouring back-pressure and cancellation. */

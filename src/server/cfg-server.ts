@@ -104,7 +104,7 @@ export class CfgServer implements ServiceRegistrar {
           const inUse = /EADDRINUSE|address already in use/i.test(err.message);
           reject(
             inUse
-              ? new CfgError('E_PORT_IN_USE', `Port ${port} on ${host} is already in use.`, `Stop the other server, or pick another port: cfg rungrpc --port ${port + 1} (or CFG_GRPC_PORT).`)
+              ? new CfgError('E_PORT_IN_USE', `Port ${port} on ${host} is already in use: stop the other server, or pick another port (cfg rungrpc --port ${port + 1}, or CFG_GRPC_PORT).`)
               : new CfgError('E_BIND', `Cannot listen on ${address}: ${err.message}`, 'Check grpc.server.host and grpc.server.port in cfg.config.ts.'),
           );
           return;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CfgConfig } from '../config/types.ts';
-import { discover } from '../discovery/discover.ts';
+import { appsNotEnabled, describeRegistration, discover } from '../discovery/discover.ts';
 import { parseModuleRef, resolveModuleFile } from '../discovery/modules.ts';
 import { CfgError } from '../errors.ts';
 import { callLogger } from '../interceptors/call-logger.ts';
@@ -18,6 +18,8 @@ export interface StartOptions {
   port?: number;
   /** Print the start-up banner (rungrpc does; tests need not). */
   banner?: boolean;
+  /** Run proto.autoGenerate (default true; cluster workers leave it to the primary). */
+  generate?: boolean;
 }
 
 export interface RunningServer {
@@ -48,10 +50,14 @@ async function loadInterceptors(config: CfgConfig): Promise<Interceptor[]> {
   return out;
 }
 
-/** The chain every app call crosses, outermost first: concurrency, call log, auth, the project's own. */
+/**
+ * The chain every app call crosses, outermost first: call log (so refused calls are logged too),
+ * concurrency (maxWorkers), auth, the project's own.
+ */
 export async function buildInterceptors(config: CfgConfig): Promise<Interceptor[]> {
-  const chain: Interceptor[] = [concurrencyLimit({ max: config.grpc.server.maxWorkers })];
+  const chain: Interceptor[] = [];
   if (config.logging.logCalls) chain.push(callLogger());
+  chain.push(concurrencyLimit({ max: config.grpc.server.maxWorkers }));
   if (config.grpc.auth.enabled) {
     const { createAuthInterceptor } = await import('../auth/interceptor.ts');
     chain.push(await createAuthInterceptor(config));
@@ -69,7 +75,7 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     throw new CfgError('E_GRPC_DISABLED', 'gRPC is disabled (grpc.enabled is false in cfg.config.ts).', 'Set grpc.enabled to true.');
   }
   const { protoDir, outputDir, autoGenerate } = config.grpc.proto;
-  if (autoGenerate) {
+  if (autoGenerate && options.generate !== false) {
     const { generateProto, stubsAreStale } = await import('../proto/generate.ts');
     if (await stubsAreStale(join(config.root, protoDir), join(config.root, outputDir))) {
       const result = await generateProto({ protoDir, outputDir, cwd: config.root });
@@ -78,23 +84,34 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   }
 
   const discovery = await discover(config);
-  if (discovery.services.length === 0 && discovery.hooks.length === 0) {
-    throw new CfgError('E_NO_SERVICES', 'No gRPC services to serve: grpc.enabledApps, customServices and handlersHook found none.', 'Add your app label to grpc.enabledApps in cfg.config.ts, then run cfg check.');
-  }
-
   const server = new CfgServer(config, { interceptors: await buildInterceptors(config) });
   for (const found of discovery.services) {
     const [ServiceClass, add] = found.registration;
-    const instance = new ServiceClass() as Record<PropertyKey, unknown>;
+    let instance: Record<PropertyKey, unknown>;
+    try {
+      instance = new ServiceClass() as Record<PropertyKey, unknown>;
+    } catch (err) {
+      throw new CfgError('E_MODULE_IMPORT', `new ${ServiceClass.name}() (from ${found.source}) failed: ${(err as Error).message}`, 'cfg creates each service class with no arguments: keep its constructor free of required parameters.', { cause: err });
+    }
     instance[LOGGER_NAME] = found.loggerName;
     add(instance, server);
+    log.debug(`registered ${describeRegistration(found.registration)} from ${found.source}`);
   }
   for (const hook of discovery.hooks) await hook.fn(server);
+  if (server.services.length === 0) {
+    const idle = config.grpc.autoRegisterApps ? appsNotEnabled(config) : [];
+    throw new CfgError(
+      'E_NO_SERVICES',
+      'No gRPC services to serve: grpc.enabledApps, customServices and handlersHook found none.',
+      idle.length ? `apps/${idle[0]} has a service module: add "${idle[0]}" to grpc.enabledApps in cfg.config.ts.` : 'Add your app label to grpc.enabledApps in cfg.config.ts, then run cfg check.',
+    );
+  }
 
   let health: { setAll(status: 'SERVING' | 'NOT_SERVING'): void } | undefined;
   if (config.grpc.server.enableHealthCheck) {
     const { addHealthService } = await import('./health.ts');
     health = addHealthService(server);
+    server.onShutdown(() => health?.setAll('NOT_SERVING'));
   }
   if (config.grpc.server.enableReflection) {
     const { addReflectionService } = await import('./reflection.ts');

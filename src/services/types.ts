@@ -9,12 +9,28 @@ type Res<M> = M extends MethodDefinition<any, infer R> ? R : never; // eslint-di
 
 /** unary: one request in, one response out. */
 export type UnaryMethod<Q, R> = (request: Q, ctx: CallContext) => Promise<R> | R;
-/** server streaming: one request in, many responses out (an async generator). */
-export type ServerStreamMethod<Q, R> = (request: Q, ctx: CallContext) => AsyncIterable<R>;
+/**
+ * Sends the messages of a streaming response, for methods written with a writer rather than as
+ * an async generator. `write` resolves once the message is queued (waiting while the client is
+ * slow); after the client has gone it does nothing.
+ */
+export interface StreamWriter<R> {
+  write(message: R): Promise<void>;
+}
+
+/**
+ * server streaming: one request in, many responses out: an async generator (`async *watch(req)`),
+ * or an async method taking a writer as its third parameter (`async watch(req, ctx, out)`).
+ */
+export type ServerStreamMethod<Q, R> =
+  | ((request: Q, ctx: CallContext) => AsyncIterable<R>)
+  | ((request: Q, ctx: CallContext, out: StreamWriter<R>) => Promise<void>);
 /** client streaming: many requests in (async iterable), one response out. */
 export type ClientStreamMethod<Q, R> = (requests: AsyncIterable<Q>, ctx: CallContext) => Promise<R> | R;
-/** bidi streaming: many in, many out. */
-export type BidiStreamMethod<Q, R> = (requests: AsyncIterable<Q>, ctx: CallContext) => AsyncIterable<R>;
+/** bidi streaming: many in, many out (an async generator, or a writer as for server streaming). */
+export type BidiStreamMethod<Q, R> =
+  | ((requests: AsyncIterable<Q>, ctx: CallContext) => AsyncIterable<R>)
+  | ((requests: AsyncIterable<Q>, ctx: CallContext, out: StreamWriter<R>) => Promise<void>);
 
 /** The handler type of one method of a definition. */
 export type MethodImplementation<M> = M extends { requestStream: true; responseStream: true }
