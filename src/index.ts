@@ -41,3 +41,4 @@ export { CfgError } from './errors.ts';
 export type { CfgErrorCode } from './errors.ts';
 export { createClient } from './client/create-client.ts';
 export type { TypedClient, ClientMethod, ClientCallOptions, ClientOptions, ClientError } from './client/create-client.ts';
+export { tracing } from './interceptors/tracing.ts';

@@ -23,6 +23,7 @@ export function defaults(root: string): CfgConfig {
         keepaliveTimeoutMs: 20_000,
         maxConnectionAgeMs: 0,
         interceptors: [],
+        tracing: false,
         tls: null,
       },
       autoRegisterApps: true,

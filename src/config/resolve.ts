@@ -50,6 +50,7 @@ const spec: Record<string, Check> = {
   'grpc.server.keepaliveTimeMs': int(1000, 2 ** 31 - 1),
   'grpc.server.keepaliveTimeoutMs': int(100, 2 ** 31 - 1),
   'grpc.server.maxConnectionAgeMs': int(0, 2 ** 31 - 1),
+  'grpc.server.tracing': bool,
   'grpc.server.interceptors': list((v) => (typeof v === 'object' && v !== null ? null : modRef(v))),
   'grpc.server.tls': (v) => {
     if (v === null) return null;

@@ -26,7 +26,13 @@ export interface GrpcServerConfig {
   enableHealthCheck: boolean;
   /** How long shutdown waits for in-flight calls before cancelling them. Default 10000 ms. */
   shutdownGraceMs: number;
-  /** Response compression offered to clients that accept it. Default "none". */
+  /**
+   * Compression. Requests compressed with gzip or deflate are always accepted (and their
+   * inflated size is checked against maxReceiveMessageLength). Responses: @grpc/grpc-js 1.14 has
+   * no server-side response compression, so "gzip"/"deflate" is kept for parity with Django-CFG,
+   * passed on as grpc.default_compression_algorithm, and logged as having no effect yet.
+   * Default "none".
+   */
   compression: Compression;
   /** Largest request accepted, in bytes (1 KiB to 100 MiB). Default 4 MiB. */
   maxReceiveMessageLength: number;
@@ -40,6 +46,8 @@ export interface GrpcServerConfig {
   maxConnectionAgeMs: number;
   /** Extra interceptors: module paths "path/to/file#export" or interceptor objects, run after auth. */
   interceptors: Array<string | Interceptor>;
+  /** An OpenTelemetry span per call (needs an SDK registered by the application). Default false. */
+  tracing: boolean;
   /** TLS: PEM file paths. With `clientCa`, clients must present a certificate (mutual TLS). */
   tls: { cert: string; key: string; clientCa?: string } | null;
 }

@@ -44,6 +44,9 @@ export class CfgServer implements ServiceRegistrar {
     private readonly options: CfgServerOptions = {},
   ) {
     this.grpc = new Server(channelOptions(config));
+    if (config.grpc.server.compression !== 'none') {
+      log.warn(`grpc.server.compression "${config.grpc.server.compression}": @grpc/grpc-js cannot compress responses yet; compressed requests are accepted either way`);
+    }
   }
 
   get services(): readonly ServedService[] {

@@ -57,6 +57,10 @@ async function loadInterceptors(config: CfgConfig): Promise<Interceptor[]> {
 export async function buildInterceptors(config: CfgConfig): Promise<Interceptor[]> {
   const chain: Interceptor[] = [];
   if (config.logging.logCalls) chain.push(callLogger());
+  if (config.grpc.server.tracing) {
+    const { tracing } = await import('../interceptors/tracing.ts');
+    chain.push(tracing());
+  }
   chain.push(concurrencyLimit({ max: config.grpc.server.maxWorkers }));
   if (config.grpc.auth.enabled) {
     const { createAuthInterceptor } = await import('../auth/interceptor.ts');

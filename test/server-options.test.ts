@@ -1,0 +1,123 @@
+// Server settings beyond the guide take effect on a real server: compressed requests, message
+// size limits (also after decompression), keepalive and connection age options.
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import { deflateSync, gzipSync } from 'node:zlib';
+import { after, before, test } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { configureLogging } from '../src/log/logger.ts';
+import { startServer, type RunningServer } from '../src/server/start.ts';
+import { callError, TestClient, type AnyDefinition } from './fixtures/client.ts';
+import { importFrom, inProcessConfig, makeProject, type Project } from './fixtures/project.ts';
+
+configureLogging({ level: 'silent' });
+let project: Project;
+let Greeter: AnyDefinition;
+let HelloRequest: { encode(m: unknown): { finish(): Uint8Array } };
+let HelloReply: { decode(b: Uint8Array): { message: string } };
+const servers: RunningServer[] = [];
+
+before(async () => {
+  project = await makeProject({ apps: ['greeter'] });
+  const mod = await importFrom(project, 'generated/greeter.ts');
+  Greeter = mod.GreeterService as AnyDefinition;
+  HelloRequest = mod.HelloRequest as typeof HelloRequest;
+  HelloReply = mod.HelloReply as typeof HelloReply;
+});
+after(async () => {
+  for (const s of servers) s.server.forceShutdown();
+  await project?.remove();
+});
+
+async function serve(server: Record<string, unknown>): Promise<number> {
+  const running = await startServer(await inProcessConfig(project, ['greeter'], { grpc: { server } }));
+  servers.push(running);
+  return running.port;
+}
+
+function frame(payload: Uint8Array, compressed = false): Buffer {
+  const b = Buffer.alloc(5 + payload.length);
+  b[0] = compressed ? 1 : 0;
+  b.writeUInt32BE(payload.length, 1);
+  Buffer.from(payload).copy(b, 5);
+  return b;
+}
+
+/** One raw HTTP/2 gRPC call: the response headers, the body bytes and the trailers. */
+function rawCall(port: number, path: string, body: Buffer, headers: Record<string, string> = {}) {
+  return new Promise<{ headers: http2.IncomingHttpHeaders; body: Buffer; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+    const chunks: Buffer[] = [];
+    let head: http2.IncomingHttpHeaders = {};
+    req.on('response', (h) => (head = h));
+    req.on('data', (c: Buffer) => chunks.push(c));
+    let trailers: http2.IncomingHttpHeaders = {};
+    req.on('trailers', (t) => (trailers = t));
+    req.on('close', () => {
+      resolve({ headers: head, body: Buffer.concat(chunks), trailers });
+      session.close();
+    });
+    req.setTimeout(10_000, () => req.close());
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('a gzip- or deflate-compressing client is understood; the server advertises what it accepts', async () => {
+  const port = await serve({});
+  const request = HelloRequest.encode({ name: 'zip'.repeat(50) }).finish();
+  for (const [encoding, compress] of [['gzip', gzipSync], ['deflate', deflateSync]] as const) {
+    const reply = await rawCall(port, '/fixture.Greeter/SayHello', frame(compress(request), true), { 'grpc-encoding': encoding, 'grpc-accept-encoding': 'identity' });
+    assert.equal(reply.trailers['grpc-status'], '0', `${encoding}: ${reply.trailers['grpc-message']}`);
+    assert.match(String(reply.headers['grpc-accept-encoding']), /gzip/);
+    assert.match(HelloReply.decode(reply.body.subarray(5)).message, /zipzip/);
+  }
+});
+
+test('a compressed request that inflates past maxReceiveMessageLength is RESOURCE_EXHAUSTED', async () => {
+  const port = await serve({ maxReceiveMessageLength: 1024 });
+  const bomb = gzipSync(HelloRequest.encode({ name: 'a'.repeat(100_000) }).finish());
+  assert.ok(bomb.length < 1024, 'the compressed request itself is under the limit');
+  const reply = await rawCall(port, '/fixture.Greeter/SayHello', frame(bomb, true), { 'grpc-encoding': 'gzip' });
+  assert.equal(reply.trailers['grpc-status'] ?? reply.headers['grpc-status'], String(status.RESOURCE_EXHAUSTED));
+});
+
+test('maxReceiveMessageLength: a larger request is RESOURCE_EXHAUSTED and the server keeps serving', async () => {
+  const port = await serve({ maxReceiveMessageLength: 1024 });
+  const client = new TestClient(Greeter, port);
+  try {
+    const err = await callError(client.unary('sayHello', { name: 'x'.repeat(5000) }));
+    assert.equal(err.code, status.RESOURCE_EXHAUSTED);
+    const ok = await client.unary('sayHello', { name: 'small' });
+    assert.match(String(ok.message), /small/);
+  } finally {
+    client.close();
+  }
+});
+
+test('maxSendMessageLength: a reply larger than the limit is RESOURCE_EXHAUSTED, not sent', async () => {
+  const port = await serve({ maxSendMessageLength: 1024 });
+  const client = new TestClient(Greeter, port);
+  try {
+    const err = await callError(client.unary('sayHello', { name: 'y'.repeat(900) + 'z'.repeat(900) }));
+    assert.equal(err.code, status.RESOURCE_EXHAUSTED);
+  } finally {
+    client.close();
+  }
+});
+
+test('keepalive and connection-age settings reach grpc-js', async () => {
+  const port = await serve({ keepaliveTimeMs: 60_000, keepaliveTimeoutMs: 5_000, maxConnectionAgeMs: 30_000 });
+  const running = servers.at(-1)!;
+  const options = (running.server.grpc as unknown as { options: Record<string, unknown> }).options;
+  assert.equal(options['grpc.keepalive_time_ms'], 60_000);
+  assert.equal(options['grpc.keepalive_timeout_ms'], 5_000);
+  assert.equal(options['grpc.max_connection_age_ms'], 30_000);
+  const client = new TestClient(Greeter, port);
+  try {
+    assert.match(String((await client.unary('sayHello', { name: 'k' })).message), /k/);
+  } finally {
+    client.close();
+  }
+});
