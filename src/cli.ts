@@ -12,16 +12,30 @@ import { seedCommand } from './commands/seed.ts';
 import { setupCommand } from './commands/setup.ts';
 import { tokenCommand } from './commands/token.ts';
 
-/** kleur colours only a terminal, and never when NO_COLOR is set. */
-function configureColour(): void {
-  kleur.enabled = Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+/**
+ * Whether to colour what goes to `stream`: never with NO_COLOR set (https://no-color.org) or
+ * TERM=dumb; always with FORCE_COLOR set (not "0"); otherwise only on a terminal.
+ */
+export function colourFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR || env.TERM === 'dumb') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
 }
+
+/** Commander's own errors (unknown option, missing argument) go to stderr, in red on a terminal. */
+const output = {
+  outputError(text: string, write: (s: string) => void): void {
+    kleur.enabled = colourFor(process.stderr);
+    write(kleur.red(text));
+  },
+};
 
 export function buildProgram(): Command {
   const program = new Command('cfg')
     .description("Django-CFG's gRPC integration for Node.js: generate stubs, discover services, serve them.")
     .version('0.1.0')
     .showHelpAfterError('(run cfg --help for every command)')
+    .configureOutput(output)
     .exitOverride();
   for (const command of [
     generateProtoCommand,
@@ -34,14 +48,15 @@ export function buildProgram(): Command {
     tokenCommand,
     setupCommand,
   ]) {
-    program.addCommand(command().exitOverride());
+    const sub = command();
+    program.addCommand(sub.configureOutput(output).showHelpAfterError(`(run cfg ${sub.name()} --help for its options)`).exitOverride());
   }
   return program;
 }
 
 /** Runs the CLI; every failure ends as one message on stderr and a non-zero exit code. */
 export async function main(argv: string[]): Promise<void> {
-  configureColour();
+  kleur.enabled = colourFor(process.stdout);
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
@@ -51,8 +66,10 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** Prints a failure on stderr (coloured only if stderr is a terminal); returns the exit code. */
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode;
+  kleur.enabled = colourFor(process.stderr);
   if (isCfgError(err)) {
     process.stderr.write(`${kleur.red('error')} ${kleur.dim(err.code)} ${err.message}\n`);
     if (err.hint) process.stderr.write(`${kleur.yellow('hint')}  ${err.hint}\n`);

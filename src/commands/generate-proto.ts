@@ -1,30 +1,40 @@
+import { relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import kleur from 'kleur';
+
+export interface GenerateProtoOptions {
+  protoDir?: string;
+  outputDir?: string;
+  watch?: boolean;
+}
 
 /** cfg generate-proto: buf + ts-proto over proto/ into generated/. */
 export function generateProtoCommand(): Command {
   return new Command('generate-proto')
-    .description('Generate typed @grpc/grpc-js stubs and the reflection descriptor set from .proto files')
+    .description('Generate typed messages, @grpc/grpc-js service definitions and clients, and the reflection descriptor set from .proto files')
     .option('--proto-dir <dir>', 'folder holding the .proto files (default: grpc.proto.protoDir, "proto")')
-    .option('--output-dir <dir>', 'folder receiving the stubs (default: grpc.proto.outputDir, "generated")')
-    .option('--watch', 'regenerate on every change until stopped')
-    .action(async (opts: { protoDir?: string; outputDir?: string; watch?: boolean }) => {
+    .option('--output-dir <dir>', 'folder receiving the stubs and descriptors.binpb (default: grpc.proto.outputDir, "generated")')
+    .option('--watch', 'generate, then regenerate on every .proto change until Ctrl-C; a broken file is reported and waited out')
+    .action(async (opts: GenerateProtoOptions) => {
       const { loadConfig } = await import('../config/load.ts');
-      const { generateProto } = await import('../proto/generate.ts');
       const config = await loadConfig({ required: false });
+      // A flag is relative to where cfg runs; a config value to the project root.
+      const cwd = process.cwd();
       const target = {
-        protoDir: opts.protoDir ?? config.grpc.proto.protoDir,
-        outputDir: opts.outputDir ?? config.grpc.proto.outputDir,
-        cwd: opts.protoDir || opts.outputDir ? process.cwd() : config.root,
+        protoDir: opts.protoDir !== undefined ? resolve(cwd, opts.protoDir) : resolve(config.root, config.grpc.proto.protoDir),
+        outputDir: opts.outputDir !== undefined ? resolve(cwd, opts.outputDir) : resolve(config.root, config.grpc.proto.outputDir),
+        cwd,
       };
       if (opts.watch) {
         const { watchProto } = await import('../proto/watch.ts');
         await watchProto(target);
         return;
       }
+      const { generateProto } = await import('../proto/generate.ts');
       const result = await generateProto(target);
+      const out = relative(cwd, target.outputDir) || '.';
       process.stdout.write(
-        `${kleur.green('generated')} ${result.protoFiles.length} proto file(s) -> ${target.outputDir} (${result.written.length} files, ${result.ms} ms)\n`,
+        `${kleur.green('generated')} ${result.protoFiles.length} proto file(s) -> ${out}/ (${result.written.length} files) in ${result.ms} ms\n`,
       );
     });
 }

@@ -3,7 +3,18 @@ import { LEVELS } from '../log/logger.ts';
 import { defaults } from './defaults.ts';
 import { JWT_ALGORITHMS, type CfgConfig } from './types.ts';
 
-type Check = (value: unknown) => string | null;
+/** Where inside a value a check failed (an array item, an object entry), and why. */
+interface Issue {
+  /** Appended to the field's path: "[0]", ".cert", ".crypto". */
+  at: string;
+  value: unknown;
+  /** What is allowed, completing "it must be ...". */
+  expected: string;
+  hint?: string;
+}
+
+/** null when the value is allowed; otherwise what is allowed, or an Issue inside the value. */
+type Check = (value: unknown) => string | Issue | null;
 
 const MIN_MSG = 1024;
 const MAX_MSG = 100 * 1024 * 1024;
@@ -16,15 +27,33 @@ const int = (min: number, max: number): Check => (v) =>
   Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? null : `an integer from ${min} to ${max}`;
 const oneOf = (...allowed: readonly string[]): Check => (v) =>
   typeof v === 'string' && allowed.includes(v) ? null : `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
-const appLabel: Check = (v) =>
-  typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(v)
-    ? null
-    : 'an app label: the folder name under apps/ ("crypto"), not a dotted or slashed path ("apps.crypto")';
-const list = (item: Check): Check => (v) => {
+const LABEL = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const appLabel: Check = (v) => {
+  if (typeof v === 'string' && LABEL.test(v)) return null;
+  const expected = 'an app label: the folder name under apps/ ("crypto"), not a dotted or slashed path ("apps.crypto")';
+  const last = typeof v === 'string' ? v.split(/[./\\]/).filter(Boolean).pop() : undefined;
+  const hint = last && LABEL.test(last) ? `Use the label "${last}": cfg looks for apps/${last}/ itself.` : undefined;
+  return { at: '', value: v, expected, hint };
+};
+/** Names an object entry in a path: ".crypto", or ["my app"] when it is no identifier. */
+const entry = (key: string) => (/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+const asIssue = (bad: string | Issue, at: string, value: unknown): Issue =>
+  typeof bad === 'string' ? { at, value, expected: bad } : { ...bad, at: at + bad.at };
+const list = (item: Check, unique = false): Check => (v) => {
   if (!Array.isArray(v)) return 'an array';
   for (const [i, x] of v.entries()) {
     const bad = item(x);
-    if (bad) return `an array whose items are each ${bad} (item ${i} is ${show(x)})`;
+    if (bad) return asIssue(bad, `[${i}]`, x);
+    if (unique && v.indexOf(x) !== i) return { at: `[${i}]`, value: x, expected: `listed once (it is also item ${v.indexOf(x)})` };
+  }
+  return null;
+};
+/** A plain object whose every value passes `value`. */
+const record = (shape: string, value: Check): Check => (v) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return shape;
+  for (const [k, x] of Object.entries(v)) {
+    const bad = value(x);
+    if (bad) return asIssue(bad, entry(k), x);
   }
   return null;
 };
@@ -63,17 +92,14 @@ const spec: Record<string, Check> = {
     return null;
   },
   'grpc.autoRegisterApps': bool,
-  'grpc.enabledApps': list(appLabel),
-  'grpc.customServices': (v) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'an object { label: "path/to/module#ExportName" }';
-    for (const [k, ref] of Object.entries(v)) if (modRef(ref)) return `an object whose values are module references "path/to/module#ExportName" (${k} is ${show(ref)})`;
-    return null;
-  },
+  'grpc.enabledApps': list(appLabel, true),
+  'grpc.customServices': record('an object { label: "path/to/module#ExportName" }', modRef),
   'grpc.handlersHook': (v) => (v === null ? null : modRef(v)),
   'grpc.proto.autoGenerate': bool,
   'grpc.proto.protoDir': nonEmpty,
   'grpc.proto.outputDir': nonEmpty,
-  'grpc.proto.packagePrefix': str,
+  'grpc.proto.packagePrefix': (v) =>
+    typeof v === 'string' && /^([A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$/.test(v) ? null : 'a proto package name ("api", "acme.api") or ""',
   'grpc.auth.enabled': bool,
   'grpc.auth.requireAuth': bool,
   'grpc.auth.jwtAlgorithm': oneOf(...JWT_ALGORITHMS),
@@ -91,40 +117,95 @@ const spec: Record<string, Check> = {
   'database.poolSize': (v) => (v === null ? null : int(1, 1000)(v)),
   'logging.level': levelCheck,
   'logging.format': oneOf('auto', 'pretty', 'json'),
-  'logging.levels': (v) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'an object { loggerName: level }';
-    for (const [k, lvl] of Object.entries(v)) if (levelCheck(lvl)) return `an object whose levels are ${levelCheck(lvl)} (${k} is ${show(lvl)})`;
-    return null;
-  },
+  'logging.levels': record('an object { loggerName: level }', levelCheck),
   'logging.logCalls': bool,
 };
 
+/** A value as the user wrote it, kept short: "70000", "\"apps.crypto\"", "NaN", "a function". */
 function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'number' || typeof v === 'symbol' || v === undefined) return String(v);
+  let text: string;
   try {
-    return JSON.stringify(v) ?? String(v);
+    text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : typeof x === 'function' ? '[function]' : x)) ?? String(v);
   } catch {
-    return String(v);
+    text = Object.prototype.toString.call(v);
   }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-function invalid(file: string, path: string, message: string): CfgError {
-  return new CfgError('E_CONFIG_INVALID', `${file}: ${path} ${message}`, `Fix ${path} in ${file}.`);
+/** A database URL's password never reaches an error message. */
+function redact(path: string, value: unknown): unknown {
+  return path === 'database.url' && typeof value === 'string' ? value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@') : value;
+}
+
+function invalid(file: string, path: string, message: string, hint = `Fix ${path} in ${file}.`): CfgError {
+  return new CfgError('E_CONFIG_INVALID', `${file}: ${path} ${message}`, hint);
+}
+
+/** Every settable path: the leaves in `spec` and the sections holding them. */
+const knownPaths = [...new Set(Object.keys(spec).flatMap((p) => p.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('.'))))];
+const loose = (key: string) => key.toLowerCase().replace(/[_-]/g, '');
+
+/** Edits (insert, delete, replace, swap two neighbours) turning `a` into `b`. */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The setting an unknown key was probably meant to be: a snake_case or mistyped sibling, or the same name elsewhere. */
+function suggest(prefix: string, key: string, siblings: string[]): string | null {
+  const at = (k: string) => (prefix ? `${prefix}.${k}` : k);
+  const same = siblings.find((k) => loose(k) === loose(key));
+  if (same) return at(same);
+  const near = siblings.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= (key.length > 5 ? 2 : 1));
+  if (near) return at(near);
+  return knownPaths.find((p) => loose(p.slice(p.lastIndexOf('.') + 1)) === loose(key)) ?? null;
+}
+
+/** A copy of a user value, so that freezing the config never freezes the user's own arrays and objects. */
+function copy(value: unknown): unknown {
+  if (Array.isArray(value)) return [...value];
+  if (isPlainData(value)) return { ...(value as object) };
+  return value;
+}
+
+/** Arrays and plain objects holding no functions: configuration data, safe to freeze. */
+function isPlainData(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return (proto === Object.prototype || proto === null) && !Object.values(v).some((x) => typeof x === 'function');
 }
 
 /** Walks the user's object against `spec`, copying each given value over the defaults. */
 function merge(file: string, target: Record<string, unknown>, input: unknown, prefix: string): void {
+  const settings = Object.keys(target).filter((k) => prefix || k !== 'root');
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw invalid(file, prefix || 'the default export', `must be an object, got ${show(input)}`);
+    const where = prefix || 'the default export';
+    throw invalid(file, where, `is ${show(input)}; it must be an object ({ ${settings.join(', ')} }).`);
   }
   for (const [key, value] of Object.entries(input)) {
     const path = prefix ? `${prefix}.${key}` : key;
     if (value === undefined) continue;
     const check = spec[path];
     if (check) {
-      const expected = check(value);
-      if (expected) throw invalid(file, path, `is ${show(value)}; it must be ${expected}.`);
-      target[key] = value;
+      const bad = check(value);
+      if (bad) {
+        const issue = asIssue(bad, '', value);
+        throw invalid(file, path + issue.at, `is ${show(redact(path, issue.value))}; it must be ${issue.expected}.`, issue.hint);
+      }
+      target[key] = copy(value);
       continue;
     }
     const child = target[key];
@@ -132,15 +213,22 @@ function merge(file: string, target: Record<string, unknown>, input: unknown, pr
       merge(file, child as Record<string, unknown>, value, path);
       continue;
     }
-    const known = Object.keys(target).map((k) => (prefix ? `${prefix}.${k}` : k));
-    throw invalid(file, path, `is not a known setting. Known here: ${known.join(', ')}.`);
+    const guess = suggest(prefix, key, settings);
+    throw invalid(
+      file,
+      path,
+      `is not a known setting (set to ${show(value)}); ${prefix ? `${prefix} accepts` : 'the config accepts'} ${settings.join(', ')}.`,
+      guess
+        ? `Did you mean ${guess}?${key.includes('_') ? " (cfg spells the guide's snake_case names in camelCase.)" : ''}`
+        : `Remove ${path}; README "Configuration" lists every setting.`,
+    );
   }
 }
 
 function deepFreeze<T>(o: T): T {
-  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+  if (isPlainData(o) && !Object.isFrozen(o)) {
     Object.freeze(o);
-    for (const v of Object.values(o)) deepFreeze(v);
+    for (const v of Object.values(o as object)) deepFreeze(v);
   }
   return o;
 }
@@ -166,8 +254,11 @@ function applyEnv(config: CfgConfig, env: NodeJS.ProcessEnv): void {
     const raw = env[name];
     if (raw === undefined || raw === '') return;
     const value = parse(raw);
-    const expected = spec[path]!(value);
-    if (expected) throw new CfgError('E_CONFIG_INVALID', `environment ${name}=${show(raw)} (for ${path}) must be ${expected}.`, `Fix or unset ${name}.`);
+    const bad = spec[path]!(value);
+    if (bad) {
+      const { expected } = asIssue(bad, '', value);
+      throw new CfgError('E_CONFIG_INVALID', `environment ${name}=${show(redact(path, raw))} (for ${path}) must be ${expected}.`, `Fix or unset ${name}.`);
+    }
     apply(value as never);
   };
   const num = (raw: string) => (/^\d+$/.test(raw) ? Number(raw) : raw);

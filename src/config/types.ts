@@ -130,7 +130,7 @@ type DeepPartial<T> = T extends (infer U)[]
   : T extends Record<string, unknown> | object
     ? T extends (...args: never[]) => unknown
       ? T
-      : { [K in keyof T]?: DeepPartial<T[K]> | null }
+      : { [K in keyof T]?: DeepPartial<T[K]> }
     : T;
 
 /** What a project writes in cfg.config.ts: every field optional. */

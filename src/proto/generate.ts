@@ -1,68 +1,98 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { CfgError } from '../errors.ts';
-import { bufBinary, DESCRIPTOR_SET, MANIFEST, TS_PROTO_OPTIONS, tsProtoPlugin } from './tools.ts';
+import { bufCommand, DESCRIPTOR_SET, MANIFEST, TS_PROTO_OPTIONS, tsProtoPlugin } from './tools.ts';
 
 export interface GenerateOptions {
   /** Folder holding the .proto files (absolute, or relative to `cwd`). */
   protoDir: string;
-  /** Folder receiving the stubs and the descriptor set. */
+  /** Folder receiving the stubs and the descriptor set (absolute, or relative to `cwd`). */
   outputDir: string;
+  /** Base of relative paths, and of the paths in buf's messages. Default process.cwd(). */
   cwd?: string;
 }
 
 export interface GenerateResult {
+  /** The .proto files compiled, relative to the proto dir, sorted. */
   protoFiles: string[];
+  /** The files written, relative to the output dir, sorted (the manifest not included). */
   written: string[];
   ms: number;
 }
 
-/** Every .proto file under `dir`, relative to it, sorted. */
+/** What the manifest records: enough to tell whether the stubs are stale, and nothing machine-specific. */
+interface Manifest {
+  generator: string;
+  protoDir: string;
+  protoFiles: string[];
+  files: string[];
+}
+
+/** Bound on one buf run; a healthy one takes well under a second. */
+const BUF_TIMEOUT_MS = 120_000;
+
+const tsProtoVersion = (createRequire(import.meta.url)('ts-proto/package.json') as { version: string }).version;
+/** Changes when cfg's generator changes: stubs from another version or options are stale. */
+const GENERATOR = `ts-proto ${tsProtoVersion} ${TS_PROTO_OPTIONS.join(',')}`;
+
+const posix = (path: string) => path.split(sep).join('/');
+
+/** Every .proto file under `dir`, relative to it with "/" separators, sorted. */
 export async function listProtoFiles(dir: string): Promise<string[]> {
+  return (await listFiles(dir)).filter((f) => f.endsWith('.proto'));
+}
+
+async function listFiles(dir: string, base = dir): Promise<string[]> {
   const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    for (const entry of await readdir(d, { withFileTypes: true })) {
-      const path = join(d, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.name.endsWith('.proto')) out.push(relative(dir, path));
-    }
-  };
-  await walk(dir);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(path, base)));
+    else out.push(posix(relative(base, path)));
+  }
   return out.sort();
 }
 
-function run(cmd: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(cmd, args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
-      if (err) reject(Object.assign(err, { stderr: String(stderr) }));
-      else resolvePromise();
+function buf(args: string[], cwd: string): Promise<void> {
+  const { file, args: pre } = bufCommand();
+  return new Promise((done, fail) => {
+    execFile(file, [...pre, ...args], { cwd, maxBuffer: 16 * 1024 * 1024, timeout: BUF_TIMEOUT_MS }, (err, _stdout, stderr) => {
+      if (err) fail(Object.assign(err, { stderr: String(stderr) }));
+      else done();
     });
   });
 }
 
 /**
  * Runs buf with ts-proto over every .proto in `protoDir` and writes typed messages, grpc-js
- * service definitions and a FileDescriptorSet into `outputDir`. Everything is generated into a
- * temporary folder first: a proto with an error leaves `outputDir` untouched.
+ * service definitions (with their client types) and a FileDescriptorSet into `outputDir`.
+ * Everything is generated into a temporary folder first, so a proto with an error leaves
+ * `outputDir` untouched; each file is then replaced atomically (write beside, rename), unchanged
+ * files are not rewritten, and files a previous run wrote that are no longer produced are removed.
  */
 export async function generateProto(options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
   const protoDir = resolve(cwd, options.protoDir);
   const outputDir = resolve(cwd, options.outputDir);
-  const shownDir = relative(cwd, protoDir) || '.';
+  // buf reports paths relative to its working directory, so errors read "proto/x.proto:3:5: ...".
+  const input = relative(cwd, protoDir) || '.';
+  const shown = input === '.' ? './' : `${posix(input)}/`;
 
   let files: string[];
   try {
-    if (!(await stat(protoDir)).isDirectory()) throw new Error('not a directory');
+    if (!(await stat(protoDir)).isDirectory()) {
+      throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} is a file, not a directory.`, 'Pass the folder holding your .proto files: --proto-dir DIR.');
+    }
     files = await listProtoFiles(protoDir);
-  } catch {
-    throw new CfgError('E_PROTO_DIR', `Proto directory ${shownDir} does not exist.`, 'Create it and put your .proto files there, or pass --proto-dir DIR.');
+  } catch (err) {
+    if (err instanceof CfgError) throw err;
+    throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} does not exist.`, 'Create it and put your .proto files there, or pass --proto-dir DIR.');
   }
   if (files.length === 0) {
-    throw new CfgError('E_PROTO_DIR', `Proto directory ${shownDir} has no .proto files.`, 'Add a .proto file, or pass --proto-dir DIR.');
+    throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} has no .proto files.`, 'Add a .proto file there, or pass --proto-dir DIR.');
   }
 
   const staging = await mkdtemp(join(tmpdir(), 'cfg-proto-'));
@@ -71,53 +101,77 @@ export async function generateProto(options: GenerateOptions): Promise<GenerateR
       version: 'v2',
       plugins: [{ local: tsProtoPlugin(), out: staging, opt: [...TS_PROTO_OPTIONS] }],
     });
-    try {
-      // buf reports paths relative to its working directory, so errors read "proto/x.proto:3:5: ...".
-      await run(bufBinary(), ['generate', relative(cwd, protoDir) || '.', '--template', template], cwd);
-      await run(bufBinary(), ['build', relative(cwd, protoDir) || '.', '--as-file-descriptor-set', '--exclude-source-info', '-o', join(staging, DESCRIPTOR_SET)], cwd);
-    } catch (err) {
-      const stderr = ((err as { stderr?: string }).stderr ?? '').trim();
-      throw new CfgError('E_PROTO_COMPILE', `buf failed on ${shownDir}:\n${stderr || (err as Error).message}`, 'Fix the .proto file at the line shown; nothing was written.', { cause: err });
+    // Both compile the same files; run side by side. Imports (well-known types included) are
+    // part of the descriptor set, so reflection can serve every type a service uses.
+    const runs = await Promise.allSettled([
+      buf(['generate', input, '--template', template], cwd),
+      buf(['build', input, '--as-file-descriptor-set', '--exclude-source-info', '-o', join(staging, DESCRIPTOR_SET)], cwd),
+    ]);
+    const failed = runs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      const err = failed.reason as Error & { stderr?: string; killed?: boolean };
+      const detail = (err.stderr ?? '').trim() || (err.killed ? `buf did not finish within ${BUF_TIMEOUT_MS / 1000} s` : err.message);
+      throw new CfgError('E_PROTO_COMPILE', `buf could not compile ${shown}:\n${detail}`, `Fix the .proto at the place shown; ${posix(relative(cwd, outputDir)) || '.'}/ was left as it was.`, { cause: err });
     }
 
-    const written = (await listFiles(staging)).sort();
+    const written = await listFiles(staging);
     await mkdir(outputDir, { recursive: true });
-    // Remove what the previous run wrote (and only that: generated/ also holds the Prisma client).
-    for (const old of await readManifest(outputDir)) {
-      if (!written.includes(old)) await rm(join(outputDir, old), { force: true });
+    for (const file of written) await replaceFile(join(staging, file), join(outputDir, file));
+    // Remove what the previous run wrote and this one did not (only that: the output dir may
+    // hold other files, such as the Prisma client).
+    const previous = await readManifest(outputDir);
+    for (const old of previous?.files ?? []) {
+      if (!written.includes(old)) await removeWithEmptyParents(outputDir, old);
     }
-    for (const file of written) {
-      await mkdir(dirname(join(outputDir, file)), { recursive: true });
-      await cp(join(staging, file), join(outputDir, file));
-    }
-    await writeFile(join(outputDir, MANIFEST), JSON.stringify({ protoDir: shownDir, files: written }, null, 2) + '\n');
+    const manifest: Manifest = { generator: GENERATOR, protoDir: posix(relative(outputDir, protoDir)), protoFiles: files, files: written };
+    const manifestPath = join(outputDir, MANIFEST);
+    await writeFile(`${manifestPath}.tmp`, JSON.stringify(manifest, null, 2) + '\n');
+    await rename(`${manifestPath}.tmp`, manifestPath);
     return { protoFiles: files, written, ms: Math.round(performance.now() - started) };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
 }
 
-async function listFiles(dir: string, base = dir): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(path, base)));
-    else out.push(relative(base, path));
-  }
-  return out;
+/** Puts `from` at `to` in one rename, unless `to` already holds the same bytes. */
+async function replaceFile(from: string, to: string): Promise<void> {
+  const next = await readFile(from);
+  const current = await readFile(to).catch(() => null);
+  if (current && current.equals(next)) return;
+  await mkdir(dirname(to), { recursive: true });
+  const temp = `${to}.${process.pid}.tmp`;
+  await copyFile(from, temp);
+  await rename(temp, to);
 }
 
-async function readManifest(outputDir: string): Promise<string[]> {
+async function removeWithEmptyParents(root: string, file: string): Promise<void> {
+  await rm(join(root, file), { force: true });
+  for (let dir = dirname(join(root, file)); dir.startsWith(root + sep); dir = dirname(dir)) {
+    try {
+      await rmdir(dir); // only succeeds when empty
+    } catch {
+      return;
+    }
+  }
+}
+
+async function readManifest(outputDir: string): Promise<Partial<Manifest> | null> {
   try {
-    const parsed = JSON.parse(await readFile(join(outputDir, MANIFEST), 'utf8')) as { files?: unknown };
-    return Array.isArray(parsed.files) ? parsed.files.filter((f): f is string => typeof f === 'string') : [];
+    const parsed = JSON.parse(await readFile(join(outputDir, MANIFEST), 'utf8')) as Partial<Manifest>;
+    const strings = (v: unknown) => (Array.isArray(v) ? v.filter((f): f is string => typeof f === 'string') : []);
+    return { ...parsed, files: strings(parsed.files), protoFiles: strings(parsed.protoFiles) };
   } catch {
-    return [];
+    return null;
   }
 }
 
-/** True when stubs are missing or older than any .proto file (rungrpc's auto-generation check). */
+/**
+ * True when the stubs need regenerating (rungrpc's auto-generation check): never generated, made
+ * by another generator version, a .proto added or removed, or a .proto newer than the stubs.
+ */
 export async function stubsAreStale(protoDir: string, outputDir: string): Promise<boolean> {
+  const manifest = await readManifest(outputDir);
+  if (!manifest || manifest.generator !== GENERATOR) return true;
   let generatedAt: number;
   try {
     generatedAt = (await stat(join(outputDir, MANIFEST))).mtimeMs;
@@ -125,7 +179,9 @@ export async function stubsAreStale(protoDir: string, outputDir: string): Promis
   } catch {
     return true;
   }
-  for (const file of await listProtoFiles(protoDir).catch(() => [])) {
+  const protos = await listProtoFiles(protoDir).catch(() => []);
+  if (protos.join('\n') !== (manifest.protoFiles ?? []).join('\n')) return true;
+  for (const file of protos) {
     if ((await stat(join(protoDir, file))).mtimeMs > generatedAt) return true;
   }
   return false;

@@ -1,16 +1,54 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-/** The buf binary shipped by the @bufbuild/buf package (never a global install). */
-export function bufBinary(): string {
-  return join(dirname(require.resolve('@bufbuild/buf/package.json')), 'bin', 'buf');
+/** @bufbuild/buf's per-platform binary packages (its optional dependencies), by `platform-arch`. */
+const NATIVE_BUF: Record<string, string> = {
+  'linux-x64': '@bufbuild/buf-linux-x64',
+  'linux-arm64': '@bufbuild/buf-linux-aarch64',
+  'linux-arm': '@bufbuild/buf-linux-armv7',
+  'darwin-x64': '@bufbuild/buf-darwin-x64',
+  'darwin-arm64': '@bufbuild/buf-darwin-arm64',
+  'win32-x64': '@bufbuild/buf-win32-x64',
+  'win32-arm64': '@bufbuild/buf-win32-arm64',
+};
+
+/** How to run a tool: the executable, then the arguments that come before the tool's own. */
+export interface ToolCommand {
+  file: string;
+  args: string[];
 }
 
-/** ts-proto's protoc plugin. */
-export function tsProtoPlugin(): string {
-  return join(dirname(require.resolve('ts-proto/package.json')), 'protoc-gen-ts_proto');
+let buf: ToolCommand | undefined;
+
+/**
+ * The buf binary shipped by the @bufbuild/buf package (never a global install). The platform's
+ * native binary is run directly; without it, the package's node launcher (one more process start).
+ */
+export function bufCommand(): ToolCommand {
+  if (buf) return buf;
+  const pkgJson = require.resolve('@bufbuild/buf/package.json');
+  const native = NATIVE_BUF[`${process.platform}-${process.arch}`];
+  if (native) {
+    try {
+      const dir = dirname(createRequire(pkgJson).resolve(`${native}/package.json`));
+      const file = join(dir, 'bin', process.platform === 'win32' ? 'buf.exe' : 'buf');
+      if (existsSync(file)) return (buf = { file, args: [] });
+    } catch {
+      // not installed for this platform: fall through to the launcher
+    }
+  }
+  return (buf = { file: process.execPath, args: [join(dirname(pkgJson), 'bin', 'buf')] });
+}
+
+/**
+ * ts-proto's protoc plugin, as buf's `local` command: run by this same node binary, so that
+ * generation does not depend on a `node` on PATH.
+ */
+export function tsProtoPlugin(): string[] {
+  return [process.execPath, join(dirname(require.resolve('ts-proto/package.json')), 'protoc-gen-ts_proto')];
 }
 
 /**
