@@ -5,9 +5,16 @@ import { cryptoClient } from '../apps/crypto/grpc_services/client.ts';
 
 const child = spawn('npx', ['cfg', 'rungrpc'], {
   env: { ...process.env, CFG_GRPC_PORT: process.env.CFG_GRPC_PORT ?? '0' },
-  stdio: ['ignore', 'pipe', 'inherit'],
+  stdio: ['ignore', 'pipe', 'pipe'],
+  // Its own process group, so SIGTERM reaches npx and cfg together, as Ctrl-C in a terminal does.
+  detached: true,
 });
 let out = '';
+let err = '';
+child.stderr.on('data', (chunk: Buffer) => {
+  err += chunk;
+  process.stderr.write(chunk);
+});
 const port = await new Promise<number>((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error(`no banner after 60 s:\n${out}`)), 60_000);
   child.stdout.on('data', (chunk: Buffer) => {
@@ -29,9 +36,13 @@ try {
 } finally {
   client.close();
 }
-const code = await new Promise<number | null>((resolve) => {
-  child.on('exit', resolve);
-  child.kill('SIGTERM');
+// The signal goes to the process group (npx and cfg); cfg's own clean exit is read from its
+// last log line ("stopped"), written just before it exits 0, once its output has closed.
+const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+  child.on('close', (c, s) => resolve([c, s]));
+  process.kill(-child.pid!, 'SIGTERM');
 });
-if (code !== 0) throw new Error(`cfg rungrpc exited with ${code} after SIGTERM (expected 0)`);
+if (!(code === 0 || signal === 'SIGTERM') || !/"msg":"stopped"|stopped/.test(err)) {
+  throw new Error(`cfg rungrpc did not stop cleanly after SIGTERM (exit ${code ?? signal})`);
+}
 console.log('smoke: rungrpc stopped cleanly on SIGTERM');

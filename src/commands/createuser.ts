@@ -1,7 +1,28 @@
 import { Command } from 'commander';
 
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** cfg createuser: create (or update) a user, with staff/superuser flags, permissions and groups. */
 export function createuserCommand(): Command {
-  return new Command('createuser').description('(being built)').action(() => {
-    throw new Error('cfg createuser is not built yet');
-  });
+  return new Command('createuser')
+    .description('Create a user, or update an existing one (flags, email, permissions and groups are added)')
+    .requiredOption('--username <username>', 'login name')
+    .option('--email <email>', 'email address')
+    .option('--staff', 'staff user (requireStaff passes)')
+    .option('--superuser', 'superuser (every permission)')
+    .option('--inactive', 'create or mark the user inactive (its tokens are refused)')
+    .option('--perm <app.codename>', 'grant a permission, e.g. crypto.delete_coin (repeatable)', collect, [] as string[])
+    .option('--group <name>', 'add to a group, created if missing (repeatable)', collect, [] as string[])
+    .action(async (opts: { username: string; email?: string; staff?: boolean; superuser?: boolean; inactive?: boolean; perm: string[]; group: string[] }) => {
+      const { loadConfig } = await import('../config/load.ts');
+      const { getDb, closeDb } = await import('../db/client.ts');
+      const { upsertUser } = await import('../auth/manage.ts');
+      const config = await loadConfig({ required: false });
+      try {
+        const { created, user } = await upsertUser(await getDb(config), opts);
+        process.stdout.write(`${created ? 'created' : 'updated'} user ${user.username} (id ${user.id})\n`);
+      } finally {
+        await closeDb();
+      }
+    });
 }

@@ -1,7 +1,18 @@
 import { Command } from 'commander';
+import kleur from 'kleur';
 
+/** cfg makemigrations --name N: write the SQL for prisma/schema.prisma's changes, per provider. */
 export function makemigrationsCommand(): Command {
-  return new Command('makemigrations').description('(being built)').action(() => {
-    throw new Error('cfg makemigrations is not built yet');
-  });
+  return new Command('makemigrations')
+    .description("Write a migration (SQLite and PostgreSQL) from prisma/schema.prisma's changes since the last one")
+    .requiredOption('--name <name>', 'migration name (letters, digits, underscores)')
+    .action(async (opts: { name: string }) => {
+      const { loadConfig } = await import('../config/load.ts');
+      const { makeMigrations } = await import('../db/makemigrations.ts');
+      const config = await loadConfig({ required: false });
+      const pgUrl = config.database.url.startsWith('postgres') ? config.database.url.replace(/\?.*$/, '') : undefined;
+      for (const m of await makeMigrations(config.root, opts.name, pgUrl)) {
+        process.stdout.write(m.name ? `${kleur.green('wrote')} prisma/migrations/${m.provider}/${m.name}/migration.sql\n` : `${m.provider}: no changes detected\n`);
+      }
+    });
 }

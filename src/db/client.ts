@@ -1,1 +1,78 @@
-export async function closeDb(): Promise<void> {}
+import type { CfgConfig } from '../config/types.ts';
+import { registerErrorMapper } from '../server/status.ts';
+import type { PrismaClient as SqliteClient } from '../../generated/prisma/sqlite/client.ts';
+import { mapDatabaseError } from './errors.ts';
+import { ensureSqliteDir, parseDatabaseUrl, type DatabaseTarget, type Provider } from './url.ts';
+
+/**
+ * The Prisma client cfg gives apps. Both generated clients (SQLite and PostgreSQL) have the same
+ * model API, so app code is written once against this type; `provider` says which one it is.
+ */
+export type Db = SqliteClient & { readonly provider: Provider };
+
+export interface CreateDbOptions {
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+  /** Called with every SQL statement (for tests that count queries); off by default. */
+  onQuery?: (sql: string) => void;
+}
+
+registerErrorMapper(mapDatabaseError);
+
+/** A new client for `target` (most code wants the shared one: getDb()). */
+export async function createDb(target: DatabaseTarget, options: CreateDbOptions = {}): Promise<Db> {
+  const log = options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
+  let client: SqliteClient;
+  if (target.provider === 'sqlite') {
+    ensureSqliteDir(target.file);
+    const [{ PrismaClient }, { PrismaBetterSqlite3 }] = await Promise.all([
+      import('../../generated/prisma/sqlite/client.ts'),
+      import('@prisma/adapter-better-sqlite3'),
+    ]);
+    client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: target.file }), log });
+  } else {
+    const [{ PrismaClient }, { PrismaPg }] = await Promise.all([
+      import('../../generated/prisma/postgresql/client.ts'),
+      import('@prisma/adapter-pg'),
+    ]);
+    const adapter = new PrismaPg(
+      { connectionString: target.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
+      { schema: target.schema },
+    );
+    client = new PrismaClient({ adapter, log }) as unknown as SqliteClient;
+  }
+  if (options.onQuery) {
+    const onQuery = options.onQuery;
+    (client as unknown as { $on(e: 'query', f: (ev: { query: string }) => void): void }).$on('query', (ev) => onQuery(ev.query));
+  }
+  return Object.assign(client, { provider: target.provider }) as Db;
+}
+
+let shared: Promise<Db> | undefined;
+let activeConfig: CfgConfig | undefined;
+
+/** Which config getDb() uses (rungrpc sets it at start; otherwise cfg.config.ts is loaded). */
+export function useDbConfig(config: CfgConfig): void {
+  activeConfig = config;
+}
+
+/** The process's one Prisma client, created on first use. */
+export function getDb(config?: CfgConfig): Promise<Db> {
+  shared ??= (async () => {
+    let cfg = config ?? activeConfig;
+    if (!cfg) {
+      const { loadConfig } = await import('../config/load.ts');
+      cfg = await loadConfig({ required: false });
+    }
+    return createDb(parseDatabaseUrl(cfg.database.url, cfg.root), { poolSize: cfg.database.poolSize ?? undefined });
+  })();
+  shared.catch(() => (shared = undefined));
+  return shared;
+}
+
+/** Closes the shared client (on shutdown). */
+export async function closeDb(): Promise<void> {
+  const current = shared;
+  shared = undefined;
+  if (current) await (await current.catch(() => undefined))?.$disconnect();
+}

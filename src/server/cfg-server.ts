@@ -71,7 +71,7 @@ export class CfgServer implements ServiceRegistrar {
     const handlers: UntypedServiceImplementation = {};
     for (const [key, def] of Object.entries(definition)) {
       const isPublic = !cls.requireAuth && (classPublic.has(key) || configPublic.has(def.path));
-      const info = methodInfo(key, def, isPublic);
+      const info = methodInfo(key, def, isPublic, cls.requireAuth === true);
       methods.push(info);
       handlers[key] = createHandler(info, def, impl, this.options.interceptors ?? [], this.abortAll.signal);
     }

@@ -15,6 +15,8 @@ export interface MethodInfo {
   readonly kind: MethodKind;
   /** Needs no token even when auth.requireAuth is on. */
   readonly isPublic: boolean;
+  /** A user is required whatever auth.requireAuth says (the class sets static requireAuth). */
+  readonly requiresUser: boolean;
 }
 
 export function methodKind(def: Pick<MethodDefinition<unknown, unknown>, 'requestStream' | 'responseStream'>): MethodKind {
@@ -22,8 +24,8 @@ export function methodKind(def: Pick<MethodDefinition<unknown, unknown>, 'reques
   return def.responseStream ? 'serverStream' : 'unary';
 }
 
-export function methodInfo(key: string, def: MethodDefinition<unknown, unknown>, isPublic: boolean): MethodInfo {
+export function methodInfo(key: string, def: MethodDefinition<unknown, unknown>, isPublic: boolean, requiresUser = false): MethodInfo {
   const match = /^\/([^/]+)\/([^/]+)$/.exec(def.path);
   if (!match) throw new Error(`method ${key} has a malformed path ${JSON.stringify(def.path)}`);
-  return { path: def.path, service: match[1]!, name: match[2]!, key, kind: methodKind(def), isPublic };
+  return { path: def.path, service: match[1]!, name: match[2]!, key, kind: methodKind(def), isPublic, requiresUser };
 }

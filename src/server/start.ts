@@ -87,6 +87,8 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     }
   }
 
+  // App code's getDb() uses this server's config (database.url, pool size), not a second load.
+  (await import('../db/client.ts')).useDbConfig(config);
   const discovery = await discover(config);
   const server = new CfgServer(config, { interceptors: await buildInterceptors(config) });
   for (const found of discovery.services) {

@@ -1,0 +1,43 @@
+import jwt from 'jsonwebtoken';
+import type { GrpcAuthConfig } from '../config/types.ts';
+import { GrpcError, Status } from '../server/grpc-error.ts';
+
+export interface VerifiedToken {
+  userId: number;
+  claims: Record<string, unknown>;
+  /** When the token stops being valid (ms since epoch), or Infinity. */
+  expiresAt: number;
+}
+
+const deny = (message: string): never => {
+  throw new GrpcError(Status.UNAUTHENTICATED, message);
+};
+
+/**
+ * Verifies a Django simplejwt-style access token (user_id, token_type "access", exp, jti) with
+ * exactly the configured algorithm. Every failure is UNAUTHENTICATED with a message saying which.
+ */
+export function verifyAccessToken(token: string, key: string, auth: GrpcAuthConfig): VerifiedToken {
+  const decoded = jwt.decode(token, { complete: true });
+  if (!decoded || typeof decoded.payload !== 'object') deny('Malformed token');
+  const alg = decoded!.header.alg;
+  if (alg === 'none') deny('Unsigned tokens (alg "none") are not accepted');
+  if (alg !== auth.jwtAlgorithm) deny(`Token algorithm ${alg} is not accepted (this server uses ${auth.jwtAlgorithm})`);
+  let claims: Record<string, unknown>;
+  try {
+    claims = jwt.verify(token, key, { algorithms: [auth.jwtAlgorithm], ignoreExpiration: !auth.jwtVerifyExp, clockTolerance: auth.jwtLeeway }) as Record<string, unknown>;
+  } catch (err) {
+    const e = err as Error;
+    if (e.name === 'TokenExpiredError') return deny('Token expired');
+    if (e.name === 'NotBeforeError') return deny('Token not yet valid');
+    if (/signature/i.test(e.message)) return deny('Invalid token signature');
+    return deny(`Invalid token: ${e.message}`);
+  }
+  const type = claims.token_type;
+  if (type !== undefined && type !== 'access') deny(`Token type must be "access", not ${JSON.stringify(type)}`);
+  const raw = claims.user_id ?? claims.sub;
+  const userId = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(userId) || userId <= 0) deny('Token has no valid user_id claim');
+  const exp = typeof claims.exp === 'number' ? claims.exp * 1000 + auth.jwtLeeway * 1000 : Infinity;
+  return { userId, claims, expiresAt: auth.jwtVerifyExp ? exp : Infinity };
+}

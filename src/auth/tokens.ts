@@ -1,0 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { CfgConfig } from '../config/types.ts';
+import { CfgError } from '../errors.ts';
+import { signKey } from './keys.ts';
+
+/** "90s", "30m", "1h", "7d" -> seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new CfgError('E_USAGE', `Duration "${text}" is not valid.`, 'Use a number with s, m, h or d: 90s, 30m, 1h, 7d.');
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+}
+
+/** An access token shaped like Django simplejwt's: token_type, exp, iat, jti, user_id. */
+export function mintAccessToken(config: CfgConfig, userId: number, ttlSeconds: number): string {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { token_type: 'access', exp: now + ttlSeconds, iat: now, jti: randomUUID().replace(/-/g, ''), user_id: userId };
+  return jwt.sign(payload, signKey(config), { algorithm: config.grpc.auth.jwtAlgorithm, noTimestamp: true });
+}

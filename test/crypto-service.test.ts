@@ -1,0 +1,220 @@
+// The crypto app end to end, on SQLite and on PostgreSQL: every RPC's success path and error
+// statuses, through the app's typed client against a real `cfg rungrpc` on a migrated and seeded
+// database; money checked in the database itself.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { CoinSort } from '../generated/crypto_service.ts';
+import { startCrypto, type CryptoEnv, type Provider } from './support/crypto-env.ts';
+
+async function fails(call: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await call;
+  } catch (err) {
+    return err as ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
+  describe(`crypto app on ${provider}`, () => {
+    let app: CryptoEnv;
+    const totals = async () => (await app.query('SELECT COUNT(*) AS n, SUM("balanceUnits") AS total FROM crypto_wallet'))[0]!;
+    before(async () => {
+      app = await startCrypto(provider);
+    });
+    after(async () => {
+      await app?.stop();
+    });
+
+    test('GetCoin: public; empty symbol INVALID_ARGUMENT; unknown NOT_FOUND', async () => {
+      const anon = await app.client();
+      const reply = await anon.getCoin({ symbol: 'BTC' });
+      assert.equal(reply.success, true);
+      assert.equal(reply.coin?.symbol, 'BTC');
+      assert.match(reply.coin!.priceUsd, /^\d+(\.\d{1,8})?$/);
+      assert.ok(reply.coin!.createdAt instanceof Date);
+      assert.equal((await anon.getCoin({ symbol: 'btc' })).coin?.symbol, 'BTC');
+      let err = await fails(anon.getCoin({ symbol: '' }));
+      assert.deepEqual([err.code, err.details], [status.INVALID_ARGUMENT, 'Symbol is required']);
+      err = await fails(anon.getCoin({ symbol: 'XYZ' }));
+      assert.deepEqual([err.code, err.details], [status.NOT_FOUND, 'Coin XYZ not found']);
+      err = await fails(anon.getCoin({ symbol: 'X'.repeat(1_000_000) }));
+      assert.equal(err.code, status.INVALID_ARGUMENT);
+      err = await fails(anon.getCoin({ symbol: 'B\u0301TC\u200d' }));
+      assert.equal(err.code, status.INVALID_ARGUMENT);
+    });
+
+    test('ListCoins: pages cover every coin once; sort; bad enum and bad token are INVALID_ARGUMENT', async () => {
+      const anon = await app.client();
+      const seen: string[] = [];
+      let token = '';
+      let pages = 0;
+      do {
+        const page = await anon.listCoins({ pageSize: 2, pageToken: token, sort: CoinSort.COIN_SORT_SYMBOL, includeInactive: false });
+        assert.ok(page.coins.length <= 2);
+        seen.push(...page.coins.map((c) => c.symbol));
+        token = page.nextPageToken;
+        pages++;
+        assert.ok(pages < 50);
+      } while (token);
+      const all = await anon.listCoins({ pageSize: 100, pageToken: '', sort: CoinSort.COIN_SORT_SYMBOL, includeInactive: false });
+      assert.deepEqual(seen, all.coins.map((c) => c.symbol));
+      assert.deepEqual(seen, [...seen].sort());
+      assert.equal(all.totalCount, seen.length);
+      assert.ok(seen.includes('BTC') && seen.includes('ETH'));
+      const byCap = await anon.listCoins({ pageSize: 0, pageToken: '', sort: CoinSort.COIN_SORT_UNSPECIFIED, includeInactive: false });
+      const caps = byCap.coins.map((c) => Number(c.marketCapUsd));
+      assert.deepEqual(caps, [...caps].sort((a, b) => b - a));
+      assert.equal((await fails(anon.listCoins({ pageSize: 10, pageToken: '', sort: 99 as CoinSort, includeInactive: false }))).code, status.INVALID_ARGUMENT);
+      assert.equal((await fails(anon.listCoins({ pageSize: 10, pageToken: 'garbage', sort: 0, includeInactive: false }))).code, status.INVALID_ARGUMENT);
+      assert.equal((await fails(anon.listCoins({ pageSize: 1000, pageToken: '', sort: 0, includeInactive: false }))).code, status.INVALID_ARGUMENT);
+    });
+
+    test('SearchCoins, GetTopCoins, GetTrendingCoins, GetMarketStats', async () => {
+      const anon = await app.client();
+      const found = await anon.searchCoins({ query: 'bitco', pageSize: 0, pageToken: '' });
+      assert.ok(found.coins.some((c) => c.symbol === 'BTC'), 'case-insensitive name search');
+      assert.ok((await anon.searchCoins({ query: 'eth', pageSize: 0, pageToken: '' })).coins.some((c) => c.symbol === 'ETH'));
+      assert.equal((await fails(anon.searchCoins({ query: ' ', pageSize: 0, pageToken: '' }))).code, status.INVALID_ARGUMENT);
+      const top = await anon.getTopCoins({ limit: 2 });
+      assert.equal(top.coins.length, 2);
+      assert.equal(top.coins[0]!.symbol, 'BTC');
+      const trending = await anon.getTrendingCoins({ limit: 3 });
+      const moves = trending.coins.map((c) => Math.abs(Number(c.change24hPercent)));
+      assert.deepEqual(moves, [...moves].sort((a, b) => b - a));
+      const stats = await anon.getMarketStats({});
+      const coins = (await anon.listCoins({ pageSize: 100, pageToken: '', sort: 0, includeInactive: false })).coins;
+      const capCents = coins.reduce((s, c) => s + BigInt(Math.round(Number(c.marketCapUsd) * 100)), 0n);
+      assert.equal(BigInt(Math.round(Number(stats.totalMarketCapUsd) * 100)), capCents);
+      assert.equal(stats.activeCoins, coins.length);
+      assert.ok(stats.topGainer && stats.topLoser);
+    });
+
+    test('CreateCoin and UpdateCoinPrice: token required, staff or crypto.change_coin', async () => {
+      const req = { symbol: 'TST', name: 'Test Coin', priceUsd: '1.25', marketCapUsd: '1000.50', volume24hUsd: '10' };
+      assert.equal((await fails((await app.client()).createCoin(req))).code, status.UNAUTHENTICATED);
+      assert.equal((await fails((await app.client('carol')).createCoin(req))).code, status.PERMISSION_DENIED);
+      const created = await (await app.client('editor')).createCoin(req);
+      assert.deepEqual([created.coin?.symbol, created.coin?.priceUsd, created.coin?.marketCapUsd], ['TST', '1.25', '1000.5']);
+      assert.equal((await fails((await app.client('admin')).createCoin(req))).code, status.ALREADY_EXISTS);
+      assert.equal((await fails((await app.client('editor')).createCoin({ ...req, symbol: 'BAD', priceUsd: '-1' }))).code, status.INVALID_ARGUMENT);
+      assert.equal((await fails((await app.client('editor')).createCoin({ ...req, symbol: 'BAD', priceUsd: '0.123456789' }))).code, status.INVALID_ARGUMENT);
+      const updated = await (await app.client('admin')).updateCoinPrice({ symbol: 'TST', priceUsd: '2.5', change24hPercent: '100' });
+      assert.equal(updated.coin?.priceUsd, '2.5');
+      assert.equal(updated.coin?.change24hPercent, '100');
+      assert.equal((await fails((await app.client('carol')).updateCoinPrice({ symbol: 'TST', priceUsd: '3', change24hPercent: '' }))).code, status.PERMISSION_DENIED);
+      assert.equal((await fails((await app.client('admin')).updateCoinPrice({ symbol: 'NOPE', priceUsd: '3', change24hPercent: '' }))).code, status.NOT_FOUND);
+    });
+
+    test('DeleteCoin: crypto.delete_coin; the coin disappears, its rows stay', async () => {
+      await (await app.client('editor')).createCoin({ symbol: 'DEL', name: 'Doomed', priceUsd: '1', marketCapUsd: '', volume24hUsd: '' });
+      assert.equal((await fails((await app.client('editor')).deleteCoin({ symbol: 'DEL' }))).code, status.PERMISSION_DENIED);
+      assert.equal((await fails((await app.client()).deleteCoin({ symbol: 'DEL' }))).code, status.UNAUTHENTICATED);
+      assert.equal((await (await app.client('admin')).deleteCoin({ symbol: 'DEL' })).success, true);
+      assert.equal((await fails((await app.client()).getCoin({ symbol: 'DEL' }))).code, status.NOT_FOUND);
+      assert.equal((await fails((await app.client('admin')).deleteCoin({ symbol: 'DEL' }))).code, status.NOT_FOUND);
+      assert.equal((await app.query(`SELECT COUNT(*) AS n FROM crypto_coin WHERE symbol = 'DEL'`))[0]!.n, '1');
+    });
+
+    test('GetWallet, ListWallets, GetPortfolio: the caller\'s own, a token required', async () => {
+      assert.equal((await fails((await app.client()).getWallet({ symbol: 'BTC' }))).code, status.UNAUTHENTICATED);
+      const alice = await app.client('alice');
+      const wallet = (await alice.getWallet({ symbol: 'BTC' })).wallet!;
+      assert.equal(wallet.username, 'alice');
+      assert.equal(wallet.coin?.symbol, 'BTC');
+      assert.match(wallet.balance, /^\d+(\.\d+)?$/);
+      assert.equal((await fails((await app.client('carol')).getWallet({ symbol: 'BTC' }))).code, status.NOT_FOUND);
+      const list = await alice.listWallets({ pageSize: 0, pageToken: '' });
+      assert.ok(list.wallets.length >= 2);
+      assert.ok(list.wallets.every((w) => w.username === 'alice'));
+      assert.equal(list.totalCount, list.wallets.length);
+      const portfolio = await alice.getPortfolio({});
+      const sum = portfolio.wallets.reduce((s, w) => s + Number(w.valueUsd), 0);
+      assert.ok(Math.abs(sum - Number(portfolio.totalValueUsd)) < 0.01);
+    });
+
+    test('Transfer: applied once per idempotency key; bad values change nothing', async () => {
+      const alice = await app.client('alice');
+      const before = await totals();
+      const bobBefore = (await (await app.client('bob')).getWallet({ symbol: 'BTC' })).wallet!.balance;
+      const req = { toUsername: 'bob', symbol: 'BTC', amount: '0.1', idempotencyKey: `t-${provider}-1` };
+      const first = await alice.transfer(req);
+      assert.equal(first.replayed, false);
+      assert.equal(first.transfer?.amount, '0.1');
+      assert.equal(first.transfer?.toUsername, 'bob');
+      const again = await alice.transfer(req);
+      assert.equal(again.replayed, true);
+      assert.equal(again.transfer?.id, first.transfer?.id);
+      const bobAfter = (await (await app.client('bob')).getWallet({ symbol: 'BTC' })).wallet!.balance;
+      assert.equal(Math.round((Number(bobAfter) - Number(bobBefore)) * 1e8), 1e7, 'applied exactly once');
+      assert.equal((await fails(alice.transfer({ ...req, amount: '0.2' }))).code, status.ALREADY_EXISTS);
+      const bad: Array<[Partial<typeof req>, number]> = [
+        [{ amount: '-1' }, status.INVALID_ARGUMENT],
+        [{ amount: '0' }, status.INVALID_ARGUMENT],
+        [{ amount: 'abc' }, status.INVALID_ARGUMENT],
+        [{ amount: '0.000000001' }, status.INVALID_ARGUMENT],
+        [{ amount: '1e3' }, status.INVALID_ARGUMENT],
+        [{ toUsername: 'alice' }, status.INVALID_ARGUMENT],
+        [{ toUsername: 'nobody' }, status.NOT_FOUND],
+        [{ symbol: 'XYZ' }, status.NOT_FOUND],
+        [{ idempotencyKey: '' }, status.INVALID_ARGUMENT],
+        [{ amount: '1000000' }, status.FAILED_PRECONDITION],
+      ];
+      for (const [change, code] of bad) {
+        const err = await fails(alice.transfer({ ...req, idempotencyKey: `bad-${Math.random()}`, ...change }));
+        assert.equal(err.code, code, `${JSON.stringify(change)}: ${err.details}`);
+      }
+      assert.deepEqual(await totals(), before, 'money is conserved and no wallet was added');
+      assert.equal((await fails((await app.client('carol')).transfer({ ...req, idempotencyKey: 'carol-1' }))).code, status.FAILED_PRECONDITION);
+      assert.equal((await fails((await app.client()).transfer(req))).code, status.UNAUTHENTICATED);
+    });
+
+    test('200 concurrent transfers among a few wallets conserve the total and never go negative', async () => {
+      const users = ['alice', 'bob', 'admin'];
+      const clients = await Promise.all(users.map((u) => app.client(u)));
+      const before = await totals();
+      const results = await Promise.allSettled(
+        Array.from({ length: 200 }, (_, i) => {
+          const from = i % 3;
+          const to = (i + 1 + (i % 2)) % 3;
+          return clients[from]!.transfer({ toUsername: users[to]!, symbol: 'ETH', amount: '0.37', idempotencyKey: `c-${provider}-${i}` });
+        }),
+      );
+      const failed = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as ServiceError);
+      for (const err of failed) assert.equal(err.code, status.FAILED_PRECONDITION, err.details);
+      assert.ok(results.length - failed.length > 0);
+      assert.deepEqual(await totals(), before);
+      const negative = await app.query('SELECT COUNT(*) AS n FROM crypto_wallet WHERE "balanceUnits" < 0');
+      assert.equal(negative[0]!.n, '0');
+      const ledger = await app.query(`SELECT COUNT(*) AS n FROM crypto_transfer WHERE "idempotencyKey" LIKE 'c-${provider}-%'`);
+      assert.equal(Number(ledger[0]!.n), results.length - failed.length, 'one ledger row per applied transfer');
+    });
+
+    test('Deposit and Withdraw: idempotent, never below zero', async () => {
+      const carol = await app.client('carol');
+      const dep = await carol.deposit({ symbol: 'SOL', amount: '5.5', idempotencyKey: 'd1' });
+      assert.equal(dep.wallet?.balance, '5.5');
+      assert.equal((await carol.deposit({ symbol: 'SOL', amount: '5.5', idempotencyKey: 'd1' })).replayed, true);
+      assert.equal((await carol.getWallet({ symbol: 'SOL' })).wallet?.balance, '5.5');
+      assert.equal((await fails(carol.withdraw({ symbol: 'SOL', amount: '6', idempotencyKey: 'w1' }))).code, status.FAILED_PRECONDITION);
+      const w = await carol.withdraw({ symbol: 'SOL', amount: '5.5', idempotencyKey: 'w2' });
+      assert.equal(w.wallet?.balance, '0');
+      assert.equal(w.transfer?.kind, 'withdraw');
+    });
+
+    test('WatchPrices receives a price written after it subscribed, and cleans up on cancel', async () => {
+      const anon = await app.client();
+      const controller = new AbortController();
+      const stream = anon.watchPrices({ symbols: ['ETH'] }, { signal: controller.signal });
+      const it = stream[Symbol.asyncIterator]();
+      const snapshot = await it.next();
+      assert.equal(snapshot.value?.symbol, 'ETH', 'the current price comes first');
+      await (await app.client('admin')).updateCoinPrice({ symbol: 'ETH', priceUsd: '4321.5', change24hPercent: '1.5' });
+      const update = await it.next();
+      assert.deepEqual([update.value?.symbol, update.value?.priceUsd, update.value?.change24hPercent], ['ETH', '4321.5', '1.5']);
+      controller.abort();
+      await it.return?.();
+    });
+  });
+}

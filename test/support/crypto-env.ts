@@ -1,0 +1,123 @@
+// A running crypto app on a fresh database, for the crypto tests: SQLite in a temp file, or
+// PostgreSQL in a schema of its own; migrated and seeded through the real `cfg` commands, served
+// by a real `cfg rungrpc` child process, with tokens minted by `cfg token`.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { cryptoClient, type CryptoClient } from '../../apps/crypto/grpc_services/client.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+export const PG_URL = process.env.TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+export type Provider = 'sqlite' | 'postgresql';
+
+export function cfg(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['bin/cfg.js', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`cfg ${args.join(' ')} failed: ${stderr || err.message}`));
+      else resolve(stdout.trim());
+    });
+  });
+}
+
+export interface CryptoEnv {
+  provider: Provider;
+  env: NodeJS.ProcessEnv;
+  port: number;
+  address: string;
+  child: ChildProcess;
+  logs: () => string;
+  /** A client authenticated as `username` (anonymous when undefined). */
+  client(username?: string): Promise<CryptoClient>;
+  token(username: string): Promise<string>;
+  /** SQL (no parameters; quote camelCase columns) against the app's database; integers come back as strings. */
+  query(sql: string): Promise<Array<Record<string, unknown>>>;
+  stop(): Promise<void>;
+}
+
+export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEnv = {}): Promise<CryptoEnv> {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-crypto-'));
+  const schema = `cfg_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  let admin: pg.Client | undefined;
+  let url: string;
+  if (provider === 'postgresql') {
+    admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    url = `${PG_URL}?schema=${schema}`;
+  } else {
+    url = `file:${join(dir, 'crypto.sqlite3')}`;
+  }
+  const env: NodeJS.ProcessEnv = { DATABASE_URL: url, CFG_SECRET_KEY: 'test-secret-key-for-crypto', CFG_GRPC_HOST: '127.0.0.1', CFG_GRPC_PORT: '0', CFG_LOG_FORMAT: 'json', ...extraEnv };
+  await cfg(['migrate'], env);
+  await cfg(['seed'], env);
+  await cfg(['createuser', '--username', 'carol', '--email', 'carol@example.com'], env);
+  await cfg(['createuser', '--username', 'editor', '--perm', 'crypto.change_coin'], env);
+
+  const child = spawn(process.execPath, ['bin/cfg.js', 'rungrpc'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`rungrpc did not start:\n${out}\n${err}`)), 60_000);
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+      const m = /listening on \S*:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`rungrpc exited ${code}:\n${out}\n${err}`)));
+  });
+  const tokens = new Map<string, string>();
+  const clients: CryptoClient[] = [];
+  const address = `127.0.0.1:${port}`;
+  const self: CryptoEnv = {
+    provider,
+    env,
+    port,
+    address,
+    child,
+    logs: () => err,
+    async token(username) {
+      if (!tokens.has(username)) tokens.set(username, await cfg(['token', '--username', username], env));
+      return tokens.get(username)!;
+    },
+    async client(username) {
+      const c = cryptoClient(address, username ? { token: await self.token(username) } : {});
+      clients.push(c);
+      return c;
+    },
+    async query(sql) {
+      const stringify = (row: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' || typeof v === 'number' ? String(v) : v]));
+      if (admin) {
+        await admin.query(`SET search_path TO ${schema}`);
+        return (await admin.query(sql)).rows.map(stringify);
+      }
+      const db = new Database(join(dir, 'crypto.sqlite3'), { readonly: true });
+      try {
+        return (db.prepare(sql).safeIntegers(true).all() as Array<Record<string, unknown>>).map(stringify);
+      } finally {
+        db.close();
+      }
+    },
+    async stop() {
+      for (const c of clients) c.close();
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (admin) {
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await admin.end();
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return self;
+}
