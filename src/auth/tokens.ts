@@ -15,5 +15,5 @@ export function parseDuration(text: string): number {
 export function mintAccessToken(config: CfgConfig, userId: number, ttlSeconds: number): string {
   const now = Math.floor(Date.now() / 1000);
   const payload = { token_type: 'access', exp: now + ttlSeconds, iat: now, jti: randomUUID().replace(/-/g, ''), user_id: userId };
-  return jwt.sign(payload, signKey(config), { algorithm: config.grpc.auth.jwtAlgorithm, noTimestamp: true });
+  return jwt.sign(payload, signKey(config), { algorithm: config.grpc.auth.jwtAlgorithm });
 }
