@@ -33,7 +33,7 @@ let client: HealthClient;
 before(async () => {
   project = await makeProject({ apps: ['greeter'], config: { grpc: { server: { enableHealthCheck: true, enableReflection: false } } } });
   proc = project.spawn(['rungrpc']);
-  client = new Health(`127.0.0.1:${await proc.port()}`, credentials.createInsecure()) as HealthClient;
+  client = new Health(`127.0.0.1:${await proc.port()}`, credentials.createInsecure()) as unknown as HealthClient;
 });
 after(async () => {
   client?.close();

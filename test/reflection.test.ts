@@ -37,7 +37,7 @@ function reflectionClient(version: 'v1' | 'v1alpha') {
     },
     'R',
   );
-  const client = new Ctor(app.address, credentials.createInsecure()) as Client & { info(): NodeJS.EventEmitter & { write(m: unknown): void; end(): void } };
+  const client = new Ctor(app.address, credentials.createInsecure()) as unknown as Client & { info(): NodeJS.EventEmitter & { write(m: unknown): void; end(): void } };
   const ask = (request: unknown) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const call = client.info();
@@ -134,7 +134,7 @@ async function dynamicCall(path: string, input: DescMessage, output: DescMessage
     },
     'D',
   );
-  const client = new Ctor(app.address, credentials.createInsecure()) as Client & { call(r: unknown, cb: (e: Error | null, v: unknown) => void): void };
+  const client = new Ctor(app.address, credentials.createInsecure()) as unknown as Client & { call(r: unknown, cb: (e: Error | null, v: unknown) => void): void };
   try {
     return await new Promise((resolve, reject) => client.call(request, (e, v) => (e ? reject(e) : resolve(v))));
   } finally {
