@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
+import { callError } from './fixtures/client.ts';
 import jwt from 'jsonwebtoken';
 import { cryptoClient } from '../apps/crypto/grpc_services/client.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
@@ -17,14 +18,7 @@ configureLogging({ level: 'silent' });
 const SECRET = 'test-secret-key-for-crypto';
 const ROOT = new URL('..', import.meta.url).pathname;
 
-async function fails(call: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
+const fails = callError;
 
 let app: CryptoEnv;
 let ids: Record<string, number>;

@@ -4,17 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
+import { callError } from './fixtures/client.ts';
 import { CoinSort } from '../generated/crypto_service.ts';
 import { startCrypto, type CryptoEnv, type Provider } from './support/crypto-env.ts';
 
-async function fails(call: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
+const fails = callError;
 
 for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
   describe(`crypto app on ${provider}`, () => {

@@ -12,7 +12,9 @@ export function makemigrationsCommand(): Command {
       const config = await loadConfig({ required: false });
       const pgUrl = config.database.url.startsWith('postgres') ? config.database.url.replace(/\?.*$/, '') : undefined;
       for (const m of await makeMigrations(config.root, opts.name, pgUrl)) {
-        process.stdout.write(m.name ? `${kleur.green('wrote')} prisma/migrations/${m.provider}/${m.name}/migration.sql\n` : `${m.provider}: no changes detected\n`);
+        if (m.name) process.stdout.write(`${kleur.green('wrote')} prisma/migrations/${m.provider}/${m.name}/migration.sql\n`);
+        else if (m.skipped) process.stdout.write(`${kleur.yellow('skipped')} ${m.provider}: ${m.skipped}\n`);
+        else process.stdout.write(`${m.provider}: no changes detected\n`);
       }
     });
 }

@@ -32,6 +32,8 @@ async function connect(target: DatabaseTarget): Promise<Conn> {
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(target.file);
     db.pragma('busy_timeout = 5000');
+    // WAL (kept in the file) lets readers work while the server writes.
+    db.pragma('journal_mode = WAL');
     return {
       exec: async (sql) => void db.exec(sql),
       rows: async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,

@@ -1,4 +1,5 @@
 import type { CfgConfig } from '../config/types.ts';
+import { getLogger } from '../log/logger.ts';
 import { registerErrorMapper } from '../server/status.ts';
 import type { PrismaClient as SqliteClient } from '../../generated/prisma/sqlite/client.ts';
 import { mapDatabaseError } from './errors.ts';
@@ -13,8 +14,11 @@ export type Db = SqliteClient & { readonly provider: Provider };
 export interface CreateDbOptions {
   /** PostgreSQL pool size. */
   poolSize?: number;
-  /** Called with every SQL statement (for tests that count queries); off by default. */
-  onQuery?: (sql: string) => void;
+  /**
+   * Called with every SQL statement and its duration (tests count queries with it; the shared
+   * client logs them to the "db" logger at debug level). Off by default: it costs a little per query.
+   */
+  onQuery?: (sql: string, durationMs: number) => void;
 }
 
 registerErrorMapper(mapDatabaseError);
@@ -43,7 +47,8 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
   }
   if (options.onQuery) {
     const onQuery = options.onQuery;
-    (client as unknown as { $on(e: 'query', f: (ev: { query: string }) => void): void }).$on('query', (ev) => onQuery(ev.query));
+    type QueryEvent = { query: string; duration: number };
+    (client as unknown as { $on(e: 'query', f: (ev: QueryEvent) => void): void }).$on('query', (ev) => onQuery(ev.query, Number(ev.duration)));
   }
   return Object.assign(client, { provider: target.provider }) as Db;
 }
@@ -64,7 +69,10 @@ export function getDb(config?: CfgConfig): Promise<Db> {
       const { loadConfig } = await import('../config/load.ts');
       cfg = await loadConfig({ required: false });
     }
-    return createDb(parseDatabaseUrl(cfg.database.url, cfg.root), { poolSize: cfg.database.poolSize ?? undefined });
+    // Like Django's django.db.backends logger: every query, when "db" is at debug level.
+    const log = getLogger('db');
+    const onQuery = log.isEnabled('debug') ? (sql: string, durationMs: number) => log.debug('query', { sql, durationMs }) : undefined;
+    return createDb(parseDatabaseUrl(cfg.database.url, cfg.root), { poolSize: cfg.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
   })();
   shared.catch(() => (shared = undefined));
   return shared;
