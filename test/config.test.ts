@@ -103,6 +103,12 @@ describe('validation: the error names the field, the bad value and what is allow
     ['a section that is not an object', { grpc: { server: true } }, 'grpc.server is true; it must be an object ({ host, port, maxWorkers,'],
     ['null for a section', { grpc: { auth: null } }, 'grpc.auth is null; it must be an object ({ enabled, requireAuth, jwtAlgorithm,'],
     ['a default export that is not an object', 42, 'the default export is 42; it must be an object ({ grpc, database, logging }).'],
+    ['a null default export', null, 'the default export is null; it must be an object ({ grpc, database, logging }).'],
+    ['processes neither a count nor "auto"', { grpc: { server: { processes: 'all' } } }, 'grpc.server.processes is "all"; it must be an integer from 1 to 256, or "auto".'],
+    ['compression not supported', { grpc: { server: { compression: 'brotli' } } }, 'grpc.server.compression is "brotli"; it must be one of "none", "gzip", "deflate".'],
+    ['an interceptor object without intercept', { grpc: { server: { interceptors: [{ name: 'audit' }] } } }, 'grpc.server.interceptors[0] is {"name":"audit"}; it must be a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) }.'],
+    ['tls with an unknown key', { grpc: { server: { tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' } } } }, 'grpc.server.tls is {"cert":"c.pem","key":"k.pem","ca":"ca.pem"}; it must be { cert, key, clientCa? } without ca.'],
+    ['a message limit below 1 KiB', { grpc: { server: { maxReceiveMessageLength: 10 } } }, 'grpc.server.maxReceiveMessageLength is 10; it must be an integer from 1024 to 104857600.'],
   ];
   for (const [name, input, message] of cases) {
     test(name, () => {
@@ -111,6 +117,13 @@ describe('validation: the error names the field, the bad value and what is allow
       assert.ok(err.hint, 'a hint says what to do');
     });
   }
+
+  test('an interceptor object is accepted as it is (not copied, not frozen)', () => {
+    const audit = { name: 'audit', intercept: async (_ctx: unknown, next: (ctx: unknown) => Promise<void>) => next(_ctx) };
+    const config = resolve({ grpc: { server: { interceptors: ['api/audit#audit', audit] } } });
+    assert.equal(config.grpc.server.interceptors[1], audit);
+    assert.ok(!Object.isFrozen(audit));
+  });
 
   test('a dotted app path suggests the label', () => {
     assert.equal(failure({ grpc: { enabledApps: ['apps.crypto'] } }).hint, 'Use the label "crypto": cfg looks for apps/crypto/ itself.');

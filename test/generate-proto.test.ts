@@ -329,6 +329,14 @@ describe('--watch', () => {
       assert.doesNotMatch(await p.read('generated/greeter.ts'), /count: number;/);
       assert.equal(watch.stderr.split('\n').filter(Boolean).length, 1, `one line for the failed run:\n${watch.stderr}`);
 
+      // A proto added, then removed: its stubs come, then go.
+      await p.write('proto/clock.proto', CLOCK);
+      await watch.waitFor('stdout', /^\d\d:\d\d:\d\d clock\.proto changed: generated 2 proto file\(s\) -> generated\/ \(5 files\) in \d+ ms$/m);
+      assert.ok((await snapshot(p.path('generated'))).has('clock.ts'));
+      await rm(p.path('proto', 'clock.proto'));
+      await watch.waitFor('stdout', /^\d\d:\d\d:\d\d clock\.proto changed: generated 1 proto file\(s\) -> generated\/ \(2 files\) in \d+ ms$/m);
+      assert.deepEqual([...(await snapshot(p.path('generated'))).keys()].sort(), ['.proto-manifest.json', 'descriptors.binpb', 'greeter.ts']);
+
       watch.kill('SIGTERM');
       assert.deepEqual(await watch.exited, { code: 0, signal: null });
     } finally {

@@ -80,7 +80,11 @@ const spec: Record<string, Check> = {
   'grpc.server.keepaliveTimeoutMs': int(100, 2 ** 31 - 1),
   'grpc.server.maxConnectionAgeMs': int(0, 2 ** 31 - 1),
   'grpc.server.tracing': bool,
-  'grpc.server.interceptors': list((v) => (typeof v === 'object' && v !== null ? null : modRef(v))),
+  'grpc.server.interceptors': list((v) => {
+    if (typeof v === 'string') return modRef(v);
+    const ok = typeof v === 'object' && v !== null && typeof (v as { intercept?: unknown }).intercept === 'function';
+    return ok ? null : 'a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) }';
+  }),
   'grpc.server.tls': (v) => {
     if (v === null) return null;
     if (typeof v !== 'object') return 'null or { cert, key, clientCa? } (PEM file paths)';
@@ -243,7 +247,7 @@ export function resolveConfig(
 ): CfgConfig {
   const file = options.file ?? 'cfg.config.ts';
   const config = defaults(options.root);
-  merge(file, config as unknown as Record<string, unknown>, input ?? {}, '');
+  merge(file, config as unknown as Record<string, unknown>, input === undefined ? {} : input, '');
   applyEnv(config, options.env ?? process.env);
   if (config.database.poolSize === null) config.database.poolSize = config.grpc.server.maxWorkers;
   return deepFreeze(config);

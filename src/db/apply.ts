@@ -38,9 +38,19 @@ async function connect(target: DatabaseTarget): Promise<Conn> {
       exec: async (sql) => void db.exec(sql),
       rows: async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
       run: async (sql, params) => void db.prepare(sql).run(...params),
-      begin: async () => void db.exec('BEGIN IMMEDIATE'),
-      commit: async () => void db.exec('COMMIT'),
-      rollback: async () => void (db.inTransaction && db.exec('ROLLBACK')),
+      // Foreign keys are switched off around each migration (SQLite ignores the switch inside a
+      // transaction): Prisma redefines a table by copy, drop and rename, and with them on, the drop
+      // would run ON DELETE CASCADE on the rows that point at it. They are checked before commit.
+      begin: async () => void db.exec('PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE'),
+      commit: async () => {
+        const broken = db.pragma('foreign_key_check') as Array<{ table: string; parent: string }>;
+        if (broken.length > 0) {
+          const { table, parent } = broken[0]!;
+          throw new Error(`FOREIGN KEY constraint failed: ${broken.length} row(s) of ${table} point at missing ${parent} rows`);
+        }
+        db.exec('COMMIT; PRAGMA foreign_keys = ON');
+      },
+      rollback: async () => void db.exec(db.inTransaction ? 'ROLLBACK; PRAGMA foreign_keys = ON' : 'PRAGMA foreign_keys = ON'),
       close: async () => void db.close(),
     };
   }

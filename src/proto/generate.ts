@@ -125,8 +125,9 @@ export async function generateProto(options: GenerateOptions): Promise<GenerateR
     }
     const manifest: Manifest = { generator: GENERATOR, protoDir: posix(relative(outputDir, protoDir)), protoFiles: files, files: written };
     const manifestPath = join(outputDir, MANIFEST);
-    await writeFile(`${manifestPath}.tmp`, JSON.stringify(manifest, null, 2) + '\n');
-    await rename(`${manifestPath}.tmp`, manifestPath);
+    const temp = `${manifestPath}.${process.pid}.tmp`;
+    await writeFile(temp, JSON.stringify(manifest, null, 2) + '\n');
+    await rename(temp, manifestPath);
     return { protoFiles: files, written, ms: Math.round(performance.now() - started) };
   } finally {
     await rm(staging, { recursive: true, force: true });
