@@ -39,8 +39,11 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
       import('../../generated/prisma/postgresql/client.ts'),
       import('@prisma/adapter-pg'),
     ]);
+    // Models are qualified with the schema by Prisma; search_path makes raw SQL ($queryRaw) see the
+    // same tables, as Prisma's own engine does for ?schema=.
+    const searchPath = `-c search_path="${target.schema.replace(/"/g, '""')}"`.replace(/[\\ ]/g, '\\$&');
     const adapter = new PrismaPg(
-      { connectionString: target.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
+      { connectionString: target.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: searchPath },
       { schema: target.schema },
     );
     client = new PrismaClient({ adapter, log }) as unknown as SqliteClient;
@@ -54,6 +57,15 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
 }
 
 let shared: Promise<Db> | undefined;
+let queryListener: ((sql: string) => void) | undefined;
+
+/**
+ * Sees every SQL statement of the shared client created after this call (tests count queries
+ * with it: a list must cost the same number of queries whatever its length). Off by default.
+ */
+export function setQueryListener(listener: ((sql: string) => void) | undefined): void {
+  queryListener = listener;
+}
 let activeConfig: CfgConfig | undefined;
 
 /** Which config getDb() uses (rungrpc sets it at start; otherwise cfg.config.ts is loaded). */
@@ -71,7 +83,15 @@ export function getDb(config?: CfgConfig): Promise<Db> {
     }
     // Like Django's django.db.backends logger: every query, when "db" is at debug level.
     const log = getLogger('db');
-    const onQuery = log.isEnabled('debug') ? (sql: string, durationMs: number) => log.debug('query', { sql, durationMs }) : undefined;
+    const listener = queryListener;
+    const debug = log.isEnabled('debug');
+    const onQuery =
+      debug || listener
+        ? (sql: string, durationMs: number) => {
+            listener?.(sql);
+            if (debug) log.debug('query', { sql, durationMs });
+          }
+        : undefined;
     return createDb(parseDatabaseUrl(cfg.database.url, cfg.root), { poolSize: cfg.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
   })();
   shared.catch(() => (shared = undefined));

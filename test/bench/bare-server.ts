@@ -1,0 +1,31 @@
+// Case a/b of the bench: a bare @grpc/grpc-js server (no cfg) answering GetCoin, either from
+// memory or with the same Prisma query the crypto app makes. Run as a child process:
+//   node --import tsx test/bench/bare-server.ts memory|prisma
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { CryptoServiceService, type CoinResponse, type GetCoinRequest } from '../../generated/crypto_service.ts';
+import { coinToProto } from '../../apps/crypto/grpc_services/converters.ts';
+import { getDb } from '../../src/db/client.ts';
+
+const mode = process.argv[2] ?? 'memory';
+const db = await getDb();
+const btc = await db.coin.findUniqueOrThrow({ where: { symbol: 'BTC' } });
+const fixed: CoinResponse = { success: true, coin: coinToProto(btc) };
+
+const server = new Server();
+const unimplemented = (_call: unknown, callback: sendUnaryData<unknown>) => callback({ code: status.UNIMPLEMENTED });
+const handlers: Record<string, unknown> = Object.fromEntries(Object.keys(CryptoServiceService).map((k) => [k, unimplemented]));
+handlers.getCoin =
+  mode === 'memory'
+    ? (_call: ServerUnaryCall<GetCoinRequest, CoinResponse>, callback: sendUnaryData<CoinResponse>) => callback(null, fixed)
+    : (call: ServerUnaryCall<GetCoinRequest, CoinResponse>, callback: sendUnaryData<CoinResponse>) => {
+        db.coin.findUnique({ where: { symbol: call.request.symbol } }).then(
+          (coin) => (coin ? callback(null, { success: true, coin: coinToProto(coin) }) : callback({ code: status.NOT_FOUND })),
+          (err: Error) => callback({ code: status.INTERNAL, details: err.message }),
+        );
+      };
+server.addService(CryptoServiceService, handlers as never);
+server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => {
+  if (err) throw err;
+  process.stdout.write(`listening on 127.0.0.1:${port}\n`);
+});
+process.on('SIGTERM', () => server.tryShutdown(() => process.exit(0)));

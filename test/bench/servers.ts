@@ -1,0 +1,118 @@
+// Starting and measuring the bench's server processes.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import http2 from 'node:http2';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+export interface BenchServer {
+  name: string;
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  /** ms from spawn to the "listening on" line. */
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+export function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<BenchServer> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: no "listening on" after 60 s: ${out}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const m = /listening on \S*:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume();
+        resolve({
+          name,
+          port: Number(m[1]),
+          pid: child.pid!,
+          child,
+          startupMs: performance.now() - started,
+          stop: () =>
+            new Promise((res) => {
+              if (child.exitCode !== null) return res();
+              child.once('exit', () => res());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before listening: ${out}`));
+    });
+  });
+}
+
+function status(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function children(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** Resident memory of a server and its cluster workers, in bytes. */
+export function rss(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  return [pid, ...children(pid)].reduce((sum, p) => sum + status(p, field), 0);
+}
+
+/**
+ * Makes `count` calls over raw HTTP/2; each must end with grpc-status 0 and carry a reply of the
+ * same size. Resolves to that size (the bytes h2load must see per good reply).
+ */
+export async function sampleReplyBytes(port: number, path: string, body: Buffer, headers: Record<string, string> = {}, count = 20): Promise<number> {
+  let size = -1;
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    for (let i = 0; i < count; i++) {
+      const problem = await new Promise<string | null>((resolve) => {
+        const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+        let bytes = 0;
+        req.on('data', (d: Buffer) => (bytes += d.length));
+        req.on('trailers', (t) => {
+          const code = t['grpc-status'];
+          if (code === '0' && (size === -1 || size === bytes) && bytes > 5) size = bytes;
+          resolve(code !== '0' ? `grpc-status ${code}: ${t['grpc-message']}` : bytes !== size ? `reply of ${bytes} bytes, earlier replies ${size}` : null);
+        });
+        req.on('response', (h) => {
+          if (h['grpc-status'] !== undefined && h['grpc-status'] !== '0') resolve(`grpc-status ${h['grpc-status']}: ${h['grpc-message']}`);
+        });
+        req.on('error', (e) => resolve(e.message));
+        req.end(body);
+      });
+      if (problem) throw new Error(`sample call to ${path} failed: ${problem}`);
+    }
+    return size;
+  } finally {
+    session.close();
+  }
+}
+
+export function cfgCli(args: string[], env: NodeJS.ProcessEnv): string {
+  return execFileSync(process.execPath, ['bin/cfg.js', ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' }).trim();
+}
+
+export { ROOT };
