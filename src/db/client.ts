@@ -41,7 +41,7 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
     ]);
     // Models are qualified with the schema by Prisma; search_path makes raw SQL ($queryRaw) see the
     // same tables, as Prisma's own engine does for ?schema=.
-    const searchPath = `-c search_path="${target.schema.replace(/"/g, '""')}"`.replace(/[\\ ]/g, '\\$&');
+    const searchPath = `-c search_path="${target.schema.replace(/"/g, '""').replace(/[\\ ]/g, '\\$&')}"`;
     const adapter = new PrismaPg(
       { connectionString: target.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: searchPath },
       { schema: target.schema },
