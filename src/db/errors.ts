@@ -49,5 +49,15 @@ function reason(e: ErrorLike): string | undefined {
 export function mapDatabaseError(err: unknown): GrpcError | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const why = reason(err as ErrorLike);
-  return why === undefined ? undefined : new GrpcError(Status.UNAVAILABLE, `Database unavailable: ${why}`, undefined, { cause: err });
+  if (why === undefined) return undefined;
+  for (const listener of outageListeners) listener();
+  return new GrpcError(Status.UNAVAILABLE, `Database unavailable: ${why}`, undefined, { cause: err });
+}
+
+const outageListeners = new Set<() => void>();
+
+/** Called each time a call fails because the database is unavailable (health watches this). */
+export function onDatabaseOutage(listener: () => void): () => void {
+  outageListeners.add(listener);
+  return () => outageListeners.delete(listener);
 }

@@ -113,11 +113,13 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     );
   }
 
-  let health: { setAll(status: 'SERVING' | 'NOT_SERVING'): void } | undefined;
+  let health: import('./health.ts').HealthHandle | undefined;
   if (config.grpc.server.enableHealthCheck) {
     const { addHealthService } = await import('./health.ts');
     health = addHealthService(server);
     server.onShutdown(() => health?.setAll('NOT_SERVING'));
+    const { watchDatabaseHealth } = await import('./db-health.ts');
+    watchDatabaseHealth(server, health);
   }
   if (config.grpc.server.enableReflection) {
     const { addReflectionService } = await import('./reflection.ts');

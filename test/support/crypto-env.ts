@@ -37,7 +37,12 @@ export interface CryptoEnv {
   stop(): Promise<void>;
 }
 
-export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEnv = {}): Promise<CryptoEnv> {
+export interface StartOptions {
+  /** The database URL the server uses, from the one migrations and seeds used (e.g. through a proxy). */
+  serverDatabaseUrl?: (url: string) => string;
+}
+
+export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<CryptoEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'cfg-crypto-'));
   const schema = `cfg_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   let admin: pg.Client | undefined;
@@ -56,7 +61,8 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
   await cfg(['createuser', '--username', 'carol', '--email', 'carol@example.com'], env);
   await cfg(['createuser', '--username', 'editor', '--perm', 'crypto.change_coin'], env);
 
-  const child = spawn(process.execPath, ['bin/cfg.js', 'rungrpc'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const serverEnv = options.serverDatabaseUrl ? { ...env, DATABASE_URL: options.serverDatabaseUrl(String(env.DATABASE_URL)) } : env;
+  const child = spawn(process.execPath, ['bin/cfg.js', 'rungrpc'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...serverEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
