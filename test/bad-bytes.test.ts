@@ -64,3 +64,35 @@ test('every malformed body on every RPC gets a status, a safe message, and the s
   assert.ok(proc.running, 'the server is still running');
   assert.doesNotMatch(proc.stderr, /unhandled|uncaught/i);
 });
+
+test('the crypto app: every malformed body on each of its RPCs gets a safe status, then it serves normally', async () => {
+  const { startCrypto } = await import('./support/crypto-env.ts');
+  const { CryptoServiceService, GetCoinRequest } = await import('../generated/crypto_service.ts');
+  const app = await startCrypto('sqlite', { CFG_LOG_LEVEL: 'warn' });
+  const session = http2.connect(`http://127.0.0.1:${app.port}`);
+  let calls = 0;
+  try {
+    const valid = GetCoinRequest.encode({ symbol: 'BTC' }).finish();
+    for (const def of Object.values(CryptoServiceService)) {
+      for (const [name, body] of Object.entries(badBodies(valid, 4 * 1024 * 1024))) {
+        // This body still decodes to a valid request; on WatchPrices that is a live subscription,
+        // which the test ends itself after a second.
+        const liveStream = def.responseStream && name === 'compressed flag without grpc-encoding';
+        const reply = await rawCall(session, def.path, body, {}, liveStream ? 1000 : 5000);
+        calls++;
+        if (liveStream && reply.status === undefined) continue;
+        assert.ok(reply.status !== undefined, `${def.path} / ${name}: no grpc-status`);
+        if (reply.status !== '0') assert.ok(ALLOWED.has(reply.status) || reply.status === '16' || reply.status === '9' || reply.status === '5', `${def.path} / ${name}: status ${reply.status} ${reply.message}`);
+        assert.doesNotMatch(reply.message, /\n\s+at |\.ts:\d+/, `${def.path} / ${name}: stack trace sent`);
+      }
+    }
+    assert.equal(calls, Object.keys(CryptoServiceService).length * 7);
+    const ok = await rawCall(session, '/crypto.CryptoService/GetCoin', frame(GetCoinRequest.encode({ symbol: 'BTC' }).finish()));
+    assert.equal(ok.status, '0');
+    assert.equal(app.child.exitCode, null, 'the server is still running');
+    assert.doesNotMatch(app.logs(), /unhandled|uncaught/i);
+  } finally {
+    session.close();
+    await app.stop();
+  }
+});
