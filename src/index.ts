@@ -14,6 +14,8 @@ export type {
 export { loadConfig } from './config/load.ts';
 export { resolveConfig } from './config/resolve.ts';
 export { BaseService } from './services/base-service.ts';
+export { ReadOnlyService, ReadOnlyViolation } from './services/read-only-service.ts';
+export { AuthRequiredService } from './services/auth-required-service.ts';
 export type {
   ServiceDefinition,
   ServiceImplementation,
@@ -35,6 +37,7 @@ export type { ServedService } from './server/cfg-server.ts';
 export { startServer } from './server/start.ts';
 export type { RunningServer, StartOptions } from './server/start.ts';
 export type { AuthUser, AuthInfo } from './auth/types.ts';
+export { invalidateUser, clearAuthCache } from './auth/cache.ts';
 export { getLogger } from './log/logger.ts';
 export type { Logger, LogLevel } from './log/logger.ts';
 export { CfgError } from './errors.ts';

@@ -54,6 +54,12 @@ class Helpers extends BaseService {
   async sayHello(request: { name: string }, ctx: CallContext) {
     return { message: this.run(request.name, ctx), pid: 0 };
   }
+  /** Server streaming: the helper is named by the x-run header; value 1 is sent before it runs. */
+  async *countUp(_request: { n: number }, ctx: CallContext) {
+    yield { value: 1 };
+    this.run(String(ctx.metadata.get('x-run')[0] ?? ''), ctx);
+    yield { value: 2 };
+  }
   async *chat(requests: AsyncIterable<{ name: string }>, ctx: CallContext) {
     for await (const r of requests) {
       yield { message: 'first', pid: 0 };
@@ -95,6 +101,15 @@ function unary(what: string, as?: string, extra?: Record<string, string>): Promi
     call.on('metadata', (m: Metadata) => (headers = m));
   });
 }
+function serverStream(what: string, as?: string): Promise<{ values: number[]; err?: ServiceError }> {
+  return new Promise((resolve) => {
+    const values: number[] = [];
+    const call = client.countUp!({ n: 0 }, md(as, { 'x-run': what })) as NodeJS.EventEmitter;
+    call.on('data', (m: { value: number }) => values.push(m.value));
+    call.on('error', (err: ServiceError) => resolve({ values, err }));
+    call.on('end', () => resolve({ values }));
+  });
+}
 function stream(what: string, as?: string): Promise<{ messages: string[]; err?: ServiceError }> {
   return new Promise((resolve) => {
     const messages: string[] = [];
@@ -117,13 +132,16 @@ const ABORTS: Array<[string, number, string]> = [
   ['abort', status.RESOURCE_EXHAUSTED, 'slow down'],
 ];
 
-test('each abort helper ends a unary call and a streaming call with its status and message', async () => {
+test('each abort helper ends a unary call, a server stream and a bidi stream with its status and message', async () => {
   for (const [what, code, message] of ABORTS) {
     const { err } = await unary(what);
     assert.deepEqual([err?.code, err?.details], [code, message], what);
+    const ss = await serverStream(what);
+    assert.deepEqual(ss.values, [1], `${what}: the message before the abort arrived, none after`);
+    assert.deepEqual([ss.err?.code, ss.err?.details], [code, message], `${what} on a server stream`);
     const s = await stream(what);
     assert.deepEqual(s.messages, ['first'], `${what}: the message before the abort arrived`);
-    assert.deepEqual([s.err?.code, s.err?.details], [code, message], `${what} on a stream`);
+    assert.deepEqual([s.err?.code, s.err?.details], [code, message], `${what} on a bidi stream`);
   }
 });
 
@@ -134,13 +152,14 @@ test('require* helpers: who passes and what the others get', async () => {
     ['requireStaff', 'plain', status.PERMISSION_DENIED],
     ['requireStaff', 'staff', 'staff'],
     ['requireStaff', 'super', 'super'],
-    ['requireStaff', 'inactive', status.PERMISSION_DENIED],
+    ['requireStaff', 'inactive', status.UNAUTHENTICATED],
+    ['requireUser', 'inactive', status.UNAUTHENTICATED],
     ['requireSuperuser', 'staff', status.PERMISSION_DENIED],
     ['requireSuperuser', 'super', 'super'],
     ['requirePermission', 'plain', status.PERMISSION_DENIED],
     ['requirePermission', 'perm', 'perm'],
     ['requirePermission', 'super', 'super'],
-    ['requirePermission', 'inactive', status.PERMISSION_DENIED],
+    ['requirePermission', 'inactive', status.UNAUTHENTICATED],
     ['requirePermission', undefined, status.UNAUTHENTICATED],
   ];
   for (const [what, as, want] of expect) {
@@ -151,9 +170,17 @@ test('require* helpers: who passes and what the others get', async () => {
   assert.equal((await unary('requireStaff', 'plain')).err?.details, 'Staff access required');
   assert.equal((await unary('requirePermission', 'plain')).err?.details, 'Permission crypto.delete_coin required');
   assert.equal((await unary('requireUser')).err?.details, 'Authentication required');
-  // Streaming calls end with the same statuses.
-  assert.equal((await stream('requireStaff', 'plain')).err?.code, status.PERMISSION_DENIED);
-  assert.equal((await unary('checks', 'inactive')).message, 'false,false,false,inactive');
+  // Streaming calls end with the same statuses, after the message sent before the check.
+  for (const [what, as, want] of expect) {
+    if (typeof want !== 'number') continue;
+    const ss = await serverStream(what, as);
+    assert.deepEqual([ss.values, ss.err?.code], [[1], want], `${what} as ${as} on a server stream`);
+    const s = await stream(what, as);
+    assert.deepEqual([s.messages, s.err?.code], [['first'], want], `${what} as ${as} on a bidi stream`);
+  }
+  assert.deepEqual((await serverStream('requireStaff', 'staff')).values, [1, 2], 'a passing check lets the stream finish');
+  assert.equal((await unary('requireUser', 'inactive')).err?.details, 'User account is disabled');
+  assert.equal((await unary('checks', 'inactive')).message, 'false,false,false,', 'an inactive user is no user');
   assert.equal((await unary('checks', 'super')).message, 'true,true,true,super');
   assert.equal((await unary('checks')).message, 'false,false,false,');
 });
@@ -161,12 +188,52 @@ test('require* helpers: who passes and what the others get', async () => {
 test('metadata both ways: a request header is read; a response key set twice arrives twice', async () => {
   const r = await unary('metadata', undefined, { 'x-in': 'hello' });
   assert.equal(r.message, 'hello|none');
+  // Both values travel as two header entries; grpc-js's client joins repeated entries with ", ".
   assert.deepEqual(r.headers?.get('x-out'), ['one, two']);
+});
+
+test('setMetadata after the first streamed message travels as trailers, both values kept', async () => {
+  const trailers = await new Promise<Metadata>((resolve, reject) => {
+    const call = client.countUp!({ n: 0 }, md(undefined, { 'x-run': 'metadata', 'x-in': 'x' })) as NodeJS.EventEmitter;
+    let headers: Metadata | undefined;
+    call.on('metadata', (m: Metadata) => (headers = m));
+    call.on('data', () => {});
+    call.on('error', reject);
+    call.on('status', (s: { metadata: Metadata }) => {
+      if (headers?.get('x-out').length) reject(new Error('x-out came as a header'));
+      resolve(s.metadata);
+    });
+  });
+  assert.deepEqual(trailers.get('x-out'), ['one, two']);
 });
 
 test('getPeer: "ipv4:127.0.0.1:<port>"', async () => {
   const r = await unary('peer');
   assert.match(String(r.message), /^ipv4:127\.0\.0\.1:\d+$/);
+});
+
+test('getPeer over IPv6: "ipv6:[::1]:<port>"', async (t) => {
+  const Greeter = (await importFrom(project, 'generated/greeter.ts')).GreeterService as AnyDefinition;
+  const v6 = new CfgServer(await inProcessConfig(project, []));
+  v6.addService(Greeter, new Helpers() as unknown as ServiceImplementation<AnyDefinition>);
+  let port: number;
+  try {
+    port = await v6.listen('::1', 0);
+  } catch {
+    v6.forceShutdown();
+    t.skip('this machine cannot bind [::1]');
+    return;
+  }
+  const c6 = new (makeGenericClientConstructor(Greeter, 'G'))(`[::1]:${port}`, credentials.createInsecure()) as unknown as typeof client;
+  try {
+    const message = await new Promise<string>((resolve, reject) =>
+      c6.sayHello!({ name: 'peer' }, (err: ServiceError | null, r: { message: string }) => (err ? reject(err) : resolve(r.message))),
+    );
+    assert.match(message, /^ipv6:\[::1\]:\d+$/);
+  } finally {
+    c6.close();
+    v6.forceShutdown();
+  }
 });
 
 test('getPeer formats what grpc-js reports: IPv4, IPv4-mapped IPv6, and IPv6', async () => {

@@ -1,36 +1,72 @@
-import type { AuthUser } from './types.ts';
+import type { AuthInfo, AuthUser } from './types.ts';
 
-interface Entry {
+export interface CachedAuth {
   user: AuthUser;
-  claims: Record<string, unknown>;
+  /** What ctx.auth is set to (made once per token, not per call). */
+  auth: AuthInfo;
+  /** ms since epoch after which the entry is dropped. */
   until: number;
 }
 
-const MAX = 10_000;
-const byToken = new Map<string, Entry>();
+const DEFAULT_MAX = 10_000;
+/** Every live cache, so that invalidateUser/clearAuthCache reach the caches of every server. */
+const caches = new Set<WeakRef<AuthCache>>();
 
 /**
  * Verified token -> user, for min(userCacheTtlMs, the token's lifetime): a repeated token costs no
- * signature check and no query. Bounded (oldest dropped first). `invalidateUser` and
- * `clearAuthCache` revoke at once (user changes made through cfg call them).
+ * signature check and no query. One per auth interceptor (two servers in a process with different
+ * keys or databases never share entries). Bounded: the oldest entry goes first.
  */
-export const authCache = {
-  get(token: string, now: number): Entry | undefined {
-    const e = byToken.get(token);
-    if (e && e.until > now) return e;
-    if (e) byToken.delete(token);
-    return undefined;
-  },
-  set(token: string, entry: Entry): void {
-    if (byToken.size >= MAX) byToken.delete(byToken.keys().next().value!);
-    byToken.set(token, entry);
-  },
-};
+export class AuthCache {
+  private readonly byToken = new Map<string, CachedAuth>();
 
-export function invalidateUser(userId: number): void {
-  for (const [token, e] of byToken) if (e.user.id === userId) byToken.delete(token);
+  constructor(private readonly max = DEFAULT_MAX) {
+    caches.add(new WeakRef(this));
+  }
+
+  get(token: string, now: number): CachedAuth | undefined {
+    const e = this.byToken.get(token);
+    if (e === undefined) return undefined;
+    if (e.until > now) return e;
+    this.byToken.delete(token);
+    return undefined;
+  }
+
+  set(token: string, entry: CachedAuth): void {
+    if (this.byToken.size >= this.max) this.byToken.delete(this.byToken.keys().next().value!);
+    this.byToken.set(token, entry);
+  }
+
+  dropUser(userId: number): void {
+    for (const [token, e] of this.byToken) if (e.user.id === userId) this.byToken.delete(token);
+  }
+
+  clear(): void {
+    this.byToken.clear();
+  }
+
+  get size(): number {
+    return this.byToken.size;
+  }
 }
 
+function eachCache(fn: (cache: AuthCache) => void): void {
+  for (const ref of caches) {
+    const cache = ref.deref();
+    if (cache) fn(cache);
+    else caches.delete(ref);
+  }
+}
+
+/**
+ * Forgets every cached token of a user in this process, so that the next call loads the user
+ * again (after a permission, group, staff or active change). `cfg createuser` and upsertUser call it.
+ */
+export function invalidateUser(userId: number): void {
+  eachCache((c) => c.dropUser(userId));
+}
+
+/** Forgets every cached token in this process. */
 export function clearAuthCache(): void {
-  byToken.clear();
+  eachCache((c) => c.clear());
 }

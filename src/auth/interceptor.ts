@@ -1,24 +1,40 @@
 import type { CfgConfig } from '../config/types.ts';
 import type { Interceptor } from '../interceptors/types.ts';
 import { GrpcError, Status } from '../server/grpc-error.ts';
-import { authCache } from './cache.ts';
+import { AuthCache, type CachedAuth } from './cache.ts';
 import { verifyAccessToken } from './jwt.ts';
 import { verifyKey } from './keys.ts';
 import { loadUser } from './users.ts';
 
 /**
- * JWT authentication. Reads `<tokenHeader>: <tokenPrefix> <token>`; a token that is sent is
- * always verified (a bad one is UNAUTHENTICATED even on a public method); the user is loaded in
- * one query and cached. Without a token, a method that needs a user (requireAuth and not public,
- * or a class with static requireAuth) is UNAUTHENTICATED; otherwise ctx.user stays null.
+ * JWT authentication. Reads `<tokenHeader>: <tokenPrefix> <token>` (the prefix compared without
+ * regard to case, as HTTP auth schemes are); a token that is sent is always verified, so a bad one
+ * is UNAUTHENTICATED even on a public method; the user is loaded in one query and cached. Without
+ * a token, a method that needs a user (requireAuth and not public, or a class with static
+ * requireAuth) is UNAUTHENTICATED; otherwise ctx.user stays null.
  */
 export async function createAuthInterceptor(config: CfgConfig): Promise<Interceptor> {
   const auth = config.grpc.auth;
-  const key = verifyKey(config);
+  const key = verifyKey(config); // throws a CfgError at start-up when the key is missing
   const header = auth.tokenHeader;
-  const prefix = auth.tokenPrefix ? `${auth.tokenPrefix} ` : '';
+  const exact = auth.tokenPrefix ? `${auth.tokenPrefix} ` : '';
+  const prefix = exact.toLowerCase();
+  const expected = auth.tokenPrefix ? `"${auth.tokenPrefix} <token>"` : 'the token';
   const ttl = auth.userCacheTtlMs;
+  const cache = new AuthCache();
+  /** Concurrent first calls with the same token share one verification and one query. */
+  const pending = new Map<string, Promise<CachedAuth>>();
   const { getDb } = await import('../db/client.ts');
+
+  async function authenticate(token: string, now: number): Promise<CachedAuth> {
+    const verified = verifyAccessToken(token, key, auth);
+    const user = await loadUser(await getDb(config), verified.userId);
+    if (!user) throw new GrpcError(Status.UNAUTHENTICATED, 'Token user not found');
+    if (!user.isActive) throw new GrpcError(Status.UNAUTHENTICATED, 'User account is disabled');
+    const entry: CachedAuth = { user, auth: { kind: 'jwt', claims: verified.claims }, until: Math.min(now + ttl, verified.expiresAt) };
+    if (ttl > 0) cache.set(token, entry);
+    return entry;
+  }
 
   return {
     name: 'auth',
@@ -30,23 +46,25 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
         }
         return next(ctx);
       }
-      const raw = String(values[0]);
-      if (prefix && !raw.startsWith(prefix)) throw new GrpcError(Status.UNAUTHENTICATED, `${header} must be "${prefix}<token>"`);
+      const raw = typeof values[0] === 'string' ? values[0] : '';
+      if (prefix && !raw.startsWith(exact) && (raw.length <= prefix.length || raw.slice(0, prefix.length).toLowerCase() !== prefix)) {
+        throw new GrpcError(Status.UNAUTHENTICATED, `The ${header} header must be ${expected}`);
+      }
       const token = raw.slice(prefix.length).trim();
       const now = Date.now();
-      const hit = ttl > 0 ? authCache.get(token, now) : undefined;
-      if (hit) {
-        ctx.user = hit.user;
-        ctx.auth = { kind: 'jwt', claims: hit.claims };
-        return next(ctx);
+      let entry = ttl > 0 ? cache.get(token, now) : undefined;
+      if (entry === undefined) {
+        let shared = pending.get(token);
+        if (shared === undefined) {
+          shared = authenticate(token, now);
+          pending.set(token, shared);
+          const forget = () => pending.delete(token);
+          shared.then(forget, forget);
+        }
+        entry = await shared;
       }
-      const verified = verifyAccessToken(token, key, auth);
-      const user = await loadUser(await getDb(), verified.userId);
-      if (!user) throw new GrpcError(Status.UNAUTHENTICATED, 'Token user not found');
-      if (!user.isActive) throw new GrpcError(Status.UNAUTHENTICATED, 'User account is disabled');
-      if (ttl > 0) authCache.set(token, { user, claims: verified.claims, until: Math.min(now + ttl, verified.expiresAt) });
-      ctx.user = user;
-      ctx.auth = { kind: 'jwt', claims: verified.claims };
+      ctx.user = entry.user;
+      ctx.auth = entry.auth;
       return next(ctx);
     },
   };

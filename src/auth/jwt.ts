@@ -15,7 +15,8 @@ const deny = (message: string): never => {
 
 /**
  * Verifies a Django simplejwt-style access token (user_id, token_type "access", exp, jti) with
- * exactly the configured algorithm. Every failure is UNAUTHENTICATED with a message saying which.
+ * exactly the configured algorithm. The user id is `user_id`, else `sub` (simplejwt's
+ * USER_ID_CLAIM may name either). Every failure is UNAUTHENTICATED with a message saying which.
  */
 export function verifyAccessToken(token: string, key: string, auth: GrpcAuthConfig): VerifiedToken {
   const decoded = jwt.decode(token, { complete: true });
@@ -34,7 +35,8 @@ export function verifyAccessToken(token: string, key: string, auth: GrpcAuthConf
     return deny(`Invalid token: ${e.message}`);
   }
   const type = claims.token_type;
-  if (type !== undefined && type !== 'access') deny(`Token type must be "access", not ${JSON.stringify(type)}`);
+  if (type === undefined) deny('Token has no token_type claim (an access token has token_type "access")');
+  if (type !== 'access') deny(`Token type must be "access", not ${JSON.stringify(type)}`);
   const raw = claims.user_id ?? claims.sub;
   const userId = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(userId) || userId <= 0) deny('Token has no valid user_id claim');

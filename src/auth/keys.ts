@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfgConfig } from '../config/types.ts';
@@ -33,12 +33,34 @@ export function projectSecret(config: CfgConfig, env: NodeJS.ProcessEnv = proces
   return readFileSync(file, 'utf8').trim();
 }
 
+const CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+
+/** Checks at start-up that a PEM key parses and suits the algorithm (RS*: RSA, ES*: EC on its curve). */
+function checked(text: string, field: string, algorithm: string, parse: (pem: string) => KeyObject): string {
+  let key: KeyObject;
+  try {
+    key = parse(text);
+  } catch (err) {
+    throw new CfgError('E_CONFIG_INVALID', `grpc.auth.${field} is not a valid PEM key: ${(err as Error).message}`, 'Give PEM text ("-----BEGIN ...") or the path of a PEM file.');
+  }
+  const type = key.asymmetricKeyType ?? 'unknown';
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  const want = algorithm.startsWith('RS') ? 'rsa' : 'ec';
+  const wantCurve = CURVES[algorithm];
+  if (type !== want || (wantCurve && curve !== wantCurve)) {
+    const have = curve ? `${type} ${curve}` : type;
+    const need = wantCurve ? `an EC ${wantCurve} key` : 'an RSA key';
+    throw new CfgError('E_CONFIG_INVALID', `grpc.auth.${field} is a ${have} key, but jwtAlgorithm ${algorithm} needs ${need}.`, 'Use the key pair your login service signs with, or change jwtAlgorithm.');
+  }
+  return text;
+}
+
 /** The key tokens are verified with. */
 export function verifyKey(config: CfgConfig): string {
   const auth = config.grpc.auth;
   if (auth.jwtAlgorithm.startsWith('HS')) return projectSecret(config);
   if (!auth.jwtPublicKey) throw new CfgError('E_CONFIG_INVALID', `grpc.auth.jwtAlgorithm is ${auth.jwtAlgorithm} but grpc.auth.jwtPublicKey is not set.`, 'Set jwtPublicKey (PEM text or path) or CFG_JWT_PUBLIC_KEY.');
-  return pem(auth.jwtPublicKey, 'jwtPublicKey');
+  return checked(pem(auth.jwtPublicKey, 'jwtPublicKey'), 'jwtPublicKey', auth.jwtAlgorithm, createPublicKey);
 }
 
 /** The key `cfg token` signs with. */
@@ -46,5 +68,5 @@ export function signKey(config: CfgConfig): string {
   const auth = config.grpc.auth;
   if (auth.jwtAlgorithm.startsWith('HS')) return projectSecret(config);
   if (!auth.jwtPrivateKey) throw new CfgError('E_CONFIG_INVALID', `grpc.auth.jwtAlgorithm is ${auth.jwtAlgorithm}: cfg token needs grpc.auth.jwtPrivateKey.`, 'Set jwtPrivateKey (PEM text or path) or CFG_JWT_PRIVATE_KEY, or mint tokens with your login service.');
-  return pem(auth.jwtPrivateKey, 'jwtPrivateKey');
+  return checked(pem(auth.jwtPrivateKey, 'jwtPrivateKey'), 'jwtPrivateKey', auth.jwtAlgorithm, createPrivateKey);
 }

@@ -100,7 +100,7 @@ export class CfgServer implements ServiceRegistrar {
 
   /** Binds host:port and starts serving; resolves to the bound port. */
   listen(host = this.config.grpc.server.host, port = this.config.grpc.server.port): Promise<number> {
-    const address = `${host}:${port}`;
+    const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`; // IPv6 in brackets
     return new Promise((resolve, reject) => {
       this.grpc.bindAsync(address, credentials(this.config), (err, bound) => {
         if (err) {

@@ -34,15 +34,20 @@ export abstract class BaseService {
 
   // --- Authentication -------------------------------------------------------------------
 
-  /** The authenticated user, or null for an anonymous caller. */
+  /**
+   * The authenticated user, or null for an anonymous caller. An inactive user is not
+   * authenticated (as in Django): null here too, should an interceptor have set one.
+   */
   getUser(ctx: CallContext): AuthUser | null {
-    return ctx.user;
+    const user = ctx.user;
+    return user !== null && user.isActive ? user : null;
   }
 
-  /** The authenticated user; ends the call with UNAUTHENTICATED when there is none. */
+  /** The authenticated user; ends the call with UNAUTHENTICATED when there is none (or it is inactive). */
   requireUser(ctx: CallContext): AuthUser {
     const user = ctx.user;
-    if (!user) this.abortUnauthenticated(ctx, 'Authentication required');
+    if (user === null) this.abortUnauthenticated(ctx, 'Authentication required');
+    if (!user.isActive) this.abortUnauthenticated(ctx, 'User account is disabled');
     return user;
   }
 
@@ -65,6 +70,7 @@ export abstract class BaseService {
     return !!user && user.isActive && user.isSuperuser;
   }
 
+  /** Ends the call with UNAUTHENTICATED (no user) or PERMISSION_DENIED (not a superuser). */
   requireSuperuser(ctx: CallContext): AuthUser {
     const user = this.requireUser(ctx);
     if (!this.checkSuperuser(ctx)) this.abortPermissionDenied(ctx, 'Superuser access required');
@@ -80,6 +86,7 @@ export abstract class BaseService {
     return user.isSuperuser || user.permissions.has(permission);
   }
 
+  /** Ends the call with UNAUTHENTICATED (no user) or PERMISSION_DENIED "Permission <p> required". */
   requirePermission(ctx: CallContext, permission: string): AuthUser {
     const user = this.requireUser(ctx);
     if (!this.checkPermission(ctx, permission)) this.abortPermissionDenied(ctx, `Permission ${permission} required`);
@@ -88,7 +95,7 @@ export abstract class BaseService {
 
   // --- Errors ---------------------------------------------------------------------------
 
-  /** Ends the call with any status code. */
+  /** Ends the call with any status code (the abort* helpers below are this with their code). */
   abort(_ctx: CallContext, code: Status, message: string): never {
     throw new GrpcError(code, message);
   }

@@ -1,0 +1,66 @@
+import { getDb, type Db } from '../db/client.ts';
+import { BaseService } from './base-service.ts';
+
+/** The Prisma operations that change data; `this.db()` of a ReadOnlyService refuses them. */
+const WRITES = new Set([
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
+  'deleteMany',
+  '$executeRaw',
+  '$executeRawUnsafe',
+]);
+
+/** A write attempted through a ReadOnlyService's client: a bug in the service, so INTERNAL. */
+export class ReadOnlyViolation extends Error {
+  override readonly name = 'ReadOnlyViolation';
+}
+
+const readOnly = new WeakMap<Db, Db>();
+
+/** The shared client wrapped so that every write operation throws before reaching the database. */
+function readOnlyDb(db: Db): Db {
+  let wrapped = readOnly.get(db);
+  if (!wrapped) {
+    const extended = db.$extends({
+      name: 'cfg-read-only',
+      query: {
+        async $allOperations({ model, operation, args, query }) {
+          if (WRITES.has(operation)) {
+            throw new ReadOnlyViolation(`read-only service attempted ${model ? `${model}.` : ''}${operation}`);
+          }
+          return query(args);
+        },
+      },
+    });
+    wrapped = Object.assign(extended, { provider: db.provider }) as unknown as Db;
+    readOnly.set(db, wrapped);
+  }
+  return wrapped;
+}
+
+/**
+ * A service that only reads. What read-only means here: the database client it gets from
+ * `this.db()` refuses every write (create, update, upsert, delete, their *Many forms and
+ * $executeRaw) with a ReadOnlyViolation before any SQL is sent, so the call ends INTERNAL and the
+ * log names the operation. Reads ($queryRaw included) pass unchanged. It does not change who may
+ * call the service: combine it with static publicMethods or requireAuth as for any service.
+ *
+ *     class Catalog extends ReadOnlyService implements ServiceImplementation<typeof CatalogService> {
+ *       async listCoins(req: ListCoinsRequest, ctx: CallContext) {
+ *         const db = await this.db();
+ *         return { coins: await db.coin.findMany({ take: req.limit }) };
+ *       }
+ *     }
+ */
+export abstract class ReadOnlyService extends BaseService {
+  /** The shared database client, refusing writes. */
+  protected async db(): Promise<Db> {
+    return readOnlyDb(await getDb());
+  }
+}
