@@ -1,19 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFileRegistry, fromBinary, toBinary, type FileRegistry } from '@bufbuild/protobuf';
+import { createFileRegistry, fromBinary, type FileRegistry } from '@bufbuild/protobuf';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import { CfgError } from '../errors.ts';
 import { DESCRIPTOR_SET } from './tools.ts';
 
 const BUILTIN = new URL('./builtin/builtin.binpb', import.meta.url);
 
+/** One file of a descriptor set: its bytes exactly as buf wrote them, and their decoding. */
+export interface RawFile {
+  readonly proto: FileDescriptorProto;
+  readonly bytes: Uint8Array;
+}
+
 /** cfg's own services' descriptors: grpc.health.v1 and grpc.reflection v1/v1alpha. */
 export function builtinFiles(): FileDescriptorProto[] {
   return fromBinary(FileDescriptorSetSchema, readFileSync(BUILTIN)).file;
 }
 
-/** The app protos' descriptors as buf wrote them (generated/descriptors.binpb). */
-export function appFiles(generatedDir: string): FileDescriptorProto[] {
+/** cfg's own descriptor set, file by file, bytes untouched. */
+export function builtinRawFiles(): RawFile[] {
+  return splitFileSet(readFileSync(BUILTIN));
+}
+
+/** The app protos' descriptor set as buf wrote it (generated/descriptors.binpb), file by file, bytes untouched. */
+export function appRawFiles(generatedDir: string): RawFile[] {
   const path = join(generatedDir, DESCRIPTOR_SET);
   let bytes: Buffer;
   try {
@@ -21,19 +33,27 @@ export function appFiles(generatedDir: string): FileDescriptorProto[] {
   } catch {
     throw new CfgError('E_STUBS_MISSING', `${path} is missing: reflection has nothing to describe.`, 'Generate it: cfg generate-proto');
   }
-  return fromBinary(FileDescriptorSetSchema, bytes).file;
+  return splitFileSet(bytes);
 }
 
-/** Every file once (by name), the first occurrence kept: imports such as timestamp.proto appear in several sets. */
-export function uniqueFiles(...sets: FileDescriptorProto[][]): FileDescriptorProto[] {
-  const seen = new Map<string, FileDescriptorProto>();
-  for (const set of sets) for (const f of set) if (!seen.has(f.name)) seen.set(f.name, f);
-  return [...seen.values()];
-}
-
-/** Each file serialized on its own, with its dependency list and qualified names as buf produced them. */
-export function fileBytes(files: FileDescriptorProto[]): Buffer[] {
-  return files.map((f) => Buffer.from(toBinary(FileDescriptorProtoSchema, f)));
+/**
+ * Splits a serialized FileDescriptorSet (one repeated field, `file = 1`) into its files without
+ * re-encoding any of them: each file's bytes are the very ones buf wrote, unknown fields (custom
+ * options) included.
+ */
+export function splitFileSet(set: Uint8Array): RawFile[] {
+  const reader = new BinaryReader(set);
+  const files: RawFile[] = [];
+  while (reader.pos < reader.len) {
+    const [fieldNo, wireType] = reader.tag();
+    if (fieldNo !== 1 || wireType !== WireType.LengthDelimited) {
+      reader.skip(wireType, fieldNo);
+      continue;
+    }
+    const bytes = reader.bytes();
+    files.push({ proto: fromBinary(FileDescriptorProtoSchema, bytes), bytes });
+  }
+  return files;
 }
 
 export function registryOf(files: FileDescriptorProto[]): FileRegistry {

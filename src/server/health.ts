@@ -55,6 +55,7 @@ export function addHealthService(server: CfgServer): HealthHandle {
   };
   const set = (service: string, s: ServingStatus) => {
     if (statuses.get(service) === CODE[s]) return;
+    if (s === 'SERVING' && server.isShuttingDown) return; // NOT_SERVING is final once shutdown begins
     statuses.set(service, CODE[s]);
     notify(service);
   };
@@ -69,6 +70,13 @@ export function addHealthService(server: CfgServer): HealthHandle {
     },
     watch(call: ServerWritableStream<Request, Response>) {
       const service = call.request.service;
+      const code = statuses.get(service);
+      if (server.isShuttingDown) {
+        // Arrived after shutdown began: the answer is final, and an open stream would hold shutdown up.
+        call.write({ status: code === undefined ? CODE.SERVICE_UNKNOWN : CODE.NOT_SERVING });
+        call.end();
+        return;
+      }
       let set = watchers.get(service);
       if (!set) watchers.set(service, (set = new Set()));
       set.add(call);
@@ -76,7 +84,7 @@ export function addHealthService(server: CfgServer): HealthHandle {
       call.on('cancelled', forget);
       call.on('finish', forget);
       call.on('error', forget);
-      call.write({ status: statuses.get(service) ?? CODE.SERVICE_UNKNOWN });
+      call.write({ status: code ?? CODE.SERVICE_UNKNOWN });
     },
   });
   server.onShutdown(() => {
