@@ -18,6 +18,8 @@ const MODEL_TABLES = [
   'crypto_transfer',
   'crypto_wallet',
   'grpc_api_key',
+  'grpc_request_log',
+  'grpc_server',
 ];
 
 /** A temp project and a fresh database for one test; both removed after it. */
