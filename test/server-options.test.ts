@@ -1,8 +1,9 @@
-// Server settings beyond the guide take effect on a real server: compressed requests, message
-// size limits (also after decompression), keepalive and connection age options.
+// Server settings beyond the guide take effect on a real server: compressed requests, compressed
+// responses negotiated with the client, message size limits (also after decompression),
+// keepalive and connection age options.
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import { deflateSync, gzipSync } from 'node:zlib';
+import { deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { configureLogging } from '../src/log/logger.ts';
@@ -15,6 +16,8 @@ let project: Project;
 let Greeter: AnyDefinition;
 let HelloRequest: { encode(m: unknown): { finish(): Uint8Array } };
 let HelloReply: { decode(b: Uint8Array): { message: string } };
+let CountRequest: { encode(m: unknown): { finish(): Uint8Array } };
+let Count: { decode(b: Uint8Array): { value: number } };
 const servers: RunningServer[] = [];
 
 before(async () => {
@@ -23,6 +26,8 @@ before(async () => {
   Greeter = mod.GreeterService as AnyDefinition;
   HelloRequest = mod.HelloRequest as typeof HelloRequest;
   HelloReply = mod.HelloReply as typeof HelloReply;
+  CountRequest = mod.CountRequest as typeof CountRequest;
+  Count = mod.Count as typeof Count;
 });
 after(async () => {
   for (const s of servers) s.server.forceShutdown();
@@ -73,6 +78,74 @@ test('a gzip- or deflate-compressing client is understood; the server advertises
     assert.match(String(reply.headers['grpc-accept-encoding']), /gzip/);
     assert.match(HelloReply.decode(reply.body.subarray(5)).message, /zipzip/);
   }
+});
+
+/** Splits a response body into its gRPC messages: [compressed flag, payload]. */
+function messages(body: Buffer): Array<[number, Buffer]> {
+  const out: Array<[number, Buffer]> = [];
+  for (let at = 0; at < body.length; ) {
+    const length = body.readUInt32BE(at + 1);
+    out.push([body[at]!, body.subarray(at + 5, at + 5 + length)]);
+    at += 5 + length;
+  }
+  return out;
+}
+
+const ACCEPT_ALL = { 'grpc-accept-encoding': 'identity,deflate,gzip' };
+
+test('compression "gzip"/"deflate": a client that accepts it gets compressed replies, marked per message', async () => {
+  const request = HelloRequest.encode({ name: 'zip'.repeat(50) }).finish();
+  for (const [algorithm, inflate] of [['gzip', gunzipSync], ['deflate', inflateSync]] as const) {
+    const port = await serve({ compression: algorithm });
+    const reply = await rawCall(port, '/fixture.Greeter/SayHello', frame(request), ACCEPT_ALL);
+    assert.equal(reply.trailers['grpc-status'], '0', `${algorithm}: ${reply.trailers['grpc-message']}`);
+    assert.equal(reply.headers['grpc-encoding'], algorithm);
+    const [[flag, payload]] = messages(reply.body) as [[number, Buffer]];
+    assert.equal(flag, 1, `${algorithm}: the message is flagged compressed`);
+    assert.match(HelloReply.decode(inflate(payload)).message, /(zip){50}/);
+    assert.ok(payload.length < 100, `${algorithm}: ${payload.length} bytes on the wire for a 150-character name`);
+  }
+});
+
+test('compression: every message of a server stream is compressed; grpc-js clients read them', async () => {
+  const port = await serve({ compression: 'gzip' });
+  const reply = await rawCall(port, '/fixture.Greeter/CountUp', frame(CountRequest.encode({ n: 3 }).finish()), ACCEPT_ALL);
+  assert.equal(reply.trailers['grpc-status'], '0', String(reply.trailers['grpc-message']));
+  const got = messages(reply.body).map(([flag, payload]) => {
+    assert.equal(flag, 1);
+    return Count.decode(gunzipSync(payload)).value;
+  });
+  assert.deepEqual(got, [1, 2, 3]);
+  const client = new TestClient(Greeter, port);
+  try {
+    assert.match(String((await client.unary('sayHello', { name: 'plain client' })).message), /plain client/);
+    const values = (await client.serverStream('countUp', { n: 4 })).map((m) => m.value);
+    assert.deepEqual(values, [1, 2, 3, 4]);
+  } finally {
+    client.close();
+  }
+});
+
+test('compression: a client that does not accept the algorithm, or a server set to "none", answers identity', async () => {
+  const request = frame(HelloRequest.encode({ name: 'id' }).finish());
+  const gzipServer = await serve({ compression: 'gzip' });
+  const plainServer = await serve({});
+  for (const [port, headers] of [[gzipServer, { 'grpc-accept-encoding': 'identity,deflate' }], [gzipServer, {}], [plainServer, ACCEPT_ALL]] as const) {
+    const reply = await rawCall(port, '/fixture.Greeter/SayHello', request, headers);
+    assert.equal(reply.trailers['grpc-status'], '0');
+    assert.equal(reply.headers['grpc-encoding'], 'identity');
+    const [[flag, payload]] = messages(reply.body) as [[number, Buffer]];
+    assert.equal(flag, 0);
+    assert.match(HelloReply.decode(payload).message, /id/);
+  }
+});
+
+test('compression with maxSendMessageLength: the limit is on the real size, however well it compresses', async () => {
+  const port = await serve({ compression: 'gzip', maxSendMessageLength: 1024 });
+  const big = await rawCall(port, '/fixture.Greeter/SayHello', frame(HelloRequest.encode({ name: 'y'.repeat(2000) }).finish()), ACCEPT_ALL);
+  assert.equal(big.trailers['grpc-status'] ?? big.headers['grpc-status'], String(status.RESOURCE_EXHAUSTED));
+  const small = await rawCall(port, '/fixture.Greeter/SayHello', frame(HelloRequest.encode({ name: 'y'.repeat(500) }).finish()), ACCEPT_ALL);
+  assert.equal(small.trailers['grpc-status'], '0');
 });
 
 test('a compressed request that inflates past maxReceiveMessageLength is RESOURCE_EXHAUSTED', async () => {

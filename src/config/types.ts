@@ -27,11 +27,10 @@ export interface GrpcServerConfig {
   /** How long shutdown waits for in-flight calls before cancelling them. Default 10000 ms. */
   shutdownGraceMs: number;
   /**
-   * Compression. Requests compressed with gzip or deflate are always accepted (and their
-   * inflated size is checked against maxReceiveMessageLength). Responses: @grpc/grpc-js 1.14 has
-   * no server-side response compression, so "gzip"/"deflate" is kept for parity with Django-CFG,
-   * passed on as grpc.default_compression_algorithm, and logged as having no effect yet.
-   * Default "none".
+   * Response compression: "gzip" or "deflate" compresses every response message of a call whose
+   * client lists that algorithm in grpc-accept-encoding (grpc-js and grpcio clients list both);
+   * other clients get identity. Compressed requests (gzip, deflate) are always accepted, their
+   * inflated size checked against maxReceiveMessageLength. Default "none".
    */
   compression: Compression;
   /** Largest request accepted, in bytes (1 KiB to 100 MiB). Default 4 MiB. */

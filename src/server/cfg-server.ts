@@ -7,6 +7,7 @@ import { getLogger } from '../log/logger.ts';
 import type { ServiceRegistrar } from '../services/registration.ts';
 import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
 import { createHandler } from './adapter.ts';
+import { installResponseCompression } from './response-compression.ts';
 import { methodInfo, type MethodInfo } from './method.ts';
 
 /** A service as served: its full name and methods. */
@@ -44,8 +45,8 @@ export class CfgServer implements ServiceRegistrar {
     private readonly options: CfgServerOptions = {},
   ) {
     this.grpc = new Server(channelOptions(config));
-    if (config.grpc.server.compression !== 'none') {
-      log.warn(`grpc.server.compression "${config.grpc.server.compression}": @grpc/grpc-js cannot compress responses yet; compressed requests are accepted either way`);
+    if (config.grpc.server.compression !== 'none' && !installResponseCompression()) {
+      log.warn(`grpc.server.compression "${config.grpc.server.compression}": this @grpc/grpc-js version's internals are not the ones cfg compresses responses through; responses stay uncompressed`);
     }
   }
 
