@@ -10,23 +10,12 @@ import { closeDb, createDb, getDb, type Db } from '../src/db/client.ts';
 import { parseDatabaseUrl } from '../src/db/url.ts';
 import { Status } from '../src/server/grpc-error.ts';
 import { classify } from '../src/server/status.ts';
-import { dbProject, PROVIDERS, testDatabase } from './support/db.ts';
+import { dbProject, PROVIDERS, testDatabase, withMigratedDb } from './support/db.ts';
 
 /** A migrated database and a client on it (counting its queries) for one test. */
 async function withClient(provider: (typeof PROVIDERS)[number], fn: (db: Db, queries: string[]) => Promise<void>) {
-  const project = await dbProject();
-  const database = await testDatabase(provider, project.root);
   const queries: string[] = [];
-  let db: Db | undefined;
-  try {
-    await applyMigrations(project.root, database.target);
-    db = await createDb(database.target, { poolSize: 4, onQuery: (sql) => queries.push(sql) });
-    await fn(db, queries);
-  } finally {
-    await db?.$disconnect();
-    await database.drop();
-    await project.remove();
-  }
+  await withMigratedDb(provider, (db) => fn(db, queries), { onQuery: (sql) => queries.push(sql) });
 }
 
 /** A loopback port nothing listens on. */

@@ -6,6 +6,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { applyMigrations } from '../../src/db/apply.ts';
+import { createDb, type CreateDbOptions, type Db } from '../../src/db/client.ts';
 import { parseDatabaseUrl, type DatabaseTarget } from '../../src/db/url.ts';
 import { makeProject, REPO, type Project } from '../fixtures/project.ts';
 
@@ -97,4 +99,27 @@ export async function testDatabase(provider: Provider, root: string, name = 'tes
       }
     },
   };
+}
+
+/**
+ * A migrated database of its own and a client on it, for one test: `fn` gets both; the client,
+ * the database and the project are removed afterwards.
+ */
+export async function withMigratedDb<T>(
+  provider: Provider,
+  fn: (db: Db, database: TestDatabase, project: Project) => Promise<T>,
+  options: CreateDbOptions = {},
+): Promise<T> {
+  const project = await dbProject();
+  const database = await testDatabase(provider, project.root);
+  let db: Db | undefined;
+  try {
+    await applyMigrations(project.root, database.target);
+    db = await createDb(database.target, { poolSize: 4, ...options });
+    return await fn(db, database, project);
+  } finally {
+    await db?.$disconnect();
+    await database.drop();
+    await project.remove();
+  }
 }
