@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { resolveConfig } from '../src/config/resolve.ts';
-import { closeDb, createDb } from '../src/db/client.ts';
+import { closeDb } from '../src/db/client.ts';
 import { parseDatabaseUrl } from '../src/db/url.ts';
 import { buildInterceptors } from '../src/interceptors/pipeline.ts';
+import { openLogSink, type LogSink } from '../src/ops/log-sink.ts';
 import type { RequestLogWriter } from '../src/ops/request-log.ts';
 import { RequestLogWriter as Writer, uuid7 } from '../src/ops/request-log.ts';
 import { CfgServer } from '../src/server/cfg-server.ts';
@@ -18,8 +19,8 @@ import { closedPort } from './support/db.ts';
 
 describe('settings (request log, monitor, API keys)', () => {
   const resolve = (grpc: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => resolveConfig({ grpc }, { root: '/tmp', env });
-  test('defaults: off, every call, batches of 100, flushed each second', () => {
-    assert.deepEqual({ ...resolve({}).grpc.requestLog }, { enabled: false, sampleRate: 1, batchSize: 100, flushIntervalMs: 1000 });
+  test('defaults: off, every call, batches of 500, flushed each second', () => {
+    assert.deepEqual({ ...resolve({}).grpc.requestLog }, { enabled: false, sampleRate: 1, batchSize: 500, flushIntervalMs: 1000 });
   });
   test('CFG_REQUEST_LOG=1|0 overrides the file', () => {
     assert.equal(resolve({}, { CFG_REQUEST_LOG: '1' }).grpc.requestLog.enabled, true);
@@ -50,9 +51,8 @@ describe('the database is down', () => {
   });
 
   test('the writer drops and counts the records; it never throws', async () => {
-    const db = await createDb(parseDatabaseUrl(`postgresql://postgres@127.0.0.1:${await closedPort()}/test`, '/tmp'));
-    closers.push(() => db.$disconnect());
-    const writer = new Writer(async () => db, { serverId: 's', batchSize: 10, flushIntervalMs: 60_000 });
+    const target = parseDatabaseUrl(`postgresql://postgres@127.0.0.1:${await closedPort()}/test`, '/tmp');
+    const writer = new Writer(() => openLogSink(target), { serverId: 's', batchSize: 10, flushIntervalMs: 60_000 });
     const record = { createdAt: Date.now(), service: 's', method: 'm', code: 0, durationMs: 1, peer: null, userId: null, apiKeyId: null, error: null, requestSize: null, responseSize: null };
     for (let i = 0; i < 25; i++) writer.record({ ...record });
     await writer.close();
@@ -65,8 +65,9 @@ describe('the database is down', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const inserted: number[] = [];
-    const fakeDb = { provider: 'sqlite', $executeRawUnsafe: async (_sql: string, ...values: unknown[]) => (await gate, inserted.push(values.length / 13)) };
-    const writer = new Writer(async () => fakeDb as never, { serverId: null, batchSize: 5, flushIntervalMs: 60_000, maxPending: 12 });
+    // A sink that holds its first write until released: a database that is slow.
+    const slow: LogSink = { insert: async (rows) => (await gate, void inserted.push(rows.length)), close: async () => {} };
+    const writer = new Writer(async () => slow, { serverId: null, batchSize: 5, flushIntervalMs: 60_000, maxPending: 12 });
     const record = { createdAt: Date.now(), service: 's', method: 'm', code: 0, durationMs: 1, peer: null, userId: null, apiKeyId: null, error: null, requestSize: null, responseSize: null };
     for (let i = 0; i < 5; i++) writer.record({ ...record });
     await new Promise((r) => setImmediate(r)); // the full batch starts writing and waits on the gate
@@ -80,7 +81,7 @@ describe('the database is down', () => {
 
   test('every call is still answered when the request log cannot write', async () => {
     const project = await makeProject({ apps: ['greeter'] });
-    closers.push(() => project.remove(), closeDb); // the writer made the shared client, on the dead database
+    closers.push(() => project.remove(), closeDb);
     const config = await inProcessConfig(project, ['greeter'], {
       grpc: { requestLog: { enabled: true, batchSize: 5, flushIntervalMs: 20 } },
       database: { url: `postgresql://postgres@127.0.0.1:${await closedPort()}/test` },

@@ -102,7 +102,7 @@ export interface RequestLogConfig {
   enabled: boolean;
   /** Fraction of calls recorded, 0..1. Default 1 (every call). */
   sampleRate: number;
-  /** Rows per INSERT; a full batch is written at once. Default 100. */
+  /** Rows per write (one transaction); a full batch is written at once. Default 500. */
   batchSize: number;
   /** A partial batch is written after at most this long. Default 1000 ms. */
   flushIntervalMs: number;

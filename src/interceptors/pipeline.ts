@@ -49,13 +49,15 @@ const BUILTINS: Record<PipelineSlot, Builder> = {
   },
   async requestLog(config, options) {
     if (!config.grpc.requestLog.enabled) return undefined;
-    const [{ requestLog }, { RequestLogWriter }, { getDb }] = await Promise.all([
+    const [{ requestLog }, { RequestLogWriter }, { openLogSink }, { parseDatabaseUrl }] = await Promise.all([
       import('./request-log.ts'),
       import('../ops/request-log.ts'),
-      import('../db/client.ts'),
+      import('../ops/log-sink.ts'),
+      import('../db/url.ts'),
     ]);
     const { batchSize, flushIntervalMs, sampleRate } = config.grpc.requestLog;
-    const writer = new RequestLogWriter(() => getDb(config), { serverId: options.serverId ?? null, batchSize, flushIntervalMs });
+    const target = parseDatabaseUrl(config.database.url, config.root);
+    const writer = new RequestLogWriter(() => openLogSink(target), { serverId: options.serverId ?? null, batchSize, flushIntervalMs });
     return requestLog(writer, { sampleRate });
   },
   async metrics() {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
 import { getLogger } from '../log/logger.ts';
+import type { LogSink } from './log-sink.ts';
 import type { RequestLogEntry } from './queries.ts';
 
 /** One call as the request log interceptor records it: a row without id and serverId, its time in ms. */
@@ -53,8 +53,11 @@ export class RequestLogWriter {
   private lastWarn = 0;
   private failing = false;
 
+  private sink: Promise<LogSink> | undefined;
+
   constructor(
-    private readonly db: () => Promise<Db>,
+    /** Opens the writer's connection; called on the first write, and again after a failed open. */
+    private readonly open: () => Promise<LogSink>,
     private readonly options: RequestLogWriterOptions,
   ) {
     this.maxPending = options.maxPending ?? options.batchSize * 10;
@@ -100,13 +103,17 @@ export class RequestLogWriter {
     this.timer = undefined;
     await this.flush();
     this.closed = true;
+    const sink = this.sink;
+    this.sink = undefined;
+    await sink?.then((s) => s.close()).catch(() => {});
     if (this.dropped > 0) log.warn(`request log: ${this.dropped} record(s) were dropped since start`, { written: this.written, dropped: this.dropped });
   }
 
   private async write(batch: RequestRecord[]): Promise<void> {
     try {
-      const db = await this.db();
-      await db.$executeRawUnsafe(insertSql(db.provider, batch.length), ...rowValues(batch, this.options.serverId));
+      const opening = (this.sink ??= this.open());
+      opening.catch(() => (this.sink = undefined));
+      await (await opening).insert(rowValues(batch, this.options.serverId));
       this.written += batch.length;
       if (this.failing) {
         this.failing = false;
@@ -131,39 +138,15 @@ export class RequestLogWriter {
   }
 }
 
-const COLUMNS = ['id', 'createdAt', 'service', 'method', 'code', 'durationMs', 'peer', 'userId', 'apiKeyId', 'error', 'requestSize', 'responseSize', 'serverId'];
-/** Most rows per INSERT: PostgreSQL takes at most 65535 parameters in one statement. */
-export const MAX_BATCH = Math.floor(65_535 / COLUMNS.length);
-const statements = new Map<string, string>();
-
 /**
- * One multi-row INSERT, as raw SQL: Prisma's createMany costs several times more CPU per row
- * (validation and mapping on the server's own thread), which the request log cannot afford.
- */
-function insertSql(provider: Db['provider'], rows: number): string {
-  const key = `${provider}:${rows}`;
-  let sql = statements.get(key);
-  if (sql === undefined) {
-    let n = 0;
-    const param = provider === 'postgresql' ? () => `$${++n}` : () => '?';
-    const row = () => `(${COLUMNS.map(param).join(',')})`;
-    sql = `INSERT INTO "grpc_request_log" (${COLUMNS.map((c) => `"${c}"`).join(',')}) VALUES ${Array.from({ length: rows }, row).join(',')}`;
-    if (statements.size > 100) statements.clear();
-    statements.set(key, sql);
-  }
-  return sql;
-}
-
-/**
- * The parameters of insertSql, row after row. Times are written as Prisma writes DateTime: UTC
+ * The rows to insert, values in COLUMNS order. Times are written as Prisma writes DateTime: UTC
  * ISO text with "+00:00" on SQLite (so Prisma's own comparisons match), and the same text for
  * PostgreSQL's timestamp(3), which keeps the wall time (UTC, as Prisma does).
  */
-function rowValues(batch: RequestRecord[], serverId: string | null): unknown[] {
-  const out: unknown[] = [];
-  for (const r of batch) {
-    const at = new Date(r.createdAt).toISOString().replace('Z', '+00:00');
-    out.push(uuid7(r.createdAt), at, r.service, r.method, r.code, r.durationMs, r.peer, r.userId, r.apiKeyId, r.error, r.requestSize, r.responseSize, serverId);
-  }
-  return out;
+function rowValues(batch: RequestRecord[], serverId: string | null): unknown[][] {
+  return batch.map((r) => [
+    uuid7(r.createdAt),
+    new Date(r.createdAt).toISOString().replace('Z', '+00:00'),
+    r.service, r.method, r.code, r.durationMs, r.peer, r.userId, r.apiKeyId, r.error, r.requestSize, r.responseSize, serverId,
+  ]);
 }
