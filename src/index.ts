@@ -10,6 +10,8 @@ export type {
   DatabaseConfig,
   LoggingConfig,
   JwtAlgorithm,
+  RequestLogConfig,
+  MonitorConfig,
 } from './config/types.ts';
 export { loadConfig } from './config/load.ts';
 export { resolveConfig } from './config/resolve.ts';
@@ -32,6 +34,9 @@ export type { CallContext } from './server/context.ts';
 export type { MethodInfo, MethodKind } from './server/method.ts';
 export { GrpcError, Status, statusName } from './server/grpc-error.ts';
 export type { Interceptor, Next } from './interceptors/types.ts';
+export { PIPELINE, buildInterceptors } from './interceptors/pipeline.ts';
+export type { PipelineSlot, PipelineOptions } from './interceptors/pipeline.ts';
+export { classify } from './server/status.ts';
 export { CfgServer } from './server/cfg-server.ts';
 export type { ServedService } from './server/cfg-server.ts';
 export { startServer } from './server/start.ts';
@@ -48,3 +53,8 @@ export { tracing } from './interceptors/tracing.ts';
 export { getDb, closeDb, createDb } from './db/client.ts';
 export type { Db, CreateDbOptions } from './db/client.ts';
 export type { SeedFn } from './db/seed.ts';
+export { createApiKey, listApiKeys, revokeApiKey, hashApiKey } from './auth/api-keys.ts';
+export type { ApiKeyInfo } from './auth/api-keys.ts';
+export { invalidateApiKey } from './auth/cache.ts';
+export { listServers, recentCalls, methodStats, pruneRequestLog, DEFAULT_HEARTBEAT_MS } from './ops/queries.ts';
+export type { ServerInfo, ServerStatus, RequestLogEntry, RecentCallsOptions, MethodStats, MethodStatsOptions } from './ops/queries.ts';

@@ -41,6 +41,18 @@ export class AuthCache {
     for (const [token, e] of this.byToken) if (e.user.id === userId) this.byToken.delete(token);
   }
 
+  /** Forgets every entry authenticated by API key `keyId`. */
+  dropApiKey(keyId: number): void {
+    for (const [token, e] of this.byToken) if (e.auth.keyId === keyId) this.byToken.delete(token);
+  }
+
+  /** The API key ids held (for the revalidation query). */
+  apiKeyIds(): number[] {
+    const ids = new Set<number>();
+    for (const e of this.byToken.values()) if (e.auth.keyId !== undefined) ids.add(e.auth.keyId);
+    return [...ids];
+  }
+
   clear(): void {
     this.byToken.clear();
   }
@@ -64,6 +76,24 @@ function eachCache(fn: (cache: AuthCache) => void): void {
  */
 export function invalidateUser(userId: number): void {
   eachCache((c) => c.dropUser(userId));
+}
+
+/** performance.now() of each API key's last in-process revocation. */
+const revokedAt = new Map<number, number>();
+
+/** Forgets every cached entry of API key `keyId` in this process (revokeApiKey calls it). */
+export function invalidateApiKey(keyId: number): void {
+  revokedAt.set(keyId, performance.now());
+  eachCache((c) => c.dropApiKey(keyId));
+}
+
+/**
+ * Whether API key `keyId` was revoked in this process after `since` (performance.now()): a key
+ * read from the database before a revocation committed must not be cached after it.
+ */
+export function apiKeyRevokedSince(keyId: number, since: number): boolean {
+  const at = revokedAt.get(keyId);
+  return at !== undefined && at >= since;
 }
 
 /** Forgets every cached token in this process. */

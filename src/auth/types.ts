@@ -12,9 +12,9 @@ export interface AuthUser {
 
 /** How the caller proved who they are. */
 export interface AuthInfo {
-  readonly kind: 'jwt' | 'apikey';
+  readonly kind: 'jwt' | 'apiKey';
   /** Verified JWT claims (kind "jwt"). */
   readonly claims?: Readonly<Record<string, unknown>>;
-  /** API key id (kind "apikey"). */
+  /** API key id (kind "apiKey"). */
   readonly keyId?: number;
 }

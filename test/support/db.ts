@@ -2,10 +2,13 @@
 // migrations), and a fresh database per test: a SQLite file under the project's var/, or a
 // PostgreSQL schema of its own in the `test` database (dropped by drop()).
 import { cp, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { applyMigrations } from '../../src/db/apply.ts';
+import { createDb, type CreateDbOptions, type Db } from '../../src/db/client.ts';
 import { parseDatabaseUrl, type DatabaseTarget } from '../../src/db/url.ts';
 import { makeProject, REPO, type Project } from '../fixtures/project.ts';
 
@@ -97,4 +100,36 @@ export async function testDatabase(provider: Provider, root: string, name = 'tes
       }
     },
   };
+}
+
+/**
+ * A migrated database of its own and a client on it, for one test: `fn` gets both; the client,
+ * the database and the project are removed afterwards.
+ */
+export async function withMigratedDb<T>(
+  provider: Provider,
+  fn: (db: Db, database: TestDatabase, project: Project) => Promise<T>,
+  options: CreateDbOptions = {},
+): Promise<T> {
+  const project = await dbProject();
+  const database = await testDatabase(provider, project.root);
+  let db: Db | undefined;
+  try {
+    await applyMigrations(project.root, database.target);
+    db = await createDb(database.target, { poolSize: 4, ...options });
+    return await fn(db, database, project);
+  } finally {
+    await db?.$disconnect();
+    await database.drop();
+    await project.remove();
+  }
+}
+
+/** A loopback port nothing listens on (an unreachable database, a dead proxy). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
