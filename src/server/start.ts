@@ -20,12 +20,18 @@ export interface StartOptions {
   banner?: boolean;
   /** Run proto.autoGenerate (default true; cluster workers leave it to the primary). */
   generate?: boolean;
+  /** Serve the HTTP side port when grpc.http.enabled (default true; only the first cluster worker does). */
+  http?: boolean;
+  /** Overrides grpc.http.port (tests pass 0). */
+  httpPort?: number;
 }
 
 export interface RunningServer {
   readonly server: CfgServer;
   readonly port: number;
-  /** Graceful stop: health NOT_SERVING, drain, close the database. */
+  /** The HTTP side port's bound port, when it is served (grpc.http.enabled). */
+  readonly httpPort: number | undefined;
+  /** Graceful stop: health NOT_SERVING, drain (gRPC and HTTP side port), close the database. */
   stop(): Promise<void>;
 }
 
@@ -51,11 +57,13 @@ async function loadInterceptors(config: CfgConfig): Promise<Interceptor[]> {
 }
 
 /**
- * The chain every app call crosses, outermost first: call log (so refused calls are logged too),
- * concurrency (maxWorkers), auth, the project's own.
+ * The chain every app call crosses, outermost first: metrics (when given: the HTTP side port's),
+ * call log (so refused calls are logged and counted too), concurrency (maxWorkers), auth, the
+ * project's own.
  */
-export async function buildInterceptors(config: CfgConfig): Promise<Interceptor[]> {
+export async function buildInterceptors(config: CfgConfig, metrics?: Interceptor): Promise<Interceptor[]> {
   const chain: Interceptor[] = [];
+  if (metrics) chain.push(metrics);
   if (config.logging.logCalls) chain.push(callLogger());
   if (config.grpc.server.tracing) {
     const { tracing } = await import('../interceptors/tracing.ts');
@@ -90,7 +98,9 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   // App code's getDb() uses this server's config (database.url, pool size), not a second load.
   (await import('../db/client.ts')).useDbConfig(config);
   const discovery = await discover(config);
-  const server = new CfgServer(config, { interceptors: await buildInterceptors(config) });
+  const withHttp = config.grpc.http.enabled && options.http !== false;
+  const metrics = withHttp ? (await import('../interceptors/metrics.ts')).callMetrics() : undefined;
+  const server = new CfgServer(config, { interceptors: await buildInterceptors(config, metrics) });
   for (const found of discovery.services) {
     const [ServiceClass, add] = found.registration;
     let instance: Record<PropertyKey, unknown>;
@@ -131,16 +141,27 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   }
 
   const port = await server.listen(options.host, options.port);
+  let http: import('../http/server.ts').HttpSidePort | undefined;
+  if (metrics) {
+    const [{ startHttpSidePort }, { getDb }] = await Promise.all([import('../http/server.ts'), import('../db/client.ts')]);
+    try {
+      http = await startHttpSidePort({ config, server, metrics, db: () => getDb(config), port: options.httpPort });
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+  }
   health?.setAll('SERVING');
   if (options.banner) {
     const { printBanner } = await import('./banner.ts');
-    printBanner(server, port, options.host ?? config.grpc.server.host);
+    printBanner(server, port, options.host ?? config.grpc.server.host, http?.port);
   }
   return {
     server,
     port,
+    httpPort: http?.port,
     async stop() {
-      await server.shutdown();
+      await Promise.all([server.shutdown(), http?.close()]);
       const { closeDb } = await import('../db/client.ts');
       await closeDb();
     },
