@@ -48,3 +48,8 @@ export { tracing } from './interceptors/tracing.ts';
 export { getDb, closeDb, createDb } from './db/client.ts';
 export type { Db, CreateDbOptions } from './db/client.ts';
 export type { SeedFn } from './db/seed.ts';
+export { createApiKey, listApiKeys, revokeApiKey, hashApiKey } from './auth/api-keys.ts';
+export type { ApiKeyInfo } from './auth/api-keys.ts';
+export { invalidateApiKey } from './auth/cache.ts';
+export { listServers, recentCalls, methodStats, DEFAULT_HEARTBEAT_MS } from './ops/queries.ts';
+export type { ServerInfo, ServerStatus, RequestLogEntry, RecentCallsOptions, MethodStats, MethodStatsOptions } from './ops/queries.ts';

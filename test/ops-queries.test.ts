@@ -1,0 +1,64 @@
+// The operations queries (src/ops/queries.ts) on SQLite and PostgreSQL, over rows written the way
+// the request log and the server monitor write them: listServers computes "down" from the
+// heartbeat, recentCalls filters and orders, methodStats counts, error rates and percentiles.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { listServers, methodStats, recentCalls } from '../src/ops/queries.ts';
+import { PROVIDERS, withMigratedDb } from './support/db.ts';
+
+for (const provider of PROVIDERS) {
+  describe(`operations queries on ${provider}`, () => {
+    test('listServers: serving, stopped, and down after 3 missed beats', async () => {
+      await withMigratedDb(provider, async (db) => {
+        const now = new Date('2026-11-28T12:00:00Z');
+        const ago = (ms: number) => new Date(now.getTime() - ms);
+        const row = (id: string, lastHeartbeat: Date, status = 'serving') => ({
+          id, host: 'h', pid: 1, address: '127.0.0.1:1', version: '0.1.0', services: 'a.A,b.B', startedAt: ago(60_000), lastHeartbeat, status,
+        });
+        await db.serverInstance.createMany({
+          data: [row('fresh', ago(1_000)), row('late-but-alive', ago(29_000)), row('gone', ago(31_000)), row('stopped', ago(600_000), 'stopped')],
+        });
+        const servers = await listServers(db, now, 10_000);
+        assert.deepEqual(
+          Object.fromEntries(servers.map((s) => [s.id, s.status])),
+          { fresh: 'serving', 'late-but-alive': 'serving', gone: 'down', stopped: 'stopped' },
+        );
+        assert.deepEqual(servers[0]!.services, ['a.A', 'b.B']);
+        // With a 1 s interval, 29 s without a beat is down too.
+        assert.equal((await listServers(db, now, 1_000)).find((s) => s.id === 'late-but-alive')!.status, 'down');
+      });
+    });
+
+    test('recentCalls and methodStats', async () => {
+      await withMigratedDb(provider, async (db) => {
+        const now = Date.now();
+        const rows = [];
+        // GetCoin: 100 calls, durations 1..100 ms, 10 of them NOT_FOUND; Watch: 3 old calls outside the window.
+        for (let i = 1; i <= 100; i++) {
+          rows.push({ createdAt: new Date(now - 50_000 + i * 100), service: 'crypto.CryptoService', method: 'GetCoin', code: i % 10 === 0 ? 5 : 0, durationMs: i, error: i % 10 === 0 ? 'Coin X not found' : null, peer: 'ipv4:127.0.0.1:1', requestSize: 5, responseSize: i % 10 === 0 ? null : 60, serverId: 's1' });
+        }
+        for (let i = 0; i < 3; i++) rows.push({ createdAt: new Date(now - 3_600_000), service: 'crypto.CryptoService', method: 'WatchPrices', code: 0, durationMs: 5000, serverId: 's1' });
+        rows.push({ createdAt: new Date(now - 1_000), service: 'other.Svc', method: 'Do', code: 16, durationMs: 0.5, error: 'Authentication required', serverId: 's2', apiKeyId: 7 });
+        await db.requestLog.createMany({ data: rows });
+
+        const latest = await recentCalls(db, { limit: 2 });
+        assert.deepEqual(latest.map((c) => [c.method, c.status]), [['Do', 'UNAUTHENTICATED'], ['GetCoin', 'NOT_FOUND']]);
+        assert.equal(latest[0]!.apiKeyId, 7);
+        assert.match(latest[0]!.id, /^[0-9a-f-]{36}$/, 'ids are made by the schema default (uuid v7)');
+        const notFound = await recentCalls(db, { service: 'crypto.CryptoService', method: 'GetCoin', code: 5, limit: 100 });
+        assert.equal(notFound.length, 10);
+        assert.ok(notFound.every((c) => c.error === 'Coin X not found' && c.responseSize === null));
+        assert.equal((await recentCalls(db, { method: 'WatchPrices' })).length, 3);
+        assert.equal((await recentCalls(db, { limit: 100_000 })).length, 104, 'limit is capped at 1000, not refused');
+
+        const stats = await methodStats(db, { sinceMs: 60_000 });
+        assert.deepEqual(stats, [
+          { service: 'crypto.CryptoService', method: 'GetCoin', count: 100, errors: 10, errorRate: 0.1, p50Ms: 50, p99Ms: 99 },
+          { service: 'other.Svc', method: 'Do', count: 1, errors: 1, errorRate: 1, p50Ms: 0.5, p99Ms: 0.5 },
+        ]);
+        const wide = await methodStats(db, { sinceMs: 2 * 3_600_000 });
+        assert.deepEqual(wide.map((s) => [s.method, s.count]), [['GetCoin', 100], ['WatchPrices', 3], ['Do', 1]]);
+      });
+    });
+  });
+}
