@@ -173,11 +173,11 @@ for (const provider of PROVIDERS) {
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.windowSeconds, 3600);
       assert.deepEqual(r.json.methods, [
-        { service: 'fixture.Greeter', method: 'SayHello', calls: 100, errors: 10, errorRate: 0.1, p50Ms: 50, p99Ms: 99 },
-        { service: 'fixture.Ping', method: 'Ping', calls: 1, errors: 0, errorRate: 0, p50Ms: 7, p99Ms: 7 },
+        { service: 'fixture.Greeter', method: 'SayHello', count: 100, errors: 10, errorRate: 0.1, p50Ms: 50, p99Ms: 99 },
+        { service: 'fixture.Ping', method: 'Ping', count: 1, errors: 0, errorRate: 0, p50Ms: 7, p99Ms: 7 },
       ]);
       const wide = await bed.http('/api/stats?window=1d', { auth: staff });
-      assert.equal((wide.json.methods as Array<{ calls: number }>)[0]!.calls, 101);
+      assert.equal((wide.json.methods as Array<{ count: number }>)[0]!.count, 101);
       for (const w of ['0s', '8d', 'soon']) {
         const bad = await bed.http(`/api/stats?window=${w}`, { auth: staff });
         assert.equal(bad.status, 400);

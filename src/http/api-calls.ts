@@ -1,7 +1,7 @@
 import { parseDuration } from '../auth/tokens.ts';
 import type { Db } from '../db/client.ts';
-import { Status, statusName } from '../server/grpc-error.ts';
-import { methodStats, recentCalls, type CallFilter } from './ops-data.ts';
+import { methodStats, recentCalls, type RecentCallsOptions } from '../ops/queries.ts';
+import { Status } from '../server/grpc-error.ts';
 import { badRequest, intParam, queryParams, type Route } from './router.ts';
 
 const MAX_WINDOW_S = 7 * 86_400;
@@ -26,7 +26,7 @@ export function callsRoute(db: () => Promise<Db>): Route {
     access: 'staff',
     async handle(req) {
       const q = queryParams(req.url, ['service', 'method', 'status', 'user', 'limit']);
-      const filter: CallFilter = { limit: intParam('limit', q.limit, 1, 1000, 100) };
+      const filter: RecentCallsOptions = { limit: intParam('limit', q.limit, 1, 1000, 100) };
       if (q.service) filter.service = q.service;
       if (q.method) filter.method = q.method;
       if (q.status) filter.code = statusParam(q.status);
@@ -39,8 +39,12 @@ export function callsRoute(db: () => Promise<Db>): Route {
           filter.userId = user.id;
         }
       }
-      const calls = (await recentCalls(client, filter)).map((c) => ({ ...c, status: statusName(c.code) }));
-      return { json: { calls } };
+      const calls = await recentCalls(client, filter);
+      // Usernames for the people reading the table: one query for the page's users.
+      const ids = [...new Set(calls.flatMap((c) => (c.userId === null ? [] : [c.userId])))];
+      const users = ids.length ? await client.user.findMany({ where: { id: { in: ids } }, select: { id: true, username: true } }) : [];
+      const names = new Map(users.map((u) => [u.id, u.username]));
+      return { json: { calls: calls.map((c) => ({ ...c, username: c.userId === null ? null : (names.get(c.userId) ?? null) })) } };
     },
   };
 }
@@ -64,7 +68,7 @@ export function statsRoute(db: () => Promise<Db>): Route {
           throw badRequest(`window must be a duration from 1s to 7d such as 90s, 15m, 1h or 1d (got ${JSON.stringify(q.window)}).`);
         }
       }
-      return { json: { windowSeconds: seconds, methods: await methodStats(await db(), { windowMs: seconds * 1000 }) } };
+      return { json: { windowSeconds: seconds, methods: await methodStats(await db(), { sinceMs: seconds * 1000 }) } };
     },
   };
 }

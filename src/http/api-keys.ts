@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.ts';
-import { createApiKey, listApiKeys, revokeApiKey } from './ops-data.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.ts';
 import { badRequest, HttpError, type Route } from './router.ts';
 
 /** The body of POST /api/keys, checked field by field. */

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { hashApiKey } from '../auth/api-keys.ts';
 import { verifyAccessToken } from '../auth/jwt.ts';
 import { verifyKey } from '../auth/keys.ts';
 import type { AuthUser } from '../auth/types.ts';
@@ -6,7 +7,6 @@ import { loadUser } from '../auth/users.ts';
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
 import { GrpcError } from '../server/grpc-error.ts';
-import { apiKeyOwner } from './ops-data.ts';
 import { HttpError } from './router.ts';
 
 /** Resolves a request's credentials to a staff user, or throws a 401/403 HttpError. */
@@ -57,10 +57,11 @@ export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): Htt
   };
 }
 
+/** The owner of an active, unexpired key (looked up by its hash, as every time: no cache). */
 async function userForKey(db: Db, key: string): Promise<AuthUser> {
-  const owner = await apiKeyOwner(db, key);
-  if (!owner) throw unauthenticated('Invalid, revoked or expired API key');
-  const user = await loadUser(db, owner.userId);
+  const row = await db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) }, select: { userId: true, isActive: true, expiresAt: true } });
+  if (!row || !row.isActive || (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now())) throw unauthenticated('Invalid, revoked or expired API key');
+  const user = await loadUser(db, row.userId);
   if (!user) throw unauthenticated('API key owner not found');
   return user;
 }
