@@ -23,7 +23,7 @@ const unauthenticated = (message: string) => new HttpError(401, 'unauthenticated
  * demoted user is refused on the next request.
  */
 export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): HttpAuthenticator {
-  const key = config.grpc.auth.enabled ? verifyKey(config) : null;
+  const key = tokenKey(config);
   return async (headers) => {
     const apiKeyHeader = headers['x-api-key'];
     const authorization = headers.authorization;
@@ -35,7 +35,7 @@ export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): Htt
       if (!m) throw unauthenticated('The Authorization header must be "Bearer <token or API key>".');
       const credential = m[1]!;
       if (JWT_SHAPE.test(credential)) {
-        if (key === null) throw unauthenticated('Tokens are not accepted while grpc.auth.enabled is false; use a staff API key.');
+        if (key === null) throw unauthenticated(`Tokens cannot be verified: grpc.auth.jwtAlgorithm is ${config.grpc.auth.jwtAlgorithm} and no grpc.auth.jwtPublicKey is set; use a staff API key.`);
         let userId: number;
         try {
           userId = verifyAccessToken(credential, key, config.grpc.auth).userId;
@@ -55,6 +55,20 @@ export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): Htt
     if (!user.isStaff && !user.isSuperuser) throw new HttpError(403, 'forbidden', `User ${user.username} is not staff; the operations API is for staff users.`);
     return user;
   };
+}
+
+/**
+ * The key tokens are verified with. gRPC auth being off does not open the side port: tokens are
+ * still verified with the project's key; only an RS/ES setup without a public key leaves API keys
+ * as the one way in (with gRPC auth on, start-up has already refused that setup).
+ */
+function tokenKey(config: CfgConfig): string | null {
+  try {
+    return verifyKey(config);
+  } catch (err) {
+    if (config.grpc.auth.enabled) throw err;
+    return null;
+  }
 }
 
 /** The owner of an active, unexpired key (looked up by its hash, as every time: no cache). */
