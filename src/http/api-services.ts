@@ -30,3 +30,11 @@ export function servicesRoute(server: CfgServer): Route {
   }));
   return { method: 'GET', path: '/api/services', access: 'staff', handle: () => ({ json: { services } }) };
 }
+
+/** GET /api/me: who the credentials belong to (the dashboard shows it). */
+export const meRoute: Route = {
+  method: 'GET',
+  path: '/api/me',
+  access: 'staff',
+  handle: (req) => ({ json: { id: req.user!.id, username: req.user!.username, isStaff: req.user!.isStaff, isSuperuser: req.user!.isSuperuser } }),
+};

@@ -11,7 +11,7 @@ import { classify } from '../server/status.ts';
 import { callsRoute, statsRoute } from './api-calls.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { serversRoute } from './api-servers.ts';
-import { servicesRoute } from './api-services.ts';
+import { meRoute, servicesRoute } from './api-services.ts';
 import { httpAuthenticator } from './auth.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { addProcessMetrics, metricsRoute } from './metrics.ts';
@@ -43,6 +43,7 @@ export function sidePortRoutes(options: HttpSidePortOptions): Route[] {
   addProcessMetrics(options.metrics.registry, options.db);
   return [
     metricsRoute(options.metrics.registry),
+    meRoute,
     servicesRoute(options.server),
     serversRoute(options.db),
     callsRoute(options.db),
@@ -118,7 +119,7 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
         throw badRequest('The request target is not a valid URL.');
       }
       const match = matchRoute(routes, method, url.pathname);
-      if (match === null) throw new HttpError(404, 'not_found', `Nothing at ${url.pathname}; see /api/services, /api/servers, /api/calls, /api/stats, /api/keys, /metrics or the dashboard at /.`);
+      if (match === null) throw new HttpError(404, 'not_found', `Nothing at ${url.pathname}; see /api/me, /api/services, /api/servers, /api/calls, /api/stats, /api/keys, /metrics or the dashboard at /.`);
       if ('allowed' in match) {
         res.setHeader('allow', match.allowed.join(', '));
         throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${match.allowed.join(' or ')}.`);

@@ -167,6 +167,8 @@ const refresh = () => guard(() => Promise.all([loadServers(), loadCalls(), loadS
 async function signIn() {
   let failure = '';
   try {
+    const me = await api('/api/me');
+    $('#who').textContent = `signed in as ${me.username}`;
     await Promise.all([loadServices(), loadServers(), loadCalls(), loadStats(), loadKeys()]);
   } catch (err) {
     if (err instanceof AuthError) return signOut(err.message);
@@ -175,7 +177,6 @@ async function signIn() {
   $('#login').hidden = true;
   $('#main').hidden = false;
   $('#logout').hidden = false;
-  $('#who').textContent = 'signed in';
   $('#error').textContent = failure;
   clearInterval(timer);
   timer = setInterval(refresh, REFRESH_MS);
