@@ -2,11 +2,13 @@ import { Command, CommanderError } from 'commander';
 import kleur from 'kleur';
 import { isCfgError } from './errors.ts';
 import { flushLogs } from './log/logger.ts';
+import { apikeyCommand } from './commands/apikey.ts';
 import { checkCommand } from './commands/check.ts';
 import { createuserCommand } from './commands/createuser.ts';
 import { generateProtoCommand } from './commands/generate-proto.ts';
 import { makemigrationsCommand } from './commands/makemigrations.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { prunelogsCommand } from './commands/prunelogs.ts';
 import { rungrpcCommand } from './commands/rungrpc.ts';
 import { seedCommand } from './commands/seed.ts';
 import { setupCommand } from './commands/setup.ts';
@@ -46,6 +48,8 @@ export function buildProgram(): Command {
     seedCommand,
     createuserCommand,
     tokenCommand,
+    apikeyCommand,
+    prunelogsCommand,
     setupCommand,
   ]) {
     const sub = command();

@@ -23,6 +23,7 @@ export type CfgErrorCode =
   | 'E_DB'
   | 'E_MIGRATION'
   | 'E_USER'
+  | 'E_NOT_FOUND'
   | 'E_USAGE';
 
 export class CfgError extends Error {

@@ -2,7 +2,6 @@
 // and pg adapters, queries can be counted, getDb() is one client per process, and a database
 // outage reaches gRPC clients as UNAVAILABLE without the URL or password.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { resolveConfig } from '../src/config/resolve.ts';
 import { applyMigrations } from '../src/db/apply.ts';
@@ -10,21 +9,12 @@ import { closeDb, createDb, getDb, type Db } from '../src/db/client.ts';
 import { parseDatabaseUrl } from '../src/db/url.ts';
 import { Status } from '../src/server/grpc-error.ts';
 import { classify } from '../src/server/status.ts';
-import { dbProject, PROVIDERS, testDatabase, withMigratedDb } from './support/db.ts';
+import { closedPort, dbProject, PROVIDERS, testDatabase, withMigratedDb } from './support/db.ts';
 
 /** A migrated database and a client on it (counting its queries) for one test. */
 async function withClient(provider: (typeof PROVIDERS)[number], fn: (db: Db, queries: string[]) => Promise<void>) {
   const queries: string[] = [];
   await withMigratedDb(provider, (db) => fn(db, queries), { onQuery: (sql) => queries.push(sql) });
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 for (const provider of PROVIDERS) {

@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { cp, readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { configText, REPO, type Project } from './fixtures/project.ts';
-import { dbProject, PROVIDERS, testDatabase } from './support/db.ts';
+import { closedPort, dbProject, PROVIDERS, testDatabase } from './support/db.ts';
 
 const CLI = join(REPO, 'bin', 'cfg.js');
 
@@ -35,15 +34,6 @@ async function setupOffline(project: Project): Promise<{ code: number | null; st
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr, isolated }),
     );
   });
-}
-
-/** A loopback port nothing listens on: proxies pointing there make every HTTP(S) request fail. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('cfg setup', () => {

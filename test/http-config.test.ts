@@ -58,7 +58,7 @@ describe('grpc.http configuration', () => {
   const badEnv: Array<[NodeJS.ProcessEnv, string]> = [
     [{ CFG_HTTP_PORT: '70000' }, 'environment CFG_HTTP_PORT="70000" (for grpc.http.port) must be an integer from 0 to 65535.'],
     [{ CFG_HTTP_PORT: 'web' }, 'environment CFG_HTTP_PORT="web" (for grpc.http.port) must be an integer from 0 to 65535.'],
-    [{ CFG_HTTP: 'maybe' }, 'environment CFG_HTTP="maybe" (for grpc.http.enabled) must be a boolean (true or false).'],
+    [{ CFG_HTTP: 'maybe' }, 'environment CFG_HTTP="maybe" (for grpc.http.enabled) must be 1 or 0.'],
   ];
   for (const [env, message] of badEnv) {
     test(`a bad ${Object.keys(env)[0]} is refused by name`, () => {

@@ -7,7 +7,7 @@ import { verifyKey } from './keys.ts';
 import { loadUser } from './users.ts';
 
 /**
- * JWT authentication. Reads `<tokenHeader>: <tokenPrefix> <token>` (the prefix compared without
+ * JWT and API key authentication. Reads `<tokenHeader>: <tokenPrefix> <token>` (the prefix compared without
  * regard to case, as HTTP auth schemes are); a token that is sent is always verified, so a bad one
  * is UNAUTHENTICATED even on a public method; the user is loaded in one query and cached. Without
  * a token, a method that needs a user (requireAuth and not public, or a class with static
@@ -25,6 +25,13 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
   /** Concurrent first calls with the same token share one verification and one query. */
   const pending = new Map<string, Promise<CachedAuth>>();
   const { getDb } = await import('../db/client.ts');
+  const keyHeader = auth.apiKeyHeader;
+  let apiKeys: import('./api-key-auth.ts').ApiKeyAuthenticator | undefined;
+  if (keyHeader) {
+    const { ApiKeyAuthenticator } = await import('./api-key-auth.ts');
+    apiKeys = new ApiKeyAuthenticator(config, () => getDb(config));
+  }
+  const none: never[] = [];
 
   async function authenticate(token: string, now: number): Promise<CachedAuth> {
     const verified = verifyAccessToken(token, key, auth);
@@ -40,6 +47,17 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
     name: 'auth',
     async intercept(ctx, next) {
       const values = ctx.metadata.get(header);
+      const keys = keyHeader ? ctx.metadata.get(keyHeader) : none;
+      if (keys.length > 0) {
+        if (values.length > 0) throw new GrpcError(Status.UNAUTHENTICATED, `Send either the ${header} header or the ${keyHeader} header, not both`);
+        const key = typeof keys[0] === 'string' ? keys[0].trim() : '';
+        if (!key) throw new GrpcError(Status.UNAUTHENTICATED, `The ${keyHeader} header is empty`);
+        const found = apiKeys!.authenticate(key, Date.now());
+        const entry = found instanceof Promise ? await found : found;
+        ctx.user = entry.user;
+        ctx.auth = entry.auth;
+        return next(ctx);
+      }
       if (values.length === 0) {
         if (ctx.method.requiresUser || (auth.requireAuth && !ctx.method.isPublic)) {
           throw new GrpcError(Status.UNAUTHENTICATED, 'Authentication required');
@@ -67,5 +85,6 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
       ctx.auth = entry.auth;
       return next(ctx);
     },
+    close: () => apiKeys?.close(),
   };
 }

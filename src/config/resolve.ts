@@ -120,6 +120,14 @@ const spec: Record<string, Check> = {
   'grpc.auth.tokenPrefix': str,
   'grpc.auth.publicMethods': list(methodPath),
   'grpc.auth.userCacheTtlMs': int(0, 86_400_000),
+  'grpc.auth.apiKeyHeader': (v) => (typeof v === 'string' && /^([a-z0-9-_.]+)?$/.test(v) && !v.endsWith('-bin') ? null : 'a lower-case metadata key ("x-api-key"), or "" to turn API keys off'),
+  'grpc.auth.apiKeyRecheckMs': int(100, 3_600_000),
+  'grpc.requestLog.enabled': bool,
+  'grpc.requestLog.sampleRate': (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : 'a number from 0 to 1 (the fraction of calls recorded)'),
+  'grpc.requestLog.batchSize': int(1, 10_000),
+  'grpc.requestLog.flushIntervalMs': int(10, 3_600_000),
+  'grpc.monitor.enabled': bool,
+  'grpc.monitor.heartbeatMs': int(100, 3_600_000),
   'database.url': (v) =>
     typeof v === 'string' && /^(file:|postgres(ql)?:\/\/)/.test(v) ? null : 'a "file:..." SQLite path or a "postgresql://..." URL',
   'database.poolSize': (v) => (v === null ? null : int(1, 1000)(v)),
@@ -258,13 +266,13 @@ export function resolveConfig(
 }
 
 function applyEnv(config: CfgConfig, env: NodeJS.ProcessEnv): void {
-  const set = (name: string, path: string, parse: (raw: string) => unknown, apply: (v: never) => void) => {
+  const set = (name: string, path: string, parse: (raw: string) => unknown, apply: (v: never) => void, allowed?: string) => {
     const raw = env[name];
     if (raw === undefined || raw === '') return;
     const value = parse(raw);
     const bad = spec[path]!(value);
     if (bad) {
-      const { expected } = asIssue(bad, '', value);
+      const expected = allowed ?? asIssue(bad, '', value).expected;
       throw new CfgError('E_CONFIG_INVALID', `environment ${name}=${show(redact(path, raw))} (for ${path}) must be ${expected}.`, `Fix or unset ${name}.`);
     }
     apply(value as never);
@@ -273,14 +281,15 @@ function applyEnv(config: CfgConfig, env: NodeJS.ProcessEnv): void {
   set('CFG_GRPC_HOST', 'grpc.server.host', String, (v) => (config.grpc.server.host = v));
   set('CFG_GRPC_PORT', 'grpc.server.port', num, (v) => (config.grpc.server.port = v));
   set('CFG_GRPC_PROCESSES', 'grpc.server.processes', (r) => (r === 'auto' ? r : num(r)), (v) => (config.grpc.server.processes = v));
-  const flag = (raw: string) => ({ '1': true, true: true, '0': false, false: false })[raw.toLowerCase()] ?? raw;
-  set('CFG_HTTP', 'grpc.http.enabled', flag, (v) => (config.grpc.http.enabled = v));
+  const flag = (raw: string) => ({ '1': true, '0': false, true: true, false: false })[raw] ?? raw;
+  set('CFG_HTTP', 'grpc.http.enabled', flag, (v) => (config.grpc.http.enabled = v), '1 or 0');
   set('CFG_HTTP_HOST', 'grpc.http.host', String, (v) => (config.grpc.http.host = v));
   set('CFG_HTTP_PORT', 'grpc.http.port', num, (v) => (config.grpc.http.port = v));
   set('DATABASE_URL', 'database.url', String, (v) => (config.database.url = v));
   set('CFG_JWT_SECRET', 'grpc.auth.jwtSecretKey', String, (v) => (config.grpc.auth.jwtSecretKey = v));
   set('CFG_JWT_PUBLIC_KEY', 'grpc.auth.jwtPublicKey', String, (v) => (config.grpc.auth.jwtPublicKey = v));
   set('CFG_JWT_PRIVATE_KEY', 'grpc.auth.jwtPrivateKey', String, (v) => (config.grpc.auth.jwtPrivateKey = v));
+  set('CFG_REQUEST_LOG', 'grpc.requestLog.enabled', flag, (v) => (config.grpc.requestLog.enabled = v), '1 or 0');
   set('CFG_LOG_LEVEL', 'logging.level', String, (v) => (config.logging.level = v));
   set('CFG_LOG_FORMAT', 'logging.format', String, (v) => (config.logging.format = v));
 }

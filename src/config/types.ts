@@ -44,7 +44,10 @@ export interface GrpcServerConfig {
   keepaliveTimeoutMs: number;
   /** Close connections older than this (lets load balancers rebalance); 0 means never. Default 0. */
   maxConnectionAgeMs: number;
-  /** Extra interceptors: module paths "path/to/file#export" or interceptor objects, run after auth. */
+  /**
+   * The project's interceptors: module references "path/to/file#export" or interceptor objects.
+   * They run innermost, after auth, in the order listed (README "Interceptors").
+   */
   interceptors: Array<string | Interceptor>;
   /** An OpenTelemetry span per call (needs an SDK registered by the application). Default false. */
   tracing: boolean;
@@ -83,6 +86,34 @@ export interface GrpcAuthConfig {
   publicMethods: string[];
   /** How long a verified token's user is cached. 0 turns the cache off. Default 30000 ms. */
   userCacheTtlMs: number;
+  /** Metadata key carrying an API key ("x-api-key"); "" turns API keys off. */
+  apiKeyHeader: string;
+  /**
+   * How often a server re-checks the API keys it holds in its cache against the database, so that
+   * a key revoked or expired by another process (cfg apikey revoke) is refused within this bound.
+   * A revocation in the server's own process takes effect at once. Default 1000 ms.
+   */
+  apiKeyRecheckMs: number;
+}
+
+/** `grpc.requestLog`: every call recorded in grpc_request_log, written in batches off the call path. */
+export interface RequestLogConfig {
+  /** Default false. Env: CFG_REQUEST_LOG=1|0. */
+  enabled: boolean;
+  /** Fraction of calls recorded, 0..1. Default 1 (every call). */
+  sampleRate: number;
+  /** Rows per INSERT; a full batch is written at once. Default 100. */
+  batchSize: number;
+  /** A partial batch is written after at most this long. Default 1000 ms. */
+  flushIntervalMs: number;
+}
+
+/** `grpc.monitor`: each server records itself in grpc_server and beats every heartbeatMs. */
+export interface MonitorConfig {
+  /** Default true. */
+  enabled: boolean;
+  /** Heartbeat interval; a server silent for 3 intervals is listed as down. Default 10000 ms. */
+  heartbeatMs: number;
 }
 
 /** `grpc.http`: the HTTP side port (Prometheus metrics, JSON operations API, dashboard). Off by default. */
@@ -111,6 +142,8 @@ export interface GrpcConfig {
   handlersHook: string | null;
   proto: GrpcProtoConfig;
   auth: GrpcAuthConfig;
+  requestLog: RequestLogConfig;
+  monitor: MonitorConfig;
 }
 
 export interface DatabaseConfig {

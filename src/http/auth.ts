@@ -25,7 +25,7 @@ const unauthenticated = (message: string) => new HttpError(401, 'unauthenticated
 export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): HttpAuthenticator {
   const key = tokenKey(config);
   return async (headers) => {
-    const apiKeyHeader = headers['x-api-key'];
+    const apiKeyHeader = headers[config.grpc.auth.apiKeyHeader];
     const authorization = headers.authorization;
     let user: AuthUser | null;
     if (typeof apiKeyHeader === 'string' && apiKeyHeader !== '') {
@@ -49,7 +49,7 @@ export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): Htt
         user = await userForKey(await db(), credential);
       }
     } else {
-      throw unauthenticated('Credentials required: "Authorization: Bearer <staff token>" or "x-api-key: <staff API key>".');
+      throw unauthenticated(`Credentials required: "Authorization: Bearer <staff token>" or "${config.grpc.auth.apiKeyHeader}: <staff API key>".`);
     }
     if (!user.isActive) throw unauthenticated('User account is disabled');
     if (!user.isStaff && !user.isSuperuser) throw new HttpError(403, 'forbidden', `User ${user.username} is not staff; the operations API is for staff users.`);
@@ -74,7 +74,9 @@ function tokenKey(config: CfgConfig): string | null {
 /** The owner of an active, unexpired key (looked up by its hash, as every time: no cache). */
 async function userForKey(db: Db, key: string): Promise<AuthUser> {
   const row = await db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) }, select: { userId: true, isActive: true, expiresAt: true } });
-  if (!row || !row.isActive || (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now())) throw unauthenticated('Invalid, revoked or expired API key');
+  if (!row) throw unauthenticated('Invalid API key');
+  if (!row.isActive) throw unauthenticated('API key revoked');
+  if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) throw unauthenticated('API key expired');
   const user = await loadUser(db, row.userId);
   if (!user) throw unauthenticated('API key owner not found');
   return user;

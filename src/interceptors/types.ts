@@ -15,6 +15,8 @@ export interface Interceptor {
   /** Called once per method at start-up; return false to leave this method out. */
   appliesTo?(method: MethodInfo): boolean;
   intercept(ctx: CallContext, next: Next): Promise<void>;
+  /** Called once after the server has drained its calls (graceful shutdown): flush, stop timers. */
+  close?(): void | Promise<void>;
 }
 
 /** Composes interceptors around a terminal step, outermost first, skipping those that do not apply. */

@@ -154,3 +154,8 @@ export async function methodStats(db: Db, options: MethodStatsOptions): Promise<
     })
     .sort((a, b) => b.count - a.count || key(a).localeCompare(key(b)));
 }
+
+/** Deletes request log rows recorded before `before`; returns how many. */
+export async function pruneRequestLog(db: Db, before: Date): Promise<number> {
+  return (await db.requestLog.deleteMany({ where: { createdAt: { lt: before } } })).count;
+}

@@ -12,6 +12,7 @@ import { type CallContext, ServerCallContext } from './context.ts';
 import { GrpcError, Status } from './grpc-error.ts';
 import type { StreamWriter } from '../services/types.ts';
 import type { MethodInfo } from './method.ts';
+import { measureResponse } from './sizes.ts';
 import { toStatus } from './status.ts';
 
 type AnyFn = (...args: unknown[]) => unknown;
@@ -44,7 +45,9 @@ export function createHandler(
         run(ctx).then(
           () => {
             ctx.flushHeaders();
-            callback(null, ctx.response, ctx.takeTrailers());
+            const record = ctx.logRecord;
+            if (record === undefined) callback(null, ctx.response, ctx.takeTrailers());
+            else record.responseSize = measureResponse(() => callback(null, ctx.response, ctx.takeTrailers()));
             ctx.finish();
           },
           (err: unknown) => {

@@ -6,7 +6,9 @@ import type { Interceptor } from '../interceptors/types.ts';
 import { getLogger } from '../log/logger.ts';
 import type { ServiceRegistrar } from '../services/registration.ts';
 import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
+import { closeInterceptors } from '../interceptors/pipeline.ts';
 import { createHandler } from './adapter.ts';
+import { measured } from './sizes.ts';
 import { methodInfo, type MethodInfo } from './method.ts';
 
 /** A service as served: its full name and methods. */
@@ -19,8 +21,10 @@ export interface ServedService {
 }
 
 export interface CfgServerOptions {
-  /** The chain every call of an app service crosses, outermost first. */
+  /** The chain every call of an app service crosses, outermost first (closed after shutdown drains). */
   interceptors?: readonly Interceptor[];
+  /** Record serialized request/response sizes on each call context (the request log uses them). */
+  measureSizes?: boolean;
 }
 
 const COMPRESSION = { none: 0, deflate: 1, gzip: 2 } as const;
@@ -69,11 +73,13 @@ export class CfgServer implements ServiceRegistrar {
     const configPublic = new Set(this.config.grpc.auth.publicMethods);
     const methods: MethodInfo[] = [];
     const handlers: UntypedServiceImplementation = {};
+    const served: Record<string, ServiceDefinition[string]> = { ...definition };
     for (const [key, def] of Object.entries(definition)) {
       const isPublic = !cls.requireAuth && (classPublic.has(key) || configPublic.has(def.path));
       const info = methodInfo(key, def, isPublic, cls.requireAuth === true);
       methods.push(info);
       handlers[key] = createHandler(info, def, impl, this.options.interceptors ?? [], this.abortAll.signal);
+      if (this.options.measureSizes) served[key] = measured(def);
     }
     const name = methods[0]?.service ?? cls.name;
     if (this.served.some((s) => s.name === name)) {
@@ -82,7 +88,7 @@ export class CfgServer implements ServiceRegistrar {
     for (const unknown of classPublic) {
       if (!(unknown in definition)) log.warn(`${cls.name}.publicMethods names "${unknown}", which is not a method of ${name}`);
     }
-    this.grpc.addService(definition, handlers);
+    this.grpc.addService(served, handlers);
     this.served.push({ name, className: cls.name, methods, builtin: false });
   }
 
@@ -143,6 +149,7 @@ export class CfgServer implements ServiceRegistrar {
           resolve();
         });
       });
+      await closeInterceptors(this.options.interceptors ?? []);
     })();
     return this.shuttingDown;
   }

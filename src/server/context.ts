@@ -7,6 +7,7 @@ import {
 } from '@grpc/grpc-js';
 import type { AuthInfo, AuthUser } from '../auth/types.ts';
 import type { MethodInfo } from './method.ts';
+import { requestSize } from './sizes.ts';
 
 /**
  * Everything a handler and the interceptors know of one call. One object per call; its
@@ -48,6 +49,8 @@ export class ServerCallContext implements CallContext {
   response: unknown = undefined;
   /** Messages sent (streaming) and bytes, for logs and metrics. */
   messagesSent = 0;
+  /** Set by the request log: the adapter fills in the response's serialized size once it is sent. */
+  logRecord: { responseSize: number | null } | undefined = undefined;
   readonly startedAt = performance.now();
   private controller: AbortController | undefined;
   private headers: Metadata | undefined;
@@ -74,6 +77,11 @@ export class ServerCallContext implements CallContext {
 
   get peer(): string {
     return (this._peer ??= formatPeer(this.call.getPeer()));
+  }
+
+  /** Serialized bytes of the request message (unary and server-streaming calls on a measuring server), else null. */
+  get requestSize(): number | null {
+    return this.method.kind === 'unary' || this.method.kind === 'serverStream' ? requestSize((this.call as ServerUnaryCall<unknown, unknown>).request) : null;
   }
 
   get state(): Map<unknown, unknown> {

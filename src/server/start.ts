@@ -1,11 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { CfgConfig } from '../config/types.ts';
 import { appsNotEnabled, describeRegistration, discover } from '../discovery/discover.ts';
-import { parseModuleRef, resolveModuleFile } from '../discovery/modules.ts';
 import { CfgError } from '../errors.ts';
-import { callLogger } from '../interceptors/call-logger.ts';
-import { concurrencyLimit } from '../interceptors/concurrency.ts';
+import { buildInterceptors, type PipelineSlot } from '../interceptors/pipeline.ts';
 import type { Interceptor } from '../interceptors/types.ts';
 import { getLogger } from '../log/logger.ts';
 import { LOGGER_NAME } from '../services/base-service.ts';
@@ -20,63 +18,26 @@ export interface StartOptions {
   banner?: boolean;
   /** Run proto.autoGenerate (default true; cluster workers leave it to the primary). */
   generate?: boolean;
+  /** Extra interceptors per pipeline slot (README "Interceptors"), e.g. `{ metrics: [m] }`. */
+  interceptors?: Partial<Record<PipelineSlot, readonly Interceptor[]>>;
   /** Serve the HTTP side port when grpc.http.enabled (default true; only the first cluster worker does). */
   http?: boolean;
-  /** Overrides grpc.http.port (tests pass 0). */
+  /** Overrides grpc.http.port. */
   httpPort?: number;
 }
 
 export interface RunningServer {
   readonly server: CfgServer;
   readonly port: number;
+  /** This server's id: its grpc_server row, and the serverId of its request log rows. */
+  readonly serverId: string;
   /** The HTTP side port's bound port, when it is served (grpc.http.enabled). */
   readonly httpPort: number | undefined;
-  /** Graceful stop: health NOT_SERVING, drain (gRPC and HTTP side port), close the database. */
+  /** Graceful stop: health NOT_SERVING, drain, flush the request log, mark the server stopped, close the database. */
   stop(): Promise<void>;
 }
 
-/** Loads `grpc.server.interceptors` entries given as "path#export" module references. */
-async function loadInterceptors(config: CfgConfig): Promise<Interceptor[]> {
-  const out: Interceptor[] = [];
-  for (const entry of config.grpc.server.interceptors) {
-    if (typeof entry !== 'string') {
-      out.push(entry);
-      continue;
-    }
-    const { path, exportName } = parseModuleRef(entry);
-    const file = resolveModuleFile(join(config.root, path));
-    if (!file) throw new CfgError('E_CONFIG_INVALID', `grpc.server.interceptors: module ${path} does not exist.`, 'Module paths are relative to the project root.');
-    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-    let value = mod[exportName];
-    if (typeof value === 'function') value = (value as () => unknown)();
-    const ok = typeof value === 'object' && value !== null && typeof (value as Interceptor).intercept === 'function';
-    if (!ok) throw new CfgError('E_CONFIG_INVALID', `grpc.server.interceptors: ${entry} is not an interceptor (an object with intercept(ctx, next), or a function returning one).`, 'See README "Interceptors".');
-    out.push(value as Interceptor);
-  }
-  return out;
-}
-
-/**
- * The chain every app call crosses, outermost first: metrics (when given: the HTTP side port's),
- * call log (so refused calls are logged and counted too), concurrency (maxWorkers), auth, the
- * project's own.
- */
-export async function buildInterceptors(config: CfgConfig, metrics?: Interceptor): Promise<Interceptor[]> {
-  const chain: Interceptor[] = [];
-  if (metrics) chain.push(metrics);
-  if (config.logging.logCalls) chain.push(callLogger());
-  if (config.grpc.server.tracing) {
-    const { tracing } = await import('../interceptors/tracing.ts');
-    chain.push(tracing());
-  }
-  chain.push(concurrencyLimit({ max: config.grpc.server.maxWorkers }));
-  if (config.grpc.auth.enabled) {
-    const { createAuthInterceptor } = await import('../auth/interceptor.ts');
-    chain.push(await createAuthInterceptor(config));
-  }
-  chain.push(...(await loadInterceptors(config)));
-  return chain;
-}
+export { buildInterceptors } from '../interceptors/pipeline.ts';
 
 /**
  * Everything `cfg rungrpc` does before serving: proto auto-generation, discovery, the chain,
@@ -98,9 +59,13 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   // App code's getDb() uses this server's config (database.url, pool size), not a second load.
   (await import('../db/client.ts')).useDbConfig(config);
   const discovery = await discover(config);
+  const serverId = randomUUID();
+  // The HTTP side port's metrics interceptor takes the pipeline's metrics slot.
   const withHttp = config.grpc.http.enabled && options.http !== false;
   const metrics = withHttp ? (await import('../interceptors/metrics.ts')).callMetrics() : undefined;
-  const server = new CfgServer(config, { interceptors: await buildInterceptors(config, metrics) });
+  const extra = metrics ? { ...options.interceptors, metrics: [metrics, ...(options.interceptors?.metrics ?? [])] } : options.interceptors;
+  const interceptors = await buildInterceptors(config, { serverId, extra });
+  const server = new CfgServer(config, { interceptors, measureSizes: config.grpc.requestLog.enabled });
   for (const found of discovery.services) {
     const [ServiceClass, add] = found.registration;
     let instance: Record<PropertyKey, unknown>;
@@ -152,6 +117,12 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     }
   }
   health?.setAll('SERVING');
+  let monitor: import('../ops/monitor.ts').Monitor | undefined;
+  if (config.grpc.monitor.enabled) {
+    const { startMonitor } = await import('../ops/monitor.ts');
+    const host = options.host ?? config.grpc.server.host;
+    monitor = startMonitor(config, { serverId, address: `${host}:${port}`, services: server.services.map((s) => s.name) });
+  }
   if (options.banner) {
     const { printBanner } = await import('./banner.ts');
     printBanner(server, port, options.host ?? config.grpc.server.host, http?.port);
@@ -159,9 +130,12 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   return {
     server,
     port,
+    serverId,
     httpPort: http?.port,
     async stop() {
+      // Both ports drain together; then the interceptors close (the request log flushes).
       await Promise.all([server.shutdown(), http?.close()]);
+      await monitor?.stop();
       const { closeDb } = await import('../db/client.ts');
       await closeDb();
     },

@@ -16,14 +16,25 @@ export function registerErrorMapper(mapper: ErrorMapper): void {
   if (!mappers.includes(mapper)) mappers.push(mapper);
 }
 
-/** What a thrown value means as a gRPC status: a GrpcError as it is, a mapped error, or INTERNAL. */
+/** Each error's classification: logging, request log, metrics and the boundary all ask, mappers run once. */
+const classified = new WeakMap<object, GrpcError>();
+
+/**
+ * What a thrown value means as a gRPC status: a GrpcError as it is, a mapped error, or INTERNAL.
+ * The same answer every time for the same error object (so an outage is reported once per error).
+ */
 export function classify(err: unknown): GrpcError {
   if (err instanceof GrpcError) return err;
+  const known = typeof err === 'object' && err !== null ? classified.get(err) : undefined;
+  if (known) return known;
+  let result: GrpcError | undefined;
   for (const map of mappers) {
-    const mapped = map(err);
-    if (mapped) return mapped;
+    result = map(err);
+    if (result) break;
   }
-  return GrpcError.from(err);
+  result ??= GrpcError.from(err);
+  if (typeof err === 'object' && err !== null) classified.set(err, result);
+  return result;
 }
 
 /**

@@ -2,6 +2,7 @@
 // migrations), and a fresh database per test: a SQLite file under the project's var/, or a
 // PostgreSQL schema of its own in the `test` database (dropped by drop()).
 import { cp, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -122,4 +123,13 @@ export async function withMigratedDb<T>(
     await database.drop();
     await project.remove();
   }
+}
+
+/** A loopback port nothing listens on (an unreachable database, a dead proxy). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { CfgConfig } from '../config/types.ts';
+import { getLogger } from '../log/logger.ts';
+
+const log = getLogger('grpc.monitor');
+
+export interface Monitor {
+  /** Beats now (tests; the timer beats every heartbeatMs). */
+  beat(): Promise<void>;
+  /** Stops beating and marks the row "stopped" (graceful shutdown). */
+  stop(): Promise<void>;
+}
+
+/** The project's package.json version ("0.0.0" when it has none). */
+function projectVersion(root: string): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * grpc.monitor: records this server in grpc_server (id, host, pid, address, version, services)
+ * and beats every heartbeatMs (an upsert, so a row deleted meanwhile comes back). Never stops or
+ * slows the server: a failed write is logged once as a warning (then at debug) and retried at the
+ * next beat. listServers() reports a serving row silent for 3 intervals as down.
+ */
+export function startMonitor(config: CfgConfig, server: { serverId: string; address: string; services: readonly string[] }): Monitor {
+  const row = {
+    id: server.serverId,
+    host: hostname(),
+    pid: process.pid,
+    address: server.address,
+    version: projectVersion(config.root),
+    services: server.services.join(','),
+    startedAt: new Date(),
+  };
+  let failing = false;
+  let current: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  const write = async (status: 'serving' | 'stopped') => {
+    try {
+      const { getDb } = await import('../db/client.ts');
+      const db = await getDb(config);
+      const lastHeartbeat = new Date();
+      await db.serverInstance.upsert({ where: { id: row.id }, create: { ...row, lastHeartbeat, status }, update: { lastHeartbeat, status } });
+      if (failing) log.info('server monitor: recording this server again');
+      failing = false;
+    } catch (err) {
+      const message = (err as Error).message.split('\n')[0];
+      if (!failing) log.warn(`server monitor: cannot record this server in grpc_server (run cfg migrate?): ${message}`);
+      else log.debug(`server monitor: ${message}`);
+      failing = true;
+    }
+  };
+  const beat = () => (current = current.then(() => (stopped ? undefined : write('serving'))));
+  void beat();
+  const timer = setInterval(() => void beat(), config.grpc.monitor.heartbeatMs);
+  timer.unref();
+  return {
+    beat,
+    async stop() {
+      clearInterval(timer);
+      stopped = true;
+      await current;
+      await write('stopped');
+    },
+  };
+}

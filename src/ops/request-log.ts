@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/client.ts';
+import { getLogger } from '../log/logger.ts';
+import type { RequestLogEntry } from './queries.ts';
+
+/** One call as the request log interceptor records it: a row without id and serverId, its time in ms. */
+export type RequestRecord = Omit<RequestLogEntry, 'id' | 'createdAt' | 'status' | 'serverId'> & {
+  /** ms since epoch */
+  createdAt: number;
+};
+
+export interface RequestLogWriterOptions {
+  /** Stamped on every row (grpc_server.id). */
+  serverId: string | null;
+  /** Rows per INSERT; a full batch is written at once. */
+  batchSize: number;
+  /** A partial batch is written after at most this long. */
+  flushIntervalMs: number;
+  /** Records held while the database is slow or down; past this, new ones are dropped (counted). Default 10 x batchSize. */
+  maxPending?: number;
+}
+
+/** How often, at most, a run of failed writes is reported. */
+const WARN_EVERY_MS = 10_000;
+const log = getLogger('grpc.requestlog');
+
+/** A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits; sorts by time. */
+export function uuid7(ms: number): string {
+  const t = ms.toString(16).padStart(12, '0');
+  const r = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: its variant nibble is kept
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(15, 18)}-${r.slice(19)}`;
+}
+
+/**
+ * The request log's writer: records are buffered in memory and inserted in batches (one INSERT
+ * of up to batchSize rows) when a batch is full or flushIntervalMs has passed, one write at a
+ * time. A call never waits for it. When the database fails, the batch is dropped and counted
+ * (one warning per 10 s with the count), and calls go on; while a write is slow, up to maxPending
+ * records wait, and past that new ones are dropped. A crash loses what is buffered: normally at
+ * most one batch, or flushIntervalMs worth of calls, whichever is fewer.
+ */
+export class RequestLogWriter {
+  private buffer: RequestRecord[] = [];
+  private writing: Promise<void> | undefined;
+  private soon = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly maxPending: number;
+  /** Rows written, and records dropped (database failures and overflow), since start. */
+  written = 0;
+  dropped = 0;
+  private droppedSinceWarn = 0;
+  private lastWarn = 0;
+  private failing = false;
+
+  constructor(
+    private readonly db: () => Promise<Db>,
+    private readonly options: RequestLogWriterOptions,
+  ) {
+    this.maxPending = options.maxPending ?? options.batchSize * 10;
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Buffers one record (never throws, never waits). */
+  record(record: RequestRecord): void {
+    if (this.closed || this.buffer.length >= this.maxPending) {
+      this.drop(1, this.closed ? 'after close' : 'buffer full: the database is not keeping up');
+      return;
+    }
+    this.buffer.push(record);
+    // Not synchronously: the adapter fills in the response size right after the chain returns.
+    if (this.buffer.length >= this.options.batchSize && !this.soon && this.writing === undefined) {
+      this.soon = true;
+      setImmediate(() => {
+        this.soon = false;
+        void this.flush();
+      });
+    }
+  }
+
+  /** Writes everything buffered now (in batches, one write at a time); failures are counted, not thrown. */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.writing) {
+        await this.writing;
+        continue;
+      }
+      if (this.buffer.length === 0) return;
+      const size = this.options.batchSize;
+      const batch = this.buffer.length <= size ? this.buffer : this.buffer.slice(0, size);
+      this.buffer = batch === this.buffer ? [] : this.buffer.slice(size);
+      this.writing = this.write(batch).finally(() => (this.writing = undefined));
+    }
+  }
+
+  /** Stops the timer and writes what is left (graceful shutdown). */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    this.closed = true;
+    if (this.dropped > 0) log.warn(`request log: ${this.dropped} record(s) were dropped since start`, { written: this.written, dropped: this.dropped });
+  }
+
+  private async write(batch: RequestRecord[]): Promise<void> {
+    const serverId = this.options.serverId;
+    try {
+      const db = await this.db();
+      await db.requestLog.createMany({
+        data: batch.map((r) => ({ ...r, id: uuid7(r.createdAt), createdAt: new Date(r.createdAt), serverId })),
+      });
+      this.written += batch.length;
+      if (this.failing) {
+        this.failing = false;
+        log.info(`request log: writing again (${this.droppedSinceWarn} record(s) dropped meanwhile)`);
+        this.droppedSinceWarn = 0;
+      }
+    } catch (err) {
+      this.failing = true;
+      this.drop(batch.length, (err as Error).message.split('\n')[0] ?? 'write failed');
+    }
+  }
+
+  private drop(n: number, why: string): void {
+    this.dropped += n;
+    this.droppedSinceWarn += n;
+    const now = Date.now();
+    if (now - this.lastWarn >= WARN_EVERY_MS) {
+      log.warn(`request log: dropped ${this.droppedSinceWarn} record(s): ${why}`, { dropped: this.dropped });
+      this.lastWarn = now;
+      this.droppedSinceWarn = 0;
+    }
+  }
+}
