@@ -26,7 +26,7 @@ for (const provider of PROVIDERS) {
     let bed: OpsBed;
     let staff: string;
     before(async () => {
-      bed = await opsBed(provider);
+      bed = await opsBed(provider, { requestLog: { enabled: true, flushIntervalMs: 20 } });
       staff = bed.token(bed.ids.ops);
     });
     after(() => bed?.close());
@@ -97,6 +97,27 @@ for (const provider of PROVIDERS) {
       } else {
         assert.equal(series(after, 'cfg_db_pool_connections', { state: 'total' }), undefined, 'SQLite has no pool');
       }
+    });
+
+    test('/api/calls shows the real calls the request log recorded, with the user', async () => {
+      await bed.db.requestLog.deleteMany({});
+      const token = bed.token(bed.ids.ops);
+      assert.ok((await bed.greeter.unary('fail', { kind: 'none' }, { authorization: `Bearer ${token}` })).value);
+      assert.equal((await bed.greeter.unary('fail', { kind: 'none' })).err?.code, status.UNAUTHENTICATED);
+      let calls: Array<Record<string, unknown>> = [];
+      for (let i = 0; i < 200 && calls.length < 2; i++) {
+        calls = (await bed.http('/api/calls?method=Fail', { auth: staff })).json.calls as Array<Record<string, unknown>>;
+        if (calls.length < 2) await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.deepEqual(
+        calls.map((c) => [c.service, c.method, c.status, c.username]),
+        [
+          ['fixture.Greeter', 'Fail', 'UNAUTHENTICATED', null],
+          ['fixture.Greeter', 'Fail', 'OK', 'ops'],
+        ],
+      );
+      assert.equal(calls[1]!.userId, bed.ids.ops);
+      assert.equal(calls[1]!.serverId, bed.server.serverId);
     });
 
     test('/api/services: methods with kind and public/private', async () => {
@@ -226,6 +247,15 @@ for (const provider of PROVIDERS) {
       const bobs = await bed.http('/api/keys', { method: 'POST', auth: staff, body: JSON.stringify({ name: 'bob key', username: 'bob' }) });
       assert.equal(bobs.status, 201);
       assert.equal((await bed.http('/api/keys', { headers: { 'x-api-key': bobs.json.key as string } })).status, 403);
+
+      // A key of bob's authenticates gRPC calls until it is revoked over HTTP.
+      const bobKey = bobs.json.key as string;
+      assert.equal((await bed.greeter.unary('fail', { kind: 'none' }, { 'x-api-key': bobKey })).value?.message, 'bob');
+      const bobId = (bobs.json.apiKey as { id: number }).id;
+      assert.deepEqual((await bed.http(`/api/keys/${bobId}`, { method: 'DELETE', auth: staff })).json, { revoked: true, id: bobId });
+      const after = await bed.greeter.unary('fail', { kind: 'none' }, { 'x-api-key': bobKey });
+      assert.equal(after.err?.code, status.UNAUTHENTICATED);
+      assert.match(after.err!.details, /API key revoked/);
 
       const revoked = await bed.http(`/api/keys/${info.id}`, { method: 'DELETE', auth: staff });
       assert.deepEqual(revoked.json, { revoked: true, id: info.id });

@@ -45,7 +45,7 @@ export function sidePortRoutes(options: HttpSidePortOptions): Route[] {
     metricsRoute(options.metrics.registry),
     meRoute,
     servicesRoute(options.server),
-    serversRoute(options.db),
+    serversRoute(options.db, options.config.grpc.monitor.heartbeatMs),
     callsRoute(options.db),
     statsRoute(options.db),
     ...apiKeyRoutes(options.db),
