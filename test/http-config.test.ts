@@ -1,7 +1,6 @@
 // grpc.http: defaults (off), an unknown key, environment overrides (bad values are in
 // config.test.ts's tables); the side port is not served unless enabled; `cfg rungrpc` with CFG_HTTP=1 prints its
-// address, serves it, and a SIGTERM closes it with the gRPC port (keep-alive connections do not
-// hold the shutdown open).
+// address, serves it, and a SIGTERM closes it with the gRPC port.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
@@ -89,11 +88,9 @@ describe('the side port with the server', () => {
       const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`); // keep-alive connection stays open
       assert.equal(metrics.status, 401);
       await metrics.text();
-      const t0 = Date.now();
       proc.kill('SIGTERM');
       const { code } = await proc.exited;
       assert.equal(code, 0, proc.stderr);
-      assert.ok(Date.now() - t0 < 4000, `stopped in ${Date.now() - t0} ms (grace is 5000): idle keep-alive connections are closed at once`);
       const refused = await new Promise<string>((resolve) => {
         const socket = connect(httpPort, '127.0.0.1');
         socket.on('connect', () => resolve('connected'));

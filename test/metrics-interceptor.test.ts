@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { callMetrics, type CallMetrics } from '../src/interceptors/metrics.ts';
+import type { Interceptor } from '../src/interceptors/types.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { CfgServer } from '../src/server/cfg-server.ts';
 import { GrpcError, Status } from '../src/server/grpc-error.ts';
@@ -30,14 +31,14 @@ before(async () => {
   const { Greeter: Impl } = (await importFrom(project, 'apps/greeter/grpc_services/greeter_service.ts')) as { Greeter: new () => object };
   metrics = callMetrics();
   // An inner interceptor that refuses one request, as auth does: the refusal is counted too.
-  const refuse = {
+  const refuse: Interceptor = {
     name: 'refuse',
-    async intercept(ctx: { metadata: { get(k: string): unknown[] } }, next: (c: never) => Promise<void>) {
+    async intercept(ctx, next) {
       if (ctx.metadata.get('x-refuse').length) throw new GrpcError(Status.UNAUTHENTICATED, 'refused');
-      return next(ctx as never);
+      return next(ctx);
     },
   };
-  server = new CfgServer(await inProcessConfig(project, ['greeter']), { interceptors: [metrics, refuse as never] });
+  server = new CfgServer(await inProcessConfig(project, ['greeter']), { interceptors: [metrics, refuse] });
   server.addService(Greeter, new Impl() as ServiceImplementation<AnyDefinition>);
   client = new TestClient(Greeter, await server.listen('127.0.0.1', 0));
 });

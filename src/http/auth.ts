@@ -17,7 +17,7 @@ const unauthenticated = (message: string) => new HttpError(401, 'unauthenticated
 
 /**
  * The side port's auth: `Authorization: Bearer <JWT>` (the same access tokens as gRPC, verified
- * with the same key and algorithm) or an API key, in `x-api-key` or as the bearer value (what a
+ * with the same key and algorithm) or an API key, in grpc.auth.apiKeyHeader (`x-api-key`) or as the bearer value (what a
  * Prometheus scrape config sends). Only active staff (or superuser) accounts pass: no or bad
  * credentials are 401, a valid non-staff caller is 403. Nothing is cached, so a revoked key or a
  * demoted user is refused on the next request.
