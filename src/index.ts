@@ -11,6 +11,8 @@ export type {
   DatabaseConfig,
   LoggingConfig,
   JwtAlgorithm,
+  RequestLogConfig,
+  MonitorConfig,
 } from './config/types.ts';
 export { loadConfig } from './config/load.ts';
 export { resolveConfig } from './config/resolve.ts';
@@ -33,6 +35,9 @@ export type { CallContext } from './server/context.ts';
 export type { MethodInfo, MethodKind } from './server/method.ts';
 export { GrpcError, Status, statusName } from './server/grpc-error.ts';
 export type { Interceptor, Next } from './interceptors/types.ts';
+export { PIPELINE, buildInterceptors } from './interceptors/pipeline.ts';
+export type { PipelineSlot, PipelineOptions } from './interceptors/pipeline.ts';
+export { classify } from './server/status.ts';
 export { CfgServer } from './server/cfg-server.ts';
 export type { ServedService } from './server/cfg-server.ts';
 export { startServer } from './server/start.ts';
@@ -52,7 +57,7 @@ export type { SeedFn } from './db/seed.ts';
 export { createApiKey, listApiKeys, revokeApiKey, hashApiKey } from './auth/api-keys.ts';
 export type { ApiKeyInfo } from './auth/api-keys.ts';
 export { invalidateApiKey } from './auth/cache.ts';
-export { listServers, recentCalls, methodStats, DEFAULT_HEARTBEAT_MS } from './ops/queries.ts';
+export { listServers, recentCalls, methodStats, pruneRequestLog, DEFAULT_HEARTBEAT_MS } from './ops/queries.ts';
 export type { ServerInfo, ServerStatus, RequestLogEntry, RecentCallsOptions, MethodStats, MethodStatsOptions } from './ops/queries.ts';
 export { callMetrics, LATENCY_BUCKETS } from './interceptors/metrics.ts';
 export type { CallMetrics } from './interceptors/metrics.ts';

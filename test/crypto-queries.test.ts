@@ -23,11 +23,12 @@ before(async () => {
   for (const s of ['SOL', 'XRP', 'ADA', 'DOGE']) await bob.deposit({ symbol: s, amount: '1', idempotencyKey: `q-${s}` });
   const carol = await app.client('carol');
   for (const s of ['BTC', 'ETH']) await carol.deposit({ symbol: s, amount: '1', idempotencyKey: `q-${s}` });
-  // The same database, served in-process so the shared client's statements can be counted.
+  // The same database, served in-process so the shared client's statements can be counted (no
+  // monitor: its heartbeat would write through the same client).
   process.env.CFG_SECRET_KEY = String(app.env.CFG_SECRET_KEY);
   setQueryListener((sql) => statements.push(sql));
   const config = resolveConfig(
-    { grpc: { enabledApps: ['crypto'], server: { host: '127.0.0.1', port: 0, enableReflection: false, enableHealthCheck: false }, proto: { autoGenerate: false } }, logging: { logCalls: false } },
+    { grpc: { enabledApps: ['crypto'], server: { host: '127.0.0.1', port: 0, enableReflection: false, enableHealthCheck: false }, proto: { autoGenerate: false }, monitor: { enabled: false } }, logging: { logCalls: false } },
     { root: ROOT, env: { DATABASE_URL: app.env.DATABASE_URL } },
   );
   running = await startServer(config);

@@ -15,7 +15,8 @@ import type { Interceptor } from './types.ts';
  *   refused further in (busy, unauthenticated) are logged too, with their full duration.
  * - `requestLog`: one row per call in grpc_request_log (grpc.requestLog), same reason.
  * - `metrics`: empty in cfg itself; the place for a metrics interceptor (counters and histograms
- *   per method and status), given as `extra.metrics` to buildInterceptors / startServer.
+ *   per method and status): built in by filling BUILTINS.metrics below (so `cfg rungrpc` has it),
+ *   or given as `extra.metrics` to buildInterceptors / `interceptors.metrics` to startServer.
  * - `tracing`: an OpenTelemetry span per call (grpc.server.tracing).
  * - `concurrency`: the maxWorkers bound (RESOURCE_EXHAUSTED past its queue). Before auth, so a
  *   flood of calls is bounded before any token is verified or user loaded.
