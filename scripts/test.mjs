@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureChromium } from './ensure-chromium.mjs';
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -20,6 +21,9 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
+// Browser tests (*.browser.test.ts) drive Debian's Chromium: installed here when missing (as root),
+// otherwise the run stops with the command to run. They are never skipped.
+if (files.some((f) => f.includes('.browser.test.')) && !ensureChromium()) process.exit(1);
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],

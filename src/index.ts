@@ -7,6 +7,7 @@ export type {
   GrpcServerConfig,
   GrpcProtoConfig,
   GrpcAuthConfig,
+  GrpcHttpConfig,
   DatabaseConfig,
   LoggingConfig,
   JwtAlgorithm,
@@ -58,3 +59,9 @@ export type { ApiKeyInfo } from './auth/api-keys.ts';
 export { invalidateApiKey } from './auth/cache.ts';
 export { listServers, recentCalls, methodStats, pruneRequestLog, DEFAULT_HEARTBEAT_MS } from './ops/queries.ts';
 export type { ServerInfo, ServerStatus, RequestLogEntry, RecentCallsOptions, MethodStats, MethodStatsOptions } from './ops/queries.ts';
+export { callMetrics, LATENCY_BUCKETS } from './interceptors/metrics.ts';
+export type { CallMetrics } from './interceptors/metrics.ts';
+export { poolStats } from './db/client.ts';
+export type { PoolStats } from './db/client.ts';
+export type { HttpSidePort } from './http/server.ts';
+export type { ServiceView } from './http/api-services.ts';

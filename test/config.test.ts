@@ -109,6 +109,11 @@ describe('validation: the error names the field, the bad value and what is allow
     ['an interceptor object without intercept', { grpc: { server: { interceptors: [{ name: 'audit' }] } } }, 'grpc.server.interceptors[0] is {"name":"audit"}; it must be a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) }.'],
     ['tls with an unknown key', { grpc: { server: { tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' } } } }, 'grpc.server.tls is {"cert":"c.pem","key":"k.pem","ca":"ca.pem"}; it must be { cert, key, clientCa? } without ca.'],
     ['a message limit below 1 KiB', { grpc: { server: { maxReceiveMessageLength: 10 } } }, 'grpc.server.maxReceiveMessageLength is 10; it must be an integer from 1024 to 104857600.'],
+    ['HTTP side port out of range', { grpc: { http: { port: 70000 } } }, 'grpc.http.port is 70000; it must be an integer from 0 to 65535.'],
+    ['HTTP side port as a string', { grpc: { http: { port: '8090' } } }, 'grpc.http.port is "8090"; it must be an integer from 0 to 65535.'],
+    ['HTTP side port switch as a string', { grpc: { http: { enabled: 'yes' } } }, 'grpc.http.enabled is "yes"; it must be a boolean (true or false).'],
+    ['empty HTTP host', { grpc: { http: { host: '' } } }, 'grpc.http.host is ""; it must be a non-empty string.'],
+    ['grpc.http not an object', { grpc: { http: true } }, 'grpc.http is true; it must be an object ({ enabled, host, port, publicMetrics }).'],
   ];
   for (const [name, input, message] of cases) {
     test(name, () => {
@@ -133,7 +138,7 @@ describe('validation: the error names the field, the bad value and what is allow
 describe('validation: unknown keys', () => {
   const cases: Array<[string, unknown, string, string]> = [
     ['a typo', { grpc: { server: { prot: 70000 } } }, 'grpc.server.prot is not a known setting (set to 70000); grpc.server accepts host, port, maxWorkers', 'Did you mean grpc.server.port?'],
-    ['the guide\'s snake_case', { grpc: { enabled_apps: ['crypto'] } }, 'grpc.enabled_apps is not a known setting (set to ["crypto"]); grpc accepts enabled, server, autoRegisterApps, enabledApps', "Did you mean grpc.enabledApps? (cfg spells the guide's snake_case names in camelCase.)"],
+    ['the guide\'s snake_case', { grpc: { enabled_apps: ['crypto'] } }, 'grpc.enabled_apps is not a known setting (set to ["crypto"]); grpc accepts enabled, server, http, autoRegisterApps, enabledApps', "Did you mean grpc.enabledApps? (cfg spells the guide's snake_case names in camelCase.)"],
     ['a setting in the wrong section', { grpc: { port: 50051 } }, 'grpc.port is not a known setting (set to 50051); grpc accepts enabled, server,', 'Did you mean grpc.server.port?'],
     ['a grpc setting at the top level', { enabledApps: ['crypto'] }, 'enabledApps is not a known setting (set to ["crypto"]); the config accepts grpc, database, logging.', 'Did you mean grpc.enabledApps?'],
     ['root is not settable', { root: '/elsewhere' }, 'root is not a known setting (set to "/elsewhere"); the config accepts grpc, database, logging.', 'Remove root; README "Configuration" lists every setting.'],
@@ -185,6 +190,9 @@ describe('environment overrides', () => {
     [{ CFG_GRPC_PROCESSES: '0' }, 'environment CFG_GRPC_PROCESSES="0" (for grpc.server.processes) must be an integer from 1 to 256, or "auto".'],
     [{ DATABASE_URL: 'mysql://app:hunter2@db/app' }, 'environment DATABASE_URL="mysql://app:***@db/app" (for database.url) must be a "file:..." SQLite path or a "postgresql://..." URL.'],
     [{ CFG_LOG_LEVEL: 'verbose' }, 'environment CFG_LOG_LEVEL="verbose" (for logging.level) must be one of "debug", "info", "warn", "error", "silent".'],
+    [{ CFG_HTTP_PORT: '70000' }, 'environment CFG_HTTP_PORT="70000" (for grpc.http.port) must be an integer from 0 to 65535.'],
+    [{ CFG_HTTP_PORT: 'web' }, 'environment CFG_HTTP_PORT="web" (for grpc.http.port) must be an integer from 0 to 65535.'],
+    [{ CFG_HTTP: 'maybe' }, 'environment CFG_HTTP="maybe" (for grpc.http.enabled) must be 1 or 0.'],
   ];
   for (const [env, message] of bad) {
     test(`a bad ${Object.keys(env)[0]} is refused by name`, () => {

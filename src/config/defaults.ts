@@ -26,6 +26,7 @@ export function defaults(root: string): CfgConfig {
         tracing: false,
         tls: null,
       },
+      http: { enabled: false, host: '127.0.0.1', port: 8090, publicMetrics: false },
       autoRegisterApps: true,
       enabledApps: [],
       customServices: {},

@@ -95,6 +95,10 @@ const spec: Record<string, Check> = {
     if (o.clientCa !== undefined && typeof o.clientCa !== 'string') return 'clientCa as a PEM file path';
     return null;
   },
+  'grpc.http.enabled': bool,
+  'grpc.http.host': nonEmpty,
+  'grpc.http.port': int(0, 65535),
+  'grpc.http.publicMetrics': bool,
   'grpc.autoRegisterApps': bool,
   'grpc.enabledApps': list(appLabel, true),
   'grpc.customServices': record('an object { label: "path/to/module#ExportName" }', modRef),
@@ -277,11 +281,14 @@ function applyEnv(config: CfgConfig, env: NodeJS.ProcessEnv): void {
   set('CFG_GRPC_HOST', 'grpc.server.host', String, (v) => (config.grpc.server.host = v));
   set('CFG_GRPC_PORT', 'grpc.server.port', num, (v) => (config.grpc.server.port = v));
   set('CFG_GRPC_PROCESSES', 'grpc.server.processes', (r) => (r === 'auto' ? r : num(r)), (v) => (config.grpc.server.processes = v));
+  const flag = (raw: string) => ({ '1': true, '0': false, true: true, false: false })[raw] ?? raw;
+  set('CFG_HTTP', 'grpc.http.enabled', flag, (v) => (config.grpc.http.enabled = v), '1 or 0');
+  set('CFG_HTTP_HOST', 'grpc.http.host', String, (v) => (config.grpc.http.host = v));
+  set('CFG_HTTP_PORT', 'grpc.http.port', num, (v) => (config.grpc.http.port = v));
   set('DATABASE_URL', 'database.url', String, (v) => (config.database.url = v));
   set('CFG_JWT_SECRET', 'grpc.auth.jwtSecretKey', String, (v) => (config.grpc.auth.jwtSecretKey = v));
   set('CFG_JWT_PUBLIC_KEY', 'grpc.auth.jwtPublicKey', String, (v) => (config.grpc.auth.jwtPublicKey = v));
   set('CFG_JWT_PRIVATE_KEY', 'grpc.auth.jwtPrivateKey', String, (v) => (config.grpc.auth.jwtPrivateKey = v));
-  const flag = (raw: string) => ({ '1': true, '0': false, true: true, false: false })[raw] ?? raw;
   set('CFG_REQUEST_LOG', 'grpc.requestLog.enabled', flag, (v) => (config.grpc.requestLog.enabled = v), '1 or 0');
   set('CFG_LOG_LEVEL', 'logging.level', String, (v) => (config.logging.level = v));
   set('CFG_LOG_FORMAT', 'logging.format', String, (v) => (config.logging.format = v));

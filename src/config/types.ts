@@ -115,9 +115,22 @@ export interface MonitorConfig {
   heartbeatMs: number;
 }
 
+/** `grpc.http`: the HTTP side port (Prometheus metrics, JSON operations API, dashboard). Off by default. */
+export interface GrpcHttpConfig {
+  /** Serve the side port, started and stopped with the gRPC server. Default false. Env: CFG_HTTP=1. */
+  enabled: boolean;
+  /** Address to bind. Default "127.0.0.1" (operators reach it through the host or a proxy). Env: CFG_HTTP_HOST. */
+  host: string;
+  /** Port to bind; 0 picks a free one. Default 8090. Env: CFG_HTTP_PORT. */
+  port: number;
+  /** Serve /metrics without credentials (a scraper on a private network). Default false: staff token or staff API key. */
+  publicMetrics: boolean;
+}
+
 export interface GrpcConfig {
   enabled: boolean;
   server: GrpcServerConfig;
+  http: GrpcHttpConfig;
   /** Scan `enabledApps` for service modules. */
   autoRegisterApps: boolean;
   /** App labels (folders under apps/), never dotted paths. */

@@ -23,6 +23,22 @@ export interface CreateDbOptions {
 
 registerErrorMapper(mapDatabaseError);
 
+/** A PostgreSQL pool's connections right now (pg's totalCount, idleCount, waitingCount). */
+export interface PoolStats {
+  readonly total: number;
+  readonly idle: number;
+  /** Queries waiting for a free connection. */
+  readonly waiting: number;
+}
+
+const pools = new WeakMap<object, { totalCount: number; idleCount: number; waitingCount: number }>();
+
+/** The pool's counts for a PostgreSQL client; null for SQLite (one embedded connection, no pool). */
+export function poolStats(db: Db): PoolStats | null {
+  const pool = pools.get(db);
+  return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : null;
+}
+
 /** A new client for `target` (most code wants the shared one: getDb()). */
 export async function createDb(target: DatabaseTarget, options: CreateDbOptions = {}): Promise<Db> {
   const log = options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
@@ -35,18 +51,19 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
     ]);
     client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: target.file }), log });
   } else {
-    const [{ PrismaClient }, { PrismaPg }] = await Promise.all([
+    const [{ PrismaClient }, { PrismaPg }, { default: pg }] = await Promise.all([
       import('../../generated/prisma/postgresql/client.ts'),
       import('@prisma/adapter-pg'),
+      import('pg'),
     ]);
     // Models are qualified with the schema by Prisma; search_path makes raw SQL ($queryRaw) see the
     // same tables, as Prisma's own engine does for ?schema=.
     const searchPath = `-c search_path="${target.schema.replace(/"/g, '""').replace(/[\\ ]/g, '\\$&')}"`;
-    const adapter = new PrismaPg(
-      { connectionString: target.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: searchPath },
-      { schema: target.schema },
-    );
+    // cfg makes the pool itself (the adapter ends it on $disconnect) so that its counts can be read.
+    const pool = new pg.Pool({ connectionString: target.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: searchPath });
+    const adapter = new PrismaPg(pool, { schema: target.schema, disposeExternalPool: true });
     client = new PrismaClient({ adapter, log }) as unknown as SqliteClient;
+    pools.set(client, pool);
   }
   if (options.onQuery) {
     const onQuery = options.onQuery;

@@ -71,6 +71,8 @@ export interface RecentCallsOptions {
   method?: string;
   /** A status code (0 = OK). */
   code?: number;
+  /** Calls made by this user. */
+  userId?: number;
   /** Most rows returned; default 100, at most 1000. */
   limit?: number;
 }
@@ -83,6 +85,7 @@ export async function recentCalls(db: Db, options: RecentCallsOptions = {}): Pro
       ...(options.service !== undefined ? { service: options.service } : {}),
       ...(options.method !== undefined ? { method: options.method } : {}),
       ...(options.code !== undefined ? { code: options.code } : {}),
+      ...(options.userId !== undefined ? { userId: options.userId } : {}),
     },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: limit,

@@ -2,7 +2,7 @@ import kleur from 'kleur';
 import type { CfgServer } from './cfg-server.ts';
 
 /** The start-up banner: address, services and their methods, reflection, health, auth mode. */
-export function printBanner(server: CfgServer, port: number, host: string): void {
+export function printBanner(server: CfgServer, port: number, host: string, httpPort?: number): void {
   const c = server.config.grpc;
   const on = (v: boolean) => (v ? kleur.green('on') : kleur.dim('off'));
   const auth = !c.auth.enabled ? 'off' : c.auth.requireAuth ? `JWT ${c.auth.jwtAlgorithm}, required (except public methods)` : `JWT ${c.auth.jwtAlgorithm}, optional (methods calling requireUser need a token)`;
@@ -10,6 +10,10 @@ export function printBanner(server: CfgServer, port: number, host: string): void
     `${kleur.bold('cfg gRPC server')} listening on ${kleur.cyan(`${host}:${port}`)} (pid ${process.pid})`,
     `  reflection ${on(c.server.enableReflection)}  health ${on(c.server.enableHealthCheck)}  auth ${auth}  maxWorkers ${c.server.maxWorkers}`,
   ];
+  if (httpPort !== undefined) {
+    const h = c.http.host;
+    lines.push(`  HTTP side port ${kleur.cyan(`http://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${httpPort}/`)} (dashboard, /metrics, /api)`);
+  }
   for (const service of server.services) {
     if (service.builtin) continue;
     lines.push(`  ${kleur.bold(service.name)} ${kleur.dim(`(${service.className})`)}`);

@@ -41,7 +41,7 @@ export async function runGrpc(opts: RungrpcOptions): Promise<void> {
 /** The banner goes out once signals are handled: whoever waits for it may signal at once. */
 async function printBanner(running: RunningServer, opts: RungrpcOptions, config: CfgConfig): Promise<void> {
   const banner = await import('./banner.ts');
-  banner.printBanner(running.server, running.port, opts.host ?? config.grpc.server.host);
+  banner.printBanner(running.server, running.port, opts.host ?? config.grpc.server.host, running.httpPort);
 }
 
 /**
@@ -60,7 +60,8 @@ async function runWorker(config: CfgConfig, opts: RungrpcOptions): Promise<void>
   let running: RunningServer;
   try {
     // Every worker asks for the same host:port (even port 0): node:cluster then shares one socket.
-    running = await startServer(config, { host: opts.host, port: opts.port, generate: false });
+    // The HTTP side port is the first worker's only: its /metrics describe that process.
+    running = await startServer(config, { host: opts.host, port: opts.port, generate: false, http: process.env[FOLLOWER_ENV] !== '1' });
   } catch (err) {
     // The CLI prints the error; closing the channel to the primary lets this process exit.
     signals.failed();

@@ -20,6 +20,10 @@ export interface StartOptions {
   generate?: boolean;
   /** Extra interceptors per pipeline slot (README "Interceptors"), e.g. `{ metrics: [m] }`. */
   interceptors?: Partial<Record<PipelineSlot, readonly Interceptor[]>>;
+  /** Serve the HTTP side port when grpc.http.enabled (default true; only the first cluster worker does). */
+  http?: boolean;
+  /** Overrides grpc.http.port. */
+  httpPort?: number;
 }
 
 export interface RunningServer {
@@ -27,6 +31,8 @@ export interface RunningServer {
   readonly port: number;
   /** This server's id: its grpc_server row, and the serverId of its request log rows. */
   readonly serverId: string;
+  /** The HTTP side port's bound port, when it is served (grpc.http.enabled). */
+  readonly httpPort: number | undefined;
   /** Graceful stop: health NOT_SERVING, drain, flush the request log, mark the server stopped, close the database. */
   stop(): Promise<void>;
 }
@@ -54,7 +60,11 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   (await import('../db/client.ts')).useDbConfig(config);
   const discovery = await discover(config);
   const serverId = randomUUID();
-  const interceptors = await buildInterceptors(config, { serverId, extra: options.interceptors });
+  // The HTTP side port's metrics interceptor takes the pipeline's metrics slot.
+  const withHttp = config.grpc.http.enabled && options.http !== false;
+  const metrics = withHttp ? (await import('../interceptors/metrics.ts')).callMetrics() : undefined;
+  const extra = metrics ? { ...options.interceptors, metrics: [metrics, ...(options.interceptors?.metrics ?? [])] } : options.interceptors;
+  const interceptors = await buildInterceptors(config, { serverId, extra });
   const server = new CfgServer(config, { interceptors, measureSizes: config.grpc.requestLog.enabled });
   for (const found of discovery.services) {
     const [ServiceClass, add] = found.registration;
@@ -96,6 +106,16 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   }
 
   const port = await server.listen(options.host, options.port);
+  let http: import('../http/server.ts').HttpSidePort | undefined;
+  if (metrics) {
+    const [{ startHttpSidePort }, { getDb }] = await Promise.all([import('../http/server.ts'), import('../db/client.ts')]);
+    try {
+      http = await startHttpSidePort({ config, server, metrics, db: () => getDb(config), port: options.httpPort });
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+  }
   health?.setAll('SERVING');
   let monitor: import('../ops/monitor.ts').Monitor | undefined;
   if (config.grpc.monitor.enabled) {
@@ -105,14 +125,16 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   }
   if (options.banner) {
     const { printBanner } = await import('./banner.ts');
-    printBanner(server, port, options.host ?? config.grpc.server.host);
+    printBanner(server, port, options.host ?? config.grpc.server.host, http?.port);
   }
   return {
     server,
     port,
     serverId,
+    httpPort: http?.port,
     async stop() {
-      await server.shutdown(); // drains, then closes the interceptors (the request log flushes)
+      // Both ports drain together; then the interceptors close (the request log flushes).
+      await Promise.all([server.shutdown(), http?.close()]);
       await monitor?.stop();
       const { closeDb } = await import('../db/client.ts');
       await closeDb();

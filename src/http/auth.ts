@@ -1,0 +1,83 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { hashApiKey } from '../auth/api-keys.ts';
+import { verifyAccessToken } from '../auth/jwt.ts';
+import { verifyKey } from '../auth/keys.ts';
+import type { AuthUser } from '../auth/types.ts';
+import { loadUser } from '../auth/users.ts';
+import type { CfgConfig } from '../config/types.ts';
+import type { Db } from '../db/client.ts';
+import { GrpcError } from '../server/grpc-error.ts';
+import { HttpError } from './router.ts';
+
+/** Resolves a request's credentials to a staff user, or throws a 401/403 HttpError. */
+export type HttpAuthenticator = (headers: IncomingHttpHeaders) => Promise<AuthUser>;
+
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+const unauthenticated = (message: string) => new HttpError(401, 'unauthenticated', message);
+
+/**
+ * The side port's auth: `Authorization: Bearer <JWT>` (the same access tokens as gRPC, verified
+ * with the same key and algorithm) or an API key, in grpc.auth.apiKeyHeader (`x-api-key`) or as the bearer value (what a
+ * Prometheus scrape config sends). Only active staff (or superuser) accounts pass: no or bad
+ * credentials are 401, a valid non-staff caller is 403. Nothing is cached, so a revoked key or a
+ * demoted user is refused on the next request.
+ */
+export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): HttpAuthenticator {
+  const key = tokenKey(config);
+  return async (headers) => {
+    const apiKeyHeader = headers[config.grpc.auth.apiKeyHeader];
+    const authorization = headers.authorization;
+    let user: AuthUser | null;
+    if (typeof apiKeyHeader === 'string' && apiKeyHeader !== '') {
+      user = await userForKey(await db(), apiKeyHeader.trim());
+    } else if (typeof authorization === 'string' && authorization !== '') {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!m) throw unauthenticated('The Authorization header must be "Bearer <token or API key>".');
+      const credential = m[1]!;
+      if (JWT_SHAPE.test(credential)) {
+        if (key === null) throw unauthenticated(`Tokens cannot be verified: grpc.auth.jwtAlgorithm is ${config.grpc.auth.jwtAlgorithm} and no grpc.auth.jwtPublicKey is set; use a staff API key.`);
+        let userId: number;
+        try {
+          userId = verifyAccessToken(credential, key, config.grpc.auth).userId;
+        } catch (err) {
+          if (err instanceof GrpcError) throw unauthenticated(err.message);
+          throw err;
+        }
+        user = await loadUser(await db(), userId);
+        if (!user) throw unauthenticated('Token user not found');
+      } else {
+        user = await userForKey(await db(), credential);
+      }
+    } else {
+      throw unauthenticated(`Credentials required: "Authorization: Bearer <staff token>" or "${config.grpc.auth.apiKeyHeader}: <staff API key>".`);
+    }
+    if (!user.isActive) throw unauthenticated('User account is disabled');
+    if (!user.isStaff && !user.isSuperuser) throw new HttpError(403, 'forbidden', `User ${user.username} is not staff; the operations API is for staff users.`);
+    return user;
+  };
+}
+
+/**
+ * The key tokens are verified with. gRPC auth being off does not open the side port: tokens are
+ * still verified with the project's key; only an RS/ES setup without a public key leaves API keys
+ * as the one way in (with gRPC auth on, start-up has already refused that setup).
+ */
+function tokenKey(config: CfgConfig): string | null {
+  try {
+    return verifyKey(config);
+  } catch (err) {
+    if (config.grpc.auth.enabled) throw err;
+    return null;
+  }
+}
+
+/** The owner of an active, unexpired key (looked up by its hash, as every time: no cache). */
+async function userForKey(db: Db, key: string): Promise<AuthUser> {
+  const row = await db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) }, select: { userId: true, isActive: true, expiresAt: true } });
+  if (!row) throw unauthenticated('Invalid API key');
+  if (!row.isActive) throw unauthenticated('API key revoked');
+  if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) throw unauthenticated('API key expired');
+  const user = await loadUser(db, row.userId);
+  if (!user) throw unauthenticated('API key owner not found');
+  return user;
+}

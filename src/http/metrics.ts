@@ -1,0 +1,49 @@
+import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
+import { poolStats, type Db } from '../db/client.ts';
+import type { Route } from './router.ts';
+
+/**
+ * Adds the database and process series to the registry the metrics interceptor fills:
+ * cfg_db_info{provider} (always 1), cfg_db_pool_connections{state="total|idle|waiting"} for
+ * PostgreSQL (pg's own pool counts, read at scrape time; SQLite has one embedded connection and no
+ * pool, so these series are absent there), and prom-client's process_* and nodejs_* defaults.
+ */
+export function addProcessMetrics(registry: Registry, db: () => Promise<Db>): void {
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'cfg_db_info',
+    help: 'The database provider this server uses (value is always 1).',
+    labelNames: ['provider'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      this.set({ provider: (await db()).provider }, 1);
+    },
+  });
+  new Gauge({
+    name: 'cfg_db_pool_connections',
+    help: 'PostgreSQL pool connections: total open, idle, and queries waiting for one.',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const stats = poolStats(await db());
+      if (!stats) return;
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+}
+
+/** GET /metrics: the Prometheus text format. */
+export function metricsRoute(registry: Registry): Route {
+  return {
+    method: 'GET',
+    path: '/metrics',
+    access: 'metrics',
+    async handle() {
+      return { body: await registry.metrics(), contentType: registry.contentType };
+    },
+  };
+}

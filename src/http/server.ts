@@ -1,0 +1,174 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AuthUser } from '../auth/types.ts';
+import type { CfgConfig } from '../config/types.ts';
+import type { Db } from '../db/client.ts';
+import { CfgError } from '../errors.ts';
+import type { CallMetrics } from '../interceptors/metrics.ts';
+import { getLogger } from '../log/logger.ts';
+import type { CfgServer } from '../server/cfg-server.ts';
+import { Status } from '../server/grpc-error.ts';
+import { classify } from '../server/status.ts';
+import { callsRoute, statsRoute } from './api-calls.ts';
+import { apiKeyRoutes } from './api-keys.ts';
+import { serversRoute } from './api-servers.ts';
+import { meRoute, servicesRoute } from './api-services.ts';
+import { httpAuthenticator } from './auth.ts';
+import { dashboardRoutes } from './dashboard.ts';
+import { addProcessMetrics, metricsRoute } from './metrics.ts';
+import { badRequest, HttpError, matchRoute, type HttpReply, type HttpRequest, type Route } from './router.ts';
+
+const log = getLogger('grpc.http');
+const MAX_BODY = 64 * 1024;
+
+export interface HttpSidePortOptions {
+  config: CfgConfig;
+  /** The gRPC server this port describes. */
+  server: CfgServer;
+  /** The metrics interceptor in the server's chain (its registry is what /metrics shows). */
+  metrics: CallMetrics;
+  db: () => Promise<Db>;
+  host?: string;
+  port?: number;
+}
+
+/** The running side port. */
+export interface HttpSidePort {
+  readonly port: number;
+  /** Stops accepting, lets requests in progress finish (up to graceMs), then closes every connection. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Every route of the side port. */
+export function sidePortRoutes(options: HttpSidePortOptions): Route[] {
+  addProcessMetrics(options.metrics.registry, options.db);
+  return [
+    metricsRoute(options.metrics.registry),
+    meRoute,
+    servicesRoute(options.server),
+    serversRoute(options.db, options.config.grpc.monitor.heartbeatMs),
+    callsRoute(options.db),
+    statsRoute(options.db),
+    ...apiKeyRoutes(options.db),
+    ...dashboardRoutes(),
+  ];
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, 'too_large', `The body is larger than ${MAX_BODY} bytes.`));
+        req.resume();
+      } else chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return reject(badRequest('The body is empty; send a JSON object.'));
+      try {
+        resolve(JSON.parse(text));
+      } catch (err) {
+        reject(badRequest(`The body is not valid JSON: ${(err as Error).message}`));
+      }
+    });
+  });
+}
+
+function send(res: ServerResponse, reply: HttpReply, head: boolean): void {
+  const status = reply.status ?? 200;
+  if ('json' in reply) {
+    const body = JSON.stringify(reply.json);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(head ? undefined : body);
+  } else {
+    res.writeHead(status, { ...reply.headers, 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
+    res.end(head ? undefined : reply.body);
+  }
+}
+
+/** Any error as a JSON reply: HttpError as is, a database outage 503, anything else 500 (logged). */
+function errorReply(err: unknown, where: string): HttpReply {
+  if (err instanceof HttpError) return { status: err.status, json: { error: err.code, message: err.message } };
+  const status = classify(err);
+  if (status.code === Status.UNAVAILABLE) return { status: 503, json: { error: 'unavailable', message: status.message } };
+  log.error(`${where} failed`, { error: (err as Error)?.stack ?? String(err) });
+  return { status: 500, json: { error: 'internal', message: 'Internal server error' } };
+}
+
+/**
+ * The HTTP side port (grpc.http): Prometheus /metrics, the JSON operations API under /api/ and the
+ * dashboard at /, on plain node:http. Staff routes need a staff user's token or API key.
+ */
+export async function startHttpSidePort(options: HttpSidePortOptions): Promise<HttpSidePort> {
+  const { config } = options;
+  const routes = sidePortRoutes(options);
+  const authenticate = httpAuthenticator(config, options.db);
+  const openMetrics = config.grpc.http.publicMetrics;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let reply: HttpReply;
+    const method = req.method ?? 'GET';
+    try {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://side-port');
+      } catch {
+        throw badRequest('The request target is not a valid URL.');
+      }
+      const match = matchRoute(routes, method, url.pathname);
+      if (match === null) throw new HttpError(404, 'not_found', `Nothing at ${url.pathname}; see /api/me, /api/services, /api/servers, /api/calls, /api/stats, /api/keys, /metrics or the dashboard at /.`);
+      if ('allowed' in match) {
+        res.setHeader('allow', match.allowed.join(', '));
+        throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${match.allowed.join(' or ')}.`);
+      }
+      const { route, params } = match;
+      let user: AuthUser | null = null;
+      if (route.access === 'staff' || (route.access === 'metrics' && !openMetrics)) user = await authenticate(req.headers);
+      const request: HttpRequest = { method, url, headers: req.headers, params, user, json: () => readJson(req) };
+      reply = await route.handle(request);
+    } catch (err) {
+      reply = errorReply(err, `${method} ${req.url}`);
+    }
+    if (!res.headersSent) send(res, reply, method === 'HEAD');
+  }
+
+  const http = createServer((req, res) => void handle(req, res));
+  http.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  });
+  const host = options.host ?? config.grpc.http.host;
+  const port = await new Promise<number>((resolve, reject) => {
+    http.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new CfgError('E_PORT_IN_USE', `HTTP side port ${options.port ?? config.grpc.http.port} on ${host} is already in use: stop the other server, or pick another port (grpc.http.port, or CFG_HTTP_PORT).`)
+          : new CfgError('E_BIND', `Cannot listen on ${host}:${options.port ?? config.grpc.http.port} for the HTTP side port: ${err.message}`, 'Check grpc.http.host and grpc.http.port in cfg.config.ts.'),
+      );
+    });
+    http.listen(options.port ?? config.grpc.http.port, host.replace(/^\[(.*)\]$/, '$1'), () => {
+      const address = http.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+  log.info(`HTTP side port listening on ${host}:${port} (metrics, /api, dashboard)`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close(graceMs = config.grpc.server.shutdownGraceMs) {
+      closing ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => http.closeAllConnections(), graceMs);
+        timer.unref();
+        http.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        http.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
