@@ -45,6 +45,7 @@ export type { CfgErrorCode } from './errors.ts';
 export { createClient } from './client/create-client.ts';
 export type { TypedClient, ClientMethod, ClientCallOptions, ClientOptions, ClientError } from './client/create-client.ts';
 export { tracing } from './interceptors/tracing.ts';
-export { getDb, closeDb, createDb } from './db/client.ts';
+export { getDb, closeDb, createDb, getDataVersion } from './db/client.ts';
+export type { DataVersion } from './db/data-version.ts';
 export type { Db, CreateDbOptions } from './db/client.ts';
 export type { SeedFn } from './db/seed.ts';
