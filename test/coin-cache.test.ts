@@ -1,0 +1,107 @@
+// GetCoin's read cache (apps/crypto/grpc_services/coin-cache.ts) never serves a stale coin: every
+// commit, whether made by the server itself, by another cluster worker, or by another process
+// writing the same SQLite file, is seen by the next call. On PostgreSQL there is no cache, and
+// writes are seen the same way. Real `cfg rungrpc` servers on port 0, real databases.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { callError } from './fixtures/client.ts';
+import { PG_URL, startCrypto, type CryptoEnv, type Provider } from './support/crypto-env.ts';
+
+/** A write from outside the server: another connection in another process (this test's). */
+async function writeOutside(app: CryptoEnv, sql: string): Promise<void> {
+  const url = String(app.env.DATABASE_URL);
+  if (app.provider === 'sqlite') {
+    const db = new Database(url.slice('file:'.length));
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.prepare(sql).run();
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const schema = new URL(url).searchParams.get('schema')!;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`SET search_path TO ${schema}`);
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
+  describe(`GetCoin sees every write (${provider})`, () => {
+    let app: CryptoEnv;
+    before(async () => {
+      app = await startCrypto(provider);
+    });
+    after(async () => {
+      await app?.stop();
+    });
+
+    test('a price written by another process is served by the next call, each time', async () => {
+      const anon = await app.client();
+      const before = (await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd;
+      assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, before);
+      for (const price of ['12345.5', '23456.25', '34567']) {
+        await writeOutside(app, `UPDATE crypto_coin SET "priceUnits" = ${BigInt(Math.round(Number(price) * 100)) * 1_000_000n} WHERE symbol = 'BTC'`);
+        assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, price);
+        assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, price);
+      }
+    });
+
+    test('a coin deleted, brought back or created outside the server is seen at once (misses are not kept)', async () => {
+      const anon = await app.client();
+      assert.equal((await anon.getCoin({ symbol: 'ETH' })).coin!.symbol, 'ETH');
+      await writeOutside(app, `UPDATE crypto_coin SET "isActive" = false WHERE symbol = 'ETH'`);
+      assert.equal((await callError(anon.getCoin({ symbol: 'ETH' }))).code, status.NOT_FOUND);
+      await writeOutside(app, `UPDATE crypto_coin SET "isActive" = true WHERE symbol = 'ETH'`);
+      assert.equal((await anon.getCoin({ symbol: 'ETH' })).coin!.symbol, 'ETH');
+
+      assert.equal((await callError(anon.getCoin({ symbol: 'NEWC' }))).code, status.NOT_FOUND);
+      await writeOutside(
+        app,
+        `INSERT INTO crypto_coin (symbol, name, "priceUnits", "updatedAt") VALUES ('NEWC', 'New Coin', 150000000, CURRENT_TIMESTAMP)`,
+      );
+      const created = (await anon.getCoin({ symbol: 'NEWC' })).coin!;
+      assert.deepEqual([created.symbol, created.name, created.priceUsd], ['NEWC', 'New Coin', '1.5']);
+    });
+
+    test("the server's own writes (UpdateCoinPrice, DeleteCoin) are seen by the next GetCoin", async () => {
+      const anon = await app.client();
+      const editor = await app.client('editor');
+      assert.equal((await anon.getCoin({ symbol: 'SOL' })).coin!.symbol, 'SOL');
+      await editor.updateCoinPrice({ symbol: 'SOL', priceUsd: '77.7', change24hPercent: '' });
+      assert.equal((await anon.getCoin({ symbol: 'SOL' })).coin!.priceUsd, '77.7');
+      const admin = await app.client('admin');
+      await admin.deleteCoin({ symbol: 'SOL' });
+      assert.equal((await callError(anon.getCoin({ symbol: 'SOL' }))).code, status.NOT_FOUND);
+    });
+  });
+}
+
+describe('GetCoin across cluster workers (SQLite, 2 processes)', () => {
+  let app: CryptoEnv;
+  before(async () => {
+    app = await startCrypto('sqlite', { CFG_GRPC_PROCESSES: '2' });
+  });
+  after(async () => {
+    await app?.stop();
+  });
+
+  test('a price changed through one worker is served by every worker', async () => {
+    // Separate clients are separate connections, which node:cluster hands to the workers in turn.
+    const readers = await Promise.all([1, 2, 3, 4].map(() => app.client()));
+    for (const r of readers) assert.equal((await r.getCoin({ symbol: 'DOGE' })).coin!.symbol, 'DOGE');
+    const editor = await app.client('editor');
+    for (const price of ['0.5', '0.25']) {
+      await editor.updateCoinPrice({ symbol: 'DOGE', priceUsd: price, change24hPercent: '' });
+      for (const r of readers) assert.equal((await r.getCoin({ symbol: 'DOGE' })).coin!.priceUsd, price);
+    }
+  });
+});
