@@ -1,12 +1,15 @@
 // GetCoin's read cache (apps/crypto/grpc_services/coin-cache.ts) never serves a stale coin: every
 // commit, whether made by the server itself, by another cluster worker, or by another process
 // writing the same SQLite file, is seen by the next call. On PostgreSQL there is no cache, and
-// writes are seen the same way. Real `cfg rungrpc` servers on port 0, real databases.
+// writes are seen the same way. GetCoin's raw query answers what findUnique would. Real `cfg rungrpc` servers on port 0, real databases.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { findCoinBySymbol } from '../apps/crypto/grpc_services/coin-query.ts';
+import { createDb } from '../src/db/client.ts';
+import { parseDatabaseUrl } from '../src/db/url.ts';
 import { callError } from './fixtures/client.ts';
 import { PG_URL, startCrypto, type CryptoEnv, type Provider } from './support/crypto-env.ts';
 
@@ -42,6 +45,19 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
     });
     after(async () => {
       await app?.stop();
+    });
+
+    test("GetCoin's query ($queryRaw) returns exactly the row findUnique returns, for every coin and a missing one", async () => {
+      const db = await createDb(parseDatabaseUrl(String(app.env.DATABASE_URL), process.cwd()));
+      try {
+        const symbols = (await db.coin.findMany({ select: { symbol: true } })).map((c) => c.symbol);
+        assert.ok(symbols.length >= 6);
+        for (const symbol of [...symbols, 'MISSING']) {
+          assert.deepEqual(await findCoinBySymbol(db, symbol), await db.coin.findUnique({ where: { symbol } }));
+        }
+      } finally {
+        await db.$disconnect();
+      }
     });
 
     test('a price written by another process is served by the next call, each time', async () => {

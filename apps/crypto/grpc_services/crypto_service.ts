@@ -31,6 +31,7 @@ import {
   type WithdrawRequest,
 } from '../../../generated/crypto_service.ts';
 import { CoinCache, coinCacheEnabled } from './coin-cache.ts';
+import { findCoinBySymbol } from './coin-query.ts';
 import { coinToProto, priceUpdateOf, transferToProto, WALLET_INCLUDE, walletToProto } from './converters.ts';
 import { applyOperation, type Operation, type OperationResult } from './ledger.ts';
 import { CENT_SCALE, formatDecimal, parseDecimal, UNIT_SCALE, valueUnits } from './money.ts';
@@ -45,8 +46,7 @@ const SORTS = {
 } as const;
 
 async function loadCoin(symbol: string): Promise<Coin | null> {
-  const db = await getDb();
-  const row = await db.coin.findUnique({ where: { symbol } });
+  const row = await findCoinBySymbol(await getDb(), symbol);
   return row ? coinToProto(row) : null;
 }
 
