@@ -66,11 +66,18 @@ try {
   for (const s of [a, b, c, cs, d, e, f, fs, g]) replyBytes.set(s.name, await sampleReplyBytes(s.port, PATH, body, headersFor(s)));
   void pgToken;
 
-  // Warm every server first, over as many connections as the runs use: a cluster's second worker
-  // gets its first connection only now, and the first calls of a process load Prisma's query
-  // compiler (about 0.5 s) and JIT-compile the hot path.
+  // Warm every server first, over as many connections as the runs use, until two runs in a row
+  // agree within 15% (at most 8 runs of 3 s): a cluster's second worker gets its first connection
+  // only now, and a process's first seconds of calls cost several times more CPU while V8 compiles
+  // the hot path (Prisma's runtime and its WebAssembly included); on a busy machine that takes
+  // 10-20 s per process, and a cluster has two to warm.
   for (const s of [a, b, c, cs, d, e, f, fs, g]) {
-    await runLoad({ port: s.port, path: PATH, body, replyBytes: replyBytes.get(s.name)!, headers: headersFor(s), seconds: 2, connections: CONNECTIONS, streams: STREAMS });
+    let last = 0;
+    for (let run = 0; run < 8; run++) {
+      const { rps } = await runLoad({ port: s.port, path: PATH, body, replyBytes: replyBytes.get(s.name)!, headers: headersFor(s), seconds: 3, connections: CONNECTIONS, streams: STREAMS });
+      if (run > 0 && Math.abs(rps - last) <= 0.15 * Math.max(rps, last)) break;
+      last = rps;
+    }
   }
 
   const measure = async (s: BenchServer | typeof d) => {
