@@ -12,6 +12,8 @@ export interface CaseRow {
   peakRssMiB: number;
   /** CPU the server (and its workers) used during the runs, in cores. */
   serverCores: number;
+  /** Server CPU per reply, in microseconds. */
+  serverCpuUsPerReq: number;
   /** CPU h2load used, in cores. */
   h2loadCores: number;
 }

@@ -157,6 +157,8 @@ try {
     requests: r.runs.reduce((s, x) => s + x.requests, 0),
     peakRssMiB: +(r.peakRss / 2 ** 20).toFixed(1),
     serverCores: +mean(r.serverCores).toFixed(2),
+    // CPU per reply: moves much less than req/s when other work takes the machine's cores.
+    serverCpuUsPerReq: Math.round((mean(r.serverCores) / mean(r.runs.map((x) => x.rps))) * 1e6),
     h2loadCores: +mean(r.runs.map((x) => x.h2loadCores)).toFixed(2),
   }));
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: +loadavg()[0]!.toFixed(2) };
