@@ -2,7 +2,10 @@ import type { CfgConfig } from '../config/types.ts';
 import { getLogger } from '../log/logger.ts';
 import { registerErrorMapper } from '../server/status.ts';
 import type { PrismaClient as SqliteClient } from '../../generated/prisma/sqlite/client.ts';
+import type { Database } from 'better-sqlite3';
 import { mapDatabaseError } from './errors.ts';
+import { cacheStatements } from './statement-cache.ts';
+import { openDataVersion, type DataVersion } from './data-version.ts';
 import { ensureSqliteDir, parseDatabaseUrl, type DatabaseTarget, type Provider } from './url.ts';
 
 /**
@@ -49,7 +52,15 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
       import('../../generated/prisma/sqlite/client.ts'),
       import('@prisma/adapter-better-sqlite3'),
     ]);
-    client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: target.file }), log });
+    const factory = new PrismaBetterSqlite3({ url: target.file });
+    const connect = factory.connect.bind(factory);
+    // Reuse compiled statements on the adapter's connection (see statement-cache.ts).
+    factory.connect = async () => {
+      const adapter = await connect();
+      cacheStatements((adapter as unknown as { client: Database }).client);
+      return adapter;
+    };
+    client = new PrismaClient({ adapter: factory, log });
   } else {
     const [{ PrismaClient }, { PrismaPg }, { default: pg }] = await Promise.all([
       import('../../generated/prisma/postgresql/client.ts'),
@@ -74,6 +85,9 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
 }
 
 let shared: Promise<Db> | undefined;
+let sharedVersion: Promise<DataVersion | undefined> | undefined;
+/** What the shared client was opened on. */
+let sharedTarget: DatabaseTarget | undefined;
 let queryListener: ((sql: string) => void) | undefined;
 
 /**
@@ -93,11 +107,7 @@ export function useDbConfig(config: CfgConfig): void {
 /** The process's one Prisma client, created on first use. */
 export function getDb(config?: CfgConfig): Promise<Db> {
   shared ??= (async () => {
-    let cfg = config ?? activeConfig;
-    if (!cfg) {
-      const { loadConfig } = await import('../config/load.ts');
-      cfg = await loadConfig({ required: false });
-    }
+    const cfg = config ?? activeConfig ?? (await (await import('../config/load.ts')).loadConfig({ required: false }));
     // Like Django's django.db.backends logger: every query, when "db" is at debug level.
     const log = getLogger('db');
     const listener = queryListener;
@@ -109,15 +119,29 @@ export function getDb(config?: CfgConfig): Promise<Db> {
             if (debug) log.debug('query', { sql, durationMs });
           }
         : undefined;
-    return createDb(parseDatabaseUrl(cfg.database.url, cfg.root), { poolSize: cfg.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
+    sharedTarget = parseDatabaseUrl(cfg.database.url, cfg.root);
+    return createDb(sharedTarget, { poolSize: cfg.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
   })();
   shared.catch(() => (shared = undefined));
   return shared;
 }
 
+/**
+ * The shared database's DataVersion (see data-version.ts): changes whenever anything is committed
+ * to it, from this process or any other. Undefined on PostgreSQL, which has no such counter.
+ */
+export function getDataVersion(): Promise<DataVersion | undefined> {
+  sharedVersion ??= getDb().then(() => openDataVersion(sharedTarget!));
+  sharedVersion.catch(() => (sharedVersion = undefined));
+  return sharedVersion;
+}
+
 /** Closes the shared client (on shutdown). */
 export async function closeDb(): Promise<void> {
   const current = shared;
+  const version = sharedVersion;
   shared = undefined;
+  sharedVersion = undefined;
+  (await version?.catch(() => undefined))?.close();
   if (current) await (await current.catch(() => undefined))?.$disconnect();
 }

@@ -1,9 +1,10 @@
 // Case a/b of the bench: a bare @grpc/grpc-js server (no cfg) answering GetCoin, either from
-// memory or with the same Prisma query the crypto app makes. Run as a child process:
+// memory or with the same Prisma query the crypto app makes (findCoinBySymbol). Run as a child process:
 //   node --import tsx test/bench/bare-server.ts memory|prisma
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { CryptoServiceService, type CoinResponse, type GetCoinRequest } from '../../generated/crypto_service.ts';
 import { coinToProto } from '../../apps/crypto/grpc_services/converters.ts';
+import { findCoinBySymbol } from '../../apps/crypto/grpc_services/coin-query.ts';
 import { getDb } from '../../src/db/client.ts';
 
 const mode = process.argv[2] ?? 'memory';
@@ -18,7 +19,7 @@ handlers.getCoin =
   mode === 'memory'
     ? (_call: ServerUnaryCall<GetCoinRequest, CoinResponse>, callback: sendUnaryData<CoinResponse>) => callback(null, fixed)
     : (call: ServerUnaryCall<GetCoinRequest, CoinResponse>, callback: sendUnaryData<CoinResponse>) => {
-        db.coin.findUnique({ where: { symbol: call.request.symbol } }).then(
+        findCoinBySymbol(db, call.request.symbol).then(
           (coin) => (coin ? callback(null, { success: true, coin: coinToProto(coin) }) : callback({ code: status.NOT_FOUND })),
           (err: Error) => callback({ code: status.INTERNAL, details: err.message }),
         );

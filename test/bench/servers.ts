@@ -2,6 +2,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import http2 from 'node:http2';
+import Database from 'better-sqlite3';
+import { cpuSeconds } from './h2load.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -74,6 +76,11 @@ function children(pid: number): number[] {
   return out;
 }
 
+/** CPU seconds used so far by a server and its cluster workers. */
+export function serverCpuSeconds(pid: number): number {
+  return [pid, ...children(pid)].reduce((sum, p) => sum + cpuSeconds(p), 0);
+}
+
 /** Resident memory of a server and its cluster workers, in bytes. */
 export function rss(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   return [pid, ...children(pid)].reduce((sum, p) => sum + status(p, field), 0);
@@ -113,6 +120,17 @@ export async function sampleReplyBytes(port: number, path: string, body: Buffer,
 
 export function cfgCli(args: string[], env: NodeJS.ProcessEnv): string {
   return execFileSync(process.execPath, ['bin/cfg.js', ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' }).trim();
+}
+
+/** Rows in the request log table of a SQLite database (-1 when the table does not exist). */
+export function requestLogRows(databaseUrl: string): number {
+  const db = new Database(databaseUrl.replace(/^file:/, ''), { fileMustExist: true });
+  try {
+    const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grpc_request_log'`).get();
+    return table ? Number(db.prepare('SELECT COUNT(*) FROM grpc_request_log').pluck().get()) : -1;
+  } finally {
+    db.close();
+  }
 }
 
 export { ROOT };

@@ -1,5 +1,6 @@
-import { BaseService, getDb, GrpcError, Status, type CallContext, type ServiceImplementation } from 'cfg';
+import { BaseService, getDataVersion, getDb, GrpcError, Status, type CallContext, type ServiceImplementation } from 'cfg';
 import {
+  type Coin,
   type CoinResponse,
   CoinSort,
   type CreateCoinRequest,
@@ -29,6 +30,8 @@ import {
   type WatchPricesRequest,
   type WithdrawRequest,
 } from '../../../generated/crypto_service.ts';
+import { CoinCache, coinCacheEnabled } from './coin-cache.ts';
+import { findCoinBySymbol } from './coin-query.ts';
 import { coinToProto, priceUpdateOf, transferToProto, WALLET_INCLUDE, walletToProto } from './converters.ts';
 import { applyOperation, type Operation, type OperationResult } from './ledger.ts';
 import { CENT_SCALE, formatDecimal, parseDecimal, UNIT_SCALE, valueUnits } from './money.ts';
@@ -42,6 +45,11 @@ const SORTS = {
   [CoinSort.COIN_SORT_PRICE]: [{ priceUnits: 'desc' }, { id: 'asc' }],
 } as const;
 
+async function loadCoin(symbol: string): Promise<Coin | null> {
+  const row = await findCoinBySymbol(await getDb(), symbol);
+  return row ? coinToProto(row) : null;
+}
+
 /** The crypto example: coins, wallets, and money moving between them, on Prisma. */
 export class CryptoService extends BaseService implements ServiceImplementation<typeof CryptoServiceService> {
   /** Readable without a token even when auth.requireAuth is on. */
@@ -51,10 +59,16 @@ export class CryptoService extends BaseService implements ServiceImplementation<
 
   async getCoin(request: GetCoinRequest, ctx: CallContext): Promise<CoinResponse> {
     const symbol = symbolOf(request.symbol);
-    const db = await getDb();
-    const coin = await db.coin.findUnique({ where: { symbol } });
+    const cache = this.coinCache ?? (await this.openCoinCache());
+    const coin = await cache.get(symbol, () => loadCoin(symbol));
     if (!coin || !coin.isActive) this.abortNotFound(ctx, `Coin ${symbol} not found`);
-    return { success: true, coin: coinToProto(coin) };
+    return { success: true, coin };
+  }
+
+  private coinCache: CoinCache | undefined;
+  private async openCoinCache(): Promise<CoinCache> {
+    const version = coinCacheEnabled() ? await getDataVersion() : undefined;
+    return (this.coinCache ??= new CoinCache(version));
   }
 
   async listCoins(request: ListCoinsRequest, ctx: CallContext): Promise<ListCoinsResponse> {

@@ -1,0 +1,105 @@
+// The GetCoin read-cache suite, run per database by coin-cache.test.ts and
+// coin-cache-postgresql.test.ts. The cache (apps/crypto/grpc_services/coin-cache.ts) never serves
+// a stale coin: every commit, made by the server itself or by another process writing the same
+// database, is seen by the next call. On PostgreSQL there is no cache, and writes are seen the
+// same way. GetCoin's raw query answers what findUnique would. Real `cfg rungrpc` servers on
+// port 0, real databases.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { findCoinBySymbol } from '../../apps/crypto/grpc_services/coin-query.ts';
+import { createDb } from '../../src/db/client.ts';
+import { parseDatabaseUrl } from '../../src/db/url.ts';
+import { callError } from '../fixtures/client.ts';
+import { PG_URL, startCrypto, type CryptoEnv, type Provider } from './crypto-env.ts';
+
+/** A write from outside the server: another connection in another process (this test's). */
+async function writeOutside(app: CryptoEnv, sql: string): Promise<void> {
+  const url = String(app.env.DATABASE_URL);
+  if (app.provider === 'sqlite') {
+    const db = new Database(url.slice('file:'.length));
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.prepare(sql).run();
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const schema = new URL(url).searchParams.get('schema')!;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`SET search_path TO ${schema}`);
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The suite, on one database (one file per database keeps each file within the per-file timeout). */
+export function describeCoinCache(provider: Provider): void {
+  describe(`GetCoin sees every write (${provider})`, () => {
+    let app: CryptoEnv;
+    before(async () => {
+      app = await startCrypto(provider);
+    });
+    after(async () => {
+      await app?.stop();
+    });
+
+    test("GetCoin's query ($queryRaw) returns exactly the row findUnique returns, for every coin and a missing one", async () => {
+      const db = await createDb(parseDatabaseUrl(String(app.env.DATABASE_URL), process.cwd()));
+      try {
+        const symbols = (await db.coin.findMany({ select: { symbol: true } })).map((c) => c.symbol);
+        assert.ok(symbols.length >= 6);
+        for (const symbol of [...symbols, 'MISSING']) {
+          assert.deepEqual(await findCoinBySymbol(db, symbol), await db.coin.findUnique({ where: { symbol } }));
+        }
+      } finally {
+        await db.$disconnect();
+      }
+    });
+
+    test('a price written by another process is served by the next call, each time', async () => {
+      const anon = await app.client();
+      const before = (await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd;
+      assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, before);
+      for (const price of ['12345.5', '23456.25', '34567']) {
+        await writeOutside(app, `UPDATE crypto_coin SET "priceUnits" = ${BigInt(Math.round(Number(price) * 100)) * 1_000_000n} WHERE symbol = 'BTC'`);
+        assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, price);
+        assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, price);
+      }
+    });
+
+    test('a coin deleted, brought back or created outside the server is seen at once (misses are not kept)', async () => {
+      const anon = await app.client();
+      assert.equal((await anon.getCoin({ symbol: 'ETH' })).coin!.symbol, 'ETH');
+      await writeOutside(app, `UPDATE crypto_coin SET "isActive" = false WHERE symbol = 'ETH'`);
+      assert.equal((await callError(anon.getCoin({ symbol: 'ETH' }))).code, status.NOT_FOUND);
+      await writeOutside(app, `UPDATE crypto_coin SET "isActive" = true WHERE symbol = 'ETH'`);
+      assert.equal((await anon.getCoin({ symbol: 'ETH' })).coin!.symbol, 'ETH');
+
+      assert.equal((await callError(anon.getCoin({ symbol: 'NEWC' }))).code, status.NOT_FOUND);
+      await writeOutside(
+        app,
+        `INSERT INTO crypto_coin (symbol, name, "priceUnits", "updatedAt") VALUES ('NEWC', 'New Coin', 150000000, CURRENT_TIMESTAMP)`,
+      );
+      const created = (await anon.getCoin({ symbol: 'NEWC' })).coin!;
+      assert.deepEqual([created.symbol, created.name, created.priceUsd], ['NEWC', 'New Coin', '1.5']);
+    });
+
+    test("the server's own writes (UpdateCoinPrice, DeleteCoin) are seen by the next GetCoin", async () => {
+      const anon = await app.client();
+      const editor = await app.client('editor');
+      assert.equal((await anon.getCoin({ symbol: 'SOL' })).coin!.symbol, 'SOL');
+      await editor.updateCoinPrice({ symbol: 'SOL', priceUsd: '77.7', change24hPercent: '' });
+      assert.equal((await anon.getCoin({ symbol: 'SOL' })).coin!.priceUsd, '77.7');
+      const admin = await app.client('admin');
+      await admin.deleteCoin({ symbol: 'SOL' });
+      assert.equal((await callError(anon.getCoin({ symbol: 'SOL' }))).code, status.NOT_FOUND);
+    });
+  });
+}
