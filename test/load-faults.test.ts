@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { cfg, startCrypto } from './support/crypto-env.ts';
 
-test('PostgreSQL: 500 transfers, 20 clients, 10 wallets: total conserved, none negative, no INTERNAL', async () => {
+test('PostgreSQL: 500 transfers, 20 clients, 10 wallets: total conserved, none negative, no INTERNAL', { timeout: 300_000 }, async () => {
   const app = await startCrypto('postgresql');
   try {
     const users = Array.from({ length: 10 }, (_, i) => `load${i}`);

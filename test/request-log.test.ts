@@ -37,11 +37,17 @@ describe('settings (request log, monitor, API keys)', () => {
   });
 });
 
-test('uuid7: time first, version 7, RFC variant', () => {
-  const a = uuid7(Date.UTC(2026, 10, 28));
+test('uuid7: time first, version 7, RFC variant; strictly increasing within a millisecond', () => {
+  const ms = Date.now() + 3_600_000; // ahead of every id this process has made
+  const a = uuid7(ms);
   assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  assert.equal(a.slice(0, 13).replace('-', ''), Date.UTC(2026, 10, 28).toString(16).padStart(12, '0'));
-  assert.ok(uuid7(1000) < uuid7(2000));
+  assert.equal(a.slice(0, 13).replace('-', ''), ms.toString(16).padStart(12, '0'));
+  const later = uuid7(ms + 1000);
+  assert.ok(a < later);
+  const sameMs = Array.from({ length: 50 }, () => uuid7(ms + 1000));
+  assert.deepEqual([...sameMs].sort(), sameMs, 'ids of one millisecond sort in the order they were made');
+  assert.ok(later < sameMs[0]!);
+  assert.ok(uuid7(ms) > sameMs.at(-1)!, 'a clock that steps back never makes a smaller id');
 });
 
 describe('the database is down', () => {

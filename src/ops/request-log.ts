@@ -24,11 +24,25 @@ export interface RequestLogWriterOptions {
 const WARN_EVERY_MS = 10_000;
 const log = getLogger('grpc.requestlog');
 
-/** A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits; sorts by time. */
+let lastMs = -1;
+let sequence = 0;
+
+/**
+ * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, a 12-bit sequence, then random bits. The
+ * sequence (RFC 9562 section 6.2, method 1) keeps ids made in one process strictly increasing, so
+ * calls recorded in the same millisecond still sort in the order they ended.
+ */
 export function uuid7(ms: number): string {
-  const t = ms.toString(16).padStart(12, '0');
+  if (ms > lastMs) {
+    lastMs = ms;
+    sequence = 0;
+  } else if (++sequence > 0xfff) {
+    lastMs++;
+    sequence = 0;
+  }
+  const t = lastMs.toString(16).padStart(12, '0');
   const r = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: its variant nibble is kept
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(15, 18)}-${r.slice(19)}`;
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${sequence.toString(16).padStart(3, '0')}-${r.slice(19)}`;
 }
 
 /**
