@@ -36,8 +36,11 @@ async function pgProxy() {
       return port;
     },
     async cut() {
-      await new Promise<void>((resolve) => server!.close(() => resolve()));
+      // close() waits for open connections to end: destroy them first, or a pool that is never
+      // idle (the monitor's heartbeat, calls in flight) keeps the cut from ever happening.
+      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
       for (const s of sockets) s.destroy();
+      await closed;
     },
     restore: open,
     close: async () => {
