@@ -1,7 +1,8 @@
 // `cfg rungrpc` end to end: serving discovered apps, the banner, proto auto-generation, a port
 // in use, maxWorkers, and --processes serving one port from several processes.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -132,6 +133,13 @@ test('--processes 2: one port served by two worker processes', async () => {
     pids.add((await c.unary('sayHello', { name: String(i) })).pid as number);
   }
   assert.deepEqual([...pids].sort(), [...workers].sort());
+
+  // With a worker per core, workers collect garbage on their own thread (src/server/worker-flags.ts).
+  const singleThreadedGc = availableParallelism() <= 2;
+  for (const pid of workers) {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.equal(argv.includes('--single-threaded-gc'), singleThreadedGc, `worker ${pid}: ${argv.join(' ')}`);
+  }
 
   proc.kill('SIGTERM');
   assert.deepEqual(await proc.exited, { code: 0, signal: null });

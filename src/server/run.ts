@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.ts';
 import type { CfgConfig } from '../config/types.ts';
 import { flushLogs, getLogger } from '../log/logger.ts';
 import { startServer, type RunningServer } from './start.ts';
+import { workerExecArgv } from './worker-flags.ts';
 
 const log = getLogger('grpc.server');
 
@@ -146,6 +147,7 @@ async function runPrimary(config: CfgConfig, opts: RungrpcOptions, processes: nu
       log.info(`generated stubs from ${result.protoFiles.length} proto file(s) in ${result.ms} ms`);
     }
   }
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, processes, availableParallelism()) });
   const env = { [MANAGED_ENV]: '1' };
   const alive = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
   let stopping = false;
