@@ -27,11 +27,14 @@ export interface Target {
 export interface BenchReport {
   date: string;
   machine: { cpus: number; cpu: string | undefined; memGiB: number; node: string; loadAverageAtStart: number; loadAverageAtEnd: number };
-  settings: { seconds: number; connections: number; streamsPerConnection: number; call: string };
+  settings: { seconds: number; rounds: number; connections: number; streamsPerConnection: number; call: string };
   cases: CaseRow[];
   ratios: Record<string, number>;
+  /** Each round's ratio (two adjacent runs). */
+  ratioRounds: Record<string, number[]>;
   startupMs: { min: number; median: number; max: number; cpuMedian: number };
-  memory: { seconds: number; case: string; rps: number; errors: number; samplesMiB: number[]; growth: number };
+  /** Absent when BENCH_MEMORY_SECONDS=0. */
+  memory?: { seconds: number; case: string; rps: number; errors: number; samplesMiB: number[]; growth: number };
   notes: string[];
   targets: Record<string, Target>;
 }
@@ -39,13 +42,17 @@ export interface BenchReport {
 function heading(r: BenchReport): string {
   const m = r.machine;
   const s = r.settings;
-  return `cfg bench, ${r.date}: ${m.cpus} cores (${m.cpu}), ${m.memGiB} GiB, Node ${m.node}, load average ${m.loadAverageAtStart} at start and ${m.loadAverageAtEnd} at end; ${s.call}, ${s.connections} connections x ${s.streamsPerConnection} streams, ${s.seconds} s per run`;
+  return `cfg bench, ${r.date}: ${m.cpus} cores (${m.cpu}), ${m.memGiB} GiB, Node ${m.node}, load average ${m.loadAverageAtStart} at start and ${m.loadAverageAtEnd} at end; ${s.call}, ${s.connections} connections x ${s.streamsPerConnection} streams, ${s.seconds} s per run, ${s.rounds} rounds per pair`;
 }
 
 function lines(r: BenchReport): string[] {
   return [
     `start-up to SERVING (stubs generated): median ${r.startupMs.median} ms (min ${r.startupMs.min}, max ${r.startupMs.max}), CPU ${r.startupMs.cpuMedian} ms`,
-    `RSS of ${r.memory.case} over ${r.memory.seconds} s at full load (${r.memory.rps} req/s, ${r.memory.errors} errors): ${r.memory.samplesMiB.join(' -> ')} MiB; growth x${r.memory.growth} (mean of the second half of the samples after the first 10 s over the first half)`,
+    ...(r.memory
+      ? [
+          `RSS of ${r.memory.case} over ${r.memory.seconds} s at full load (${r.memory.rps} req/s, ${r.memory.errors} errors): ${r.memory.samplesMiB.join(' -> ')} MiB; growth x${r.memory.growth} (mean of the second half of the samples after the first 10 s over the first half)`,
+        ]
+      : []),
     'serverCores / h2loadCores: the CPU each used during the runs (2 = both cores); the rest of the machine may be busy with other work.',
     ...r.notes.map((n) => `note: ${n}`),
   ];
@@ -57,7 +64,7 @@ function markdownTable(rows: Array<Record<string, unknown>>): string {
 }
 
 const targetRows = (r: BenchReport) => Object.entries(r.targets).map(([name, t]) => ({ target: name, want: t.want, got: t.got, met: t.met ? 'yes' : 'NO' }));
-const ratioRows = (r: BenchReport) => Object.entries(r.ratios).map(([ratio, value]) => ({ ratio, value }));
+const ratioRows = (r: BenchReport) => Object.entries(r.ratios).map(([ratio, value]) => ({ ratio, value, rounds: (r.ratioRounds[ratio] ?? []).join(' ') }));
 
 /** Prints the report and writes it under `dir` as latest.json and latest.md. */
 export function writeReport(r: BenchReport, dir: string): void {
