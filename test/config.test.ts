@@ -106,7 +106,7 @@ describe('validation: the error names the field, the bad value and what is allow
     ['a null default export', null, 'the default export is null; it must be an object ({ grpc, database, logging }).'],
     ['processes neither a count nor "auto"', { grpc: { server: { processes: 'all' } } }, 'grpc.server.processes is "all"; it must be an integer from 1 to 256, or "auto".'],
     ['compression not supported', { grpc: { server: { compression: 'brotli' } } }, 'grpc.server.compression is "brotli"; it must be one of "none", "gzip", "deflate".'],
-    ['an interceptor object without intercept', { grpc: { server: { interceptors: [{ name: 'audit' }] } } }, 'grpc.server.interceptors[0] is {"name":"audit"}; it must be a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) }.'],
+    ['an interceptor object without intercept', { grpc: { server: { interceptors: [{ name: 'audit' }] } } }, 'grpc.server.interceptors[0] is {"name":"audit"}; it must be a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) } (or with onStart/onEnd).'],
     ['tls with an unknown key', { grpc: { server: { tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' } } } }, 'grpc.server.tls is {"cert":"c.pem","key":"k.pem","ca":"ca.pem"}; it must be { cert, key, clientCa? } without ca.'],
     ['a message limit below 1 KiB', { grpc: { server: { maxReceiveMessageLength: 10 } } }, 'grpc.server.maxReceiveMessageLength is 10; it must be an integer from 1024 to 104857600.'],
     ['HTTP side port out of range', { grpc: { http: { port: 70000 } } }, 'grpc.http.port is 70000; it must be an integer from 0 to 65535.'],

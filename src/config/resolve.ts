@@ -1,4 +1,5 @@
 import { CfgError } from '../errors.ts';
+import { isInterceptor } from '../interceptors/types.ts';
 import { LEVELS } from '../log/logger.ts';
 import { defaults } from './defaults.ts';
 import { JWT_ALGORITHMS, type CfgConfig } from './types.ts';
@@ -82,8 +83,7 @@ const spec: Record<string, Check> = {
   'grpc.server.tracing': bool,
   'grpc.server.interceptors': list((v) => {
     if (typeof v === 'string') return modRef(v);
-    const ok = typeof v === 'object' && v !== null && typeof (v as { intercept?: unknown }).intercept === 'function';
-    return ok ? null : 'a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) }';
+    return isInterceptor(v) ? null : 'a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) } (or with onStart/onEnd)';
   }),
   'grpc.server.tls': (v) => {
     if (v === null) return null;

@@ -1,7 +1,6 @@
 import { Registry, type Metric } from 'prom-client';
 import { Status, statusName } from '../server/grpc-error.ts';
 import type { MethodInfo } from '../server/method.ts';
-import { classify } from '../server/status.ts';
 import type { Interceptor } from './types.ts';
 
 /** Every gRPC status code, 0 (OK) to 16 (UNAUTHENTICATED). */
@@ -62,8 +61,9 @@ function family(registry: Registry, name: string, help: string, type: 'counter' 
  * work: grpc_server_started_total, grpc_server_handled_total (by grpc_code), the
  * grpc_server_handling_seconds histogram, and the grpc_server_in_flight gauge. Each method's
  * numbers and label sets are made in appliesTo, once per method at start-up (every status code is
- * exported from zero); a call costs one map lookup and a few additions — no label set, string or
- * hash is built per call. Prometheus reads the numbers at scrape time.
+ * exported from zero); a call costs two map lookups and a few additions — no label set, string or
+ * hash is built per call, and no step is added to it (an observer). Prometheus reads the numbers
+ * at scrape time.
  */
 export function callMetrics(registry: Registry = new Registry()): CallMetrics {
   const byPath = new Map<string, MethodSeries>();
@@ -96,19 +96,13 @@ export function callMetrics(registry: Registry = new Registry()): CallMetrics {
       seriesOf(method);
       return true;
     },
-    async intercept(ctx, next) {
+    onStart(ctx) {
       const m = byPath.get(ctx.method.path) ?? seriesOf(ctx.method);
       m.started++;
       m.inFlight++;
-      let code = 0;
-      try {
-        await next(ctx);
-      } catch (err) {
-        code = classify(err).code;
-        throw err;
-      } finally {
-        m.observe((performance.now() - ctx.startedAt) / 1000, code);
-      }
+    },
+    onEnd(ctx, end) {
+      (byPath.get(ctx.method.path) ?? seriesOf(ctx.method)).observe(end.durationMs / 1000, end.code);
     },
   };
 }

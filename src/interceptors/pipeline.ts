@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { CfgConfig } from '../config/types.ts';
 import { parseModuleRef, resolveModuleFile } from '../discovery/modules.ts';
 import { CfgError } from '../errors.ts';
-import type { Interceptor } from './types.ts';
+import { isInterceptor, type Interceptor } from './types.ts';
 
 /**
  * The slots of the chain, outermost first. Each slot holds cfg's built-in interceptor for it (if
@@ -26,8 +26,9 @@ import type { Interceptor } from './types.ts';
  * Error mapping is not a slot: a thrown error becomes the client's status at one boundary, the
  * call adapter (src/server/status.ts toStatus), because errors thrown by any interceptor, by the
  * adapter itself (UNIMPLEMENTED, a missing response) or by the handler must all be mapped, and
- * an interceptor sees only what is inside it. Interceptors that need the status (logging,
- * requestLog, metrics, tracing) call the same `classify(err)` the boundary uses.
+ * an interceptor sees only what is inside it. Observers (logging, requestLog, metrics) are given
+ * the status the boundary sent, in onEnd; tracing, which wraps the call, asks the same
+ * `classify(err)` the boundary uses.
  */
 export const PIPELINE = ['logging', 'requestLog', 'metrics', 'tracing', 'concurrency', 'auth', 'project'] as const;
 export type PipelineSlot = (typeof PIPELINE)[number];
@@ -103,9 +104,8 @@ async function loadProjectInterceptors(config: CfgConfig): Promise<Interceptor[]
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     let value = mod[exportName];
     if (typeof value === 'function') value = (value as () => unknown)();
-    const ok = typeof value === 'object' && value !== null && typeof (value as Interceptor).intercept === 'function';
-    if (!ok) throw new CfgError('E_CONFIG_INVALID', `grpc.server.interceptors: ${entry} is not an interceptor (an object with intercept(ctx, next), or a function returning one).`, 'See README "Interceptors".');
-    out.push(value as Interceptor);
+    if (!isInterceptor(value)) throw new CfgError('E_CONFIG_INVALID', `grpc.server.interceptors: ${entry} is not an interceptor (an object with intercept(ctx, next) or onStart/onEnd, or a function returning one).`, 'See README "Interceptors".');
+    out.push(value);
   }
   return out;
 }

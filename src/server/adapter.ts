@@ -7,15 +7,17 @@ import type {
   ServerWritableStream,
   UntypedHandleCall,
 } from '@grpc/grpc-js';
-import { compose, type Interceptor, type Next } from '../interceptors/types.ts';
+import { compose, type CallEnd, type Interceptor, type Next } from '../interceptors/types.ts';
+import { getLogger } from '../log/logger.ts';
 import { type CallContext, ServerCallContext } from './context.ts';
 import { GrpcError, Status } from './grpc-error.ts';
 import type { StreamWriter } from '../services/types.ts';
 import type { MethodInfo } from './method.ts';
-import { measureResponse } from './sizes.ts';
+import { expectResponse, takeResponseSize } from './sizes.ts';
 import { toStatus } from './status.ts';
 
 type AnyFn = (...args: unknown[]) => unknown;
+const log = getLogger('grpc.server');
 type Writable = ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
 
 /**
@@ -35,24 +37,33 @@ export function createHandler(
     typeof fn !== 'function'
       ? () => Promise.reject(new GrpcError(Status.UNIMPLEMENTED, `Method ${info.name} is not implemented by ${ownerName}`))
       : terminalFor(info, (fn as AnyFn).bind(implementation));
-  const run = compose(info, interceptors, terminal);
+  const { run, starts, ends } = compose(info, interceptors, terminal);
+  const observed = ends.length > 0;
 
   switch (info.kind) {
     case 'unary':
     case 'clientStream':
       return (call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const ctx = new ServerCallContext(info, call, serverSignal);
+        if (starts.length > 0) started(starts, ctx);
         run(ctx).then(
           () => {
             ctx.flushHeaders();
-            const record = ctx.logRecord;
-            if (record === undefined) callback(null, ctx.response, ctx.takeTrailers());
-            else record.responseSize = measureResponse(() => callback(null, ctx.response, ctx.takeTrailers()));
+            if (!observed) callback(null, ctx.response, ctx.takeTrailers());
+            else {
+              expectResponse();
+              callback(null, ctx.response, ctx.takeTrailers());
+              const size = takeResponseSize();
+              if (call.cancelled) ended(ends, ctx, Status.CANCELLED, CANCELLED, null);
+              else ended(ends, ctx, Status.OK, '', size);
+            }
             ctx.finish();
           },
           (err: unknown) => {
             ctx.flushHeaders();
-            callback(toStatus(err, ctx));
+            const status = toStatus(err, ctx);
+            callback(status);
+            if (observed) ended(ends, ctx, status.code, status.details, null);
             ctx.finish();
           },
         );
@@ -61,21 +72,50 @@ export function createHandler(
     case 'bidi':
       return (call: Writable) => {
         const ctx = new ServerCallContext(info, call, serverSignal);
+        if (starts.length > 0) started(starts, ctx);
         run(ctx).then(
           () => {
             ctx.flushHeaders();
             call.end(ctx.takeTrailers());
+            if (observed) ended(ends, ctx, call.cancelled ? Status.CANCELLED : Status.OK, call.cancelled ? CANCELLED : '', null);
             ctx.finish();
           },
           (err: unknown) => {
             ctx.flushHeaders();
-            call.emit('error', toStatus(err, ctx));
+            const status = toStatus(err, ctx);
+            call.emit('error', status);
+            if (observed) ended(ends, ctx, status.code, status.details, null);
             ctx.finish();
           },
         );
       };
   }
   void definition;
+}
+
+const CANCELLED = 'Call cancelled';
+
+/** Runs the onStart observers; one that throws is logged and skipped. */
+function started(starts: readonly Interceptor[], ctx: ServerCallContext): void {
+  for (const observer of starts) {
+    try {
+      observer.onStart!(ctx);
+    } catch (err) {
+      log.warn(`interceptor ${observer.name}: onStart failed`, { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}
+
+/** Tells the onEnd observers how the call ended; one that throws is logged and skipped. */
+function ended(ends: readonly Interceptor[], ctx: ServerCallContext, code: Status, message: string, responseSize: number | null): void {
+  const end: CallEnd = { code, message, durationMs: performance.now() - ctx.startedAt, responseSize };
+  for (const observer of ends) {
+    try {
+      observer.onEnd!(ctx, end);
+    } catch (err) {
+      log.warn(`interceptor ${observer.name}: onEnd failed`, { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
 }
 
 function terminalFor(info: MethodInfo, fn: AnyFn): Next {

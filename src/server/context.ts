@@ -49,8 +49,6 @@ export class ServerCallContext implements CallContext {
   response: unknown = undefined;
   /** Messages sent (streaming) and bytes, for logs and metrics. */
   messagesSent = 0;
-  /** Set by the request log: the adapter fills in the response's serialized size once it is sent. */
-  logRecord: { responseSize: number | null } | undefined = undefined;
   readonly startedAt = performance.now();
   private controller: AbortController | undefined;
   private headers: Metadata | undefined;

@@ -33,12 +33,16 @@ export function requestSize(message: unknown): number | null {
 }
 
 /**
- * Runs `send` (which makes grpc-js serialize one response synchronously) and returns the size it
- * serialized, or null when nothing was (a cancelled call).
+ * Brackets one synchronous send: `expectResponse()`, then the grpc-js call that serializes the
+ * response (the callback of a unary call serializes inside it), then `takeResponseSize()` for
+ * the size it serialized, or null when nothing was (a cancelled call, an unmeasured definition).
+ * Nothing can run between the two, so one variable serves every call.
  */
-export function measureResponse(send: () => void): number | null {
+export function expectResponse(): void {
   lastResponseSize = -1;
-  send();
+}
+
+export function takeResponseSize(): number | null {
   const size = lastResponseSize;
   lastResponseSize = -1;
   return size < 0 ? null : size;

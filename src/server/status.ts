@@ -41,7 +41,7 @@ export function classify(err: unknown): GrpcError {
  * The one boundary where a handler's failure becomes the status the client sees. Unknown errors
  * reach the client as INTERNAL "Internal server error"; their message and stack go to the log.
  */
-export function toStatus(err: unknown, ctx: CallContext): Partial<StatusObject> & { code: Status } {
+export function toStatus(err: unknown, ctx: CallContext): Pick<StatusObject, 'details' | 'metadata'> & { code: Status } {
   const grpcError = classify(err);
   if (grpcError.code === Status.INTERNAL || grpcError.code === Status.UNKNOWN) {
     const cause = grpcError.cause ?? err;
