@@ -58,7 +58,7 @@ export type { SeedFn } from './db/seed.ts';
 export { createApiKey, listApiKeys, revokeApiKey, hashApiKey } from './auth/api-keys.ts';
 export type { ApiKeyInfo } from './auth/api-keys.ts';
 export { invalidateApiKey } from './auth/cache.ts';
-export { listServers, recentCalls, methodStats, pruneRequestLog, DEFAULT_HEARTBEAT_MS } from './ops/queries.ts';
+export { listServers, recentCalls, methodStats, pruneRequestLog, pruneServers, DEFAULT_HEARTBEAT_MS } from './ops/queries.ts';
 export type { ServerInfo, ServerStatus, RequestLogEntry, RecentCallsOptions, MethodStats, MethodStatsOptions } from './ops/queries.ts';
 export { callMetrics, LATENCY_BUCKETS } from './interceptors/metrics.ts';
 export type { CallMetrics } from './interceptors/metrics.ts';

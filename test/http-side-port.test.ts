@@ -3,10 +3,13 @@
 // non-staff user) with JSON error bodies; /metrics counters moving after real gRPC calls and the
 // database pool series; services with public/private methods; recent calls with every filter;
 // per-method error rate and p50/p99; servers with stale ones down; API keys created, listed and
-// revoked over HTTP; bad input answered 400 with a precise message.
+// revoked over HTTP; a key used over HTTP gets lastUsedAt (then at most once a minute); bad input
+// answered 400 with a precise message.
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
+import { createApiKey } from '../src/auth/api-keys.ts';
 import { PROVIDERS } from './support/db.ts';
 import { opsBed, type OpsBed } from './support/ops-bed.ts';
 
@@ -291,6 +294,26 @@ for (const provider of PROVIDERS) {
       assert.equal(unknown.status, 404);
       assert.equal(unknown.json.message, 'No API key with id 987654.');
       assert.equal((await bed.http('/api/keys', { method: 'POST', auth: bed.token(bed.ids.bob), body: '{"name":"x"}' })).status, 403);
+    });
+
+    test('an API key used over HTTP gets lastUsedAt within a recheck interval, then at most once a minute', async () => {
+      const { key, apiKey } = await createApiKey(bed.db, { userId: bed.ids.ops, name: 'http usage' });
+      const read = async () => (await bed.db.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).lastUsedAt;
+      assert.equal(await read(), null, 'a new key has never been used');
+      const used = Date.now();
+      assert.equal((await bed.http('/api/services', { headers: { 'x-api-key': key } })).status, 200);
+      assert.equal((await bed.http('/metrics', { auth: key })).status, 200, 'as a bearer value too');
+      let first: Date | null = null;
+      // apiKeyRecheckMs is 1 s: the first use is written by the next tick.
+      for (let i = 0; i < 60 && !first; i++) {
+        await sleep(50);
+        first = await read();
+      }
+      assert.ok(first, 'lastUsedAt written after use over HTTP only (no gRPC call with this key)');
+      assert.ok(first.getTime() >= used - 1000 && first.getTime() <= Date.now(), `lastUsedAt ${first.toISOString()}`);
+      for (let i = 0; i < 5; i++) assert.equal((await bed.http('/api/services', { headers: { 'x-api-key': key } })).status, 200);
+      await sleep(2500);
+      assert.deepEqual(await read(), first, 'not rewritten for every request: at most once a minute per key');
     });
   });
 }

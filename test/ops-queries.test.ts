@@ -1,9 +1,10 @@
 // The operations queries (src/ops/queries.ts) on SQLite and PostgreSQL, over rows written the way
 // the request log and the server monitor write them: listServers computes "down" from the
-// heartbeat, recentCalls filters and orders, methodStats counts, error rates and percentiles.
+// heartbeat, pruneServers deletes old rows of stopped or down servers only, recentCalls filters
+// and orders, methodStats counts, error rates and percentiles.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { listServers, methodStats, recentCalls } from '../src/ops/queries.ts';
+import { listServers, methodStats, pruneServers, recentCalls } from '../src/ops/queries.ts';
 import { PROVIDERS, withMigratedDb } from './support/db.ts';
 
 for (const provider of PROVIDERS) {
@@ -26,6 +27,32 @@ for (const provider of PROVIDERS) {
         assert.deepEqual(servers[0]!.services, ['a.A', 'b.B']);
         // With a 1 s interval, 29 s without a beat is down too.
         assert.equal((await listServers(db, now, 1_000)).find((s) => s.id === 'late-but-alive')!.status, 'down');
+      });
+    });
+
+    test('pruneServers: old rows of stopped or down servers go; a live server\'s row never does', async () => {
+      await withMigratedDb(provider, async (db) => {
+        const now = new Date('2026-11-28T12:00:00Z');
+        const ago = (ms: number) => new Date(now.getTime() - ms);
+        const row = (id: string, lastHeartbeat: Date, status = 'serving') => ({
+          id, host: 'h', pid: 1, address: '127.0.0.1:1', version: '0.1.0', services: 'a.A', startedAt: ago(3_600_000), lastHeartbeat, status,
+        });
+        await db.serverInstance.createMany({
+          data: [
+            row('fresh', ago(1_000)),
+            row('late-but-alive', ago(29_000)),
+            row('gone', ago(31_000)),
+            row('stopped-long-ago', ago(600_000), 'stopped'),
+            row('stopped-just-now', ago(5_000), 'stopped'),
+          ],
+        });
+        const ids = async () => (await db.serverInstance.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((r) => r.id);
+        // Older than 1 min: only the stopped row qualifies ("gone" beat 31 s ago).
+        assert.equal(await pruneServers(db, ago(60_000), now, 10_000), 1);
+        assert.deepEqual(await ids(), ['fresh', 'gone', 'late-but-alive', 'stopped-just-now']);
+        // A cutoff of now: every stopped or down row goes, live ones (beaten within 3 intervals) stay.
+        assert.equal(await pruneServers(db, now, now, 10_000), 2);
+        assert.deepEqual(await ids(), ['fresh', 'late-but-alive']);
       });
     });
 

@@ -20,7 +20,8 @@ const deny = (message: string): never => {
  * the key's expiry). Revocation in this process drops the entry at once (revokeApiKey); every
  * apiKeyRecheckMs one query re-checks the cached keys, so a key revoked or expired elsewhere, or
  * whose owner was deactivated, is refused within that bound. lastUsedAt is written in the same
- * tick, at most once a minute per key: never a write per call.
+ * tick, at most once a minute per key: never a write per call. The HTTP side port, which does not
+ * cache keys, reports its uses through recordUse() to have lastUsedAt written the same way.
  */
 export class ApiKeyAuthenticator {
   private readonly cache = new AuthCache();
@@ -45,7 +46,7 @@ export class ApiKeyAuthenticator {
   authenticate(key: string, now: number): CachedAuth | Promise<CachedAuth> {
     const entry = this.cache.get(key, now);
     if (entry !== undefined) {
-      this.used.set(entry.auth.keyId!, now);
+      this.recordUse(entry.auth.keyId!, now);
       return entry;
     }
     let shared = this.pending.get(key);
@@ -74,8 +75,16 @@ export class ApiKeyAuthenticator {
     // A revocation in this process while this lookup ran must win.
     if (apiKeyRevokedSince(row.id, started)) deny('API key revoked');
     if (ttl > 0) this.cache.set(key, entry);
-    this.used.set(row.id, now);
+    this.recordUse(row.id, now);
     return entry;
+  }
+
+  /**
+   * Notes a use of key `keyId` at `now` (ms): its lastUsedAt is written by the next tick, then at
+   * most once a minute. Only a map update: it never waits for, or fails on, the database.
+   */
+  recordUse(keyId: number, now: number): void {
+    this.used.set(keyId, now);
   }
 
   /** One recheck and lastUsedAt write; runs every apiKeyRecheckMs (skipped while the last one runs). */

@@ -1,20 +1,27 @@
 import { Command } from 'commander';
 
-/** cfg prunelogs --older-than 30d: delete request log rows older than a duration. */
+/**
+ * cfg prunelogs --older-than 30d: delete request log rows older than a duration, and the
+ * grpc_server rows of servers that are stopped or down and have not beaten for that long.
+ */
 export function prunelogsCommand(): Command {
   return new Command('prunelogs')
-    .description('Delete request log rows (grpc_request_log) older than a duration')
+    .description('Delete request log rows (grpc_request_log) older than a duration, and rows of stopped or down servers (grpc_server) with no heartbeat for as long')
     .requiredOption('--older-than <duration>', 'age: 90s, 30m, 12h, 30d')
     .action(async (opts: { olderThan: string }) => {
       const { loadConfig } = await import('../config/load.ts');
       const { getDb, closeDb } = await import('../db/client.ts');
       const { parseDuration } = await import('../auth/tokens.ts');
-      const { pruneRequestLog } = await import('../ops/queries.ts');
-      const before = new Date(Date.now() - parseDuration(opts.olderThan) * 1000);
+      const { pruneRequestLog, pruneServers } = await import('../ops/queries.ts');
+      const now = new Date();
+      const before = new Date(now.getTime() - parseDuration(opts.olderThan) * 1000);
       const config = await loadConfig({ required: false });
       try {
-        const count = await pruneRequestLog(await getDb(config), before);
-        process.stdout.write(`deleted ${count} request log row(s) older than ${opts.olderThan} (before ${before.toISOString()})\n`);
+        const db = await getDb(config);
+        const calls = await pruneRequestLog(db, before);
+        process.stdout.write(`deleted ${calls} request log row(s) older than ${opts.olderThan} (before ${before.toISOString()})\n`);
+        const servers = await pruneServers(db, before, now, config.grpc.monitor.heartbeatMs);
+        process.stdout.write(`deleted ${servers} server row(s) (grpc_server) stopped or down with no heartbeat since ${before.toISOString()}\n`);
       } finally {
         await closeDb();
       }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { ApiKeyAuthenticator } from '../auth/api-key-auth.ts';
 import { hashApiKey } from '../auth/api-keys.ts';
 import { verifyAccessToken } from '../auth/jwt.ts';
 import { verifyKey } from '../auth/keys.ts';
@@ -9,8 +10,13 @@ import type { Db } from '../db/client.ts';
 import { GrpcError } from '../server/grpc-error.ts';
 import { HttpError } from './router.ts';
 
-/** Resolves a request's credentials to a staff user, or throws a 401/403 HttpError. */
-export type HttpAuthenticator = (headers: IncomingHttpHeaders) => Promise<AuthUser>;
+/** The side port's authenticator. */
+export interface HttpAuthenticator {
+  /** Resolves a request's credentials to a staff user, or throws a 401/403 HttpError. */
+  authenticate(headers: IncomingHttpHeaders): Promise<AuthUser>;
+  /** Stops the lastUsedAt timer and writes the pending values (side port shutdown). */
+  close(): Promise<void>;
+}
 
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 const unauthenticated = (message: string) => new HttpError(401, 'unauthenticated', message);
@@ -20,16 +26,24 @@ const unauthenticated = (message: string) => new HttpError(401, 'unauthenticated
  * with the same key and algorithm) or an API key, in grpc.auth.apiKeyHeader (`x-api-key`) or as the bearer value (what a
  * Prometheus scrape config sends). Only active staff (or superuser) accounts pass: no or bad
  * credentials are 401, a valid non-staff caller is 403. Nothing is cached, so a revoked key or a
- * demoted user is refused on the next request.
+ * demoted user is refused on the next request. A key's use is handed to an ApiKeyAuthenticator of
+ * the port's own (its cache stays empty: only its timer runs), which writes lastUsedAt as for gRPC
+ * calls: within a recheck interval, then at most once a minute per key, never in the request.
  */
 export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): HttpAuthenticator {
   const key = tokenKey(config);
-  return async (headers) => {
+  const keyUse = new ApiKeyAuthenticator(config, db);
+  const userForKey = async (credential: string): Promise<AuthUser> => {
+    const { user, keyId } = await ownerOfKey(await db(), credential);
+    keyUse.recordUse(keyId, Date.now());
+    return user;
+  };
+  const authenticate = async (headers: IncomingHttpHeaders): Promise<AuthUser> => {
     const apiKeyHeader = headers[config.grpc.auth.apiKeyHeader];
     const authorization = headers.authorization;
     let user: AuthUser | null;
     if (typeof apiKeyHeader === 'string' && apiKeyHeader !== '') {
-      user = await userForKey(await db(), apiKeyHeader.trim());
+      user = await userForKey(apiKeyHeader.trim());
     } else if (typeof authorization === 'string' && authorization !== '') {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (!m) throw unauthenticated('The Authorization header must be "Bearer <token or API key>".');
@@ -46,7 +60,7 @@ export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): Htt
         user = await loadUser(await db(), userId);
         if (!user) throw unauthenticated('Token user not found');
       } else {
-        user = await userForKey(await db(), credential);
+        user = await userForKey(credential);
       }
     } else {
       throw unauthenticated(`Credentials required: "Authorization: Bearer <staff token>" or "${config.grpc.auth.apiKeyHeader}: <staff API key>".`);
@@ -55,6 +69,7 @@ export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): Htt
     if (!user.isStaff && !user.isSuperuser) throw new HttpError(403, 'forbidden', `User ${user.username} is not staff; the operations API is for staff users.`);
     return user;
   };
+  return { authenticate, close: () => keyUse.close() };
 }
 
 /**
@@ -71,13 +86,13 @@ function tokenKey(config: CfgConfig): string | null {
   }
 }
 
-/** The owner of an active, unexpired key (looked up by its hash, as every time: no cache). */
-async function userForKey(db: Db, key: string): Promise<AuthUser> {
-  const row = await db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) }, select: { userId: true, isActive: true, expiresAt: true } });
+/** The owner of an active, unexpired key, and the key's id (looked up by its hash, as every time: no cache). */
+async function ownerOfKey(db: Db, key: string): Promise<{ user: AuthUser; keyId: number }> {
+  const row = await db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) }, select: { id: true, userId: true, isActive: true, expiresAt: true } });
   if (!row) throw unauthenticated('Invalid API key');
   if (!row.isActive) throw unauthenticated('API key revoked');
   if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) throw unauthenticated('API key expired');
   const user = await loadUser(db, row.userId);
   if (!user) throw unauthenticated('API key owner not found');
-  return user;
+  return { user, keyId: row.id };
 }

@@ -34,7 +34,7 @@ export interface HttpSidePortOptions {
 /** The running side port. */
 export interface HttpSidePort {
   readonly port: number;
-  /** Stops accepting, lets requests in progress finish (up to graceMs), then closes every connection. */
+  /** Stops accepting, lets requests in progress finish (up to graceMs), closes every connection, then writes pending API key lastUsedAt values. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -105,7 +105,7 @@ function errorReply(err: unknown, where: string): HttpReply {
 export async function startHttpSidePort(options: HttpSidePortOptions): Promise<HttpSidePort> {
   const { config } = options;
   const routes = sidePortRoutes(options);
-  const authenticate = httpAuthenticator(config, options.db);
+  const auth = httpAuthenticator(config, options.db);
   const openMetrics = config.grpc.http.publicMetrics;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -126,7 +126,7 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
       }
       const { route, params } = match;
       let user: AuthUser | null = null;
-      if (route.access === 'staff' || (route.access === 'metrics' && !openMetrics)) user = await authenticate(req.headers);
+      if (route.access === 'staff' || (route.access === 'metrics' && !openMetrics)) user = await auth.authenticate(req.headers);
       const request: HttpRequest = { method, url, headers: req.headers, params, user, json: () => readJson(req) };
       reply = await route.handle(request);
     } catch (err) {
@@ -142,6 +142,7 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
   const host = options.host ?? config.grpc.http.host;
   const port = await new Promise<number>((resolve, reject) => {
     http.once('error', (err: NodeJS.ErrnoException) => {
+      void auth.close();
       reject(
         err.code === 'EADDRINUSE'
           ? new CfgError('E_PORT_IN_USE', `HTTP side port ${options.port ?? config.grpc.http.port} on ${host} is already in use: stop the other server, or pick another port (grpc.http.port, or CFG_HTTP_PORT).`)
@@ -164,7 +165,8 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
         timer.unref();
         http.close(() => {
           clearTimeout(timer);
-          resolve();
+          // Requests are over: the last API key uses are written (a failure is logged, never thrown).
+          void auth.close().then(() => resolve(), () => resolve());
         });
         http.closeIdleConnections();
       });

@@ -42,6 +42,17 @@ export async function listServers(db: Db, now: Date = new Date(), heartbeatMs: n
   }));
 }
 
+/**
+ * Deletes the grpc_server rows of servers that are not live and have not beaten since `before`:
+ * stopped, or down as listServers() sees it (a serving row silent for 3 x `heartbeatMs` as of
+ * `now`). A live server's row is never deleted, however recent `before` is. Returns how many.
+ */
+export async function pruneServers(db: Db, before: Date, now: Date = new Date(), heartbeatMs: number = DEFAULT_HEARTBEAT_MS): Promise<number> {
+  const stale = new Date(now.getTime() - MISSED_BEATS * heartbeatMs);
+  const where = { lastHeartbeat: { lt: before }, OR: [{ status: 'stopped' }, { lastHeartbeat: { lt: stale } }] };
+  return (await db.serverInstance.deleteMany({ where })).count;
+}
+
 /** One recorded call. */
 export interface RequestLogEntry {
   id: string;
