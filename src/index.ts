@@ -34,7 +34,7 @@ export type { AddToServer, GrpcHandlers, ServiceClass, ServiceRegistrar, Service
 export type { CallContext } from './server/context.ts';
 export type { MethodInfo, MethodKind } from './server/method.ts';
 export { GrpcError, Status, statusName } from './server/grpc-error.ts';
-export type { Interceptor, Next } from './interceptors/types.ts';
+export type { CallEnd, Interceptor, Next } from './interceptors/types.ts';
 export { PIPELINE, buildInterceptors } from './interceptors/pipeline.ts';
 export type { PipelineSlot, PipelineOptions } from './interceptors/pipeline.ts';
 export { classify } from './server/status.ts';

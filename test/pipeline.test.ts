@@ -72,6 +72,28 @@ describe('on a real server', () => {
       inFlightAtClose = inFlight;
     },
   };
+  // An observer (onStart/onEnd, no wrapping) in the same slot, and one that throws in both hooks.
+  const ends: Array<[string, number, string]> = [];
+  let starts = 0;
+  const observer: Interceptor = {
+    name: 'test-observer',
+    onStart() {
+      starts++;
+    },
+    onEnd(ctx, end) {
+      assert.ok(end.durationMs >= 0 && end.durationMs < 60_000, `durationMs ${end.durationMs}`);
+      ends.push([ctx.method.name, end.code, end.message]);
+    },
+  };
+  const broken: Interceptor = {
+    name: 'broken-observer',
+    onStart() {
+      throw new Error('onStart bug');
+    },
+    onEnd() {
+      throw new Error('onEnd bug');
+    },
+  };
   const tracer = (name: string): Interceptor => ({
     name,
     async intercept(ctx, next) {
@@ -86,7 +108,7 @@ describe('on a real server', () => {
     const config = await inProcessConfig(project, ['greeter'], {
       grpc: { server: { interceptors: [tracer('project')] }, auth: { enabled: true, jwtSecretKey: 'pipeline-secret' }, monitor: { enabled: false } },
     });
-    running = await startServer(config, { interceptors: { metrics: [metricsInterceptor], logging: [tracer('outer')] } });
+    running = await startServer(config, { interceptors: { metrics: [metricsInterceptor, observer, broken], logging: [tracer('outer')] } });
     const defs = await importFrom(project, 'generated/greeter.ts');
     client = new TestClient(defs.GreeterService as never, running.port);
   });
@@ -125,6 +147,16 @@ describe('on a real server', () => {
     assert.equal(notFound.code, status.NOT_FOUND);
     assert.deepEqual(metrics.splice(0), [['Fail', 'NOT_FOUND']]);
     raw.close();
+
+    // The observer saw the same four calls with the status each client got (the throwing
+    // observer beside it changed nothing), one onStart per onEnd.
+    assert.deepEqual(ends.splice(0), [
+      ['SayHello', status.OK, ''],
+      ['SayHello', status.UNAUTHENTICATED, refused.details],
+      ['SayHello', status.INTERNAL, 'Internal server error'],
+      ['Fail', status.NOT_FOUND, notFound.details],
+    ]);
+    assert.equal(starts, 4);
   });
 
   test('shutdown closes each interceptor once, after the calls have drained', async () => {
