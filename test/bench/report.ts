@@ -35,6 +35,8 @@ export interface BenchReport {
   startupMs: { min: number; median: number; max: number; cpuMedian: number };
   /** Absent when BENCH_MEMORY_SECONDS=0. */
   memory?: { seconds: number; case: string; rps: number; errors: number; samplesMiB: number[]; growth: number };
+  /** cfg's own code per call, in process (overhead.ts). */
+  overheadUs: { app: number; adapterAndChain: number; total: number; medians: Record<string, number> };
   notes: string[];
   targets: Record<string, Target>;
 }
