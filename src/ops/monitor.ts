@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CfgConfig } from '../config/types.ts';
+import { getDb } from '../db/client.ts';
 import { getLogger } from '../log/logger.ts';
 
 const log = getLogger('grpc.monitor');
@@ -45,7 +46,6 @@ export function startMonitor(config: CfgConfig, server: { serverId: string; addr
 
   const write = async (status: 'serving' | 'stopped') => {
     try {
-      const { getDb } = await import('../db/client.ts');
       const db = await getDb(config);
       const lastHeartbeat = new Date();
       await db.serverInstance.upsert({ where: { id: row.id }, create: { ...row, lastHeartbeat, status }, update: { lastHeartbeat, status } });

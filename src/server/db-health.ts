@@ -1,3 +1,4 @@
+import { getDb } from '../db/client.ts';
 import { onDatabaseOutage } from '../db/errors.ts';
 import { getLogger } from '../log/logger.ts';
 import type { CfgServer } from './cfg-server.ts';
@@ -15,7 +16,6 @@ export function watchDatabaseHealth(server: CfgServer, health: HealthHandle, int
   let timer: NodeJS.Timeout | undefined;
   const probe = async () => {
     try {
-      const { getDb } = await import('../db/client.ts');
       await (await getDb()).$queryRawUnsafe('SELECT 1');
       timer = undefined;
       if (!server.isShuttingDown) {
