@@ -36,7 +36,7 @@ export interface BenchReport {
   /** Absent when BENCH_MEMORY_SECONDS=0. */
   memory?: { seconds: number; case: string; rps: number; errors: number; samplesMiB: number[]; growth: number };
   /** cfg's own code per call, in process (overhead.ts). */
-  overheadUs: { app: number; adapterAndChain: number; total: number; medians: Record<string, number> };
+  overheadUs: { app: number; adapterAndChain: number; total: number; instantAdapterAndChain: number; medians: Record<string, number> };
   notes: string[];
   targets: Record<string, Target>;
 }

@@ -139,7 +139,7 @@ try {
   // than any ratio of two servers; it bounds what the chain, the adapter and the app add to c.
   const overhead = JSON.parse(
     execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/overhead.ts'], { cwd: ROOT, env: { ...process.env, ...off }, encoding: 'utf8' }).trim().split('\n').at(-1)!,
-  ) as { medianUs: Record<string, number>; appUs: number; adapterAndChainUs: number; totalUs: number; interceptors: string[] };
+  ) as { medianUs: Record<string, number>; appUs: number; adapterAndChainUs: number; totalUs: number; instantAdapterAndChainUs: number; interceptors: string[] };
 
   // Start-up to serving, three times, with stubs already generated.
   // Wall time depends on what else the machine runs; the CPU it took (tsx's loader thread included) does less.
@@ -199,7 +199,8 @@ try {
     notes.push(
       `cfg's own code per GetCoin, in process (test/bench/overhead.ts, median of alternating batches, no network): ${overhead.totalUs} us ` +
         `(the app's method ${overhead.appUs} us, the call adapter and the chain [${overhead.interceptors.join(', ')}] ${overhead.adapterAndChainUs} us) ` +
-        `over the bare query and converter (${overhead.medianUs.bare} us): ${((100 * overhead.totalUs) / cRow.serverCpuUsPerReq).toFixed(1)}% of c's server CPU per reply (${cRow.serverCpuUsPerReq} us).`,
+        `over the bare query and converter (${overhead.medianUs.bare} us): ${((100 * overhead.totalUs) / cRow.serverCpuUsPerReq).toFixed(1)}% of c's server CPU per reply (${cRow.serverCpuUsPerReq} us). ` +
+        `Around a method that answers at once, the adapter and chain alone cost ${overhead.instantAdapterAndChainUs} us.`,
     );
   }
   // What bounds a cluster's ratio here: the cores left once h2load has its share, over the cores
@@ -223,7 +224,7 @@ try {
       ratioRounds: roundRatios,
       startupMs: startup,
       memory: memorySeconds > 0 ? { seconds: memorySeconds, case: cs.name, rps: Math.round(memoryRun.rps), errors: memoryRun.errors, samplesMiB: samples.map((s) => +(s / 2 ** 20).toFixed(1)), growth } : undefined,
-      overheadUs: { app: overhead.appUs, adapterAndChain: overhead.adapterAndChainUs, total: overhead.totalUs, medians: overhead.medianUs },
+      overheadUs: { app: overhead.appUs, adapterAndChain: overhead.adapterAndChainUs, total: overhead.totalUs, instantAdapterAndChain: overhead.instantAdapterAndChainUs, medians: overhead.medianUs },
       notes,
       targets,
     },
