@@ -7,15 +7,20 @@ import { describe, test } from 'node:test';
 import { listServers, methodStats, pruneServers, recentCalls } from '../src/ops/queries.ts';
 import { PROVIDERS, withMigratedDb } from './support/db.ts';
 
+const now = new Date('2026-11-28T12:00:00Z');
+const ago = (ms: number) => new Date(now.getTime() - ms);
+/** A grpc_server row as the monitor writes it, started an hour before `now`. */
+const serverRow =
+  (services: string) =>
+  (id: string, lastHeartbeat: Date, status = 'serving') => ({
+    id, host: 'h', pid: 1, address: '127.0.0.1:1', version: '0.1.0', services, startedAt: ago(3_600_000), lastHeartbeat, status,
+  });
+
 for (const provider of PROVIDERS) {
   describe(`operations queries on ${provider}`, () => {
     test('listServers: serving, stopped, and down after 3 missed beats', async () => {
       await withMigratedDb(provider, async (db) => {
-        const now = new Date('2026-11-28T12:00:00Z');
-        const ago = (ms: number) => new Date(now.getTime() - ms);
-        const row = (id: string, lastHeartbeat: Date, status = 'serving') => ({
-          id, host: 'h', pid: 1, address: '127.0.0.1:1', version: '0.1.0', services: 'a.A,b.B', startedAt: ago(60_000), lastHeartbeat, status,
-        });
+        const row = serverRow('a.A,b.B');
         await db.serverInstance.createMany({
           data: [row('fresh', ago(1_000)), row('late-but-alive', ago(29_000)), row('gone', ago(31_000)), row('stopped', ago(600_000), 'stopped')],
         });
@@ -32,11 +37,7 @@ for (const provider of PROVIDERS) {
 
     test('pruneServers: old rows of stopped or down servers go; a live server\'s row never does', async () => {
       await withMigratedDb(provider, async (db) => {
-        const now = new Date('2026-11-28T12:00:00Z');
-        const ago = (ms: number) => new Date(now.getTime() - ms);
-        const row = (id: string, lastHeartbeat: Date, status = 'serving') => ({
-          id, host: 'h', pid: 1, address: '127.0.0.1:1', version: '0.1.0', services: 'a.A', startedAt: ago(3_600_000), lastHeartbeat, status,
-        });
+        const row = serverRow('a.A');
         await db.serverInstance.createMany({
           data: [
             row('fresh', ago(1_000)),
