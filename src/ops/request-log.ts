@@ -86,7 +86,7 @@ export class RequestLogWriter {
       return;
     }
     this.buffer.push(record);
-    // Not synchronously: the adapter fills in the response size right after the chain returns.
+    // Not from inside the call's onEnd: the batch is written once the current tick's calls have ended.
     if (this.buffer.length >= this.options.batchSize && !this.soon && this.writing === undefined) {
       this.soon = true;
       setImmediate(() => {
