@@ -141,8 +141,8 @@ describe('validation: unknown keys', () => {
     ['the guide\'s snake_case', { grpc: { enabled_apps: ['crypto'] } }, 'grpc.enabled_apps is not a known setting (set to ["crypto"]); grpc accepts enabled, server, http, autoRegisterApps, enabledApps', "Did you mean grpc.enabledApps? (cfg spells the guide's snake_case names in camelCase.)"],
     ['a setting in the wrong section', { grpc: { port: 50051 } }, 'grpc.port is not a known setting (set to 50051); grpc accepts enabled, server,', 'Did you mean grpc.server.port?'],
     ['a grpc setting at the top level', { enabledApps: ['crypto'] }, 'enabledApps is not a known setting (set to ["crypto"]); the config accepts grpc, database, logging.', 'Did you mean grpc.enabledApps?'],
-    ['root is not settable', { root: '/elsewhere' }, 'root is not a known setting (set to "/elsewhere"); the config accepts grpc, database, logging.', 'Remove root; README "Configuration" lists every setting.'],
-    ['nothing like it', { grpc: { auth: { magic: true } } }, 'grpc.auth.magic is not a known setting (set to true); grpc.auth accepts enabled, requireAuth,', 'Remove grpc.auth.magic; README "Configuration" lists every setting.'],
+    ['root is not settable', { root: '/elsewhere' }, 'root is not a known setting (set to "/elsewhere"); the config accepts grpc, database, logging.', 'Remove root; docs/configuration.md lists every setting.'],
+    ['nothing like it', { grpc: { auth: { magic: true } } }, 'grpc.auth.magic is not a known setting (set to true); grpc.auth accepts enabled, requireAuth,', 'Remove grpc.auth.magic; docs/configuration.md lists every setting.'],
   ];
   for (const [name, input, message, hint] of cases) {
     test(name, () => {

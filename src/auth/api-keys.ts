@@ -14,7 +14,7 @@ export interface ApiKeyInfo {
   isActive: boolean;
   createdAt: Date;
   expiresAt: Date | null;
-  /** When a call last used it (written in batches: up to a minute late; see README "API keys"). */
+  /** When a call last used it (written in batches: up to a minute late; see docs/auth.md "API keys"). */
   lastUsedAt: Date | null;
 }
 
@@ -73,7 +73,7 @@ export async function listApiKeys(db: Db): Promise<ApiKeyInfo[]> {
 /**
  * Revokes a key: false when no key has this id (revoking a revoked key again is true). Every
  * cache of this process forgets it at once; servers in other processes stop accepting it within
- * grpc.auth.apiKeyRecheckMs (README "API keys").
+ * grpc.auth.apiKeyRecheckMs (docs/auth.md "API keys").
  */
 export async function revokeApiKey(db: Db, id: number): Promise<boolean> {
   if (!Number.isSafeInteger(id) || id <= 0) return false;

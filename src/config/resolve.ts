@@ -236,7 +236,7 @@ function merge(file: string, target: Record<string, unknown>, input: unknown, pr
       `is not a known setting (set to ${show(value)}); ${prefix ? `${prefix} accepts` : 'the config accepts'} ${settings.join(', ')}.`,
       guess
         ? `Did you mean ${guess}?${key.includes('_') ? " (cfg spells the guide's snake_case names in camelCase.)" : ''}`
-        : `Remove ${path}; README "Configuration" lists every setting.`,
+        : `Remove ${path}; docs/configuration.md lists every setting.`,
     );
   }
 }
@@ -251,7 +251,7 @@ function deepFreeze<T>(o: T): T {
 
 /**
  * Turns the user's partial config into a frozen, fully defaulted one.
- * `env` overrides what a deployment changes (see README "Environment variables").
+ * `env` overrides what a deployment changes (see docs/configuration.md "Environment variables").
  */
 export function resolveConfig(
   input: unknown,

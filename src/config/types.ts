@@ -45,7 +45,7 @@ export interface GrpcServerConfig {
   maxConnectionAgeMs: number;
   /**
    * The project's interceptors: module references "path/to/file#export" or interceptor objects.
-   * They run innermost, after auth, in the order listed (README "Interceptors").
+   * They run innermost, after auth, in the order listed (docs/services.md "Interceptors").
    */
   interceptors: Array<string | Interceptor>;
   /** An OpenTelemetry span per call (needs an SDK registered by the application). Default false. */

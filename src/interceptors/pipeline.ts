@@ -104,7 +104,7 @@ async function loadProjectInterceptors(config: CfgConfig): Promise<Interceptor[]
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     let value = mod[exportName];
     if (typeof value === 'function') value = (value as () => unknown)();
-    if (!isInterceptor(value)) throw new CfgError('E_CONFIG_INVALID', `grpc.server.interceptors: ${entry} is not an interceptor (an object with intercept(ctx, next) or onStart/onEnd, or a function returning one).`, 'See README "Interceptors".');
+    if (!isInterceptor(value)) throw new CfgError('E_CONFIG_INVALID', `grpc.server.interceptors: ${entry} is not an interceptor (an object with intercept(ctx, next) or onStart/onEnd, or a function returning one).`, 'See docs/services.md "Interceptors".');
     out.push(value);
   }
   return out;

@@ -18,7 +18,7 @@ export interface StartOptions {
   banner?: boolean;
   /** Run proto.autoGenerate (default true; cluster workers leave it to the primary). */
   generate?: boolean;
-  /** Extra interceptors per pipeline slot (README "Interceptors"), e.g. `{ metrics: [m] }`. */
+  /** Extra interceptors per pipeline slot (docs/services.md "Interceptors"), e.g. `{ metrics: [m] }`. */
   interceptors?: Partial<Record<PipelineSlot, readonly Interceptor[]>>;
   /** Serve the HTTP side port when grpc.http.enabled (default true; only the first cluster worker does). */
   http?: boolean;
