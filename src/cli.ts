@@ -8,6 +8,7 @@ import { createuserCommand } from './commands/createuser.ts';
 import { generateProtoCommand } from './commands/generate-proto.ts';
 import { makemigrationsCommand } from './commands/makemigrations.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { protoCommand } from './commands/proto.ts';
 import { prunelogsCommand } from './commands/prunelogs.ts';
 import { rungrpcCommand } from './commands/rungrpc.ts';
 import { seedCommand } from './commands/seed.ts';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const command of [
     generateProtoCommand,
+    protoCommand,
     rungrpcCommand,
     checkCommand,
     migrateCommand,
