@@ -13,6 +13,7 @@ import { prunelogsCommand } from './commands/prunelogs.ts';
 import { rungrpcCommand } from './commands/rungrpc.ts';
 import { seedCommand } from './commands/seed.ts';
 import { setupCommand } from './commands/setup.ts';
+import { startappCommand } from './commands/startapp.ts';
 import { tokenCommand } from './commands/token.ts';
 
 /**
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   for (const command of [
     generateProtoCommand,
     protoCommand,
+    startappCommand,
     rungrpcCommand,
     checkCommand,
     migrateCommand,
