@@ -5,50 +5,22 @@
 // added field through; a failure of buf or git is one line with its code and what to do.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Project, REPO, tempDir } from './fixtures/project.ts';
+import { bareProject, REPO, type Project } from './fixtures/project.ts';
+import { SHOP } from './fixtures/shop-proto.ts';
 
-const SHOP = `syntax = "proto3";
-
-package shop.v1;
-
-service ShopService {
-  rpc GetItem(GetItemRequest) returns (GetItemResponse);
-  rpc DeleteItem(DeleteItemRequest) returns (DeleteItemResponse);
-}
-
-message GetItemRequest {
-  string id = 1;
-}
-
-message GetItemResponse {
-  string id = 1;
-  string name = 2;
-  int64 price_cents = 3;
-}
-
-message DeleteItemRequest {
-  string id = 1;
-}
-
-message DeleteItemResponse {}
-`;
 
 const projects: Project[] = [];
 after(async () => {
   for (const p of projects) await p.remove();
 });
 
-/** A project with package.json, node_modules and the given files (no cfg.config.ts: the defaults). */
+/** A project with the given files and no cfg.config.ts (cfg's defaults), ready to be a git repository. */
 async function project(files: Record<string, string>): Promise<Project> {
-  const p = new Project(await tempDir('cfg-proto-'));
+  const p = await bareProject({ '.gitignore': 'node_modules\n', ...files }, 'cfg-proto-');
   projects.push(p);
-  await writeFile(p.path('package.json'), '{ "type": "module", "private": true }\n');
-  await symlink(join(REPO, 'node_modules'), p.path('node_modules'), 'dir');
-  await writeFile(p.path('.gitignore'), 'node_modules\n');
-  for (const [path, text] of Object.entries(files)) await p.write(path, text);
   return p;
 }
 

@@ -2,28 +2,10 @@
 // serves), and `cfg generate-proto --watch` and `cfg rungrpc --reload` print the findings of the
 // .proto file just saved, at file:line:column with the rule, and go on watching.
 import assert from 'node:assert/strict';
-import { symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { makeProject, Project, REPO, tempDir } from './fixtures/project.ts';
+import { bareProject, makeProject, type Project } from './fixtures/project.ts';
+import { SHOP } from './fixtures/shop-proto.ts';
 
-const SHOP = `syntax = "proto3";
-
-package shop.v1;
-
-service ShopService {
-  rpc GetItem(GetItemRequest) returns (GetItemResponse);
-}
-
-message GetItemRequest {
-  string id = 1;
-}
-
-message GetItemResponse {
-  string id = 1;
-  string name = 2;
-}
-`;
 
 const projects: Project[] = [];
 after(async () => {
@@ -45,17 +27,14 @@ test('cfg check: each lint finding is a warning at file:line:column with its rul
 });
 
 test('generate-proto --watch: a saved file\'s lint findings follow its run line; a fixed file prints none', async () => {
-  const p = new Project(await tempDir('cfg-loop-'));
+  const p = await bareProject({ 'proto/shop.proto': SHOP }, 'cfg-loop-');
   projects.push(p);
-  await writeFile(p.path('package.json'), '{ "type": "module", "private": true }\n');
-  await symlink(join(REPO, 'node_modules'), p.path('node_modules'), 'dir');
-  await p.write('proto/shop.proto', SHOP);
   const watch = p.spawn(['generate-proto', '--watch']);
   try {
     await watch.waitFor('stdout', /^\d\d:\d\d:\d\d generated 1 proto file\(s\)/m);
     await p.write('proto/shop.proto', SHOP.replace('string name = 2;', 'string ItemName = 2;'));
     await watch.waitFor('stdout', /^\d\d:\d\d:\d\d shop\.proto changed: generated 1 proto file\(s\)/m, 1);
-    await watch.waitFor('stdout', /^\d\d:\d\d:\d\d lint proto\/shop\.proto:15:10: Field name "ItemName" should be lower_snake_case, such as "item_name"\. \(FIELD_LOWER_SNAKE_CASE\)$/m);
+    await watch.waitFor('stdout', /^\d\d:\d\d:\d\d lint proto\/shop\.proto:16:10: Field name "ItemName" should be lower_snake_case, such as "item_name"\. \(FIELD_LOWER_SNAKE_CASE\)$/m);
 
     await p.write('proto/shop.proto', SHOP);
     await watch.waitFor('stdout', /^\d\d:\d\d:\d\d shop\.proto changed: generated 1 proto file\(s\)/m, 2);

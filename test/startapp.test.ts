@@ -4,12 +4,12 @@
 // refused with nothing written; a failed generation leaves nothing behind.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { addToArray } from '../src/commands/startapp/enable-app.ts';
 import { TestClient, type AnyDefinition } from './fixtures/client.ts';
-import { importFrom, Project, REPO, tempDir } from './fixtures/project.ts';
+import { bareProject, importFrom, REPO, type Project } from './fixtures/project.ts';
 
 const projects: Project[] = [];
 after(async () => {
@@ -18,13 +18,9 @@ after(async () => {
 
 /** A project as a team starts one: package.json, node_modules, a cfg.config.ts importing 'cfg'; no apps, no protos. */
 async function freshProject(enabledApps = '[]'): Promise<Project> {
-  const p = new Project(await tempDir('cfg-startapp-'));
-  projects.push(p);
-  await writeFile(p.path('package.json'), '{ "type": "module", "private": true }\n');
-  await symlink(join(REPO, 'node_modules'), p.path('node_modules'), 'dir');
-  await writeFile(
-    p.path('cfg.config.ts'),
-    `import { defineConfig } from 'cfg';
+  const p = await bareProject(
+    {
+      'cfg.config.ts': `import { defineConfig } from 'cfg';
 
 export default defineConfig({
   grpc: {
@@ -34,7 +30,10 @@ export default defineConfig({
   },
 });
 `,
+    },
+    'cfg-startapp-',
   );
+  projects.push(p);
   return p;
 }
 
