@@ -79,7 +79,7 @@ export async function startApp(options: StartAppOptions): Promise<StartAppResult
     if (isCfgError(err)) throw new CfgError(err.code, err.message, `Nothing was created. ${err.hint ?? ''}`.trim(), { cause: err });
     throw err;
   }
-  const enabled = await enableApp(config, names.app, names.service);
+  const enabled = await enableApp(root, names.app, names.service);
   return { names, config, created: written.map((f) => posix(relative(root, f))), generated, enabled };
 }
 

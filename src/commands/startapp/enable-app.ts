@@ -19,24 +19,31 @@ export type EnableResult =
  * keeps the file's layout and quotes, and is checked by loading the edited text first: unless it
  * resolves to the same list plus `app`, the file is left as it was and the line to add is returned.
  */
-export async function enableApp(config: CfgConfig, app: string, service: string): Promise<EnableResult> {
-  const file = join(config.root, CONFIG_FILE);
-  const { enabledApps, autoRegisterApps } = config.grpc;
-  const wanted = [...enabledApps, app];
-  const line = `enabledApps: [${wanted.map((a) => `'${a}'`).join(', ')}],`;
-  if (enabledApps.includes(app)) return { done: 'already' };
+export async function enableApp(root: string, app: string, service: string): Promise<EnableResult> {
+  const file = join(root, CONFIG_FILE);
   if (!existsSync(file)) {
     return { done: 'manual', reason: `there is no ${CONFIG_FILE}`, where: `create ${CONFIG_FILE}`, line: `export default defineConfig({ grpc: { enabledApps: ['${app}'] } });` };
   }
+  // The file as it is now (not a config loaded earlier: an import is cached for the process).
+  const original = await readFile(file, 'utf8');
+  const current = await loadCopy(root, original).catch((err: unknown) => err as Error);
+  if (current instanceof Error) {
+    return { done: 'manual', reason: `${CONFIG_FILE} did not load (${current.message.split('\n')[0]})`, where: `grpc.enabledApps in ${CONFIG_FILE}, once it loads`, line: `'${app}'` };
+  }
+  const { enabledApps, autoRegisterApps } = current.grpc;
+  if (enabledApps.includes(app)) return { done: 'already' };
   if (!autoRegisterApps) {
     return { done: 'manual', reason: 'grpc.autoRegisterApps is false, so enabledApps is not scanned', where: `grpc.customServices in ${CONFIG_FILE}`, line: `${app}: 'apps/${app}/grpc_services#${service}',` };
   }
-  const manual = (reason: string): EnableResult => ({ done: 'manual', reason, where: `grpc in ${CONFIG_FILE}`, line });
+  const wanted = [...enabledApps, app];
+  const manual = (reason: string): EnableResult => ({ done: 'manual', reason, where: `grpc in ${CONFIG_FILE}`, line: `enabledApps: [${wanted.map((a) => `'${a}'`).join(', ')}],` });
 
-  const original = await readFile(file, 'utf8');
   const edited = addToArray(original, app);
   if (typeof edited !== 'string') return manual(edited.reason);
-  const loaded = await loadCopy(config.root, edited).catch((err: unknown) => err as Error);
+  const loaded = await loadCopy(root, edited).then(
+    (config) => config.grpc.enabledApps,
+    (err: unknown) => err as Error,
+  );
   if (loaded instanceof Error) return manual(`the edited file would not load (${loaded.message.split('\n')[0]})`);
   if (loaded.join('\n') !== wanted.join('\n')) return manual('the edit would not give the expected list');
   const temp = `${file}.${process.pid}.tmp`;
@@ -78,13 +85,15 @@ export function addToArray(text: string, app: string): string | { reason: string
   return text.slice(0, open) + next + text.slice(close);
 }
 
-/** Loads `text` as the project's config (from a fresh file beside it: no module cache) and returns its enabledApps. */
-async function loadCopy(root: string, text: string): Promise<readonly string[]> {
-  const copy = join(root, `.cfg.config.startapp-${process.pid}-${Date.now()}.ts`);
+let copies = 0;
+
+/** Loads `text` as the project's config, from a fresh file beside cfg.config.ts (a new module, never a cached one). */
+async function loadCopy(root: string, text: string): Promise<CfgConfig> {
+  const copy = join(root, `.cfg.config.startapp-${process.pid}-${++copies}.ts`);
   await writeFile(copy, text);
   try {
     const mod = (await import(pathToFileURL(copy).href)) as { default?: unknown };
-    return resolveConfig(mod.default, { root, file: CONFIG_FILE, env: {} }).grpc.enabledApps;
+    return resolveConfig(mod.default, { root, file: CONFIG_FILE, env: {} });
   } finally {
     await rm(copy, { force: true });
   }

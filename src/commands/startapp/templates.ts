@@ -91,8 +91,8 @@ import type { ${types.join(', ')} } from '${paths.stubFromApp}';
 /**
  * The ${names.app} app's service: ${paths.proto}, package ${names.protoPackage}.
  * Each method answers UNIMPLEMENTED until you write it; \`implements\` makes a missing, misnamed
- * or mistyped RPC a compile error. Method shapes and helpers (this.abortNotFound,
- * this.requireUser, ...): cfg's docs/services.md.
+ * or mistyped RPC a compile error. Method shapes per RPC kind: cfg's README ("Writing a
+ * service"); helpers (this.abortNotFound, this.requireUser, ...): cfg's docs/services.md.
  */
 export class ${names.service} extends BaseService implements ServiceImplementation<typeof ${names.definition}> {
 ${names.rpcs.map((r) => methodTemplate(names, r)).join('\n\n')}
