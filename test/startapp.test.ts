@@ -37,7 +37,7 @@ describe('cfg startapp: one app per RPC kind, and notes with all four', () => {
     assert.match(lines[5]!, /^generated 5 proto file\(s\) -> generated\/ in \d+ ms$/);
     assert.equal(lines[6], "enabled added 'notes' to grpc.enabledApps in cfg.config.ts");
     assert.match(r.stdout, /^next:\n {2}1\. write the methods in apps\/notes\/grpc_services\/notes_service\.ts: /m);
-    assert.match(r.stdout, /grpcurl -plaintext -d '\{"text": "hi"\}' localhost:0 notes\.v1\.NotesService\/Get$/m);
+    assert.match(r.stdout, /grpcurl -plaintext -d '\{"text": "hi"\}' localhost:PORT notes\.v1\.NotesService\/Get$/m);
 
     // Every app enabled, in the order they were made.
     assert.match(await p.read('cfg.config.ts'), /^ {4}enabledApps: \['unary_app', 'feed', 'uploads', 'chat2', 'notes'\],$/m);

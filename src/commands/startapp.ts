@@ -31,7 +31,8 @@ export function startappCommand(): Command {
       out();
       out(kleur.bold('next:'));
       out(`  1. write the methods in ${rel(cls)}: each answers UNIMPLEMENTED until you replace its abortUnimplemented line (an example sits above it)`);
-      out(`  2. npx cfg rungrpc, then call it: grpcurl -plaintext -d '{"text": "hi"}' localhost:${config.grpc.server.port} ${names.protoPackage}.${names.service}/${first.rpc}`);
+      const port = config.grpc.server.port || 'PORT'; // 0: whichever port rungrpc prints
+      out(`  2. npx cfg rungrpc, then call it: grpcurl -plaintext -d '{"text": "hi"}' localhost:${port} ${names.protoPackage}.${names.service}/${first.rpc}`);
       out(`  3. npm test -- ${names.app} runs ${rel(test)}; it expects UNIMPLEMENTED, so make each test check the real answer as you write the method`);
       out(`  4. grow the API in ${rel(r.created[0]!)}: cfg rungrpc --reload regenerates the stubs on save; cfg proto lint and cfg proto breaking check it`);
     });
