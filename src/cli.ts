@@ -8,10 +8,12 @@ import { createuserCommand } from './commands/createuser.ts';
 import { generateProtoCommand } from './commands/generate-proto.ts';
 import { makemigrationsCommand } from './commands/makemigrations.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { protoCommand } from './commands/proto.ts';
 import { prunelogsCommand } from './commands/prunelogs.ts';
 import { rungrpcCommand } from './commands/rungrpc.ts';
 import { seedCommand } from './commands/seed.ts';
 import { setupCommand } from './commands/setup.ts';
+import { startappCommand } from './commands/startapp.ts';
 import { tokenCommand } from './commands/token.ts';
 
 /**
@@ -41,6 +43,8 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const command of [
     generateProtoCommand,
+    protoCommand,
+    startappCommand,
     rungrpcCommand,
     checkCommand,
     migrateCommand,

@@ -27,7 +27,7 @@ export function generateProtoCommand(): Command {
       };
       if (opts.watch) {
         const { watchProto } = await import('../proto/watch.ts');
-        await watchProto(target);
+        await watchProto({ ...target, root: config.root });
         return;
       }
       const { generateProto } = await import('../proto/generate.ts');

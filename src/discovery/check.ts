@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.ts';
 import type { CfgConfig } from '../config/types.ts';
 import { isCfgError } from '../errors.ts';
 import { DESCRIPTOR_SET } from '../proto/tools.ts';
+import { checkProtoLint } from './check-lint.ts';
 import { appsNotEnabled, describeRegistration, discover, discoverApp, type DiscoveredService } from './discover.ts';
 import { serviceNameOf } from './modules.ts';
 
@@ -36,6 +37,7 @@ export async function runCheck(config?: CfgConfig): Promise<boolean> {
   say(`  grpc ${g.enabled ? 'enabled' : 'disabled'}, autoRegisterApps ${g.autoRegisterApps}, enabledApps [${g.enabledApps.join(', ')}]`);
   if (!g.enabled) fail('grpc', 'grpc.enabled is false in cfg.config.ts: rungrpc refuses to start');
   await checkStubs(cfg, { good, warn, fail });
+  await checkProtoLint(cfg, { good, warn });
 
   const found: DiscoveredService[] = [];
   if (g.autoRegisterApps) {

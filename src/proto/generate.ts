@@ -45,6 +45,27 @@ export async function listProtoFiles(dir: string): Promise<string[]> {
   return (await listFiles(dir)).filter((f) => f.endsWith('.proto'));
 }
 
+/**
+ * The .proto files of `protoDir` (as listProtoFiles), or E_PROTO_DIR naming it as `shown` when it
+ * is missing, a file, or holds no .proto file.
+ */
+export async function requireProtoFiles(protoDir: string, shown: string): Promise<string[]> {
+  let files: string[];
+  try {
+    if (!(await stat(protoDir)).isDirectory()) {
+      throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} is a file, not a directory.`, 'Pass the folder holding your .proto files: --proto-dir DIR.');
+    }
+    files = await listProtoFiles(protoDir);
+  } catch (err) {
+    if (err instanceof CfgError) throw err;
+    throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} does not exist.`, 'Create it and put your .proto files there, or pass --proto-dir DIR.');
+  }
+  if (files.length === 0) {
+    throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} has no .proto files.`, 'Add a .proto file there, or pass --proto-dir DIR.');
+  }
+  return files;
+}
+
 async function listFiles(dir: string, base = dir): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -81,19 +102,7 @@ export async function generateProto(options: GenerateOptions): Promise<GenerateR
   const input = relative(cwd, protoDir) || '.';
   const shown = input === '.' ? './' : `${posix(input)}/`;
 
-  let files: string[];
-  try {
-    if (!(await stat(protoDir)).isDirectory()) {
-      throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} is a file, not a directory.`, 'Pass the folder holding your .proto files: --proto-dir DIR.');
-    }
-    files = await listProtoFiles(protoDir);
-  } catch (err) {
-    if (err instanceof CfgError) throw err;
-    throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} does not exist.`, 'Create it and put your .proto files there, or pass --proto-dir DIR.');
-  }
-  if (files.length === 0) {
-    throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} has no .proto files.`, 'Add a .proto file there, or pass --proto-dir DIR.');
-  }
+  const files = await requireProtoFiles(protoDir, shown);
 
   const staging = await mkdtemp(join(tmpdir(), 'cfg-proto-'));
   try {

@@ -4,6 +4,7 @@ import { watch } from 'chokidar';
 import kleur from 'kleur';
 import { CfgError, isCfgError } from '../errors.ts';
 import { generateProto, type GenerateOptions } from './generate.ts';
+import { lintSaved } from './lint.ts';
 
 /** Changes closer together than this (an editor's save, a git checkout) make one run. */
 const DEBOUNCE_MS = 100;
@@ -14,6 +15,8 @@ export interface ProtoWatcher {
 }
 
 export interface WatchOptions extends GenerateOptions {
+  /** The project root, where buf.yaml is: saved files are linted with its rules (default: cwd). */
+  root?: string;
   /** Receives each run's line (default: stdout for a success, stderr for a failure). */
   report?: (line: string, ok: boolean) => void;
 }
@@ -63,13 +66,15 @@ export async function startProtoWatch(options: WatchOptions): Promise<ProtoWatch
   let closed = false;
 
   const runOnce = async (): Promise<void> => {
-    const why = [...changed].map((p) => basename(p));
+    const saved = [...changed];
+    const why = saved.map((p) => basename(p));
     changed = new Set();
     const prefix = `${clock()} ${why.length ? `${why.join(', ')} changed: ` : ''}`;
     const started = performance.now();
     try {
       const result = await generateProto({ protoDir, outputDir, cwd });
       report(`${prefix}${kleur.green('generated')} ${result.protoFiles.length} proto file(s) -> ${shownOut} (${result.written.length} files) in ${result.ms} ms`, true);
+      for (const line of await lintSaved({ root: options.root ?? cwd, protoDir, shownFrom: cwd }, saved)) report(`${clock()} ${kleur.yellow('lint')} ${line}`, true);
     } catch (err) {
       const ms = Math.round(performance.now() - started);
       report(`${prefix}${kleur.red('failed')} in ${ms} ms: ${oneLine(err)} (${shownOut} left as it was; waiting for a fix)`, false);
@@ -112,7 +117,7 @@ export async function startProtoWatch(options: WatchOptions): Promise<ProtoWatch
 }
 
 /** `cfg generate-proto --watch`: watches until SIGINT or SIGTERM, then stops cleanly (exit 0). */
-export async function watchProto(options: GenerateOptions): Promise<void> {
+export async function watchProto(options: WatchOptions): Promise<void> {
   const watcher = await startProtoWatch(options);
   const protoDir = relative(options.cwd ?? process.cwd(), resolve(options.cwd ?? process.cwd(), options.protoDir)) || '.';
   process.stdout.write(`${clock()} watching ${protoDir}/ for .proto changes (Ctrl-C to stop)\n`);

@@ -80,6 +80,8 @@ export async function runWithReload(opts: RungrpcOptions): Promise<void> {
         const { generateProto } = await import('../proto/generate.ts');
         const result = await generateProto({ protoDir, outputDir, cwd: root });
         log.info(`regenerated stubs from ${result.protoFiles.length} proto file(s) in ${result.ms} ms`);
+        const { lintSaved } = await import('../proto/lint.ts');
+        for (const line of await lintSaved({ root, protoDir, shownFrom: root }, changed)) log.warn(`lint ${line}`);
       } catch (err) {
         log.error(isCfgError(err) ? `${err.code} ${err.message}` : String(err));
         log.error('stubs not regenerated: fix the .proto and save; the running server (if any) keeps its old stubs');
