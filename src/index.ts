@@ -33,6 +33,7 @@ export { addToServer, registration } from './services/registration.ts';
 export type { AddToServer, GrpcHandlers, ServiceClass, ServiceRegistrar, ServiceRegistration } from './services/registration.ts';
 export type { CallContext } from './server/context.ts';
 export type { MethodInfo, MethodKind } from './server/method.ts';
+export type { Access, AccessOf, MethodAccess } from './server/access.ts';
 export { GrpcError, Status, statusName } from './server/grpc-error.ts';
 export type { CallEnd, Interceptor, Next } from './interceptors/types.ts';
 export { PIPELINE, buildInterceptors } from './interceptors/pipeline.ts';

@@ -71,7 +71,7 @@ test('sign in, see services, servers, the calls just made, charts; keys created 
   const services = await page.textContent('#services');
   assert.match(services!, /fixture\.Greeter/);
   assert.match(services!, /SayHello.*public/);
-  assert.match(services!, /Fail.*private/);
+  assert.match(services!, /Fail.*user/);
 
   // The calls this test made (the log is written in batches: the page refreshes every 5 s).
   await page.locator('#calls tbody tr').nth(3).waitFor({ timeout: 15_000 });

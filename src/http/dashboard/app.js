@@ -66,7 +66,7 @@ async function loadServices() {
       el('ul', {}, ...s.methods.map((m) =>
         el('li', {}, m.name,
           m.kind === 'unary' ? '' : el('span', { class: 'tag' }, m.kind),
-          el('span', { class: m.public ? 'tag' : 'tag private' }, m.public ? 'public' : 'private')))))));
+          el('span', { class: m.public ? 'tag' : 'tag private', title: m.public ? 'no token needed' : 'refused without the access named' }, m.access)))))));
 }
 
 function callsQuery() {
