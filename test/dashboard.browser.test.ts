@@ -108,6 +108,9 @@ test('sign in, see services, servers, the calls just made, charts; keys created 
   const ok = await bed.greeter.unary('fail', { kind: 'none' }, { 'x-api-key': key });
   assert.equal(ok.err, undefined, 'the new key authenticates a private method');
   assert.equal(ok.value?.message, 'bob');
+  await page.locator('#keys tbody tr', { hasText: 'browser key' }).waitFor();
+  const made = (await rows('#keys')).find((r) => r[1] === 'browser key')!;
+  assert.deepEqual([made[3], made[4]], ['bob', 'ops'], 'owner and who made it');
 
   // ...until it is revoked in the page: the next call with it is UNAUTHENTICATED.
   const row = page.locator('#keys tbody tr', { hasText: 'browser key' });

@@ -122,6 +122,7 @@ async function loadKeys() {
   fill($('#keys tbody'), keys.map((k) =>
     el('tr', { 'data-key-id': k.id },
       el('td', {}, k.id), el('td', {}, k.name), el('td', {}, el('code', {}, k.prefix)), el('td', {}, k.username),
+      el('td', { title: k.createdBy ? '' : 'made with database access (cfg apikey create or code)' }, k.createdBy ?? 'operator'),
       el('td', { class: k.isActive ? 'status-ok' : 'status-err' }, k.isActive ? 'yes' : 'revoked'),
       el('td', {}, when(k.createdAt)), el('td', {}, when(k.expiresAt)), el('td', {}, when(k.lastUsedAt)),
       el('td', {}, k.isActive ? el('button', { type: 'button', class: 'revoke', onclick: () => revoke(k) }, 'Revoke') : ''))));
