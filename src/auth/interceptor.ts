@@ -7,6 +7,7 @@ import { AuthCache, type CachedAuth } from './cache.ts';
 import { verifyAccessToken } from './jwt.ts';
 import { verifyKey } from './keys.ts';
 import { loadUser } from './users.ts';
+import { failedCall } from './vanished-user.ts';
 
 /**
  * JWT and API key authentication, and each method's access. Reads `<tokenHeader>: <tokenPrefix> <token>`
@@ -15,7 +16,8 @@ import { loadUser } from './users.ts';
  * one query and cached. Then the method's access (ctx.method.access, resolved at registration from
  * the class's declaration, see src/services/declared-access.ts) is checked: without a user, a
  * method that needs one is UNAUTHENTICATED; a user without the staff flag or permission it names
- * is PERMISSION_DENIED; otherwise ctx.user is the caller, or null.
+ * is PERMISSION_DENIED; otherwise ctx.user is the caller, or null. A call whose user was deleted
+ * while it was cached ends UNAUTHENTICATED, never INTERNAL (src/auth/vanished-user.ts).
  */
 export async function createAuthInterceptor(config: CfgConfig): Promise<Interceptor> {
   const auth = config.grpc.auth;
@@ -39,11 +41,15 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
   const none: never[] = [];
 
   /** Runs the call as `entry`'s user, once the method's access lets it. */
-  function asUser(ctx: CallContext, next: Next, entry: CachedAuth): Promise<void> {
+  async function asUser(ctx: CallContext, next: Next, entry: CachedAuth, gone: string): Promise<void> {
     ctx.user = entry.user;
     ctx.auth = entry.auth;
     checkAccess(ctx.method.access, entry.user);
-    return next(ctx);
+    try {
+      await next(ctx);
+    } catch (err) {
+      await failedCall(err, entry.user, db, gone);
+    }
   }
 
   async function authenticate(token: string, now: number): Promise<CachedAuth> {
@@ -66,7 +72,7 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
         const key = typeof keys[0] === 'string' ? keys[0].trim() : '';
         if (!key) throw new GrpcError(Status.UNAUTHENTICATED, `The ${keyHeader} header is empty`);
         const found = apiKeys!.authenticate(key, Date.now());
-        return asUser(ctx, next, found instanceof Promise ? await found : found);
+        return asUser(ctx, next, found instanceof Promise ? await found : found, 'API key user not found');
       }
       if (values.length === 0) {
         if (ctx.method.access.needsUser) throw new GrpcError(Status.UNAUTHENTICATED, 'Authentication required');
@@ -89,7 +95,7 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
         }
         entry = await shared;
       }
-      return asUser(ctx, next, entry);
+      return asUser(ctx, next, entry, 'Token user not found');
     },
     close: () => apiKeys?.close(),
   };
