@@ -1,5 +1,5 @@
 import type { CfgConfig } from '../config/types.ts';
-import type { Interceptor, Next } from '../interceptors/types.ts';
+import type { Interceptor } from '../interceptors/types.ts';
 import { checkAccess } from '../server/access.ts';
 import type { CallContext } from '../server/context.ts';
 import { GrpcError, Status } from '../server/grpc-error.ts';
@@ -40,18 +40,6 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
   }
   const none: never[] = [];
 
-  /** Runs the call as `entry`'s user, once the method's access lets it. */
-  async function asUser(ctx: CallContext, next: Next, entry: CachedAuth, gone: string): Promise<void> {
-    ctx.user = entry.user;
-    ctx.auth = entry.auth;
-    checkAccess(ctx.method.access, entry.user);
-    try {
-      await next(ctx);
-    } catch (err) {
-      await failedCall(err, entry.user, db, gone);
-    }
-  }
-
   async function authenticate(token: string, now: number): Promise<CachedAuth> {
     const verified = verifyAccessToken(token, key, auth);
     const user = await loadUser(await db(), verified.userId);
@@ -62,40 +50,52 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
     return entry;
   }
 
+  /** The caller's cached entry (or the promise of it) from an API key or a token; null when the call sends neither. */
+  function identify(ctx: CallContext): CachedAuth | Promise<CachedAuth> | null {
+    const values = ctx.metadata.get(header);
+    const keys = keyHeader ? ctx.metadata.get(keyHeader) : none;
+    if (keys.length > 0) {
+      if (values.length > 0) throw new GrpcError(Status.UNAUTHENTICATED, `Send either the ${header} header or the ${keyHeader} header, not both`);
+      const key = typeof keys[0] === 'string' ? keys[0].trim() : '';
+      if (!key) throw new GrpcError(Status.UNAUTHENTICATED, `The ${keyHeader} header is empty`);
+      return apiKeys!.authenticate(key, Date.now());
+    }
+    if (values.length === 0) return null;
+    const raw = typeof values[0] === 'string' ? values[0] : '';
+    if (prefix && !raw.startsWith(exact) && (raw.length <= prefix.length || raw.slice(0, prefix.length).toLowerCase() !== prefix)) {
+      throw new GrpcError(Status.UNAUTHENTICATED, `The ${header} header must be ${expected}`);
+    }
+    const token = raw.slice(prefix.length).trim();
+    const now = Date.now();
+    const entry = ttl > 0 ? cache.get(token, now) : undefined;
+    if (entry !== undefined) return entry;
+    let shared = pending.get(token);
+    if (shared === undefined) {
+      shared = authenticate(token, now);
+      pending.set(token, shared);
+      const forget = () => pending.delete(token);
+      shared.then(forget, forget);
+    }
+    return shared;
+  }
+
   return {
     name: 'auth',
     async intercept(ctx, next) {
-      const values = ctx.metadata.get(header);
-      const keys = keyHeader ? ctx.metadata.get(keyHeader) : none;
-      if (keys.length > 0) {
-        if (values.length > 0) throw new GrpcError(Status.UNAUTHENTICATED, `Send either the ${header} header or the ${keyHeader} header, not both`);
-        const key = typeof keys[0] === 'string' ? keys[0].trim() : '';
-        if (!key) throw new GrpcError(Status.UNAUTHENTICATED, `The ${keyHeader} header is empty`);
-        const found = apiKeys!.authenticate(key, Date.now());
-        return asUser(ctx, next, found instanceof Promise ? await found : found, 'API key user not found');
-      }
-      if (values.length === 0) {
+      const found = identify(ctx);
+      if (found === null) {
         if (ctx.method.access.needsUser) throw new GrpcError(Status.UNAUTHENTICATED, 'Authentication required');
         return next(ctx);
       }
-      const raw = typeof values[0] === 'string' ? values[0] : '';
-      if (prefix && !raw.startsWith(exact) && (raw.length <= prefix.length || raw.slice(0, prefix.length).toLowerCase() !== prefix)) {
-        throw new GrpcError(Status.UNAUTHENTICATED, `The ${header} header must be ${expected}`);
+      const entry = found instanceof Promise ? await found : found;
+      ctx.user = entry.user;
+      ctx.auth = entry.auth;
+      checkAccess(ctx.method.access, entry.user);
+      try {
+        await next(ctx);
+      } catch (err) {
+        await failedCall(err, entry.user, db, entry.auth.kind === 'apiKey' ? 'API key user not found' : 'Token user not found');
       }
-      const token = raw.slice(prefix.length).trim();
-      const now = Date.now();
-      let entry = ttl > 0 ? cache.get(token, now) : undefined;
-      if (entry === undefined) {
-        let shared = pending.get(token);
-        if (shared === undefined) {
-          shared = authenticate(token, now);
-          pending.set(token, shared);
-          const forget = () => pending.delete(token);
-          shared.then(forget, forget);
-        }
-        entry = await shared;
-      }
-      return asUser(ctx, next, entry, 'Token user not found');
     },
     close: () => apiKeys?.close(),
   };
