@@ -93,7 +93,7 @@ export interface GrpcAuthConfig {
   maxTokenLifetimeSeconds: number;
   tokenHeader: string;
   tokenPrefix: string;
-  /** Full method names ("/pkg.Service/Method") that need no token. */
+  /** Full method names ("/pkg.Service/Method") that need no token (never one whose class declares other access). */
   publicMethods: string[];
   /** How long a verified token's user is cached. 0 turns the cache off. Default 30000 ms. */
   userCacheTtlMs: number;
