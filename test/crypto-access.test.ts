@@ -9,12 +9,15 @@ import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { cryptoClient, type CryptoClient } from '../apps/crypto/grpc_services/client.ts';
 import type { CoinSort } from '../generated/crypto_service.ts';
+import { upsertUser } from '../src/auth/manage.ts';
 import { mintAccessToken } from '../src/auth/tokens.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
+import { createDb } from '../src/db/client.ts';
+import { parseDatabaseUrl } from '../src/db/url.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { startServer } from '../src/server/start.ts';
 import { REPO } from './fixtures/project.ts';
-import { cfg, startCrypto, type CryptoEnv } from './support/crypto-env.ts';
+import { startCrypto, type CryptoEnv } from './support/crypto-env.ts';
 
 configureLogging({ level: 'silent' });
 const SECRET = 'test-secret-key-for-crypto';
@@ -66,13 +69,20 @@ describe('crypto RPC access', () => {
   const clients = new Map<Role, CryptoClient>();
   before(async () => {
     app = await startCrypto('sqlite');
-    await cfg(['createuser', '--username', 'staffer', '--staff'], app.env);
-    await cfg(['createuser', '--username', 'adder', '--perm', 'crypto.add_coin'], app.env);
-    await cfg(['createuser', '--username', 'changer', '--perm', 'crypto.change_coin'], app.env);
-    await cfg(['createuser', '--username', 'deleter', '--perm', 'crypto.delete_coin'], app.env);
-    for (const role of ROLES) clients.set(role, await app.client(role === 'anonymous' ? undefined : role));
+    // The roles' users and tokens, made in this process (as cfg createuser and cfg token would).
+    const db = await createDb(parseDatabaseUrl(String(app.env.DATABASE_URL), REPO));
+    const ids: Record<string, number> = {};
+    try {
+      for (const spec of [{ username: 'staffer', staff: true }, { username: 'adder', perm: ['crypto.add_coin'] }, { username: 'changer', perm: ['crypto.change_coin'] }, { username: 'deleter', perm: ['crypto.delete_coin'] }]) await upsertUser(db, spec);
+      for (const u of await db.user.findMany({ select: { id: true, username: true } })) ids[u.username] = u.id;
+    } finally {
+      await db.$disconnect();
+    }
+    const signing = resolveConfig({ grpc: { auth: { jwtSecretKey: SECRET } } }, { root: REPO, env: {} });
+    for (const role of ROLES) clients.set(role, cryptoClient(app.address, role === 'anonymous' ? {} : { token: mintAccessToken(signing, ids[role]!, 600) }));
   });
   after(async () => {
+    for (const c of clients.values()) c.close();
     await app?.stop();
   });
 

@@ -108,7 +108,7 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
  */
 export function refuseWithoutAuth(): Interceptor {
   return {
-    name: 'auth',
+    name: 'auth-disabled',
     appliesTo: (method) => method.access.needsUser,
     async intercept(ctx) {
       throw new GrpcError(Status.UNAUTHENTICATED, `Authentication required: ${ctx.method.name} needs a signed-in caller, and this server has grpc.auth.enabled false`);
