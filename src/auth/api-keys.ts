@@ -38,7 +38,7 @@ export interface Acting {
 }
 
 /** How the log names who acted. */
-const by = (actor: AuthUser | undefined) => (actor ? `${actor.username} (id ${actor.id})` : 'the operator (database access: cfg apikey or code)');
+const by = (actor: AuthUser) => `${actor.username} (id ${actor.id})`;
 
 /** "cfg_" and 43 base64url characters: 256 random bits. */
 const KEY_PREFIX = 'cfg_';
@@ -97,7 +97,7 @@ async function mayManage(db: Db, actor: AuthUser | undefined, userId: number): P
 /**
  * Creates a key for a user (for another user only as src/auth/acting-for.ts allows `actor`). `key`
  * is returned once and never stored: only its hash is. Who made it for whom is stored
- * (createdById) and logged.
+ * (createdById) and, for a signed-in actor, logged.
  */
 export async function createApiKey(db: Db, options: { userId: number; name: string; expiresAt?: Date | null } & Acting): Promise<{ key: string; apiKey: ApiKeyInfo }> {
   const name = options.name.trim();
@@ -112,7 +112,8 @@ export async function createApiKey(db: Db, options: { userId: number; name: stri
     data: { name, prefix: key.slice(0, SHOWN), keyHash: hashApiKey(key), userId: user.id, expiresAt, createdById: actor?.id ?? null },
     select,
   });
-  log.info(`API key ${row.id} "${row.name}" for ${row.user.username} (id ${row.userId}) created by ${by(actor)}`);
+  // A signed-in actor is logged; the operator (cfg apikey, code) is told by the command itself.
+  if (actor) log.info(`API key ${row.id} "${row.name}" for ${row.user.username} (id ${row.userId}) created by ${by(actor)}`);
   return { key, apiKey: info(row) };
 }
 
@@ -139,6 +140,6 @@ export async function revokeApiKey(db: Db, id: number, { actor }: Acting = {}): 
   invalidateApiKey(id);
   const { count } = await db.apiKey.updateMany({ where: { id }, data: { isActive: false } });
   invalidateApiKey(id); // again: a call that loaded the key while the update ran must not keep it
-  if (count > 0) log.info(`API key ${id} revoked by ${by(actor)}`);
+  if (count > 0 && actor) log.info(`API key ${id} revoked by ${by(actor)}`);
   return count > 0;
 }
