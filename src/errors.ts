@@ -28,6 +28,7 @@ export type CfgErrorCode =
   | 'E_MIGRATION'
   | 'E_USER'
   | 'E_NOT_FOUND'
+  | 'E_ACCESS'
   | 'E_USAGE';
 
 export class CfgError extends Error {

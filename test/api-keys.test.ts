@@ -26,7 +26,7 @@ for (const provider of PROVIDERS) {
         assert.equal(a.apiKey.prefix, a.key.slice(0, 12));
         assert.deepEqual(
           { ...a.apiKey, createdAt: undefined },
-          { id: a.apiKey.id, name: 'export', prefix: a.key.slice(0, 12), userId: alice.id, username: 'alice', isActive: true, createdAt: undefined, expiresAt: soon, lastUsedAt: null },
+          { id: a.apiKey.id, name: 'export', prefix: a.key.slice(0, 12), userId: alice.id, username: 'alice', isActive: true, createdAt: undefined, expiresAt: soon, lastUsedAt: null, createdById: null, createdBy: null },
         );
         assert.ok(a.apiKey.createdAt instanceof Date);
 

@@ -1,6 +1,6 @@
 // Each grpc.auth option's effect on a real server with real users: tokenHeader and tokenPrefix;
 // RS256 and ES256 with a public key (PEM text or a path), the other family refused; jwtVerifyExp
-// and jwtLeeway; token_type and the sub fallback; the project secret generated into
+// and jwtLeeway; tokens without exp and maxTokenLifetimeSeconds; token_type and the sub fallback; the project secret generated into
 // var/secret_key; start-up errors for unusable keys; the user cache revoked by upsertUser.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -126,6 +126,37 @@ test('jwtVerifyExp false accepts an expired token; jwtLeeway accepts one that ex
   assert.deepEqual(await whoami({ jwtLeeway: 120 }, expired), ['alice']);
   const early = { authorization: `Bearer ${bed.token(bed.ids.alice!, { nbf: now() + 30 })}` };
   assert.deepEqual(await whoami({ jwtLeeway: 120 }, early), ['alice']);
+});
+
+test('a token without exp is refused unless grpc.auth.allowTokensWithoutExp', async () => {
+  const forever = jwt.sign({ token_type: 'access', user_id: bed.ids.alice, iat: now(), jti: 'forever' }, SECRET, { algorithm: 'HS256' });
+  const md = { authorization: `Bearer ${forever}` };
+  assert.deepEqual(await whoami({}, md), ['UNAUTHENTICATED: Token has no exp claim; this server refuses tokens that never expire']);
+  assert.deepEqual(await whoami({ allowTokensWithoutExp: true }, md), ['alice']);
+  assert.deepEqual(await whoami({ jwtVerifyExp: false }, md), ['alice'], 'jwtVerifyExp false ignores exp altogether');
+});
+
+test('maxTokenLifetimeSeconds: a longer-lived token is refused, measured from iat (from now when iat is missing or in the future)', async () => {
+  const t = now();
+  const token = (claims: Record<string, unknown>) => ({ authorization: `Bearer ${jwt.sign({ token_type: 'access', user_id: bed.ids.alice, jti: 'j', ...claims }, SECRET, { algorithm: 'HS256', noTimestamp: !('iat' in claims) })}` }); // noTimestamp: no iat at all
+  assert.deepEqual(
+    await whoami(
+      { maxTokenLifetimeSeconds: 3600 },
+      token({ iat: t, exp: t + 3600 }),
+      token({ iat: t - 3000, exp: t + 601 }),
+      token({ iat: t, exp: t + 86_400 }),
+      token({ exp: t + 7200 }),
+      token({ iat: t + 86_400, exp: t + 86_400 + 60 }),
+    ),
+    [
+      'alice',
+      'UNAUTHENTICATED: Token lifetime of 3601 s is longer than this server accepts (3600 s)',
+      'UNAUTHENTICATED: Token lifetime of 86400 s is longer than this server accepts (3600 s)',
+      'UNAUTHENTICATED: Token lifetime of 7200 s is longer than this server accepts (3600 s)',
+      'UNAUTHENTICATED: Token lifetime of 86460 s is longer than this server accepts (3600 s)',
+    ],
+  );
+  assert.deepEqual(await whoami({}, token({ iat: t, exp: t + 7 * 86_400 })), ['UNAUTHENTICATED: Token lifetime of 604800 s is longer than this server accepts (86400 s)'], 'the default is one day');
 });
 
 test('claims: sub stands in for user_id; token_type must be "access"', async () => {

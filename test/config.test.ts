@@ -97,6 +97,8 @@ describe('validation: the error names the field, the bad value and what is allow
     ['unknown algorithm', { grpc: { auth: { jwtAlgorithm: 'none' } } }, 'grpc.auth.jwtAlgorithm is "none"; it must be one of "HS256", "HS384", "HS512", "RS256"'],
     ['empty protoDir', { grpc: { proto: { protoDir: '' } } }, 'grpc.proto.protoDir is ""; it must be a non-empty string.'],
     ['packagePrefix not a package name', { grpc: { proto: { packagePrefix: 'my-api' } } }, 'grpc.proto.packagePrefix is "my-api"; it must be a proto package name ("api", "acme.api") or "".'],
+    ['token lifetime in hours, not seconds', { grpc: { auth: { maxTokenLifetimeSeconds: 24 } } }, 'grpc.auth.maxTokenLifetimeSeconds is 24; it must be an integer from 60 to 31536000.'],
+    ['allowTokensWithoutExp as a string', { grpc: { auth: { allowTokensWithoutExp: 'no' } } }, 'grpc.auth.allowTokensWithoutExp is "no"; it must be a boolean (true or false).'],
     ['public method not a full name', { grpc: { auth: { publicMethods: ['GetCoin'] } } }, 'grpc.auth.publicMethods[0] is "GetCoin"; it must be a full method name "/package.Service/Method".'],
     ['database of another kind, password hidden', { database: { url: 'mysql://app:hunter2@db/app' } }, 'database.url is "mysql://app:***@db/app"; it must be a "file:..." SQLite path or a "postgresql://..." URL.'],
     ['log level per logger', { logging: { levels: { 'grpc.server': 'loud' } } }, 'logging.levels["grpc.server"] is "loud"; it must be one of "debug", "info", "warn", "error", "silent".'],

@@ -85,7 +85,7 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.ok(stats.topGainer && stats.topLoser);
     });
 
-    test('CreateCoin and UpdateCoinPrice: token required, staff or crypto.change_coin', async () => {
+    test('CreateCoin (staff or crypto.add_coin) and UpdateCoinPrice (staff or crypto.change_coin): token required', async () => {
       const req = { symbol: 'TST', name: 'Test Coin', priceUsd: '1.25', marketCapUsd: '1000.50', volume24hUsd: '10' };
       assert.equal((await fails((await app.client()).createCoin(req))).code, status.UNAUTHENTICATED);
       assert.equal((await fails((await app.client('carol')).createCoin(req))).code, status.PERMISSION_DENIED);

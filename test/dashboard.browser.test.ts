@@ -71,7 +71,7 @@ test('sign in, see services, servers, the calls just made, charts; keys created 
   const services = await page.textContent('#services');
   assert.match(services!, /fixture\.Greeter/);
   assert.match(services!, /SayHello.*public/);
-  assert.match(services!, /Fail.*private/);
+  assert.match(services!, /Fail.*user/);
 
   // The calls this test made (the log is written in batches: the page refreshes every 5 s).
   await page.locator('#calls tbody tr').nth(3).waitFor({ timeout: 15_000 });
@@ -108,6 +108,9 @@ test('sign in, see services, servers, the calls just made, charts; keys created 
   const ok = await bed.greeter.unary('fail', { kind: 'none' }, { 'x-api-key': key });
   assert.equal(ok.err, undefined, 'the new key authenticates a private method');
   assert.equal(ok.value?.message, 'bob');
+  await page.locator('#keys tbody tr', { hasText: 'browser key' }).waitFor();
+  const made = (await rows('#keys')).find((r) => r[1] === 'browser key')!;
+  assert.deepEqual([made[3], made[4]], ['bob', 'ops'], 'owner and who made it');
 
   // ...until it is revoked in the page: the next call with it is UNAUTHENTICATED.
   const row = page.locator('#keys tbody tr', { hasText: 'browser key' });

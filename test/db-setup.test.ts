@@ -109,7 +109,8 @@ for (const provider of PROVIDERS) {
         });
         const seeded = await snapshot();
         assert.deepEqual(seeded.coins, ['ADA', 'BTC', 'DOGE', 'ETH', 'SOL', 'XRP']);
-        assert.deepEqual(seeded.permissions, ['crypto.add_coin', 'crypto.change_coin', 'crypto.delete_coin', 'crypto.view_coin']);
+        // The crypto seed's four, and cfg's own (made by the migration that introduced it).
+        assert.deepEqual(seeded.permissions, ['crypto.add_coin', 'crypto.change_coin', 'crypto.delete_coin', 'cfg.manage_api_keys', 'crypto.view_coin']);
         const truthy = (v: unknown) => v === true || v === '1';
         const admin = seeded.users.find((u) => u.username === 'admin')!;
         assert.ok(truthy(admin.isStaff) && truthy(admin.isSuperuser));

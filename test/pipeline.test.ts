@@ -34,9 +34,9 @@ test('the chain follows PIPELINE: logging, requestLog, metrics, tracing, concurr
       ['call-logger', 'request-log', 'metrics', 'tracing', 'concurrency', 'auth', 'after-auth', 'project-1', 'project-2', 'last'],
     );
     for (const i of chain) await i.close?.();
-    // Settings that are off leave their slot empty.
+    // Settings that are off leave their slot empty; auth off leaves the interceptor that refuses what needs a user.
     const bare = await inProcessConfig(project, [], { grpc: { auth: { enabled: false } }, logging: { logCalls: false } });
-    assert.deepEqual((await buildInterceptors(bare)).map((i) => i.name), ['concurrency']);
+    assert.deepEqual((await buildInterceptors(bare)).map((i) => i.name), ['concurrency', 'auth-disabled']);
   } finally {
     await project.remove();
   }

@@ -79,7 +79,7 @@ test('token uses CFG_SECRET_KEY when it is set', async () => {
   assert.equal((claims.exp as number) - (claims.iat as number), 3600, 'the default ttl is 1h');
 });
 
-test('token fails with a hint for an unknown user, an inactive user and a bad ttl', async () => {
+test('token fails with a hint for an unknown user, an inactive user, a bad ttl and one past maxTokenLifetimeSeconds', async () => {
   const unknown = await cfg('token', '--username', 'nobody');
   assert.equal(unknown.code, 1);
   assert.equal(unknown.stdout, '');
@@ -92,4 +92,10 @@ test('token fails with a hint for an unknown user, an inactive user and a bad tt
   const ttl = await cfg('token', '--username', 'alice', '--ttl', '1y');
   assert.equal(ttl.code, 1);
   assert.match(ttl.stderr, /E_USAGE Duration "1y" is not valid/);
+  const long = await cfg('token', '--username', 'alice', '--ttl', '2d');
+  assert.equal(long.code, 1);
+  assert.equal(long.stdout, '');
+  assert.match(long.stderr, /E_USAGE A token lifetime of 172800 s is longer than grpc\.auth\.maxTokenLifetimeSeconds \(86400 s\): the server would refuse the token\./);
+  assert.match(long.stderr, /hint .*shorter --ttl, or raise grpc\.auth\.maxTokenLifetimeSeconds/);
+  assert.equal((await cfg('token', '--username', 'alice', '--ttl', '1d')).code, 0, 'exactly the maximum is issued');
 });

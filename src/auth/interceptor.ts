@@ -1,17 +1,23 @@
 import type { CfgConfig } from '../config/types.ts';
 import type { Interceptor } from '../interceptors/types.ts';
+import { checkAccess } from '../server/access.ts';
+import type { CallContext } from '../server/context.ts';
 import { GrpcError, Status } from '../server/grpc-error.ts';
 import { AuthCache, type CachedAuth } from './cache.ts';
 import { verifyAccessToken } from './jwt.ts';
 import { verifyKey } from './keys.ts';
 import { loadUser } from './users.ts';
+import { failedCall } from './vanished-user.ts';
 
 /**
- * JWT and API key authentication. Reads `<tokenHeader>: <tokenPrefix> <token>` (the prefix compared without
- * regard to case, as HTTP auth schemes are); a token that is sent is always verified, so a bad one
- * is UNAUTHENTICATED even on a public method; the user is loaded in one query and cached. Without
- * a token, a method that needs a user (requireAuth and not public, or a class with static
- * requireAuth) is UNAUTHENTICATED; otherwise ctx.user stays null.
+ * JWT and API key authentication, and each method's access. Reads `<tokenHeader>: <tokenPrefix> <token>`
+ * (the prefix compared without regard to case, as HTTP auth schemes are); a token that is sent is
+ * always verified, so a bad one is UNAUTHENTICATED even on a public method; the user is loaded in
+ * one query and cached. Then the method's access (ctx.method.access, resolved at registration from
+ * the class's declaration, see src/services/declared-access.ts) is checked: without a user, a
+ * method that needs one is UNAUTHENTICATED; a user without the staff flag or permission it names
+ * is PERMISSION_DENIED; otherwise ctx.user is the caller, or null. A call whose user was deleted
+ * while it was cached ends UNAUTHENTICATED, never INTERNAL (src/auth/vanished-user.ts).
  */
 export async function createAuthInterceptor(config: CfgConfig): Promise<Interceptor> {
   const auth = config.grpc.auth;
@@ -25,17 +31,18 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
   /** Concurrent first calls with the same token share one verification and one query. */
   const pending = new Map<string, Promise<CachedAuth>>();
   const { getDb } = await import('../db/client.ts');
+  const db = () => getDb(config);
   const keyHeader = auth.apiKeyHeader;
   let apiKeys: import('./api-key-auth.ts').ApiKeyAuthenticator | undefined;
   if (keyHeader) {
     const { ApiKeyAuthenticator } = await import('./api-key-auth.ts');
-    apiKeys = new ApiKeyAuthenticator(config, () => getDb(config));
+    apiKeys = new ApiKeyAuthenticator(config, db);
   }
   const none: never[] = [];
 
   async function authenticate(token: string, now: number): Promise<CachedAuth> {
     const verified = verifyAccessToken(token, key, auth);
-    const user = await loadUser(await getDb(config), verified.userId);
+    const user = await loadUser(await db(), verified.userId);
     if (!user) throw new GrpcError(Status.UNAUTHENTICATED, 'Token user not found');
     if (!user.isActive) throw new GrpcError(Status.UNAUTHENTICATED, 'User account is disabled');
     const entry: CachedAuth = { user, auth: { kind: 'jwt', claims: verified.claims }, until: Math.min(now + ttl, verified.expiresAt) };
@@ -43,48 +50,68 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
     return entry;
   }
 
+  /** The caller's cached entry (or the promise of it) from an API key or a token; null when the call sends neither. */
+  function identify(ctx: CallContext): CachedAuth | Promise<CachedAuth> | null {
+    const values = ctx.metadata.get(header);
+    const keys = keyHeader ? ctx.metadata.get(keyHeader) : none;
+    if (keys.length > 0) {
+      if (values.length > 0) throw new GrpcError(Status.UNAUTHENTICATED, `Send either the ${header} header or the ${keyHeader} header, not both`);
+      const key = typeof keys[0] === 'string' ? keys[0].trim() : '';
+      if (!key) throw new GrpcError(Status.UNAUTHENTICATED, `The ${keyHeader} header is empty`);
+      return apiKeys!.authenticate(key, Date.now());
+    }
+    if (values.length === 0) return null;
+    const raw = typeof values[0] === 'string' ? values[0] : '';
+    if (prefix && !raw.startsWith(exact) && (raw.length <= prefix.length || raw.slice(0, prefix.length).toLowerCase() !== prefix)) {
+      throw new GrpcError(Status.UNAUTHENTICATED, `The ${header} header must be ${expected}`);
+    }
+    const token = raw.slice(prefix.length).trim();
+    const now = Date.now();
+    const entry = ttl > 0 ? cache.get(token, now) : undefined;
+    if (entry !== undefined) return entry;
+    let shared = pending.get(token);
+    if (shared === undefined) {
+      shared = authenticate(token, now);
+      pending.set(token, shared);
+      const forget = () => pending.delete(token);
+      shared.then(forget, forget);
+    }
+    return shared;
+  }
+
   return {
     name: 'auth',
     async intercept(ctx, next) {
-      const values = ctx.metadata.get(header);
-      const keys = keyHeader ? ctx.metadata.get(keyHeader) : none;
-      if (keys.length > 0) {
-        if (values.length > 0) throw new GrpcError(Status.UNAUTHENTICATED, `Send either the ${header} header or the ${keyHeader} header, not both`);
-        const key = typeof keys[0] === 'string' ? keys[0].trim() : '';
-        if (!key) throw new GrpcError(Status.UNAUTHENTICATED, `The ${keyHeader} header is empty`);
-        const found = apiKeys!.authenticate(key, Date.now());
-        const entry = found instanceof Promise ? await found : found;
-        ctx.user = entry.user;
-        ctx.auth = entry.auth;
+      const found = identify(ctx);
+      if (found === null) {
+        if (ctx.method.access.needsUser) throw new GrpcError(Status.UNAUTHENTICATED, 'Authentication required');
         return next(ctx);
       }
-      if (values.length === 0) {
-        if (ctx.method.requiresUser || (auth.requireAuth && !ctx.method.isPublic)) {
-          throw new GrpcError(Status.UNAUTHENTICATED, 'Authentication required');
-        }
-        return next(ctx);
-      }
-      const raw = typeof values[0] === 'string' ? values[0] : '';
-      if (prefix && !raw.startsWith(exact) && (raw.length <= prefix.length || raw.slice(0, prefix.length).toLowerCase() !== prefix)) {
-        throw new GrpcError(Status.UNAUTHENTICATED, `The ${header} header must be ${expected}`);
-      }
-      const token = raw.slice(prefix.length).trim();
-      const now = Date.now();
-      let entry = ttl > 0 ? cache.get(token, now) : undefined;
-      if (entry === undefined) {
-        let shared = pending.get(token);
-        if (shared === undefined) {
-          shared = authenticate(token, now);
-          pending.set(token, shared);
-          const forget = () => pending.delete(token);
-          shared.then(forget, forget);
-        }
-        entry = await shared;
-      }
+      const entry = found instanceof Promise ? await found : found;
       ctx.user = entry.user;
       ctx.auth = entry.auth;
-      return next(ctx);
+      checkAccess(ctx.method.access, entry.user);
+      try {
+        await next(ctx);
+      } catch (err) {
+        await failedCall(err, entry.user, db, entry.auth.kind === 'apiKey' ? 'API key user not found' : 'Token user not found');
+      }
     },
     close: () => apiKeys?.close(),
+  };
+}
+
+/**
+ * The auth slot when grpc.auth.enabled is false: no caller can be authenticated, so a method
+ * whose access needs a user is refused (UNAUTHENTICATED) rather than served to anyone; the others
+ * do not cross it at all.
+ */
+export function refuseWithoutAuth(): Interceptor {
+  return {
+    name: 'auth-disabled',
+    appliesTo: (method) => method.access.needsUser,
+    async intercept(ctx) {
+      throw new GrpcError(Status.UNAUTHENTICATED, `Authentication required: ${ctx.method.name} needs a signed-in caller, and this server has grpc.auth.enabled false`);
+    },
   };
 }

@@ -16,7 +16,8 @@ const deny = (message: string): never => {
 /**
  * Verifies a Django simplejwt-style access token (user_id, token_type "access", exp, jti) with
  * exactly the configured algorithm. The user id is `user_id`, else `sub` (simplejwt's
- * USER_ID_CLAIM may name either). Every failure is UNAUTHENTICATED with a message saying which.
+ * USER_ID_CLAIM may name either). A token must expire (unless allowTokensWithoutExp), within
+ * maxTokenLifetimeSeconds. Every failure is UNAUTHENTICATED with a message saying which.
  */
 export function verifyAccessToken(token: string, key: string, auth: GrpcAuthConfig): VerifiedToken {
   const decoded = jwt.decode(token, { complete: true });
@@ -40,6 +41,22 @@ export function verifyAccessToken(token: string, key: string, auth: GrpcAuthConf
   const raw = claims.user_id ?? claims.sub;
   const userId = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(userId) || userId <= 0) deny('Token has no valid user_id claim');
-  const exp = typeof claims.exp === 'number' ? claims.exp * 1000 + auth.jwtLeeway * 1000 : Infinity;
-  return { userId, claims, expiresAt: auth.jwtVerifyExp ? exp : Infinity };
+  if (!auth.jwtVerifyExp) return { userId, claims, expiresAt: Infinity };
+  if (typeof claims.exp !== 'number') {
+    if (!auth.allowTokensWithoutExp) deny('Token has no exp claim; this server refuses tokens that never expire');
+    return { userId, claims, expiresAt: Infinity };
+  }
+  checkLifetime(claims.exp, claims.iat, auth);
+  return { userId, claims, expiresAt: (claims.exp + auth.jwtLeeway) * 1000 };
+}
+
+/**
+ * Refuses a token valid for longer than maxTokenLifetimeSeconds: exp - iat, measured from now
+ * instead when iat is missing or in the future (else a far-future iat would hide a far-future exp).
+ */
+function checkLifetime(exp: number, iat: unknown, auth: GrpcAuthConfig): void {
+  const now = Date.now() / 1000;
+  const issued = typeof iat === 'number' ? Math.min(iat, now) : now;
+  const lifetime = Math.ceil(exp - issued);
+  if (lifetime > auth.maxTokenLifetimeSeconds + auth.jwtLeeway) deny(`Token lifetime of ${lifetime} s is longer than this server accepts (${auth.maxTokenLifetimeSeconds} s)`);
 }

@@ -11,8 +11,21 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
 }
 
-/** An access token shaped like Django simplejwt's: token_type, exp, iat, jti, user_id. */
+/** Refuses a lifetime `cfg token` may not issue: under 1 s, or over grpc.auth.maxTokenLifetimeSeconds (the server would refuse the token). */
+export function assertTokenLifetime(config: CfgConfig, ttlSeconds: number): void {
+  const max = config.grpc.auth.maxTokenLifetimeSeconds;
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) throw new CfgError('E_USAGE', `A token lifetime must be at least 1 second (got ${ttlSeconds}).`, 'e.g. --ttl 1h');
+  if (ttlSeconds > max) {
+    throw new CfgError('E_USAGE', `A token lifetime of ${ttlSeconds} s is longer than grpc.auth.maxTokenLifetimeSeconds (${max} s): the server would refuse the token.`, 'Use a shorter --ttl, or raise grpc.auth.maxTokenLifetimeSeconds in cfg.config.ts.');
+  }
+}
+
+/**
+ * An access token shaped like Django simplejwt's: token_type, exp, iat, jti, user_id, with a
+ * lifetime within grpc.auth.maxTokenLifetimeSeconds, so the server never refuses what cfg issues.
+ */
 export function mintAccessToken(config: CfgConfig, userId: number, ttlSeconds: number): string {
+  assertTokenLifetime(config, ttlSeconds);
   const now = Math.floor(Date.now() / 1000);
   const payload = { token_type: 'access', exp: now + ttlSeconds, iat: now, jti: randomUUID().replace(/-/g, ''), user_id: userId };
   return jwt.sign(payload, signKey(config), { algorithm: config.grpc.auth.jwtAlgorithm });

@@ -43,7 +43,7 @@ export function apikeyCommand(): Command {
     });
   command
     .command('list')
-    .description('List every key: id, name, prefix, user, state, dates')
+    .description('List every key: id, name, prefix, user, state, dates, who made it ("-": cfg apikey or code)')
     .action(async () => {
       const { listApiKeys } = await import('../auth/api-keys.ts');
       await withDb(async (db) => {
@@ -62,8 +62,9 @@ export function apikeyCommand(): Command {
           day(k.createdAt),
           day(k.expiresAt),
           day(k.lastUsedAt),
+          k.createdBy ?? '-',
         ]);
-        const head = ['ID', 'NAME', 'PREFIX', 'USER', 'STATE', 'CREATED', 'EXPIRES', 'LAST USED'];
+        const head = ['ID', 'NAME', 'PREFIX', 'USER', 'STATE', 'CREATED', 'EXPIRES', 'LAST USED', 'MADE BY'];
         const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
         for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
       });

@@ -5,14 +5,15 @@ export function tokenCommand(): Command {
   return new Command('token')
     .description('Print an access token for a user (send it as "authorization: Bearer <token>")')
     .requiredOption('--username <username>', 'the user the token is for')
-    .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 7d', '1h')
+    .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 1d; at most grpc.auth.maxTokenLifetimeSeconds (default 1d)', '1h')
     .action(async (opts: { username: string; ttl: string }) => {
       const { loadConfig } = await import('../config/load.ts');
       const { getDb, closeDb } = await import('../db/client.ts');
-      const { mintAccessToken, parseDuration } = await import('../auth/tokens.ts');
+      const { assertTokenLifetime, mintAccessToken, parseDuration } = await import('../auth/tokens.ts');
       const { CfgError } = await import('../errors.ts');
       const config = await loadConfig({ required: false });
       const ttl = parseDuration(opts.ttl);
+      assertTokenLifetime(config, ttl);
       try {
         const user = await (await getDb(config)).user.findUnique({ where: { username: opts.username }, select: { id: true, isActive: true } });
         if (!user) throw new CfgError('E_USER', `No user "${opts.username}".`, `Create it: cfg createuser --username ${opts.username}`);

@@ -41,6 +41,8 @@ export function defaults(root: string): CfgConfig {
         jwtPrivateKey: null,
         jwtVerifyExp: true,
         jwtLeeway: 0,
+        allowTokensWithoutExp: false,
+        maxTokenLifetimeSeconds: 86_400,
         tokenHeader: 'authorization',
         tokenPrefix: 'Bearer',
         publicMethods: ['/grpc.health.v1.Health/Check', '/grpc.health.v1.Health/Watch'],

@@ -116,6 +116,8 @@ const spec: Record<string, Check> = {
   'grpc.auth.jwtPrivateKey': strOrNull,
   'grpc.auth.jwtVerifyExp': bool,
   'grpc.auth.jwtLeeway': int(0, 86_400),
+  'grpc.auth.allowTokensWithoutExp': bool,
+  'grpc.auth.maxTokenLifetimeSeconds': int(60, 31_536_000),
   'grpc.auth.tokenHeader': (v) => (typeof v === 'string' && /^[a-z0-9-_.]+$/.test(v) ? null : 'a lower-case metadata key ("authorization")'),
   'grpc.auth.tokenPrefix': str,
   'grpc.auth.publicMethods': list(methodPath),

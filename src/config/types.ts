@@ -76,12 +76,24 @@ export interface GrpcAuthConfig {
   jwtPublicKey: string | null;
   /** RS/ES private key for `cfg token`, PEM text or path. Env: CFG_JWT_PRIVATE_KEY. */
   jwtPrivateKey: string | null;
+  /** Check exp (and the two settings below). false accepts expired tokens, and tokens without exp, whatever else is set. Default true. */
   jwtVerifyExp: boolean;
-  /** Clock skew allowed on exp/nbf, in seconds. */
+  /** Clock skew allowed on exp/nbf (and on the lifetime below), in seconds. */
   jwtLeeway: number;
+  /**
+   * Accept access tokens that carry no exp claim: such a token never expires. Default false: it
+   * is UNAUTHENTICATED "Token has no exp claim".
+   */
+  allowTokensWithoutExp: boolean;
+  /**
+   * The longest token lifetime accepted, in seconds: a token whose exp lies further than this
+   * after its iat (after now, when it has no iat or one in the future) is UNAUTHENTICATED, so a
+   * leaked token is not valid for months. `cfg token --ttl` cannot exceed it. Default 86400 (1 day).
+   */
+  maxTokenLifetimeSeconds: number;
   tokenHeader: string;
   tokenPrefix: string;
-  /** Full method names ("/pkg.Service/Method") that need no token. */
+  /** Full method names ("/pkg.Service/Method") that need no token (never one whose class declares other access). */
   publicMethods: string[];
   /** How long a verified token's user is cached. 0 turns the cache off. Default 30000 ms. */
   userCacheTtlMs: number;

@@ -26,15 +26,19 @@ function parseCreate(body: unknown): CreateKeyBody {
   return b as unknown as CreateKeyBody;
 }
 
-/** GET /api/keys, POST /api/keys (answers the key once), DELETE /api/keys/:id (revokes). */
+/**
+ * GET /api/keys, POST /api/keys (answers the key once), DELETE /api/keys/:id (revokes). The caller
+ * is the actor: another user's keys are listed, made or revoked only as src/auth/acting-for.ts
+ * allows (403 otherwise; the list leaves out what the caller may not manage).
+ */
 export function apiKeyRoutes(db: () => Promise<Db>): Route[] {
   return [
     {
       method: 'GET',
       path: '/api/keys',
       access: 'staff',
-      async handle() {
-        return { json: { keys: await listApiKeys(await db()) } };
+      async handle(req) {
+        return { json: { keys: await listApiKeys(await db(), { actor: req.user! }) } };
       },
     },
     {
@@ -51,7 +55,7 @@ export function apiKeyRoutes(db: () => Promise<Db>): Route[] {
           userId = owner.id;
         }
         const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
-        const created = await createApiKey(client, { userId, name: body.name.trim(), expiresAt });
+        const created = await createApiKey(client, { userId, name: body.name.trim(), expiresAt, actor: req.user! });
         return { status: 201, json: created };
       },
     },
@@ -62,7 +66,7 @@ export function apiKeyRoutes(db: () => Promise<Db>): Route[] {
       async handle(req) {
         const raw = req.params.id!;
         if (!/^\d{1,9}$/.test(raw)) throw badRequest(`The key id must be a positive integer (got ${JSON.stringify(raw)}).`);
-        const revoked = await revokeApiKey(await db(), Number(raw));
+        const revoked = await revokeApiKey(await db(), Number(raw), { actor: req.user! });
         if (!revoked) throw new HttpError(404, 'not_found', `No API key with id ${raw}.`);
         return { json: { revoked: true, id: Number(raw) } };
       },

@@ -7,16 +7,16 @@ export interface ServiceView {
   readonly className: string;
   /** Health and reflection: served by cfg outside the interceptor chain. */
   readonly builtin: boolean;
-  readonly methods: ReadonlyArray<{ name: string; path: string; kind: MethodKind; public: boolean }>;
+  readonly methods: ReadonlyArray<{ name: string; path: string; kind: MethodKind; access: string; public: boolean }>;
 }
 
 /**
- * GET /api/services: what this server serves. A method is public when a caller needs no token for
- * it: auth off, or a public method, or requireAuth off and the class not requiring a user (such a
- * method may still call requireUser itself, which the server cannot see in advance).
+ * GET /api/services: what this server serves. Each method's `access` is what the auth interceptor
+ * enforces ("public", "user", "staff", "crypto.delete_coin", "staff or crypto.add_coin", or
+ * "undeclared": the class declares nothing and requireAuth is off, so anyone reaches the method,
+ * whose body may still check the caller); `public` is true when a caller needs no token for it.
  */
 export function servicesRoute(server: CfgServer): Route {
-  const auth = server.config.grpc.auth;
   const services: ServiceView[] = server.services.map((s) => ({
     name: s.name,
     className: s.className,
@@ -25,7 +25,8 @@ export function servicesRoute(server: CfgServer): Route {
       name: m.name,
       path: m.path,
       kind: m.kind,
-      public: s.builtin || !auth.enabled || (!m.requiresUser && (m.isPublic || !auth.requireAuth)),
+      access: s.builtin ? 'public' : m.access.label,
+      public: s.builtin || !m.access.needsUser,
     })),
   }));
   return { method: 'GET', path: '/api/services', access: 'staff', handle: () => ({ json: { services } }) };

@@ -89,11 +89,18 @@ function send(res: ServerResponse, reply: HttpReply, head: boolean): void {
   }
 }
 
-/** Any error as a JSON reply: HttpError as is, a database outage 503, anything else 500 (logged). */
+/** gRPC statuses a shared function may end with (a GrpcError), as HTTP answers them. */
+const HTTP_OF: Partial<Record<Status, [number, string]>> = {
+  [Status.UNAVAILABLE]: [503, 'unavailable'],
+  [Status.PERMISSION_DENIED]: [403, 'forbidden'],
+};
+
+/** Any error as a JSON reply: HttpError as is, a database outage 503, a refusal 403, anything else 500 (logged). */
 function errorReply(err: unknown, where: string): HttpReply {
   if (err instanceof HttpError) return { status: err.status, json: { error: err.code, message: err.message } };
   const status = classify(err);
-  if (status.code === Status.UNAVAILABLE) return { status: 503, json: { error: 'unavailable', message: status.message } };
+  const http = HTTP_OF[status.code];
+  if (http) return { status: http[0], json: { error: http[1], message: status.message } };
   log.error(`${where} failed`, { error: (err as Error)?.stack ?? String(err) });
   return { status: 500, json: { error: 'internal', message: 'Internal server error' } };
 }

@@ -20,7 +20,8 @@ import { isInterceptor, type Interceptor } from './types.ts';
  * - `tracing`: an OpenTelemetry span per call (grpc.server.tracing).
  * - `concurrency`: the maxWorkers bound (RESOURCE_EXHAUSTED past its queue). Before auth, so a
  *   flood of calls is bounded before any token is verified or user loaded.
- * - `auth`: JWT and API keys; sets ctx.user and ctx.auth (grpc.auth.enabled).
+ * - `auth`: JWT and API keys; sets ctx.user and ctx.auth, and enforces each method's declared
+ *   access (with grpc.auth.enabled false: refuses the methods that need a user).
  * - `project`: grpc.server.interceptors, in the order listed; they see the authenticated user.
  *
  * Error mapping is not a slot: a thrown error becomes the client's status at one boundary, the
@@ -72,8 +73,8 @@ const BUILTINS: Record<PipelineSlot, Builder> = {
     return (await import('./concurrency.ts')).concurrencyLimit({ max: config.grpc.server.maxWorkers });
   },
   async auth(config) {
-    if (!config.grpc.auth.enabled) return undefined;
-    return (await import('../auth/interceptor.ts')).createAuthInterceptor(config);
+    const { createAuthInterceptor, refuseWithoutAuth } = await import('../auth/interceptor.ts');
+    return config.grpc.auth.enabled ? createAuthInterceptor(config) : refuseWithoutAuth();
   },
   project: loadProjectInterceptors,
 };

@@ -5,7 +5,7 @@ import type { CfgServer } from './cfg-server.ts';
 export function printBanner(server: CfgServer, port: number, host: string, httpPort?: number): void {
   const c = server.config.grpc;
   const on = (v: boolean) => (v ? kleur.green('on') : kleur.dim('off'));
-  const auth = !c.auth.enabled ? 'off' : c.auth.requireAuth ? `JWT ${c.auth.jwtAlgorithm}, required (except public methods)` : `JWT ${c.auth.jwtAlgorithm}, optional (methods calling requireUser need a token)`;
+  const auth = !c.auth.enabled ? 'off' : c.auth.requireAuth ? `JWT ${c.auth.jwtAlgorithm}, required (except public methods)` : `JWT ${c.auth.jwtAlgorithm}, optional (each method's declared access applies)`;
   const lines = [
     `${kleur.bold('cfg gRPC server')} listening on ${kleur.cyan(`${host}:${port}`)} (pid ${process.pid})`,
     `  reflection ${on(c.server.enableReflection)}  health ${on(c.server.enableHealthCheck)}  auth ${auth}  maxWorkers ${c.server.maxWorkers}`,
@@ -19,7 +19,7 @@ export function printBanner(server: CfgServer, port: number, host: string, httpP
     lines.push(`  ${kleur.bold(service.name)} ${kleur.dim(`(${service.className})`)}`);
     for (const m of service.methods) {
       const tag = m.kind === 'unary' ? '' : kleur.dim(` [${m.kind}]`);
-      lines.push(`    ${m.name}${tag}${m.isPublic && c.auth.requireAuth ? kleur.dim(' public') : ''}`);
+      lines.push(`    ${m.name}${tag} ${kleur.dim(m.access.label)}`);
     }
   }
   process.stdout.write(lines.join('\n') + '\n');

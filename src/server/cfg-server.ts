@@ -5,6 +5,7 @@ import type { CfgConfig } from '../config/types.ts';
 import type { Interceptor } from '../interceptors/types.ts';
 import { getLogger } from '../log/logger.ts';
 import type { ServiceRegistrar } from '../services/registration.ts';
+import { declaredAccess, type AccessStatics } from '../services/declared-access.ts';
 import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
 import { closeInterceptors } from '../interceptors/pipeline.ts';
 import { createHandler } from './adapter.ts';
@@ -19,6 +20,8 @@ export interface ServedService {
   readonly methods: readonly MethodInfo[];
   /** Served outside the interceptor chain (health, reflection). */
   readonly builtin: boolean;
+  /** The class sets static requireAuth (AuthRequiredService): cfg will not serve it with auth off. */
+  readonly requireAuth: boolean;
 }
 
 export interface CfgServerOptions {
@@ -66,18 +69,16 @@ export class CfgServer implements ServiceRegistrar {
     return this.shuttingDown !== undefined;
   }
 
-  /** Registers an app service behind the interceptor chain. */
+  /** Registers an app service behind the interceptor chain; each method's access is resolved here, once. */
   addService<D extends ServiceDefinition>(definition: D, implementation: ServiceImplementation<D>): void {
     const impl = implementation as object;
-    const cls = impl.constructor as { name: string; publicMethods?: readonly string[]; requireAuth?: boolean };
-    const classPublic = new Set(cls.requireAuth ? [] : (cls.publicMethods ?? []));
-    const configPublic = new Set(this.config.grpc.auth.publicMethods);
+    const cls = impl.constructor as AccessStatics;
+    const access = declaredAccess(cls, definition, this.config.grpc.auth);
     const methods: MethodInfo[] = [];
     const handlers: UntypedServiceImplementation = {};
     const served: Record<string, ServiceDefinition[string]> = { ...definition };
     for (const [key, def] of Object.entries(definition)) {
-      const isPublic = !cls.requireAuth && (classPublic.has(key) || configPublic.has(def.path));
-      const info = methodInfo(key, def, isPublic, cls.requireAuth === true);
+      const info = methodInfo(key, def, access.get(key));
       methods.push(info);
       handlers[key] = createHandler(info, def, impl, this.options.interceptors ?? [], this.abortAll.signal);
       if (this.options.measureSizes) served[key] = measured(def);
@@ -86,18 +87,18 @@ export class CfgServer implements ServiceRegistrar {
     if (this.served.some((s) => s.name === name)) {
       throw new CfgError('E_BAD_HANDLERS_RETURN', `Service ${name} is registered twice (second time by ${cls.name}).`, 'Register each service once: check grpcHandlers, customServices and handlersHook.');
     }
-    for (const unknown of classPublic) {
+    for (const unknown of cls.requireAuth ? [] : (cls.publicMethods ?? [])) {
       if (!(unknown in definition)) log.warn(`${cls.name}.publicMethods names "${unknown}", which is not a method of ${name}`);
     }
     this.grpc.addService(served, handlers);
-    this.served.push({ name, className: cls.name, methods, builtin: false });
+    this.served.push({ name, className: cls.name, methods, builtin: false, requireAuth: cls.requireAuth === true });
   }
 
   /** Registers a framework service (health, reflection) directly on grpc-js, outside the chain. */
   addBuiltinService(name: string, definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
     this.grpc.addService(definition, implementation);
-    const methods = Object.entries(definition).map(([key, def]) => methodInfo(key, def, true));
-    this.served.push({ name, className: name, methods, builtin: true });
+    const methods = Object.entries(definition).map(([key, def]) => methodInfo(key, def));
+    this.served.push({ name, className: name, methods, builtin: true, requireAuth: false });
   }
 
   /** Runs when shutdown begins (health turns NOT_SERVING, watchers end). */

@@ -1,4 +1,5 @@
 import type { MethodDefinition } from '@grpc/grpc-js';
+import { PUBLIC, type MethodAccess } from './access.ts';
 
 export type MethodKind = 'unary' | 'serverStream' | 'clientStream' | 'bidi';
 
@@ -13,10 +14,8 @@ export interface MethodInfo {
   /** "getCoin" (the key in the generated definition and the method name on the class) */
   readonly key: string;
   readonly kind: MethodKind;
-  /** Needs no token even when auth.requireAuth is on. */
-  readonly isPublic: boolean;
-  /** A user is required whatever auth.requireAuth says (the class sets static requireAuth). */
-  readonly requiresUser: boolean;
+  /** Who may call it (the class's declaration, resolved at registration; the auth interceptor enforces it). */
+  readonly access: MethodAccess;
 }
 
 export function methodKind(def: Pick<MethodDefinition<unknown, unknown>, 'requestStream' | 'responseStream'>): MethodKind {
@@ -24,8 +23,8 @@ export function methodKind(def: Pick<MethodDefinition<unknown, unknown>, 'reques
   return def.responseStream ? 'serverStream' : 'unary';
 }
 
-export function methodInfo(key: string, def: MethodDefinition<unknown, unknown>, isPublic: boolean, requiresUser = false): MethodInfo {
+export function methodInfo(key: string, def: MethodDefinition<unknown, unknown>, access: MethodAccess = PUBLIC): MethodInfo {
   const match = /^\/([^/]+)\/([^/]+)$/.exec(def.path);
   if (!match) throw new Error(`method ${key} has a malformed path ${JSON.stringify(def.path)}`);
-  return { path: def.path, service: match[1]!, name: match[2]!, key, kind: methodKind(def), isPublic, requiresUser };
+  return { path: def.path, service: match[1]!, name: match[2]!, key, kind: methodKind(def), access };
 }

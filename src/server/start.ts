@@ -79,7 +79,7 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     log.debug(`registered ${describeRegistration(found.registration)} from ${found.source}`);
   }
   for (const hook of discovery.hooks) await hook.fn(server);
-  const needsAuth = !config.grpc.auth.enabled && server.services.find((s) => s.methods.some((m) => m.requiresUser));
+  const needsAuth = !config.grpc.auth.enabled && server.services.find((s) => s.requireAuth);
   if (needsAuth) {
     throw new CfgError('E_CONFIG_INVALID', `${needsAuth.className} requires authentication (static requireAuth) but grpc.auth.enabled is false.`, 'Enable grpc.auth, or drop requireAuth from the class.');
   }

@@ -1,5 +1,6 @@
 import type { AuthUser } from '../auth/types.ts';
 import { getLogger, type Logger } from '../log/logger.ts';
+import type { Access } from '../server/access.ts';
 import type { CallContext } from '../server/context.ts';
 import { GrpcError, Status } from '../server/grpc-error.ts';
 
@@ -12,14 +13,22 @@ export const LOGGER_NAME = Symbol('cfg.loggerName');
  * that code after them is unreachable.
  *
  *     class CryptoService extends BaseService implements ServiceImplementation<typeof CryptoServiceService> {
- *       static publicMethods = ['getCoin'];
+ *       static override access: AccessOf<typeof CryptoServiceService> = { getCoin: 'public', deleteCoin: { permission: 'crypto.delete_coin' }, ... };
  *       async getCoin(request: GetCoinRequest, ctx: CallContext): Promise<CoinResponse> { ... }
  *     }
  */
 export abstract class BaseService {
   /**
-   * Methods (by their key in the generated definition, "getCoin") that need no token when
-   * auth.requireAuth is on. A token that is sent is still verified.
+   * Who may call each method (by its key in the generated definition, "getCoin"): "public",
+   * "user", "staff", { permission: "app.codename" } or { permission, orStaff: true }. Resolved when
+   * the service is registered and enforced by the auth interceptor before the method runs, so a
+   * method body cannot forget it (docs/auth.md "Access per method"). Type it
+   * `AccessOf<typeof XService>` so the compiler asks for every method.
+   */
+  static access?: Readonly<Record<string, Access>>;
+  /**
+   * Shorthand for `access: { key: 'public' }`: methods that need no token when auth.requireAuth
+   * is on. A token that is sent is still verified.
    */
   static publicMethods?: readonly string[];
   /** Every method needs an authenticated user, whatever auth.requireAuth says. */

@@ -49,7 +49,7 @@ function readOnlyDb(db: Db): Db {
  * `this.db()` refuses every write (create, update, upsert, delete, their *Many forms and
  * $executeRaw) with a ReadOnlyViolation before any SQL is sent, so the call ends INTERNAL and the
  * log names the operation. Reads ($queryRaw included) pass unchanged. It does not change who may
- * call the service: combine it with static publicMethods or requireAuth as for any service.
+ * call the service: declare static access (or requireAuth) as for any service.
  *
  *     class Catalog extends ReadOnlyService implements ServiceImplementation<typeof CatalogService> {
  *       async listCoins(req: ListCoinsRequest, ctx: CallContext) {

@@ -1,3 +1,4 @@
+import type { Access } from '../server/access.ts';
 import type { ServiceDefinition, ServiceImplementation } from './types.ts';
 
 /** The server a `grpcHandlers(server)` function receives (null in discovery mode). */
@@ -11,8 +12,15 @@ export type AddToServer = ((implementation: object, server: ServiceRegistrar) =>
   readonly definition: ServiceDefinition;
 };
 
+/** The statics by which a class says who may call its methods (BaseService documents them). */
+export interface AccessDeclarations {
+  readonly access?: Readonly<Record<string, Access>>;
+  readonly publicMethods?: readonly string[];
+  readonly requireAuth?: boolean;
+}
+
 /** A service class cfg can instantiate with no arguments. */
-export type ServiceClass = (new () => object) & { readonly publicMethods?: readonly string[]; readonly requireAuth?: boolean };
+export type ServiceClass = (new () => object) & AccessDeclarations;
 
 /** One entry of what `grpcHandlers` returns: the guide's (service_class, add_to_server_func) tuple. */
 export type ServiceRegistration = readonly [ServiceClass, AddToServer];
@@ -37,7 +45,7 @@ export function addToServer<D extends ServiceDefinition>(definition: D): AddToSe
  */
 export function registration<D extends ServiceDefinition>(
   definition: D,
-  serviceClass: (new () => ServiceImplementation<D>) & { readonly publicMethods?: readonly string[]; readonly requireAuth?: boolean },
+  serviceClass: (new () => ServiceImplementation<D>) & AccessDeclarations,
 ): ServiceRegistration {
   return [serviceClass as ServiceClass, addToServer(definition)];
 }

@@ -59,7 +59,7 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
   await cfg(['migrate'], env);
   await cfg(['seed'], env);
   await cfg(['createuser', '--username', 'carol', '--email', 'carol@example.com'], env);
-  await cfg(['createuser', '--username', 'editor', '--perm', 'crypto.change_coin'], env);
+  await cfg(['createuser', '--username', 'editor', '--perm', 'crypto.add_coin', '--perm', 'crypto.change_coin'], env);
 
   const serverEnv = options.serverDatabaseUrl ? { ...env, DATABASE_URL: options.serverDatabaseUrl(String(env.DATABASE_URL)) } : env;
   const child = spawn(process.execPath, ['bin/cfg.js', 'rungrpc'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...serverEnv }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,6 +1,7 @@
 // A test bed for the HTTP side port: the probe fixture app served by the real startServer with
 // grpc.http on (port 0), on a migrated SQLite file or PostgreSQL schema of its own, with real
-// users (staff "ops", plain "bob"), tokens, API keys, a gRPC client and a small HTTP client.
+// users (staff "ops", who may manage other users' API keys; plain "bob"), tokens, API keys, a
+// gRPC client and a small HTTP client.
 import jwt from 'jsonwebtoken';
 import { upsertUser } from '../../src/auth/manage.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
@@ -41,7 +42,7 @@ export async function opsBed(provider: Provider, grpc: Json = {}): Promise<OpsBe
   const database = await testDatabase(provider, project.root, 'ops');
   await applyMigrations(REPO, database.target);
   const db = await createDb(database.target, { poolSize: 2 });
-  const ops = (await upsertUser(db, { username: 'ops', staff: true })).user.id;
+  const ops = (await upsertUser(db, { username: 'ops', staff: true, perm: ['cfg.manage_api_keys'] })).user.id;
   const bob = (await upsertUser(db, { username: 'bob' })).user.id;
   const config = resolveConfig(
     merge(

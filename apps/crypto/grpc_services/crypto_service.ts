@@ -1,4 +1,4 @@
-import { BaseService, getDataVersion, getDb, GrpcError, Status, type CallContext, type ServiceImplementation } from 'cfg';
+import { BaseService, getDataVersion, getDb, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation } from 'cfg';
 import {
   type Coin,
   type CoinResponse,
@@ -52,8 +52,25 @@ async function loadCoin(symbol: string): Promise<Coin | null> {
 
 /** The crypto example: coins, wallets, and money moving between them, on Prisma. */
 export class CryptoService extends BaseService implements ServiceImplementation<typeof CryptoServiceService> {
-  /** Readable without a token even when auth.requireAuth is on. */
-  static override publicMethods = ['getCoin', 'listCoins', 'searchCoins', 'getTopCoins', 'getTrendingCoins', 'getMarketStats', 'watchPrices'];
+  /** Who may call each RPC, as proto/crypto_service.proto documents it; the auth interceptor enforces it before a method runs. */
+  static override access: AccessOf<typeof CryptoServiceService> = {
+    getCoin: 'public',
+    listCoins: 'public',
+    searchCoins: 'public',
+    getTopCoins: 'public',
+    getTrendingCoins: 'public',
+    getMarketStats: 'public',
+    watchPrices: 'public',
+    createCoin: { permission: 'crypto.add_coin', orStaff: true },
+    updateCoinPrice: { permission: 'crypto.change_coin', orStaff: true },
+    deleteCoin: { permission: 'crypto.delete_coin' },
+    getWallet: 'user',
+    listWallets: 'user',
+    getPortfolio: 'user',
+    transfer: 'user',
+    deposit: 'user',
+    withdraw: 'user',
+  };
 
   // --- coins (public) --------------------------------------------------------------------
 
@@ -160,17 +177,9 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     }
   }
 
-  // --- coins (staff) ---------------------------------------------------------------------
-
-  private requireCoinEditor(ctx: CallContext): void {
-    this.requireUser(ctx);
-    if (!this.checkStaff(ctx) && !this.checkPermission(ctx, 'crypto.change_coin')) {
-      this.abortPermissionDenied(ctx, 'Staff or permission crypto.change_coin required');
-    }
-  }
+  // --- coins (staff or a permission: see access) ---------------------------------------------
 
   async createCoin(request: CreateCoinRequest, ctx: CallContext): Promise<CoinResponse> {
-    this.requireCoinEditor(ctx);
     const symbol = symbolOf(request.symbol);
     const name = request.name.trim();
     if (name.length === 0 || name.length > 64) this.abortInvalidArgument(ctx, 'name must be 1 to 64 characters');
@@ -196,7 +205,6 @@ export class CryptoService extends BaseService implements ServiceImplementation<
   }
 
   async updateCoinPrice(request: UpdateCoinPriceRequest, ctx: CallContext): Promise<CoinResponse> {
-    this.requireCoinEditor(ctx);
     const symbol = symbolOf(request.symbol);
     const priceUnits = nonNegativeOf(request.priceUsd, 'price_usd', UNIT_SCALE);
     let change24hBps: number | undefined;
@@ -216,7 +224,6 @@ export class CryptoService extends BaseService implements ServiceImplementation<
 
   /** Deactivates the coin (its wallets and ledger rows are kept: nothing written is lost). */
   async deleteCoin(request: DeleteCoinRequest, ctx: CallContext): Promise<DeleteCoinResponse> {
-    this.requirePermission(ctx, 'crypto.delete_coin');
     const symbol = symbolOf(request.symbol);
     const db = await getDb();
     const { count } = await db.coin.updateMany({ where: { symbol, isActive: true }, data: { isActive: false } });

@@ -66,7 +66,7 @@ async function loadServices() {
       el('ul', {}, ...s.methods.map((m) =>
         el('li', {}, m.name,
           m.kind === 'unary' ? '' : el('span', { class: 'tag' }, m.kind),
-          el('span', { class: m.public ? 'tag' : 'tag private' }, m.public ? 'public' : 'private')))))));
+          el('span', { class: m.public ? 'tag' : 'tag private', title: m.public ? 'no token needed' : 'refused without the access named' }, m.access)))))));
 }
 
 function callsQuery() {
@@ -122,6 +122,7 @@ async function loadKeys() {
   fill($('#keys tbody'), keys.map((k) =>
     el('tr', { 'data-key-id': k.id },
       el('td', {}, k.id), el('td', {}, k.name), el('td', {}, el('code', {}, k.prefix)), el('td', {}, k.username),
+      el('td', { title: k.createdBy ? '' : 'made with database access (cfg apikey create or code)' }, k.createdBy ?? 'operator'),
       el('td', { class: k.isActive ? 'status-ok' : 'status-err' }, k.isActive ? 'yes' : 'revoked'),
       el('td', {}, when(k.createdAt)), el('td', {}, when(k.expiresAt)), el('td', {}, when(k.lastUsedAt)),
       el('td', {}, k.isActive ? el('button', { type: 'button', class: 'revoke', onclick: () => revoke(k) }, 'Revoke') : ''))));
