@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import kleur from 'kleur';
 import { loadConfig } from '../config/load.ts';
 import type { CfgConfig } from '../config/types.ts';
+import { checkDatabase } from '../check/database.ts';
+import type { Report } from '../check/report.ts';
 import { isCfgError } from '../errors.ts';
 import { DESCRIPTOR_SET } from '../proto/tools.ts';
 import { appsNotEnabled, describeRegistration, discover, discoverApp, type DiscoveredService } from './discover.ts';
@@ -35,7 +37,9 @@ export async function runCheck(config?: CfgConfig): Promise<boolean> {
   say(`${kleur.bold('cfg check')} ${cfg.root}`);
   say(`  grpc ${g.enabled ? 'enabled' : 'disabled'}, autoRegisterApps ${g.autoRegisterApps}, enabledApps [${g.enabledApps.join(', ')}]`);
   if (!g.enabled) fail('grpc', 'grpc.enabled is false in cfg.config.ts: rungrpc refuses to start');
-  await checkStubs(cfg, { good, warn, fail });
+  const report: Report = { good, warn, fail };
+  await checkStubs(cfg, report);
+  await checkDatabase(cfg, report);
 
   const found: DiscoveredService[] = [];
   if (g.autoRegisterApps) {
@@ -84,12 +88,6 @@ export async function runCheck(config?: CfgConfig): Promise<boolean> {
   say(problems === 0 ? kleur.green(`no problems found: ${summary}`) : kleur.red(`problems found: ${summary}`));
   return problems === 0;
 }
-
-type Report = {
-  good(what: string, text: string): void;
-  warn(what: string, text: string): void;
-  fail(what: string, err: unknown): void;
-};
 
 /** The guide's "Import errors" item: are the stubs generated, and newer than the protos? */
 async function checkStubs(cfg: CfgConfig, report: Report): Promise<void> {

@@ -31,6 +31,7 @@ export async function runWithReload(opts: RungrpcOptions): Promise<void> {
   if (opts.host !== undefined) args.push('--host', opts.host);
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   if (opts.processes !== undefined) args.push('--processes', String(opts.processes));
+  if (opts.allowUnmigrated) args.push('--allow-unmigrated');
 
   const watched = ['apps', protoDir, 'prisma', 'cfg.config.ts'].map((p) => resolve(root, p));
   const ignored = (path: string) =>

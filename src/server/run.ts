@@ -34,7 +34,7 @@ export async function runGrpc(opts: RungrpcOptions): Promise<void> {
   const processes = wanted === 'auto' ? availableParallelism() : wanted;
   if (processes > 1) return runPrimary(config, opts, processes);
   const signals = handleSignals(config);
-  const running = await startServer(config, { host: opts.host, port: opts.port });
+  const running = await startServer(config, { host: opts.host, port: opts.port, allowUnmigrated: opts.allowUnmigrated });
   signals.serving(running);
   await printBanner(running, opts, config);
 }
@@ -62,7 +62,7 @@ async function runWorker(config: CfgConfig, opts: RungrpcOptions): Promise<void>
   try {
     // Every worker asks for the same host:port (even port 0): node:cluster then shares one socket.
     // The HTTP side port is the first worker's only: its /metrics describe that process.
-    running = await startServer(config, { host: opts.host, port: opts.port, generate: false, http: process.env[FOLLOWER_ENV] !== '1' });
+    running = await startServer(config, { host: opts.host, port: opts.port, generate: false, http: process.env[FOLLOWER_ENV] !== '1', allowUnmigrated: opts.allowUnmigrated });
   } catch (err) {
     // The CLI prints the error; closing the channel to the primary lets this process exit.
     signals.failed();

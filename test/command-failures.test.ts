@@ -1,0 +1,151 @@
+// Every command a user can type, run as the real `cfg` in each state a project can be in (outside
+// a project, PostgreSQL unreachable, an unmigrated SQLite or PostgreSQL database), fails the same
+// way: exit 1, one `error E_...` line (and a hint line), no stack trace, and nothing created.
+// The commands come from walking the commander program, so a new command is covered at once;
+// its required options are filled from SAMPLES (a new option without a sample fails the test).
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import type { Command } from 'commander';
+import { buildProgram } from '../src/cli.ts';
+import { makeProject, Project, REPO, tempDir, type RunResult } from './fixtures/project.ts';
+import { closedPort, PG_URL } from './support/db.ts';
+
+/** A value for each required option or argument, by its name. */
+const SAMPLES: Record<string, string> = { username: 'alice', name: 'probe', 'older-than': '30d', id: '1' };
+
+/** Every runnable command (the leaves: `apikey create`, not `apikey`) as argv with its required inputs. */
+function commands(command: Command = buildProgram(), path: string[] = []): string[][] {
+  if (command.commands.length > 0) return command.commands.flatMap((sub) => commands(sub, [...path, sub.name()]));
+  const argv = [...path];
+  for (const option of command.options.filter((o) => o.mandatory)) {
+    const key = option.long!.slice(2);
+    assert.ok(SAMPLES[key], `cfg ${path.join(' ')} requires ${option.long}: add a sample value for it to SAMPLES`);
+    argv.push(option.long!, SAMPLES[key]!);
+  }
+  for (const arg of command.registeredArguments.filter((a) => a.required)) {
+    assert.ok(SAMPLES[arg.name()], `cfg ${path.join(' ')} requires <${arg.name()}>: add a sample value for it to SAMPLES`);
+    argv.push(SAMPLES[arg.name()]!);
+  }
+  return [argv];
+}
+
+type Expect = { code: string } | 'ok' | { skip: string };
+
+/** A failure as users see it: exit 1, `error <code> <message>` and at most a hint line, nothing else. */
+function assertOneLine(r: RunResult, code: string, what: string): void {
+  const out = `${what}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+  assert.doesNotMatch(r.stdout + r.stderr, /^\s+at /m, `no stack trace: ${out}`);
+  assert.equal(r.code, 1, out);
+  if (what.startsWith('check') && r.stderr === '') {
+    // check is a report: its verdict on the database is one of its lines.
+    assert.match(r.stdout, new RegExp(`^✗ \\w+: ${code} \\S`, 'm'), out);
+    return;
+  }
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.match(lines[0] ?? '', new RegExp(`^error ${code} \\S`), out);
+  assert.ok(lines.length === 1 || (lines.length === 2 && lines[1]!.startsWith('hint  ')), `one error line and a hint at most: ${out}`);
+  assert.equal(r.stdout, '', out);
+}
+
+/** Runs each command (a few at a time) and checks it against `expect`. */
+async function runAll(run: (argv: string[], slug: string) => Promise<RunResult>, expect: (name: string) => Expect): Promise<void> {
+  const queue = commands().map((argv) => ({ argv, name: argv.filter((a) => !a.startsWith('-') && !Object.values(SAMPLES).includes(a)).join(' ') }));
+  const failures: string[] = [];
+  const worker = async () => {
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      const wanted = expect(item.name);
+      if (typeof wanted === 'object' && 'skip' in wanted) continue;
+      try {
+        const r = await run(item.argv, item.name.replace(/\W+/g, '_'));
+        if (wanted === 'ok') {
+          assert.doesNotMatch(r.stdout + r.stderr, /^\s+at /m, 'no stack trace');
+          assert.equal(r.code, 0, `cfg ${item.argv.join(' ')}\n${r.stdout}\n${r.stderr}`);
+        } else assertOneLine(r, wanted.code, `${item.name} (cfg ${item.argv.join(' ')})`);
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  assert.deepEqual(failures, []);
+}
+
+test('the walk finds every command, nested ones included', () => {
+  const names = commands().map((argv) => argv[0] === 'apikey' ? `apikey ${argv[1]}` : argv[0]);
+  for (const name of ['generate-proto', 'rungrpc', 'check', 'migrate', 'makemigrations', 'seed', 'createuser', 'token', 'apikey create', 'apikey list', 'apikey revoke', 'prunelogs', 'setup']) {
+    assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
+  }
+});
+
+test('outside a project every command says E_CONFIG_NOT_FOUND and creates nothing', async () => {
+  const dir = await tempDir('cfg-outside-');
+  const outside = new Project(dir);
+  await runAll((argv) => outside.run(argv), () => ({ code: 'E_CONFIG_NOT_FOUND' }));
+  assert.deepEqual(readdirSync(dir), [], 'no file or folder was created');
+});
+
+describe('a project whose database is not usable', () => {
+  let project: Project;
+  const schemas: string[] = [];
+  before(async () => {
+    // The greeter fixture (so check and rungrpc get as far as the database) with a seed, and this
+    // repo's migrations.
+    const seed = `export async function seed(db) {\n  await db.permission.upsert({ where: { app_codename: { app: 'greeter', codename: 'greet' } }, create: { app: 'greeter', codename: 'greet' }, update: {} });\n}\n`;
+    project = await makeProject({ apps: ['greeter'], files: { 'apps/greeter/seed.ts': seed } });
+    await cp(join(REPO, 'prisma'), project.path('prisma'), { recursive: true });
+  });
+  after(async () => {
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+    await admin.end();
+    await project.remove();
+  });
+
+  /** What touches no database, or changes it on purpose, in every one of these states. */
+  const common = (name: string): Expect | undefined => {
+    if (name === 'generate-proto') return 'ok'; // protos only
+    if (name === 'setup') return { skip: 'with DATABASE_URL set, setup never connects (an install must not fail on a server that is down): db-setup.test.ts' };
+    return undefined;
+  };
+
+  test('PostgreSQL unreachable: E_DB_UNREACHABLE from every command that needs it', async () => {
+    const url = `postgresql://postgres@127.0.0.1:${await closedPort()}/test`;
+    await runAll((argv) => project.run(argv, { DATABASE_URL: url }), (name) => common(name) ?? { code: 'E_DB_UNREACHABLE' });
+  });
+
+  test('SQLite not migrated: E_DB_NOT_MIGRATED with the count, and no database file created', async () => {
+    await runAll(
+      async (argv, slug) => {
+        const r = await project.run(argv, { DATABASE_URL: `file:./var/${slug}.sqlite3` });
+        if (!['migrate', 'makemigrations'].includes(slug)) assert.ok(!existsSync(project.path('var', `${slug}.sqlite3`)), `${slug} created its database file`);
+        return r;
+      },
+      (name) => common(name) ?? (name === 'migrate' || name === 'makemigrations' ? 'ok' : { code: 'E_DB_NOT_MIGRATED' }),
+    );
+  });
+
+  test('PostgreSQL not migrated: E_DB_NOT_MIGRATED with the count, and no schema created', async () => {
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      await runAll(
+        async (argv, slug) => {
+          const schema = `cfg_cmd_${process.pid}_${slug}`;
+          schemas.push(schema);
+          const r = await project.run(argv, { DATABASE_URL: `${PG_URL}?schema=${schema}` });
+          const created = (await admin.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema])).rowCount;
+          if (slug !== 'migrate') assert.equal(created, 0, `${slug} created schema ${schema}`);
+          return r;
+        },
+        (name) => common(name) ?? (name === 'migrate' || name === 'makemigrations' ? 'ok' : { code: 'E_DB_NOT_MIGRATED' }),
+      );
+    } finally {
+      await admin.end();
+    }
+  });
+});
