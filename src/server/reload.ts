@@ -7,6 +7,7 @@ import type { RungrpcOptions } from '../commands/rungrpc.ts';
 import { loadConfig } from '../config/load.ts';
 import { isCfgError } from '../errors.ts';
 import { flushLogs, getLogger } from '../log/logger.ts';
+import { stopWhenOrphaned } from './parent-watch.ts';
 import { MANAGED_ENV } from './run.ts';
 
 const log = getLogger('grpc.reload');
@@ -101,7 +102,7 @@ export async function runWithReload(opts: RungrpcOptions): Promise<void> {
   watcher.on('error', (err) => log.warn(`watcher: ${(err as Error).message}`));
 
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: string) => {
     signals++;
     if (signals > 1) {
       child?.kill('SIGKILL');
@@ -119,5 +120,6 @@ export async function runWithReload(opts: RungrpcOptions): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  stopWhenOrphaned(() => signals === 0 && onSignal('parent process gone'));
   start();
 }
