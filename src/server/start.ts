@@ -12,7 +12,9 @@ import { CfgServer } from './cfg-server.ts';
 const log = getLogger('grpc.server');
 
 export interface StartOptions {
+  /** Overrides grpc.server.host (rungrpc --host; bind errors name it so). */
   host?: string;
+  /** Overrides grpc.server.port (rungrpc --port). */
   port?: number;
   /** Print the start-up banner (rungrpc does; tests need not). */
   banner?: boolean;
@@ -122,7 +124,9 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     await addReflectionService(server, join(config.root, outputDir));
   }
 
-  const port = await server.listen(options.host, options.port);
+  const { settingOrigin } = await import('../config/origin.ts');
+  const origin = { host: settingOrigin('grpc.server.host', options.host === undefined ? undefined : '--host'), port: settingOrigin('grpc.server.port', options.port === undefined ? undefined : '--port') };
+  const port = await server.listen(options.host, options.port, origin);
   let http: import('../http/server.ts').HttpSidePort | undefined;
   if (metrics) {
     const [{ startHttpSidePort }, { getDb }] = await Promise.all([import('../http/server.ts'), import('../db/client.ts')]);
