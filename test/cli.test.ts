@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { CommanderError, type Command } from 'commander';
+import { buildProgram } from '../src/cli.ts';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { configText, Project, REPO, tempDir } from './fixtures/project.ts';
@@ -34,6 +35,27 @@ async function cfg(args: string[], colour: { NO_COLOR?: string; FORCE_COLOR?: st
   return (await project()).run(args, { NO_COLOR: colour.NO_COLOR ?? '', FORCE_COLOR: colour.FORCE_COLOR ?? '' });
 }
 
+/**
+ * Parses `argv` with the program the CLI builds, in this process (one start-up for many checks),
+ * capturing what it writes; commander's exit (help shown, a usage error) comes back as `error`.
+ */
+async function inProcess(argv: string[]): Promise<{ stdout: string; stderr: string; error?: CommanderError }> {
+  const out = { stdout: '', stderr: '' };
+  const program = buildProgram();
+  const capture = (c: Command) => {
+    c.configureOutput({ writeOut: (t) => void (out.stdout += t), writeErr: (t) => void (out.stderr += t) });
+    c.commands.forEach(capture);
+  };
+  capture(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return out;
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    return { ...out, error };
+  }
+}
+
 describe('help', () => {
   test('cfg --help lists every command and option; exit 0', async () => {
     const { code, stdout } = await cfg(['--help']);
@@ -60,11 +82,15 @@ describe('help', () => {
     const list = (await cfg(['--help'])).stdout;
     const commands = [...list.matchAll(/^ {2}([a-z][a-z-]+)(?= )/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
     assert.ok(commands.length >= 9, list);
+    // Each command's help as the CLI builds it (one process for all), and one run of the binary.
     for (const command of commands) {
-      const { code, stdout } = await cfg([command, '--help']);
-      assert.equal(code, 0, command);
+      const { stdout, error } = await inProcess([command, '--help']);
+      assert.equal(error?.exitCode, 0, command);
       assert.match(stdout, new RegExp(`^Usage: cfg ${command}\\b`), command);
     }
+    const { code, stdout } = await cfg(['rungrpc', '--help']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Usage: cfg rungrpc \[options\]/);
   });
 
   test('--version prints the package version', async () => {
@@ -96,19 +122,23 @@ describe('exit codes', () => {
   });
 
   test('a missing required option or argument points at the --help of that very command, nested ones too', async () => {
-    const { buildProgram } = await import('../src/cli.ts');
     const walk = (c: Command, path: string[]): string[][] => (c.commands.length ? c.commands.flatMap((s) => walk(s, [...path, s.name()])) : [path]);
-    const needy = walk(buildProgram(), []).filter((path) => {
-      const c = path.reduce((cmd, name) => cmd.commands.find((x) => x.name() === name)!, buildProgram());
+    const program = buildProgram();
+    const needy = walk(program, []).filter((path) => {
+      const c = path.reduce((cmd, name) => cmd.commands.find((x) => x.name() === name)!, program);
       return c.options.some((o) => o.mandatory) || c.registeredArguments.some((a) => a.required);
     });
     assert.ok(needy.some((p) => p.join(' ') === 'apikey create'), needy.join(', '));
     for (const path of needy) {
-      const { code, stderr } = await cfg(path);
-      assert.equal(code, 1, path.join(' '));
+      const { stderr, error } = await inProcess(path);
+      assert.equal(error?.exitCode, 1, path.join(' '));
       assert.match(stderr, /^error: (required option|missing required argument) .+\n/, path.join(' '));
       assert.ok(stderr.includes(`(run cfg ${path.join(' ')} --help for its options)`), `${path.join(' ')}: ${stderr}`);
     }
+    // And as the binary prints it, for a nested command.
+    const { code, stderr } = await cfg(['apikey', 'create', '--username', 'alice']);
+    assert.equal(code, 1);
+    assert.equal(stderr, "error: required option '--name <name>' not specified\n(run cfg apikey create --help for its options)\n");
   });
 
   test('an unexpected failure: one line E_INTERNAL and where the details went; CFG_DEBUG=1 prints them', async () => {

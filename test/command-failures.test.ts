@@ -113,6 +113,10 @@ describe('a project whose database is not usable', () => {
     return undefined;
   };
 
+  /** On an unmigrated database: migrate migrates it and makemigrations needs no migrated one (db-migrate.test.ts runs both). */
+  const unmigrated = (name: string): Expect =>
+    name === 'migrate' || name === 'makemigrations' ? { skip: 'succeeds on an unmigrated database: db-migrate.test.ts' } : { code: 'E_DB_NOT_MIGRATED' };
+
   test('PostgreSQL unreachable: E_DB_UNREACHABLE from every command that needs it', async () => {
     const url = `postgresql://postgres@127.0.0.1:${await closedPort()}/test`;
     await runAll((argv) => project.run(argv, { DATABASE_URL: url }), (name) => common(name) ?? { code: 'E_DB_UNREACHABLE' });
@@ -125,7 +129,7 @@ describe('a project whose database is not usable', () => {
         if (!['migrate', 'makemigrations'].includes(slug)) assert.ok(!existsSync(project.path('var', `${slug}.sqlite3`)), `${slug} created its database file`);
         return r;
       },
-      (name) => common(name) ?? (name === 'migrate' || name === 'makemigrations' ? 'ok' : { code: 'E_DB_NOT_MIGRATED' }),
+      (name) => common(name) ?? unmigrated(name),
     );
   });
 
@@ -142,7 +146,7 @@ describe('a project whose database is not usable', () => {
           if (slug !== 'migrate') assert.equal(created, 0, `${slug} created schema ${schema}`);
           return r;
         },
-        (name) => common(name) ?? (name === 'migrate' || name === 'makemigrations' ? 'ok' : { code: 'E_DB_NOT_MIGRATED' }),
+        (name) => common(name) ?? unmigrated(name),
       );
     } finally {
       await admin.end();
