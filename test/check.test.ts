@@ -1,19 +1,10 @@
 // `cfg check` and the guide's Troubleshooting list: each failure is named per app with its code
 // and hint, and `cfg rungrpc` refuses to start with the same message.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { configText, fixtureDefaults, makeProject, merge, type Project } from './fixtures/project.ts';
+import { describe, test } from 'node:test';
+import { configText, fixtureDefaults, merge, projectsOfThisFile, type Project } from './fixtures/project.ts';
 
-const projects: Project[] = [];
-after(async () => {
-  for (const p of projects) await p.remove();
-});
-
-async function project(options: Parameters<typeof makeProject>[0]): Promise<Project> {
-  const p = await makeProject(options);
-  projects.push(p);
-  return p;
-}
+const project = projectsOfThisFile();
 
 const troubled = {
   // 2. no grpc_services (or any other service module)
@@ -36,7 +27,7 @@ export async function grpcHandlers() {
   'apps/broken/grpc_services/index.ts': 'export function grpcHandlers( {\n',
 };
 
-describe('cfg check', () => {
+describe('cfg check', { concurrency: true }, () => {
   test('reports per app what was found, or exactly which condition failed', async () => {
     const apps = ['greeter', 'ghost', 'empty', 'nohandlers', 'badshape', 'broken'];
     const p = await project({ apps: ['greeter', 'multi'], files: troubled, config: { grpc: { enabledApps: apps } } });
@@ -73,30 +64,6 @@ describe('cfg check', () => {
     assert.match(stdout, /✓ customServices\.ping: apps\/multi\/grpc_services\/index\.ts -> fixture\.Ping \(Ping\)/);
     assert.match(stdout, /✓ handlersHook: api\/urls\.ts#grpcHandlers/);
     assert.match(stdout, /no problems found: 2 service\(s\)/);
-  });
-
-  test('a .proto with a syntax error: E_PROTO_COMPILE at its line, the message rungrpc refuses to start with', async () => {
-    const p = await project({ apps: ['greeter'], config: { grpc: { proto: { autoGenerate: true } } } });
-    await p.write('proto/greeter.proto', (await p.read('proto/greeter.proto')).replace(/(rpc SayHello\(HelloRequest\) returns \(HelloReply\));/, '$1'));
-    const checked = await p.run(['check']);
-    assert.equal(checked.code, 1, checked.stdout);
-    const served = await p.run(['rungrpc']);
-    assert.equal(served.code, 1);
-    const message = /^error E_PROTO_COMPILE (buf could not compile proto\/:\nproto\/greeter\.proto:\d+:\d+:.+)\nhint/m.exec(served.stderr)?.[1];
-    assert.ok(message, served.stderr);
-    assert.ok(checked.stdout.includes(`✗ protos: E_PROTO_COMPILE ${message.replace(/\n/g, '\n    ')}\n`), `check says what rungrpc says:\n${checked.stdout}\n${served.stderr}`);
-  });
-
-  test("a service method that does not match its RPC: E_TYPECHECK with the file, line and TypeScript's reason", async () => {
-    const p = await project({ apps: ['greeter'] });
-    const file = 'apps/greeter/grpc_services/greeter_service.ts';
-    await p.write(file, (await p.read(file)).replace('async sayHello(', 'async sayHelo('));
-    const { code, stdout } = await p.run(['check']);
-    assert.equal(code, 1, stdout);
-    assert.match(stdout, /^✗ types: E_TYPECHECK 2 type error\(s\) in the services:\n {4}apps\/greeter\/grpc_services\/greeter_service\.ts:8:14 TS2420: Property 'sayHello' is missing in type 'Greeter' but required in type 'ServiceImplementation<\.\.\.>'\.$/m);
-    // and where the class is registered
-    assert.match(stdout, /^ {4}apps\/greeter\/grpc_services\/index\.ts:\d+:\d+ TS2345: Property 'sayHello' is missing in type 'Greeter'/m);
-    assert.match(stdout, /^! fixture\.Greeter: Greeter has no method sayHello\(\): calls to \/fixture\.Greeter\/SayHello answer UNIMPLEMENTED$/m);
   });
 
   test('stubs not generated: E_STUBS_MISSING with the hint to run cfg generate-proto', async () => {

@@ -31,7 +31,9 @@ export function rungrpcCommand(): Command {
     .option('--reload', 'restart on changes to apps/, proto/, prisma/ and cfg.config.ts')
     .option('--allow-unmigrated', 'serve although the database has unapplied migrations (health stays NOT_SERVING until cfg migrate has run)')
     .action(async (opts: RungrpcOptions) => {
+      const { withDatabase } = await import('./database.ts');
       const { runGrpc } = await import('../server/run.ts');
-      await runGrpc(opts);
+      // The server opens its own client and keeps it; a database failure at start-up reads as in every command.
+      await withDatabase(() => runGrpc(opts));
     });
 }
