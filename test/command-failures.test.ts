@@ -70,7 +70,7 @@ async function runAll(run: (argv: string[], slug: string) => Promise<RunResult>,
       }
     }
   };
-  await Promise.all([worker(), worker(), worker()]);
+  await Promise.all([worker(), worker()]);
   assert.deepEqual(failures, []);
 }
 
@@ -88,7 +88,7 @@ test('outside a project every command says E_CONFIG_NOT_FOUND and creates nothin
   assert.deepEqual(readdirSync(dir), [], 'no file or folder was created');
 });
 
-describe('a project whose database is not usable', () => {
+describe('a project whose database is not usable', { concurrency: true }, () => {
   let project: Project;
   const schemas: string[] = [];
   before(async () => {
