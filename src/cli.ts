@@ -73,6 +73,8 @@ export async function main(argv: string[]): Promise<void> {
   kleur.enabled = colourFor(process.stdout);
   // Errors thrown outside the command's promise (a timer, a stream) end the same way.
   const fatal = (err: unknown) => {
+    // Whoever read our output has gone (a closed pipe): there is no one left to tell.
+    if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') process.exit(1);
     process.exitCode = reportError(err);
     flushLogs();
     process.exit();
