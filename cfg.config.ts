@@ -1,6 +1,6 @@
 import { defineConfig } from './src/index.ts';
 
-// The counterpart of Django-CFG's api/config.py. Every field is optional; README "Configuration"
+// The counterpart of Django-CFG's api/config.py. Every field is optional; docs/configuration.md
 // lists them with their defaults. Environment variables override what a deployment changes.
 export default defineConfig({
   grpc: {

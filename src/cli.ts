@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import kleur from 'kleur';
 import { isCfgError } from './errors.ts';
@@ -56,15 +59,32 @@ export function buildProgram(): Command {
     prunelogsCommand,
     setupCommand,
   ]) {
-    const sub = command();
-    program.addCommand(sub.configureOutput(output).showHelpAfterError(`(run cfg ${sub.name()} --help for its options)`).exitOverride());
+    program.addCommand(configure(command(), 'cfg'));
   }
   return program;
+}
+
+/** Every command, nested ones too (cfg apikey create), prints errors alike and points at its own --help. */
+function configure(command: Command, parent: string): Command {
+  const name = `${parent} ${command.name()}`;
+  command.configureOutput(output).showHelpAfterError(`(run ${name} --help for its options)`).exitOverride();
+  for (const sub of command.commands) configure(sub, name);
+  return command;
 }
 
 /** Runs the CLI; every failure ends as one message on stderr and a non-zero exit code. */
 export async function main(argv: string[]): Promise<void> {
   kleur.enabled = colourFor(process.stdout);
+  // Errors thrown outside the command's promise (a timer, a stream) end the same way.
+  const fatal = (err: unknown) => {
+    // Whoever read our output has gone (a closed pipe): there is no one left to tell.
+    if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') process.exit(1);
+    process.exitCode = reportError(err);
+    flushLogs();
+    process.exit();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
@@ -74,15 +94,46 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** Prints a failure on stderr (coloured only if stderr is a terminal); returns the exit code. */
+/**
+ * Prints a failure on stderr (coloured only if stderr is a terminal); returns the exit code.
+ * A CfgError is its code, message and hint. Anything else is a bug or an unforeseen failure: one
+ * line E_INTERNAL with its message, the stack written to a file (or, with CFG_DEBUG=1, here).
+ */
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode;
   kleur.enabled = colourFor(process.stderr);
+  const debug = Boolean(process.env.CFG_DEBUG) && process.env.CFG_DEBUG !== '0';
+  const write = (s: string) => process.stderr.write(s + '\n');
   if (isCfgError(err)) {
-    process.stderr.write(`${kleur.red('error')} ${kleur.dim(err.code)} ${err.message}\n`);
-    if (err.hint) process.stderr.write(`${kleur.yellow('hint')}  ${err.hint}\n`);
+    write(`${kleur.red('error')} ${kleur.dim(err.code)} ${err.message}`);
+    if (err.hint) write(`${kleur.yellow('hint')}  ${err.hint}`);
+    if (debug && err.cause !== undefined) write(details(err.cause));
     return 1;
   }
-  process.stderr.write(`${kleur.red('error')} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  const first = err instanceof Error ? err.message.split('\n').find((l) => l.trim() !== '')?.trim() || err.name : String(err);
+  write(`${kleur.red('error')} ${kleur.dim('E_INTERNAL')} ${first}`);
+  if (debug) write(details(err));
+  else write(`${kleur.yellow('hint')}  ${saveDetails(err)}`);
   return 1;
+}
+
+/** The stack, and each cause's, as text. */
+function details(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    parts.push(`${depth ? 'caused by: ' : ''}${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join('\n');
+}
+
+/** Writes the details to a file in the temp folder; says where (or how to see them, if it cannot). */
+function saveDetails(err: unknown): string {
+  const file = join(tmpdir(), `cfg-error-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+  try {
+    writeFileSync(file, `cfg ${process.argv.slice(2).join(' ')}\n${details(err)}\n`);
+    return `An unexpected failure: the details are in ${file} (CFG_DEBUG=1 prints them here). Please report it.`;
+  } catch {
+    return 'An unexpected failure: run again with CFG_DEBUG=1 to see the details. Please report it.';
+  }
 }

@@ -25,11 +25,17 @@ export type CfgErrorCode =
   | 'E_PORT_IN_USE'
   | 'E_BIND'
   | 'E_DB'
+  | 'E_DB_UNREACHABLE'
+  | 'E_DB_ACCESS'
+  | 'E_DB_NOT_MIGRATED'
   | 'E_MIGRATION'
+  | 'E_PERMISSION_UNKNOWN'
+  | 'E_TYPECHECK'
   | 'E_USER'
   | 'E_NOT_FOUND'
   | 'E_ACCESS'
-  | 'E_USAGE';
+  | 'E_USAGE'
+  | 'E_INTERNAL';
 
 export class CfgError extends Error {
   override readonly name = 'CfgError';

@@ -1,19 +1,10 @@
 // `cfg check` and the guide's Troubleshooting list: each failure is named per app with its code
 // and hint, and `cfg rungrpc` refuses to start with the same message.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { configText, fixtureDefaults, makeProject, merge, type Project } from './fixtures/project.ts';
+import { describe, test } from 'node:test';
+import { configText, fixtureDefaults, merge, projectsOfThisFile, type Project } from './fixtures/project.ts';
 
-const projects: Project[] = [];
-after(async () => {
-  for (const p of projects) await p.remove();
-});
-
-async function project(options: Parameters<typeof makeProject>[0]): Promise<Project> {
-  const p = await makeProject(options);
-  projects.push(p);
-  return p;
-}
+const project = projectsOfThisFile();
 
 const troubled = {
   // 2. no grpc_services (or any other service module)
@@ -36,7 +27,7 @@ export async function grpcHandlers() {
   'apps/broken/grpc_services/index.ts': 'export function grpcHandlers( {\n',
 };
 
-describe('cfg check', () => {
+describe('cfg check', { concurrency: true }, () => {
   test('reports per app what was found, or exactly which condition failed', async () => {
     const apps = ['greeter', 'ghost', 'empty', 'nohandlers', 'badshape', 'broken'];
     const p = await project({ apps: ['greeter', 'multi'], files: troubled, config: { grpc: { enabledApps: apps } } });
@@ -56,9 +47,11 @@ describe('cfg check', () => {
     // Hints say what to do next.
     assert.match(stdout, /hint Create apps\/empty\/grpc_services\/index\.ts exporting grpcHandlers\./);
     assert.match(stdout, /✓ stubs: generated\/ is up to date with proto\//);
+    // The module that does not parse, with TypeScript's line and column.
+    assert.match(stdout, /^✗ types: E_TYPECHECK 1 type error\(s\) in the services:\n {4}apps\/broken\/grpc_services\/index\.ts:2:1 TS1005: '\}' expected\.$/m);
     // One warning for "multi", and one per lint line of the fixture protos (test/proto-loop.test.ts).
     const lint = stdout.split('\n').filter((l) => l.startsWith('! lint: ')).length;
-    assert.match(stdout, new RegExp(`problems found: 1 service\\(s\\); 5 problem\\(s\\), ${1 + lint} warning\\(s\\)`));
+    assert.match(stdout, new RegExp(`problems found: 1 service\\(s\\); 6 problem\\(s\\), ${1 + lint} warning\\(s\\)`));
   });
 
   test('all good: exit 0, with customServices and the handlersHook listed', async () => {

@@ -2,7 +2,9 @@
 // on a terminal (never with NO_COLOR, never into a pipe).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFile, symlink, writeFile } from 'node:fs/promises';
+import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { CommanderError, type Command } from 'commander';
+import { buildProgram } from '../src/cli.ts';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { configText, Project, REPO, tempDir } from './fixtures/project.ts';
@@ -16,11 +18,12 @@ after(async () => {
   await shared?.remove();
 });
 
-/** One temp project for the whole file: package.json, node_modules, proto/greeter.proto. */
+/** One temp project for the whole file: package.json, node_modules, cfg.config.ts, proto/greeter.proto. */
 async function project(): Promise<Project> {
   if (!shared) {
     shared = new Project(await tempDir('cfg-cli-'));
     await writeFile(shared.path('package.json'), '{ "type": "module", "private": true }\n');
+    await writeFile(shared.path('cfg.config.ts'), configText({}));
     await symlink(join(REPO, 'node_modules'), shared.path('node_modules'), 'dir');
     await shared.write('proto/greeter.proto', GREETER);
   }
@@ -30,6 +33,27 @@ async function project(): Promise<Project> {
 /** `cfg <args>` with pipes for stdout and stderr (not a terminal), NO_COLOR and FORCE_COLOR as given. */
 async function cfg(args: string[], colour: { NO_COLOR?: string; FORCE_COLOR?: string } = {}) {
   return (await project()).run(args, { NO_COLOR: colour.NO_COLOR ?? '', FORCE_COLOR: colour.FORCE_COLOR ?? '' });
+}
+
+/**
+ * Parses `argv` with the program the CLI builds, in this process (one start-up for many checks),
+ * capturing what it writes; commander's exit (help shown, a usage error) comes back as `error`.
+ */
+async function inProcess(argv: string[]): Promise<{ stdout: string; stderr: string; error?: CommanderError }> {
+  const out = { stdout: '', stderr: '' };
+  const program = buildProgram();
+  const capture = (c: Command) => {
+    c.configureOutput({ writeOut: (t) => void (out.stdout += t), writeErr: (t) => void (out.stderr += t) });
+    c.commands.forEach(capture);
+  };
+  capture(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return out;
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    return { ...out, error };
+  }
 }
 
 describe('help', () => {
@@ -58,11 +82,15 @@ describe('help', () => {
     const list = (await cfg(['--help'])).stdout;
     const commands = [...list.matchAll(/^ {2}([a-z][a-z-]+)(?= )/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
     assert.ok(commands.length >= 9, list);
+    // Each command's help as the CLI builds it (one process for all), and one run of the binary.
     for (const command of commands) {
-      const { code, stdout } = await cfg([command, '--help']);
-      assert.equal(code, 0, command);
+      const { stdout, error } = await inProcess([command, '--help']);
+      assert.equal(error?.exitCode, 0, command);
       assert.match(stdout, new RegExp(`^Usage: cfg ${command}\\b`), command);
     }
+    const { code, stdout } = await cfg(['rungrpc', '--help']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Usage: cfg rungrpc \[options\]/);
   });
 
   test('--version prints the package version', async () => {
@@ -91,6 +119,43 @@ describe('exit codes', () => {
     const option = await cfg(['generate-proto', '--out', 'x']);
     assert.equal(option.code, 1);
     assert.match(option.stderr, /^error: unknown option '--out'\n\(run cfg generate-proto --help for its options\)/);
+  });
+
+  test('a missing required option or argument points at the --help of that very command, nested ones too', async () => {
+    const walk = (c: Command, path: string[]): string[][] => (c.commands.length ? c.commands.flatMap((s) => walk(s, [...path, s.name()])) : [path]);
+    const program = buildProgram();
+    const needy = walk(program, []).filter((path) => {
+      const c = path.reduce((cmd, name) => cmd.commands.find((x) => x.name() === name)!, program);
+      return c.options.some((o) => o.mandatory) || c.registeredArguments.some((a) => a.required);
+    });
+    assert.ok(needy.some((p) => p.join(' ') === 'apikey create'), needy.join(', '));
+    for (const path of needy) {
+      const { stderr, error } = await inProcess(path);
+      assert.equal(error?.exitCode, 1, path.join(' '));
+      assert.match(stderr, /^error: (required option|missing required argument) .+\n/, path.join(' '));
+      assert.ok(stderr.includes(`(run cfg ${path.join(' ')} --help for its options)`), `${path.join(' ')}: ${stderr}`);
+    }
+    // And as the binary prints it, for a nested command.
+    const { code, stderr } = await cfg(['apikey', 'create', '--username', 'alice']);
+    assert.equal(code, 1);
+    assert.equal(stderr, "error: required option '--name <name>' not specified\n(run cfg apikey create --help for its options)\n");
+  });
+
+  test('an unexpected failure: one line E_INTERNAL and where the details went; CFG_DEBUG=1 prints them', async () => {
+    const p = new Project(await tempDir('cfg-internal-'));
+    await writeFile(p.path('package.json'), '{ "type": "module", "private": true }\n');
+    // A config whose getter throws: an error no part of cfg anticipates.
+    await writeFile(p.path('cfg.config.ts'), "export default { get grpc() { throw new TypeError('boom from a getter'); } };\n");
+    const plain = await p.run(['check']);
+    assert.equal(plain.code, 1);
+    const m = /^error E_INTERNAL boom from a getter\nhint  An unexpected failure: the details are in (\S+\.log) \(CFG_DEBUG=1 prints them here\)\. Please report it\.\n$/.exec(plain.stderr);
+    assert.ok(m, plain.stderr);
+    assert.match(await readFile(m[1]!, 'utf8'), /^TypeError: boom from a getter\n\s+at /m, 'the stack is in the file');
+    await rm(m[1]!);
+    const debug = await p.run(['check'], { CFG_DEBUG: '1' });
+    assert.equal(debug.code, 1);
+    assert.match(debug.stderr, /^error E_INTERNAL boom from a getter\nTypeError: boom from a getter\n\s+at /);
+    await p.remove();
   });
 
   test('an invalid cfg.config.ts: exit 1, the file and the field named', async () => {

@@ -1,4 +1,4 @@
-// `cfg setup` (what `npm ci` runs) and `cfg seed`: both Prisma clients generated with the network
+// `cfg setup` (what `npm install` runs) and `cfg seed`: both Prisma clients generated with the network
 // unreachable, migrations and seeds applied on the SQLite default, seeds idempotent on both databases.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';

@@ -62,13 +62,13 @@ after(async () => {
   for (const p of projects) await p.remove();
 });
 
-/** A bare project: package.json, node_modules, the given files; no cfg.config.ts unless given. */
+/** A bare project: package.json, node_modules, an empty cfg.config.ts (unless given), the given files. */
 async function project(files: Record<string, string>): Promise<Project> {
   const p = new Project(await tempDir('cfg-gen-'));
   projects.push(p);
   await writeFile(p.path('package.json'), '{ "type": "module", "private": true }\n');
   await symlink(join(REPO, 'node_modules'), p.path('node_modules'), 'dir');
-  for (const [path, text] of Object.entries(files)) await p.write(path, text);
+  for (const [path, text] of Object.entries({ 'cfg.config.ts': configText({}), ...files })) await p.write(path, text);
   return p;
 }
 

@@ -117,6 +117,17 @@ describe('a port already in use', () => {
   }
 });
 
+test('an address that cannot be bound: E_BIND, and the hint names where the host came from (--host, CFG_GRPC_HOST)', async () => {
+  const p = await project({ apps: ['greeter'] });
+  // 192.0.2.1 (TEST-NET-1) is no address of this machine.
+  const flag = await p.run(['rungrpc', '--host', '192.0.2.1']);
+  assert.equal(flag.code, 1);
+  assert.match(flag.stderr, /^error E_BIND Cannot listen on 192\.0\.2\.1:0: .+\nhint {2}Check --host and grpc\.server\.port in cfg\.config\.ts\.\n$/);
+  const env = await p.run(['rungrpc', '--port', '0'], { CFG_GRPC_HOST: '192.0.2.1' });
+  assert.equal(env.code, 1);
+  assert.match(env.stderr, /^error E_BIND Cannot listen on 192\.0\.2\.1:0: .+\nhint {2}Check CFG_GRPC_HOST and --port\.\n$/);
+});
+
 test('--processes 2: one port served by two worker processes', async () => {
   const p = await project({ apps: ['greeter'] });
   const proc = spawnCfg(p, ['rungrpc', '--processes', '2']);

@@ -32,7 +32,7 @@ after(async () => {
 });
 
 test('createuser creates a user with email, staff, permissions and groups; run again it updates', async () => {
-  const created = await cfg('createuser', '--username', 'alice', '--email', 'alice@example.com', '--staff', '--perm', 'crypto.delete_coin', '--perm', 'crypto.change_coin', '--group', 'editors');
+  const created = await cfg('createuser', '--username', 'alice', '--email', 'alice@example.com', '--staff', '--perm', 'crypto.delete_coin', '--perm', 'crypto.change_coin', '--create-perm', '--group', 'editors');
   assert.equal(created.code, 0, created.stderr);
   assert.match(created.stdout, /^created user alice \(id (\d+)\)\n$/);
   const updated = await cfg('createuser', '--username', 'alice', '--superuser', '--group', 'admins');
@@ -44,6 +44,19 @@ test('createuser creates a user with email, staff, permissions and groups; run a
   assert.deepEqual(perms.map((r) => r.p), ['crypto.change_coin', 'crypto.delete_coin']);
   const groups = sql<{ name: string }>(`SELECT g.name FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.groupId ORDER BY g.name`);
   assert.deepEqual(groups.map((r) => r.name), ['admins', 'editors'], 'groups are added, not replaced');
+});
+
+test('createuser refuses a permission that does not exist, naming the known ones; --create-perm creates it', async () => {
+  const seeded = await cfg('createuser', '--username', 'perms', '--perm', 'crypto.view_coin', '--create-perm');
+  assert.equal(seeded.code, 0, seeded.stderr);
+  const typo = await cfg('createuser', '--username', 'dave', '--perm', 'crypto.nonexistent_perm', '--perm', 'crypto.view_coin');
+  assert.equal(typo.code, 1);
+  assert.match(typo.stderr, /^error E_PERMISSION_UNKNOWN Unknown permission crypto\.nonexistent_perm; known: (crypto\.\w+, )*crypto\.view_coin(, crypto\.\w+)*\.\nhint {2}Use a known one, or add --create-perm to create it\.\n$/);
+  assert.deepEqual(sql(`SELECT id FROM auth_user WHERE username = 'dave'`), [], 'nothing was written');
+  assert.deepEqual(sql(`SELECT id FROM auth_permission WHERE codename = 'nonexistent_perm'`), []);
+  const created = await cfg('createuser', '--username', 'dave', '--perm', 'crypto.nonexistent_perm', '--create-perm');
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(sql(`SELECT id FROM auth_permission WHERE codename = 'nonexistent_perm'`).length, 1);
 });
 
 test('createuser refuses a malformed permission or username with a hint', async () => {

@@ -1,6 +1,6 @@
 import type { Db } from 'cfg';
 
-// Demo data for the crypto app, loaded by `cfg seed` (and by `npm ci` on the SQLite default).
+// Demo data for the crypto app, loaded by `cfg seed` (and by `npm install` on the SQLite default).
 // Idempotent: every row is an upsert keyed on a natural key, so running it again changes nothing
 // that users have not changed. Prices: 8 decimal places; market caps and volumes: cents.
 

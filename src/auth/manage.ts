@@ -8,12 +8,30 @@ export interface UserSpec {
   staff?: boolean;
   superuser?: boolean;
   inactive?: boolean;
-  /** "app.codename" */
+  /** "app.codename"; created when missing, unless knownPermsOnly. */
   perm?: string[];
+  /** Refuse (E_PERMISSION_UNKNOWN) permissions that do not exist yet: createuser does, unless --create-perm. */
+  knownPermsOnly?: boolean;
   group?: string[];
 }
 
-/** Creates or updates a user; permissions and groups are created as needed and added. */
+/**
+ * Refuses permissions that do not exist (a typo would otherwise grant a new, meaningless one),
+ * naming the ones that do.
+ */
+async function assertKnownPermissions(db: Db, perms: Array<{ app: string; codename: string }>): Promise<void> {
+  if (perms.length === 0) return;
+  const known = (await db.permission.findMany({ select: { app: true, codename: true }, orderBy: [{ app: 'asc' }, { codename: 'asc' }] })).map((p) => `${p.app}.${p.codename}`);
+  const unknown = perms.map((p) => `${p.app}.${p.codename}`).filter((p) => !known.includes(p));
+  if (unknown.length === 0) return;
+  throw new CfgError(
+    'E_PERMISSION_UNKNOWN',
+    `Unknown permission${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${known.join(', ') || 'none (run cfg seed?)'}.`,
+    `Use a known one, or add --create-perm to create ${unknown.length > 1 ? 'them' : 'it'}.`,
+  );
+}
+
+/** Creates or updates a user; groups (and permissions, unless knownPermsOnly) are created as needed. */
 export async function upsertUser(db: Db, spec: UserSpec): Promise<{ created: boolean; user: { id: number; username: string } }> {
   if (!/^[\w.@+-]{1,150}$/.test(spec.username)) throw new CfgError('E_USAGE', `Username "${spec.username}" is not valid.`, 'Use up to 150 letters, digits and @.+-_ characters.');
   const perms = (spec.perm ?? []).map((p) => {
@@ -21,6 +39,7 @@ export async function upsertUser(db: Db, spec: UserSpec): Promise<{ created: boo
     if (!m) throw new CfgError('E_USAGE', `Permission "${p}" must be "app.codename".`, 'e.g. --perm crypto.delete_coin');
     return { app: m[1]!, codename: m[2]! };
   });
+  if (spec.knownPermsOnly) await assertKnownPermissions(db, perms);
   const existing = await db.user.findUnique({ where: { username: spec.username }, select: { id: true } });
   const flags = {
     ...(spec.email !== undefined ? { email: spec.email } : {}),

@@ -2,16 +2,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import kleur from 'kleur';
 import type { Db } from '../db/client.ts';
 
-/** Runs `fn` with the configured database, closing it afterwards. */
+/** Runs `fn` with the configured database, through the commands' one database helper. */
 async function withDb(fn: (db: Db) => Promise<void>): Promise<void> {
-  const { loadConfig } = await import('../config/load.ts');
-  const { getDb, closeDb } = await import('../db/client.ts');
-  const config = await loadConfig({ required: false });
-  try {
-    await fn(await getDb(config));
-  } finally {
-    await closeDb();
-  }
+  const { withDatabase } = await import('./database.ts');
+  await withDatabase(async ({ db }) => fn(await db()));
 }
 
 const day = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '-');

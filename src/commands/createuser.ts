@@ -11,18 +11,15 @@ export function createuserCommand(): Command {
     .option('--staff', 'staff user (requireStaff passes)')
     .option('--superuser', 'superuser (every permission)')
     .option('--inactive', 'create or mark the user inactive (its tokens are refused)')
-    .option('--perm <app.codename>', 'grant a permission, e.g. crypto.delete_coin (repeatable)', collect, [] as string[])
+    .option('--perm <app.codename>', 'grant an existing permission, e.g. crypto.delete_coin (repeatable)', collect, [] as string[])
+    .option('--create-perm', 'create the --perm permissions that do not exist yet (otherwise they are refused)')
     .option('--group <name>', 'add to a group, created if missing (repeatable)', collect, [] as string[])
-    .action(async (opts: { username: string; email?: string; staff?: boolean; superuser?: boolean; inactive?: boolean; perm: string[]; group: string[] }) => {
-      const { loadConfig } = await import('../config/load.ts');
-      const { getDb, closeDb } = await import('../db/client.ts');
+    .action(async (opts: { username: string; email?: string; staff?: boolean; superuser?: boolean; inactive?: boolean; perm: string[]; createPerm?: boolean; group: string[] }) => {
+      const { withDatabase } = await import('./database.ts');
       const { upsertUser } = await import('../auth/manage.ts');
-      const config = await loadConfig({ required: false });
-      try {
-        const { created, user } = await upsertUser(await getDb(config), opts);
+      await withDatabase(async ({ db }) => {
+        const { created, user } = await upsertUser(await db(), { ...opts, knownPermsOnly: opts.createPerm !== true });
         process.stdout.write(`${created ? 'created' : 'updated'} user ${user.username} (id ${user.id})\n`);
-      } finally {
-        await closeDb();
-      }
+      });
     });
 }

@@ -17,7 +17,7 @@ export function generateProtoCommand(): Command {
     .option('--watch', 'generate, then regenerate on every .proto change until Ctrl-C; a broken file is reported and waited out')
     .action(async (opts: GenerateProtoOptions) => {
       const { loadConfig } = await import('../config/load.ts');
-      const config = await loadConfig({ required: false });
+      const config = await loadConfig();
       // A flag is relative to where cfg runs; a config value to the project root.
       const cwd = process.cwd();
       const target = {

@@ -5,6 +5,7 @@ export interface RungrpcOptions {
   port?: number;
   reload?: boolean;
   processes?: number | 'auto';
+  allowUnmigrated?: boolean;
 }
 
 function parsePort(raw: string): number {
@@ -28,8 +29,11 @@ export function rungrpcCommand(): Command {
     .option('--port <port>', 'port to bind, 0 for any free one (default: grpc.server.port, 50051)', parsePort)
     .option('--processes <n>', 'processes serving the port, or "auto" for one per core (default: grpc.server.processes)', parseProcesses)
     .option('--reload', 'restart on changes to apps/, proto/, prisma/ and cfg.config.ts')
+    .option('--allow-unmigrated', 'serve although the database has unapplied migrations (health stays NOT_SERVING until cfg migrate has run)')
     .action(async (opts: RungrpcOptions) => {
+      const { withDatabase } = await import('./database.ts');
       const { runGrpc } = await import('../server/run.ts');
-      await runGrpc(opts);
+      // The server opens its own client and keeps it; a database failure at start-up reads as in every command.
+      await withDatabase(() => runGrpc(opts));
     });
 }

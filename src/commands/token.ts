@@ -7,20 +7,15 @@ export function tokenCommand(): Command {
     .requiredOption('--username <username>', 'the user the token is for')
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 1d; at most grpc.auth.maxTokenLifetimeSeconds (default 1d)', '1h')
     .action(async (opts: { username: string; ttl: string }) => {
-      const { loadConfig } = await import('../config/load.ts');
-      const { getDb, closeDb } = await import('../db/client.ts');
+      const { withDatabase } = await import('./database.ts');
       const { assertTokenLifetime, mintAccessToken, parseDuration } = await import('../auth/tokens.ts');
       const { CfgError } = await import('../errors.ts');
-      const config = await loadConfig({ required: false });
       const ttl = parseDuration(opts.ttl);
-      assertTokenLifetime(config, ttl);
-      try {
-        const user = await (await getDb(config)).user.findUnique({ where: { username: opts.username }, select: { id: true, isActive: true } });
+      await withDatabase(async ({ config, db }) => {
+        const user = await (await db()).user.findUnique({ where: { username: opts.username }, select: { id: true, isActive: true } });
         if (!user) throw new CfgError('E_USER', `No user "${opts.username}".`, `Create it: cfg createuser --username ${opts.username}`);
         if (!user.isActive) throw new CfgError('E_USER', `User "${opts.username}" is inactive; its tokens would be refused.`, 'Reactivate the user first.');
         process.stdout.write(mintAccessToken(config, user.id, ttl) + '\n');
-      } finally {
-        await closeDb();
-      }
+      });
     });
 }

@@ -2,6 +2,7 @@ import { CfgError } from '../errors.ts';
 import { isInterceptor } from '../interceptors/types.ts';
 import { LEVELS } from '../log/logger.ts';
 import { defaults } from './defaults.ts';
+import { ENV_OVERRIDES, type OverridablePath } from './origin.ts';
 import { JWT_ALGORITHMS, type CfgConfig } from './types.ts';
 
 /** Where inside a value a check failed (an array item, an object entry), and why. */
@@ -268,7 +269,8 @@ export function resolveConfig(
 }
 
 function applyEnv(config: CfgConfig, env: NodeJS.ProcessEnv): void {
-  const set = (name: string, path: string, parse: (raw: string) => unknown, apply: (v: never) => void, allowed?: string) => {
+  const set = (path: OverridablePath, parse: (raw: string) => unknown, apply: (v: never) => void, allowed?: string) => {
+    const name = ENV_OVERRIDES[path];
     const raw = env[name];
     if (raw === undefined || raw === '') return;
     const value = parse(raw);
@@ -280,18 +282,18 @@ function applyEnv(config: CfgConfig, env: NodeJS.ProcessEnv): void {
     apply(value as never);
   };
   const num = (raw: string) => (/^\d+$/.test(raw) ? Number(raw) : raw);
-  set('CFG_GRPC_HOST', 'grpc.server.host', String, (v) => (config.grpc.server.host = v));
-  set('CFG_GRPC_PORT', 'grpc.server.port', num, (v) => (config.grpc.server.port = v));
-  set('CFG_GRPC_PROCESSES', 'grpc.server.processes', (r) => (r === 'auto' ? r : num(r)), (v) => (config.grpc.server.processes = v));
+  set('grpc.server.host', String, (v) => (config.grpc.server.host = v));
+  set('grpc.server.port', num, (v) => (config.grpc.server.port = v));
+  set('grpc.server.processes', (r) => (r === 'auto' ? r : num(r)), (v) => (config.grpc.server.processes = v));
   const flag = (raw: string) => ({ '1': true, '0': false, true: true, false: false })[raw] ?? raw;
-  set('CFG_HTTP', 'grpc.http.enabled', flag, (v) => (config.grpc.http.enabled = v), '1 or 0');
-  set('CFG_HTTP_HOST', 'grpc.http.host', String, (v) => (config.grpc.http.host = v));
-  set('CFG_HTTP_PORT', 'grpc.http.port', num, (v) => (config.grpc.http.port = v));
-  set('DATABASE_URL', 'database.url', String, (v) => (config.database.url = v));
-  set('CFG_JWT_SECRET', 'grpc.auth.jwtSecretKey', String, (v) => (config.grpc.auth.jwtSecretKey = v));
-  set('CFG_JWT_PUBLIC_KEY', 'grpc.auth.jwtPublicKey', String, (v) => (config.grpc.auth.jwtPublicKey = v));
-  set('CFG_JWT_PRIVATE_KEY', 'grpc.auth.jwtPrivateKey', String, (v) => (config.grpc.auth.jwtPrivateKey = v));
-  set('CFG_REQUEST_LOG', 'grpc.requestLog.enabled', flag, (v) => (config.grpc.requestLog.enabled = v), '1 or 0');
-  set('CFG_LOG_LEVEL', 'logging.level', String, (v) => (config.logging.level = v));
-  set('CFG_LOG_FORMAT', 'logging.format', String, (v) => (config.logging.format = v));
+  set('grpc.http.enabled', flag, (v) => (config.grpc.http.enabled = v), '1 or 0');
+  set('grpc.http.host', String, (v) => (config.grpc.http.host = v));
+  set('grpc.http.port', num, (v) => (config.grpc.http.port = v));
+  set('database.url', String, (v) => (config.database.url = v));
+  set('grpc.auth.jwtSecretKey', String, (v) => (config.grpc.auth.jwtSecretKey = v));
+  set('grpc.auth.jwtPublicKey', String, (v) => (config.grpc.auth.jwtPublicKey = v));
+  set('grpc.auth.jwtPrivateKey', String, (v) => (config.grpc.auth.jwtPrivateKey = v));
+  set('grpc.requestLog.enabled', flag, (v) => (config.grpc.requestLog.enabled = v), '1 or 0');
+  set('logging.level', String, (v) => (config.logging.level = v));
+  set('logging.format', String, (v) => (config.logging.format = v));
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { CfgError } from '../errors.ts';
 import { listMigrations, type MigrationFile } from './migrations.ts';
@@ -14,6 +15,8 @@ interface Conn {
   exec(sql: string): Promise<void>;
   rows(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
   run(sql: string, params: unknown[]): Promise<void>;
+  /** Whether the bookkeeping table exists (read-only connections never create it). */
+  hasMigrationsTable(): Promise<boolean>;
   begin(): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
@@ -26,18 +29,28 @@ const TABLE = {
   postgresql: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" ("id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ, "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ, "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`,
 };
 
-async function connect(target: DatabaseTarget): Promise<Conn> {
+/**
+ * A connection for migrating (`readOnly` false: creates the SQLite file or the PostgreSQL schema,
+ * and holds Prisma's advisory lock), or for reading the state only (creates nothing, locks
+ * nothing; null when the SQLite file does not exist yet). Driver errors are left as they are:
+ * the command's database helper (src/commands/database.ts) turns them into one line.
+ */
+async function connect(target: DatabaseTarget, readOnly: true): Promise<Conn | null>;
+async function connect(target: DatabaseTarget, readOnly?: false): Promise<Conn>;
+async function connect(target: DatabaseTarget, readOnly = false): Promise<Conn | null> {
   if (target.provider === 'sqlite') {
-    ensureSqliteDir(target.file);
+    if (readOnly && !existsSync(target.file)) return null;
+    if (!readOnly) ensureSqliteDir(target.file);
     const { default: Database } = await import('better-sqlite3');
-    const db = new Database(target.file);
+    const db = new Database(target.file, readOnly ? { readonly: true, fileMustExist: true } : {});
     db.pragma('busy_timeout = 5000');
     // WAL (kept in the file) lets readers work while the server writes.
-    db.pragma('journal_mode = WAL');
+    if (!readOnly) db.pragma('journal_mode = WAL');
     return {
       exec: async (sql) => void db.exec(sql),
       rows: async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
       run: async (sql, params) => void db.prepare(sql).run(...params),
+      hasMigrationsTable: async () => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get() !== undefined,
       // Foreign keys are switched off around each migration (SQLite ignores the switch inside a
       // transaction): Prisma redefines a table by copy, drop and rename, and with them on, the drop
       // would run ON DELETE CASCADE on the rows that point at it. They are checked before commit.
@@ -56,16 +69,16 @@ async function connect(target: DatabaseTarget): Promise<Conn> {
   }
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: target.connectionString, connectionTimeoutMillis: 10_000 });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new CfgError('E_DB', `Cannot connect to PostgreSQL: ${(err as Error).message}`, 'Check DATABASE_URL (or database.url) and that the server is running.');
-  }
+  // An error the server sends while the client idles would otherwise be thrown as 'error'.
+  client.on('error', () => {});
+  await client.connect();
   const schema = target.schema.replace(/"/g, '""');
-  await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  if (!readOnly) {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    // One migrator at a time (the same lock number Prisma uses).
+    await client.query('SELECT pg_advisory_lock(72707369)');
+  }
   await client.query(`SET search_path TO "${schema}"`);
-  // One migrator at a time (the same lock number Prisma uses).
-  await client.query('SELECT pg_advisory_lock(72707369)');
   const toPg = (sql: string) => {
     let i = 0;
     return sql.replace(/\?/g, () => `$${++i}`);
@@ -74,19 +87,21 @@ async function connect(target: DatabaseTarget): Promise<Conn> {
     exec: async (sql) => void (await client.query(sql)),
     rows: async (sql, params = []) => (await client.query(toPg(sql), params)).rows,
     run: async (sql, params) => void (await client.query(toPg(sql), params)),
+    hasMigrationsTable: async () =>
+      (await client.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = '_prisma_migrations'`, [target.schema])).rowCount !== 0,
     begin: async () => void (await client.query('BEGIN')),
     commit: async () => void (await client.query('COMMIT')),
     rollback: async () => void (await client.query('ROLLBACK')),
     close: async () => {
-      await client.query('SELECT pg_advisory_unlock(72707369)').catch(() => {});
+      if (!readOnly) await client.query('SELECT pg_advisory_unlock(72707369)').catch(() => {});
       await client.end();
     },
   };
 }
 
-async function state(conn: Conn, root: string, target: DatabaseTarget): Promise<MigrationState> {
-  await conn.exec(TABLE[target.provider]);
+async function state(conn: Conn | null, root: string, target: DatabaseTarget): Promise<MigrationState> {
   const files = listMigrations(root, target.provider);
+  if (!conn || !(await conn.hasMigrationsTable())) return { applied: [], pending: files };
   const rows = await conn.rows('SELECT "migration_name", "checksum", "finished_at" FROM "_prisma_migrations" WHERE "rolled_back_at" IS NULL AND "finished_at" IS NOT NULL ORDER BY "migration_name"');
   const done = new Map(rows.map((r) => [String(r.migration_name), r]));
   return {
@@ -99,13 +114,18 @@ async function state(conn: Conn, root: string, target: DatabaseTarget): Promise<
   };
 }
 
-/** Applied and pending migrations of the configured database. */
+/**
+ * Applied and pending migrations of the configured database, read without changing anything: no
+ * SQLite file, schema or bookkeeping table is created (a database that has none has every
+ * migration pending). A project without migrations is not even connected to.
+ */
 export async function migrationStatus(root: string, target: DatabaseTarget): Promise<MigrationState> {
-  const conn = await connect(target);
+  if (listMigrations(root, target.provider).length === 0) return { applied: [], pending: [] };
+  const conn = await connect(target, true);
   try {
     return await state(conn, root, target);
   } finally {
-    await conn.close();
+    await conn?.close();
   }
 }
 
@@ -118,6 +138,7 @@ export async function applyMigrations(root: string, target: DatabaseTarget, onAp
   const conn = await connect(target);
   const applied: string[] = [];
   try {
+    await conn.exec(TABLE[target.provider]);
     const { pending } = await state(conn, root, target);
     for (const m of pending) {
       await conn.begin();

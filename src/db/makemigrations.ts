@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { CfgError } from '../errors.ts';
+import { databaseFailure } from './command-errors.ts';
 import { PROVIDERS, schemaFor } from './generate.ts';
 import { lastSnapshot, migrationsDir } from './migrations.ts';
 import { loadSchemaEngine, type SchemaEngine } from './schema-engine.ts';
@@ -39,8 +40,9 @@ export async function diffSchemas(provider: Provider, from: string | null, to: s
     engine = await SchemaEngine.new({ datamodels: [['schema.prisma', to]] }, () => {}, bindMigrationAwareSqlAdapterFactory(tracked));
   } catch (err) {
     await Promise.all(opened.map((a) => a.dispose().catch(() => {})));
-    // The engine wants a live server to diff PostgreSQL schemas (any database on it will do).
-    throw new CfgError('E_DB', `The schema engine could not connect to ${provider}: ${(err as Error).message}`, 'Set DATABASE_URL to a reachable PostgreSQL server.', { cause: err });
+    // The engine wants a live server to diff PostgreSQL schemas (any database on it will do);
+    // the command says which and why (E_DB_UNREACHABLE, ...).
+    throw err;
   }
   const target = (content: string) => ({ tag: 'schemaDatamodel' as const, files: [{ path: 'schema.prisma', content }] });
   try {
@@ -78,7 +80,7 @@ export async function makeMigrations(root: string, name: string, pgUrl?: string)
     try {
       diffs.push({ provider, to, sql: await diffSchemas(provider, lastSnapshot(root, provider), to, pgUrl) });
     } catch (err) {
-      if (provider !== 'postgresql' || pgUrl !== undefined || (err as CfgError).code !== 'E_DB') throw err;
+      if (provider !== 'postgresql' || pgUrl !== undefined || databaseFailure(err)?.kind !== 'unreachable') throw err;
       diffs.push({ provider, to, sql: '', skipped: 'no PostgreSQL server reachable at 127.0.0.1:5432 (set DATABASE_URL to one)' });
     }
   }

@@ -1,13 +1,17 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import kleur from 'kleur';
 import { loadConfig } from '../config/load.ts';
 import type { CfgConfig } from '../config/types.ts';
+import { checkDatabase } from '../check/database.ts';
+import { checkProtos } from '../check/protos.ts';
+import { checkTypes } from '../check/types.ts';
+import type { Report } from '../check/report.ts';
 import { isCfgError } from '../errors.ts';
 import { DESCRIPTOR_SET } from '../proto/tools.ts';
 import { checkProtoLint } from './check-lint.ts';
 import { appsNotEnabled, describeRegistration, discover, discoverApp, type DiscoveredService } from './discover.ts';
-import { serviceNameOf } from './modules.ts';
+import { probeApp, serviceNameOf } from './modules.ts';
 
 /**
  * `cfg check`: loads the config and runs discovery without serving. Prints one line per app
@@ -36,8 +40,11 @@ export async function runCheck(config?: CfgConfig): Promise<boolean> {
   say(`${kleur.bold('cfg check')} ${cfg.root}`);
   say(`  grpc ${g.enabled ? 'enabled' : 'disabled'}, autoRegisterApps ${g.autoRegisterApps}, enabledApps [${g.enabledApps.join(', ')}]`);
   if (!g.enabled) fail('grpc', 'grpc.enabled is false in cfg.config.ts: rungrpc refuses to start');
-  await checkStubs(cfg, { good, warn, fail });
-  await checkProtoLint(cfg, { good, warn });
+  const report: Report = { good, warn, fail };
+  await checkProtos(cfg, report);
+  await checkStubs(cfg, report);
+  await checkDatabase(cfg, report);
+  await checkProtoLint(cfg, report);
 
   const found: DiscoveredService[] = [];
   if (g.autoRegisterApps) {
@@ -82,16 +89,17 @@ export async function runCheck(config?: CfgConfig): Promise<boolean> {
     }
   }
 
+  // Every enabled app's service module (discovered or not), and the custom ones.
+  const modules = g.enabledApps.map((label) => probeApp(join(cfg.root, 'apps', label)).find((p) => p.file)?.file).filter((f): f is string => Boolean(f));
+  // Without stubs every service fails to type-check for that one reason, already said above.
+  if (existsSync(join(cfg.root, cfg.grpc.proto.outputDir, DESCRIPTOR_SET))) {
+    await checkTypes(cfg, [...modules.map((f) => relative(cfg.root, f)), ...found.map((s) => s.source)], report);
+  }
+
   const summary = `${seen.size} service(s); ${problems} problem(s), ${warnings} warning(s)`;
   say(problems === 0 ? kleur.green(`no problems found: ${summary}`) : kleur.red(`problems found: ${summary}`));
   return problems === 0;
 }
-
-type Report = {
-  good(what: string, text: string): void;
-  warn(what: string, text: string): void;
-  fail(what: string, err: unknown): void;
-};
 
 /** The guide's "Import errors" item: are the stubs generated, and newer than the protos? */
 async function checkStubs(cfg: CfgConfig, report: Report): Promise<void> {

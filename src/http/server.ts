@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AuthUser } from '../auth/types.ts';
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
+import { settingOrigin } from '../config/origin.ts';
 import { CfgError } from '../errors.ts';
 import type { CallMetrics } from '../interceptors/metrics.ts';
 import { getLogger } from '../log/logger.ts';
@@ -153,7 +154,7 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
       reject(
         err.code === 'EADDRINUSE'
           ? new CfgError('E_PORT_IN_USE', `HTTP side port ${options.port ?? config.grpc.http.port} on ${host} is already in use: stop the other server, or pick another port (grpc.http.port, or CFG_HTTP_PORT).`)
-          : new CfgError('E_BIND', `Cannot listen on ${host}:${options.port ?? config.grpc.http.port} for the HTTP side port: ${err.message}`, 'Check grpc.http.host and grpc.http.port in cfg.config.ts.'),
+          : new CfgError('E_BIND', `Cannot listen on ${host}:${options.port ?? config.grpc.http.port} for the HTTP side port: ${err.message}`, `Check ${settingOrigin('grpc.http.host', options.host)} and ${settingOrigin('grpc.http.port', options.port === undefined ? undefined : 'the port given')}.`),
       );
     });
     http.listen(options.port ?? config.grpc.http.port, host.replace(/^\[(.*)\]$/, '$1'), () => {

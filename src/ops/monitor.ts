@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CfgConfig } from '../config/types.ts';
 import { getDb } from '../db/client.ts';
+import { databaseFailure } from '../db/command-errors.ts';
 import { getLogger } from '../log/logger.ts';
 
 const log = getLogger('grpc.monitor');
@@ -52,8 +53,11 @@ export function startMonitor(config: CfgConfig, server: { serverId: string; addr
       if (failing) log.info('server monitor: recording this server again');
       failing = false;
     } catch (err) {
-      const message = (err as Error).message.split('\n')[0];
-      if (!failing) log.warn(`server monitor: cannot record this server in grpc_server (run cfg migrate?): ${message}`);
+      // Prisma's messages start with an empty line and its invocation text: say the cause.
+      const failure = databaseFailure(err);
+      const message = failure?.reason ?? (String((err as Error).message ?? err).split('\n').find((l) => l.trim() !== '')?.trim() || String(err));
+      const todo = failure?.kind === 'schema' ? ' (run cfg migrate)' : '';
+      if (!failing) log.warn(`server monitor: cannot record this server in grpc_server: ${message}${todo}`);
       else log.debug(`server monitor: ${message}`);
       failing = true;
     }

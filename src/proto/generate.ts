@@ -86,6 +86,38 @@ function buf(args: string[], cwd: string): Promise<void> {
   });
 }
 
+/** The proto folder and its .proto files, checked (E_PROTO_DIR), with the paths buf's messages use. */
+async function protoInput(options: GenerateOptions): Promise<{ cwd: string; protoDir: string; outputDir: string; input: string; shown: string; files: string[] }> {
+  const cwd = options.cwd ?? process.cwd();
+  const protoDir = resolve(cwd, options.protoDir);
+  const outputDir = resolve(cwd, options.outputDir);
+  // buf reports paths relative to its working directory, so errors read "proto/x.proto:3:5: ...".
+  const input = relative(cwd, protoDir) || '.';
+  const shown = input === '.' ? './' : `${posix(input)}/`;
+  const files = await requireProtoFiles(protoDir, shown);
+  return { cwd, protoDir, outputDir, input, shown, files };
+}
+
+/** A failed buf run as E_PROTO_COMPILE, with buf's own messages (file:line:column). */
+function compileError(err: Error & { stderr?: string; killed?: boolean }, at: { cwd: string; shown: string; outputDir: string }): CfgError {
+  const detail = (err.stderr ?? '').trim() || (err.killed ? `buf did not finish within ${BUF_TIMEOUT_MS / 1000} s` : err.message);
+  return new CfgError('E_PROTO_COMPILE', `buf could not compile ${at.shown}:\n${detail}`, `Fix the .proto at the place shown; ${posix(relative(at.cwd, at.outputDir)) || '.'}/ was left as it was.`, { cause: err });
+}
+
+/**
+ * Compiles every .proto in `protoDir` and writes nothing (`cfg check`): the same E_PROTO_DIR and
+ * E_PROTO_COMPILE errors as generateProto, so check and rungrpc say the same thing.
+ */
+export async function compileProtos(options: GenerateOptions): Promise<{ protoFiles: string[] }> {
+  const at = await protoInput(options);
+  try {
+    await buf(['build', at.input], at.cwd);
+  } catch (err) {
+    throw compileError(err as Error, at);
+  }
+  return { protoFiles: at.files };
+}
+
 /**
  * Runs buf with ts-proto over every .proto in `protoDir` and writes typed messages, grpc-js
  * service definitions (with their client types) and a FileDescriptorSet into `outputDir`.
@@ -95,14 +127,8 @@ function buf(args: string[], cwd: string): Promise<void> {
  */
 export async function generateProto(options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
-  const cwd = options.cwd ?? process.cwd();
-  const protoDir = resolve(cwd, options.protoDir);
-  const outputDir = resolve(cwd, options.outputDir);
-  // buf reports paths relative to its working directory, so errors read "proto/x.proto:3:5: ...".
-  const input = relative(cwd, protoDir) || '.';
-  const shown = input === '.' ? './' : `${posix(input)}/`;
-
-  const files = await requireProtoFiles(protoDir, shown);
+  const at = await protoInput(options);
+  const { cwd, protoDir, outputDir, input, files } = at;
 
   const staging = await mkdtemp(join(tmpdir(), 'cfg-proto-'));
   try {
@@ -117,11 +143,7 @@ export async function generateProto(options: GenerateOptions): Promise<GenerateR
       buf(['build', input, '--as-file-descriptor-set', '--exclude-source-info', '-o', join(staging, DESCRIPTOR_SET)], cwd),
     ]);
     const failed = runs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      const err = failed.reason as Error & { stderr?: string; killed?: boolean };
-      const detail = (err.stderr ?? '').trim() || (err.killed ? `buf did not finish within ${BUF_TIMEOUT_MS / 1000} s` : err.message);
-      throw new CfgError('E_PROTO_COMPILE', `buf could not compile ${shown}:\n${detail}`, `Fix the .proto at the place shown; ${posix(relative(cwd, outputDir)) || '.'}/ was left as it was.`, { cause: err });
-    }
+    if (failed) throw compileError(failed.reason as Error, at);
 
     const written = await listFiles(staging);
     await mkdir(outputDir, { recursive: true });

@@ -106,8 +106,11 @@ export class CfgServer implements ServiceRegistrar {
     this.shutdownHooks.push(hook);
   }
 
-  /** Binds host:port and starts serving; resolves to the bound port. */
-  listen(host = this.config.grpc.server.host, port = this.config.grpc.server.port): Promise<number> {
+  /**
+   * Binds host:port and starts serving; resolves to the bound port. `origin` names where host and
+   * port came from ("--host", "CFG_GRPC_PORT", ...) for the hint of a bind failure.
+   */
+  listen(host = this.config.grpc.server.host, port = this.config.grpc.server.port, origin?: { host: string; port: string }): Promise<number> {
     const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`; // IPv6 in brackets
     return new Promise((resolve, reject) => {
       this.grpc.bindAsync(address, credentials(this.config), (err, bound) => {
@@ -116,7 +119,7 @@ export class CfgServer implements ServiceRegistrar {
           reject(
             inUse
               ? new CfgError('E_PORT_IN_USE', `Port ${port} on ${host} is already in use: stop the other server, or pick another port (cfg rungrpc --port ${port + 1}, or CFG_GRPC_PORT).`)
-              : new CfgError('E_BIND', `Cannot listen on ${address}: ${err.message}`, 'Check grpc.server.host and grpc.server.port in cfg.config.ts.'),
+              : new CfgError('E_BIND', `Cannot listen on ${address}: ${err.message}`, `Check ${origin?.host ?? 'grpc.server.host in cfg.config.ts'} and ${origin?.port ?? 'grpc.server.port in cfg.config.ts'}.`),
           );
           return;
         }

@@ -7,6 +7,7 @@ import type { RungrpcOptions } from '../commands/rungrpc.ts';
 import { loadConfig } from '../config/load.ts';
 import { isCfgError } from '../errors.ts';
 import { flushLogs, getLogger } from '../log/logger.ts';
+import { stopWhenOrphaned } from './parent-watch.ts';
 import { MANAGED_ENV } from './run.ts';
 
 const log = getLogger('grpc.reload');
@@ -31,6 +32,7 @@ export async function runWithReload(opts: RungrpcOptions): Promise<void> {
   if (opts.host !== undefined) args.push('--host', opts.host);
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   if (opts.processes !== undefined) args.push('--processes', String(opts.processes));
+  if (opts.allowUnmigrated) args.push('--allow-unmigrated');
 
   const watched = ['apps', protoDir, 'prisma', 'cfg.config.ts'].map((p) => resolve(root, p));
   const ignored = (path: string) =>
@@ -102,7 +104,7 @@ export async function runWithReload(opts: RungrpcOptions): Promise<void> {
   watcher.on('error', (err) => log.warn(`watcher: ${(err as Error).message}`));
 
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: string) => {
     signals++;
     if (signals > 1) {
       child?.kill('SIGKILL');
@@ -120,5 +122,6 @@ export async function runWithReload(opts: RungrpcOptions): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  stopWhenOrphaned(() => signals === 0 && onSignal('parent process gone'));
   start();
 }

@@ -6,6 +6,7 @@ import type { RungrpcOptions } from '../commands/rungrpc.ts';
 import { loadConfig } from '../config/load.ts';
 import type { CfgConfig } from '../config/types.ts';
 import { flushLogs, getLogger } from '../log/logger.ts';
+import { stopWhenOrphaned } from './parent-watch.ts';
 import { startServer, type RunningServer } from './start.ts';
 import { workerExecArgv } from './worker-flags.ts';
 
@@ -34,7 +35,7 @@ export async function runGrpc(opts: RungrpcOptions): Promise<void> {
   const processes = wanted === 'auto' ? availableParallelism() : wanted;
   if (processes > 1) return runPrimary(config, opts, processes);
   const signals = handleSignals(config);
-  const running = await startServer(config, { host: opts.host, port: opts.port });
+  const running = await startServer(config, { host: opts.host, port: opts.port, allowUnmigrated: opts.allowUnmigrated });
   signals.serving(running);
   await printBanner(running, opts, config);
 }
@@ -62,7 +63,7 @@ async function runWorker(config: CfgConfig, opts: RungrpcOptions): Promise<void>
   try {
     // Every worker asks for the same host:port (even port 0): node:cluster then shares one socket.
     // The HTTP side port is the first worker's only: its /metrics describe that process.
-    running = await startServer(config, { host: opts.host, port: opts.port, generate: false, http: process.env[FOLLOWER_ENV] !== '1' });
+    running = await startServer(config, { host: opts.host, port: opts.port, generate: false, http: process.env[FOLLOWER_ENV] !== '1', allowUnmigrated: opts.allowUnmigrated });
   } catch (err) {
     // The CLI prints the error; closing the channel to the primary lets this process exit.
     signals.failed();
@@ -113,6 +114,7 @@ function handleSignals(config: CfgConfig): { serving(running: RunningServer): vo
   process.on('SIGINT', () => (managed ? undefined : stop('SIGINT')));
   const orphaned = () => signals === 0 && stop('parent process gone');
   if (process.env[MANAGED_ENV] === '1' && !cluster.isWorker) onParentGone(orphaned);
+  else if (!managed) stopWhenOrphaned(orphaned);
   return {
     serving(r) {
       running = r;
@@ -154,7 +156,7 @@ async function runPrimary(config: CfgConfig, opts: RungrpcOptions, processes: nu
   let serving = false;
 
   // Signals first: workers (which ignore Ctrl-C) get SIGTERM from here, once; a second signal kills them.
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: string) => {
     if (signal === 'SIGINT' && process.env[MANAGED_ENV] === '1') return;
     if (stopping) {
       log.warn(`${signal} again: killing workers`);
@@ -173,6 +175,7 @@ async function runPrimary(config: CfgConfig, opts: RungrpcOptions, processes: nu
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   if (process.env[MANAGED_ENV] === '1') onParentGone(() => stopping || onSignal('SIGTERM'));
+  else stopWhenOrphaned(() => stopping || onSignal('parent process gone'));
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
       if (alive().length === 0) {

@@ -12,7 +12,9 @@ import { CfgServer } from './cfg-server.ts';
 const log = getLogger('grpc.server');
 
 export interface StartOptions {
+  /** Overrides grpc.server.host (rungrpc --host; bind errors name it so). */
   host?: string;
+  /** Overrides grpc.server.port (rungrpc --port). */
   port?: number;
   /** Print the start-up banner (rungrpc does; tests need not). */
   banner?: boolean;
@@ -24,6 +26,11 @@ export interface StartOptions {
   http?: boolean;
   /** Overrides grpc.http.port. */
   httpPort?: number;
+  /**
+   * Serve although the database has unapplied migrations (rungrpc --allow-unmigrated); health
+   * stays NOT_SERVING until they are applied. Without it, start-up fails with E_DB_NOT_MIGRATED.
+   */
+  allowUnmigrated?: boolean;
 }
 
 export interface RunningServer {
@@ -54,6 +61,14 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
       const result = await generateProto({ protoDir, outputDir, cwd: config.root });
       log.info(`generated stubs from ${result.protoFiles.length} proto file(s) in ${result.ms} ms`);
     }
+  }
+
+  // Like Django's runserver, but refusing: a schema behind the code answers INTERNAL to every call.
+  const { checkMigrations, unmigratedError } = await import('../db/migration-check.ts');
+  const migrations = await checkMigrations(config);
+  if (migrations.pending > 0) {
+    if (!options.allowUnmigrated) throw unmigratedError(migrations, 'Run cfg migrate, or start anyway with cfg rungrpc --allow-unmigrated (health stays NOT_SERVING until they are applied).');
+    log.warn(`${unmigratedError(migrations).message} Serving anyway (--allow-unmigrated); health is NOT_SERVING until they are applied.`);
   }
 
   // App code's getDb() uses this server's config (database.url, pool size), not a second load.
@@ -97,6 +112,10 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     const { addHealthService } = await import('./health.ts');
     health = addHealthService(server);
     server.onShutdown(() => health?.setAll('NOT_SERVING'));
+    if (migrations.pending > 0) {
+      const { holdUntilMigrated } = await import('./schema-health.ts');
+      health = holdUntilMigrated(server, health, async () => (await checkMigrations(config)).pending);
+    }
     const { watchDatabaseHealth } = await import('./db-health.ts');
     watchDatabaseHealth(server, health);
   }
@@ -105,7 +124,9 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     await addReflectionService(server, join(config.root, outputDir));
   }
 
-  const port = await server.listen(options.host, options.port);
+  const { settingOrigin } = await import('../config/origin.ts');
+  const origin = { host: settingOrigin('grpc.server.host', options.host === undefined ? undefined : '--host'), port: settingOrigin('grpc.server.port', options.port === undefined ? undefined : '--port') };
+  const port = await server.listen(options.host, options.port, origin);
   let http: import('../http/server.ts').HttpSidePort | undefined;
   if (metrics) {
     const [{ startHttpSidePort }, { getDb }] = await Promise.all([import('../http/server.ts'), import('../db/client.ts')]);

@@ -1,6 +1,7 @@
 // A running crypto app on a fresh database, for the crypto tests: SQLite in a temp file, or
-// PostgreSQL in a schema of its own; migrated and seeded through the real `cfg` commands, served
-// by a real `cfg rungrpc` child process, with tokens minted by `cfg token`.
+// PostgreSQL in a schema of its own; migrated, seeded and given its users in this process (with
+// the functions `cfg migrate`, `cfg seed` and `cfg createuser` run, whose own tests spawn them),
+// served by a real `cfg rungrpc` child process, with tokens minted by `cfg token`.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,32 @@ export function cfg(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
       else resolve(stdout.trim());
     });
   });
+}
+
+/**
+ * What `cfg migrate`, `cfg seed` and two `cfg createuser` would do, without four process start-ups
+ * (each loads tsx and the Prisma client again: seconds of CPU per test file on a busy machine).
+ */
+async function prepare(env: NodeJS.ProcessEnv): Promise<void> {
+  const [{ resolveConfig }, { parseDatabaseUrl }, { applyMigrations }, { createDb }, { runSeeds }, { upsertUser }] = await Promise.all([
+    import('../../src/config/resolve.ts'),
+    import('../../src/db/url.ts'),
+    import('../../src/db/apply.ts'),
+    import('../../src/db/client.ts'),
+    import('../../src/db/seed.ts'),
+    import('../../src/auth/manage.ts'),
+  ]);
+  const config = resolveConfig({ grpc: { enabledApps: ['crypto'] } }, { root: ROOT, env });
+  const target = parseDatabaseUrl(config.database.url, ROOT);
+  await applyMigrations(ROOT, target);
+  const db = await createDb(target, { poolSize: 2 });
+  try {
+    await runSeeds(config, db);
+    await upsertUser(db, { username: 'carol', email: 'carol@example.com' });
+    await upsertUser(db, { username: 'editor', perm: ['crypto.add_coin', 'crypto.change_coin'], knownPermsOnly: true });
+  } finally {
+    await db.$disconnect();
+  }
 }
 
 export interface CryptoEnv {
@@ -56,10 +83,7 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
     url = `file:${join(dir, 'crypto.sqlite3')}`;
   }
   const env: NodeJS.ProcessEnv = { DATABASE_URL: url, CFG_SECRET_KEY: 'test-secret-key-for-crypto', CFG_GRPC_HOST: '127.0.0.1', CFG_GRPC_PORT: '0', CFG_LOG_FORMAT: 'json', ...extraEnv };
-  await cfg(['migrate'], env);
-  await cfg(['seed'], env);
-  await cfg(['createuser', '--username', 'carol', '--email', 'carol@example.com'], env);
-  await cfg(['createuser', '--username', 'editor', '--perm', 'crypto.add_coin', '--perm', 'crypto.change_coin'], env);
+  await prepare(env);
 
   const serverEnv = options.serverDatabaseUrl ? { ...env, DATABASE_URL: options.serverDatabaseUrl(String(env.DATABASE_URL)) } : env;
   const child = spawn(process.execPath, ['bin/cfg.js', 'rungrpc'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...serverEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
