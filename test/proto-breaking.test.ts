@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { bareProject, type Project } from './fixtures/project.ts';
+import { MINIMAL_CONFIG, bareProject, type Project } from './fixtures/project.ts';
 import { SHOP } from './fixtures/shop-proto.ts';
 
 const projects: Project[] = [];
@@ -16,7 +16,7 @@ after(async () => {
 
 /** A project with the given files and no cfg.config.ts (cfg's defaults), ready to be a git repository. */
 async function project(files: Record<string, string>): Promise<Project> {
-  const p = await bareProject({ '.gitignore': 'node_modules\n', ...files }, 'cfg-proto-');
+  const p = await bareProject({ '.gitignore': 'node_modules\n', 'cfg.config.ts': MINIMAL_CONFIG, ...files }, 'cfg-proto-');
   projects.push(p);
   return p;
 }

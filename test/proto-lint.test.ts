@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { bareProject, REPO, type Project } from './fixtures/project.ts';
+import { MINIMAL_CONFIG, bareProject, REPO, type Project } from './fixtures/project.ts';
 import { SHOP } from './fixtures/shop-proto.ts';
 
 const projects: Project[] = [];
@@ -15,7 +15,7 @@ after(async () => {
 });
 
 /** A project with the given files and no cfg.config.ts: cfg's defaults. */
-const project = async (files: Record<string, string>) => projects[projects.push(await bareProject(files, 'cfg-lint-')) - 1]!;
+const project = async (files: Record<string, string>) => projects[projects.push(await bareProject({ 'cfg.config.ts': MINIMAL_CONFIG, ...files }, 'cfg-lint-')) - 1]!;
 
 describe('cfg proto lint', () => {
   test('a seeded violation: file:line:column, the message and the rule, exit 1; the same file fixed is clean, exit 0', async () => {

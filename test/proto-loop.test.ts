@@ -3,7 +3,7 @@
 // .proto file just saved, at file:line:column with the rule, and go on watching.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { bareProject, makeProject, type Project } from './fixtures/project.ts';
+import { MINIMAL_CONFIG, bareProject, makeProject, type Project } from './fixtures/project.ts';
 import { SHOP } from './fixtures/shop-proto.ts';
 
 
@@ -27,7 +27,7 @@ test('cfg check: each lint finding is a warning at file:line:column with its rul
 });
 
 test('generate-proto --watch: a saved file\'s lint findings follow its run line; a fixed file prints none', async () => {
-  const p = await bareProject({ 'proto/shop.proto': SHOP }, 'cfg-loop-');
+  const p = await bareProject({ 'cfg.config.ts': MINIMAL_CONFIG, 'proto/shop.proto': SHOP }, 'cfg-loop-');
   projects.push(p);
   const watch = p.spawn(['generate-proto', '--watch']);
   try {

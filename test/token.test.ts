@@ -51,7 +51,7 @@ test('createuser refuses a permission that does not exist, naming the known ones
   assert.equal(seeded.code, 0, seeded.stderr);
   const typo = await cfg('createuser', '--username', 'dave', '--perm', 'crypto.nonexistent_perm', '--perm', 'crypto.view_coin');
   assert.equal(typo.code, 1);
-  assert.match(typo.stderr, /^error E_PERMISSION_UNKNOWN Unknown permission crypto\.nonexistent_perm; known: (crypto\.\w+, )*crypto\.view_coin(, crypto\.\w+)*\.\nhint {2}Use a known one, or add --create-perm to create it\.\n$/);
+  assert.match(typo.stderr, /^error E_PERMISSION_UNKNOWN Unknown permission crypto\.nonexistent_perm; known: ([\w.]+, )*crypto\.view_coin(, [\w.]+)*\.\nhint {2}Use a known one, or add --create-perm to create it\.\n$/);
   assert.deepEqual(sql(`SELECT id FROM auth_user WHERE username = 'dave'`), [], 'nothing was written');
   assert.deepEqual(sql(`SELECT id FROM auth_permission WHERE codename = 'nonexistent_perm'`), []);
   const created = await cfg('createuser', '--username', 'dave', '--perm', 'crypto.nonexistent_perm', '--create-perm');

@@ -11,7 +11,7 @@ interface ProtoDirOption {
 /** The project's protos: --proto-dir (relative to where cfg runs), else grpc.proto.protoDir. */
 async function project(opts: ProtoDirOption): Promise<ProtoProject> {
   const { loadConfig } = await import('../config/load.ts');
-  const config = await loadConfig({ required: false });
+  const config = await loadConfig();
   const cwd = process.cwd();
   return { root: config.root, protoDir: opts.protoDir !== undefined ? resolve(cwd, opts.protoDir) : resolve(config.root, config.grpc.proto.protoDir), shownFrom: cwd };
 }

@@ -38,7 +38,7 @@ const importPath = (fromDir: string, to: string) => {
  */
 export async function startApp(options: StartAppOptions): Promise<StartAppResult> {
   const names = appNames(options.name, options.rpcs);
-  const config = await loadConfig({ required: false, cwd: options.cwd });
+  const config = await loadConfig({ cwd: options.cwd });
   const root = config.root;
   const { protoDir, outputDir } = config.grpc.proto;
   const protoPath = resolve(root, protoDir);
