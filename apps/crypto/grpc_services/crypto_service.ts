@@ -261,7 +261,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
 
   private async operate(ctx: CallContext, op: Operation): Promise<OperationResult> {
     const user = this.requireUser(ctx);
-    return applyOperation(await getDb(), user, op);
+    return applyOperation(await getDb(), user, op, ctx.signal);
   }
 
   async transfer(request: TransferRequest, ctx: CallContext): Promise<TransferResponse> {
