@@ -27,6 +27,16 @@ export interface CreateDbOptions {
 
 registerErrorMapper(mapDatabaseError);
 
+/**
+ * How long a Prisma query on SQLite waits for another connection's write lock before failing with
+ * SQLITE_BUSY (then UNAVAILABLE "Database busy", retryable, not an outage). better-sqlite3 waits
+ * synchronously, freezing the whole event loop, so this is short (its default is 5 s). Writers
+ * that hold the lock do so for well under a millisecond (the crypto app's ledger commits in one
+ * synchronous transaction); a longer wait means an outside transaction, and the call should fail
+ * rather than stall every other call.
+ */
+const SQLITE_BUSY_TIMEOUT_MS = 100;
+
 /** A PostgreSQL pool's connections right now (pg's totalCount, idleCount, waitingCount). */
 export interface PoolStats {
   readonly total: number;
@@ -69,7 +79,7 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
       import('../../generated/prisma/sqlite/client.ts'),
       import('@prisma/adapter-better-sqlite3'),
     ]);
-    const factory = new PrismaBetterSqlite3({ url: target.file });
+    const factory = new PrismaBetterSqlite3({ url: target.file, timeout: SQLITE_BUSY_TIMEOUT_MS });
     const connect = factory.connect.bind(factory);
     // Reuse compiled statements on the adapter's connection (see statement-cache.ts).
     factory.connect = async () => {

@@ -32,26 +32,55 @@ export interface CryptoEnv {
   /** A client authenticated as `username` (anonymous when undefined). */
   client(username?: string): Promise<CryptoClient>;
   token(username: string): Promise<string>;
-  /** SQL (no parameters; quote camelCase columns) against the app's database; integers come back as strings. */
+  /** SQL (no parameters; quote camelCase columns) against the app's database, to read or write; integers come back as strings. */
   query(sql: string): Promise<Array<Record<string, unknown>>>;
+  /**
+   * PostgreSQL with `ownDatabase`: the database's own deadlock and rollback counters
+   * (pg_stat_database). A connection reports its counts when its transaction ends (at most once a
+   * second) or when it closes: read them after stopServer() to see everything the server did.
+   */
+  counters(): Promise<PgCounters>;
+  /** Stops the server (SIGTERM) and, on PostgreSQL, waits until its connections have closed. */
+  stopServer(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface PgCounters {
+  deadlocks: number;
+  rollbacks: number;
 }
 
 export interface StartOptions {
   /** The database URL the server uses, from the one migrations and seeds used (e.g. through a proxy). */
   serverDatabaseUrl?: (url: string) => string;
+  /**
+   * PostgreSQL: a database of its own (dropped by stop()) instead of a schema in the shared one,
+   * so that its counters (counters()) see this app's work alone.
+   */
+  ownDatabase?: boolean;
 }
 
 export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<CryptoEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'cfg-crypto-'));
   const schema = `cfg_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   let admin: pg.Client | undefined;
+  let database: string | undefined;
   let url: string;
   if (provider === 'postgresql') {
-    admin = new pg.Client({ connectionString: PG_URL });
+    let base = PG_URL;
+    if (options.ownDatabase) {
+      database = schema;
+      const creator = new pg.Client({ connectionString: PG_URL });
+      await creator.connect();
+      await creator.query(`CREATE DATABASE ${database}`).finally(() => creator.end());
+      const parsed = new URL(PG_URL);
+      parsed.pathname = `/${database}`;
+      base = parsed.toString();
+    }
+    admin = new pg.Client({ connectionString: base });
     await admin.connect();
     await admin.query(`CREATE SCHEMA ${schema}`);
-    url = `${PG_URL}?schema=${schema}`;
+    url = `${base}?schema=${schema}`;
   } else {
     url = `file:${join(dir, 'crypto.sqlite3')}`;
   }
@@ -104,23 +133,44 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
         await admin.query(`SET search_path TO ${schema}`);
         return (await admin.query(sql)).rows.map(stringify);
       }
-      const db = new Database(join(dir, 'crypto.sqlite3'), { readonly: true });
+      const db = new Database(join(dir, 'crypto.sqlite3'), { timeout: 5_000 });
       try {
-        return (db.prepare(sql).safeIntegers(true).all() as Array<Record<string, unknown>>).map(stringify);
+        const stmt = db.prepare(sql);
+        if (!stmt.reader) return (stmt.run(), []);
+        return (stmt.safeIntegers(true).all() as Array<Record<string, unknown>>).map(stringify);
       } finally {
         db.close();
       }
     },
-    async stop() {
+    async counters() {
+      if (!admin || !database) throw new Error('counters() needs PostgreSQL and ownDatabase');
+      const [row] = (await admin.query('SELECT deadlocks, xact_rollback FROM pg_stat_database WHERE datname = $1', [database])).rows;
+      return { deadlocks: Number(row.deadlocks), rollbacks: Number(row.xact_rollback) };
+    },
+    async stopServer() {
       for (const c of clients) c.close();
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;
       }
+      // Backends end (and report their counts) a moment after their client is gone.
+      for (let i = 0; database && i < 100; i++) {
+        const { rows } = await admin!.query('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+        if (Number(rows[0].n) === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      await self.stopServer();
       if (admin) {
         await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
         await admin.end();
+      }
+      if (database) {
+        const dropper = new pg.Client({ connectionString: PG_URL });
+        await dropper.connect();
+        await dropper.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).finally(() => dropper.end());
       }
       rmSync(dir, { recursive: true, force: true });
     },

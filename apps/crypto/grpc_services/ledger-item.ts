@@ -16,7 +16,7 @@ export interface LedgerItem {
  * What became of an item. `replay`: the key was used before, and `transfer` is the stored row
  * (the caller compares it with the request). Every other outcome but `applied` changed nothing.
  */
-export type Outcome = 'applied' | 'replay' | 'no_coin' | 'no_recipient' | 'self' | 'no_wallet' | 'insufficient' | 'overflow';
+export type Outcome = 'applied' | 'replay' | 'no_caller' | 'no_coin' | 'no_recipient' | 'self' | 'no_wallet' | 'insufficient' | 'overflow';
 
 export interface LedgerRow {
   outcome: Outcome;
@@ -24,6 +24,11 @@ export interface LedgerRow {
   transfer: TransferRow | null;
   /** The caller's wallet in that coin after the operation (the credited one for a deposit). */
   wallet: WalletRow | null;
+}
+
+/** Whether the caller has gone (an AbortSignal will do): an item still waiting is then dropped unapplied. */
+export interface Cancellation {
+  readonly aborted: boolean;
 }
 
 /** Applies items exactly once per (user, key); each engine is one database's way of doing it. */
@@ -34,7 +39,7 @@ export interface LedgerEngine {
    * except when the connection was lost after the item was sent and the outcome could not be
    * learned again (UNAVAILABLE saying so; the key makes the retry safe).
    */
-  apply(item: LedgerItem, signal?: AbortSignal): Promise<LedgerRow>;
+  apply(item: LedgerItem, signal?: Cancellation): Promise<LedgerRow>;
 }
 
 /** The columns a ledger query returns for one item, in both engines (see crypto_apply_operations). */
@@ -64,7 +69,7 @@ export interface OutcomeColumns {
   coin_updated: Date | string | null;
 }
 
-const OUTCOMES = new Set<string>(['applied', 'replay', 'no_coin', 'no_recipient', 'self', 'no_wallet', 'insufficient', 'overflow']);
+const OUTCOMES = new Set<string>(['applied', 'replay', 'no_caller', 'no_coin', 'no_recipient', 'self', 'no_wallet', 'insufficient', 'overflow']);
 /** SQLite holds dates as text: Prisma writes ISO 8601 with an offset; CURRENT_TIMESTAMP (UTC) has none. */
 const date = (v: Date | string | null): Date => (v instanceof Date ? v : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v!) ? v! : `${v!.replace(' ', 'T')}Z`));
 const big = (v: bigint | string | null): bigint => BigInt(v!);

@@ -1,11 +1,17 @@
 import type { Pool, PoolClient } from 'pg';
 import { GrpcError, Status } from 'cfg';
-import { ledgerRowOf, type LedgerEngine, type LedgerItem, type LedgerRow, type OutcomeColumns } from './ledger-item.ts';
+import { ledgerRowOf, type Cancellation, type LedgerEngine, type LedgerItem, type LedgerRow, type OutcomeColumns } from './ledger-item.ts';
 
 /** A named statement: pg prepares it once per connection. */
 const QUERY = { name: 'crypto_apply_operations', text: 'SELECT * FROM crypto_apply_operations($1, $2, $3, $4, $5, $6)' };
 /** Most items in one statement. */
 const MAX_BATCH = 256;
+/**
+ * Batches in flight at once per process. The second waits in PostgreSQL for the first's wallet
+ * locks (never a deadlock: one lock order) and runs the moment it commits, so the database is not
+ * idle while a reply travels back to Node and the next batch travels out.
+ */
+const IN_FLIGHT = 2;
 /** Items waiting for a batch; past that a call is refused at once (UNAVAILABLE) instead of queueing. */
 const MAX_QUEUE = 4096;
 /** Conflicts a batch is retried on (none is expected: locks are taken in one order; see the migration). */
@@ -16,11 +22,12 @@ const RESOLVE_LIMIT_MS = 30_000;
 
 interface Pending {
   item: LedgerItem;
-  signal: AbortSignal | undefined;
+  signal: Cancellation | undefined;
   resolve(row: LedgerRow): void;
   reject(err: unknown): void;
 }
 
+const ignore = () => {};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sqlState = (err: unknown): string | undefined => {
   const code = (err as { code?: unknown }).code;
@@ -46,38 +53,63 @@ function valuesOf(batch: Pending[]): unknown[] {
  * PostgreSQL's money path: operations arriving while a batch is in flight wait for the next one,
  * and each batch is one call of the crypto_apply_operations function (a migration creates it):
  * one round trip and one commit for all of them, so a wallet row stays locked for one statement
- * whatever the number of callers. One batch is in flight per process, on one pooled connection:
- * the rest of the pool stays free for other calls. Items succeed or fail on their own. A
+ * whatever the number of callers. At most IN_FLIGHT batches are out per process, each on one pooled
+ * connection: the rest of the pool stays free for other calls, and the queue of operations waiting
+ * for a batch is bounded (MAX_QUEUE). Items succeed or fail on their own. A
  * conflict (none is expected: locks are taken in one order) is retried a few times, then answered
  * ABORTED; when the connection breaks after a batch was sent, its items are sent again until
  * their outcome is known (their keys make that safe: an applied one comes back as a replay).
  */
 export class PgLedger implements LedgerEngine {
-  private readonly queue: Pending[] = [];
-  private draining = false;
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  private scheduled = false;
 
   constructor(private readonly pool: Pool) {}
 
-  apply(item: LedgerItem, signal?: AbortSignal): Promise<LedgerRow> {
+  apply(item: LedgerItem, signal?: Cancellation): Promise<LedgerRow> {
     if (this.queue.length >= MAX_QUEUE) {
       return Promise.reject(new GrpcError(Status.UNAVAILABLE, `Server busy: ${MAX_QUEUE} money operations are waiting; nothing was applied, retry`));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ item, signal, resolve, reject });
-      if (!this.draining) {
-        this.draining = true;
-        // Calls that arrive in the same turn of the event loop join the first batch.
-        setImmediate(() => void this.drain());
+      if (!this.scheduled && this.inFlight < IN_FLIGHT) {
+        // Calls that arrive in the same turn of the event loop join the same batch.
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
       }
     });
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const unknown = await this.send(this.queue.splice(0, MAX_BATCH));
-      if (unknown.length > 0) void this.resolveLater(unknown);
+  /** Starts batches while fewer than IN_FLIGHT are out; each finished one starts the next. */
+  private pump(): void {
+    while (this.inFlight < IN_FLIGHT && this.queue.length > 0) {
+      this.inFlight++;
+      void this.send(this.take()).then((unknown) => {
+        this.inFlight--;
+        if (unknown.length > 0) void this.resolveLater(unknown);
+        this.pump();
+      });
     }
-    this.draining = false;
+  }
+
+  /** The next batch: up to MAX_BATCH items, each (user, key) once (a repeat waits for the next batch, which then finds it). */
+  private take(): Pending[] {
+    const keys = new Set<string>();
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const p of this.queue) {
+      const key = `${p.item.userId} ${p.item.idempotencyKey}`;
+      if (batch.length < MAX_BATCH && !keys.has(key)) {
+        keys.add(key);
+        batch.push(p);
+      } else rest.push(p);
+    }
+    this.queue = rest;
+    return batch;
   }
 
   /**
@@ -96,10 +128,17 @@ export class PgLedger implements LedgerEngine {
       for (const p of live) p.reject(err); // nothing was sent
       return [];
     }
+    // A connection that breaks also emits 'error' on its client, and a checked-out client has no
+    // listener of the pool's: without this one the process would crash (the query reports it).
+    client.on('error', ignore);
+    const release = (err?: Error) => {
+      if (!err) client.off('error', ignore); // a broken client is thrown away with its listener
+      client.release(err);
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         const { rows } = await client.query<OutcomeColumns & { item: number }>({ ...QUERY, values: valuesOf(live) });
-        client.release();
+        release();
         for (const row of rows) live[row.item - 1]!.resolve(ledgerRowOf(row));
         return [];
       } catch (err) {
@@ -109,10 +148,10 @@ export class PgLedger implements LedgerEngine {
           continue;
         }
         if (connectionLost(code)) {
-          client.release(err as Error);
+          release(err as Error);
           return live;
         }
-        client.release();
+        release();
         // The statement failed whole, so nothing was applied. A conflict is answered as it is; any
         // other failure is one item's: each is sent alone, so the others still succeed.
         if (live.length === 1 || CONFLICTS.has(code!)) {

@@ -1,6 +1,6 @@
 import Database, { type Statement } from 'better-sqlite3';
 import { GrpcError, Status } from 'cfg';
-import { ledgerRowOf, type LedgerEngine, type LedgerItem, type LedgerRow, type Outcome, type OutcomeColumns } from './ledger-item.ts';
+import { ledgerRowOf, type Cancellation, type LedgerEngine, type LedgerItem, type LedgerRow, type Outcome, type OutcomeColumns } from './ledger-item.ts';
 import { MAX_UNITS } from './money.ts';
 
 /** The ledger row, its coin and the caller's wallet, in the columns crypto_apply_operations returns on PostgreSQL. */
@@ -35,7 +35,7 @@ type Row = Record<string, unknown>;
  */
 export class SqliteLedger implements LedgerEngine {
   private readonly db: Database.Database;
-  private readonly sql: Record<'earlier' | 'coin' | 'user' | 'wallet' | 'createWallet' | 'setBalance' | 'insert' | 'result', Statement>;
+  private readonly sql: Record<'earlier' | 'caller' | 'coin' | 'user' | 'wallet' | 'createWallet' | 'setBalance' | 'insert' | 'result', Statement>;
   private readonly run: (item: LedgerItem) => { outcome: Outcome; transferId: bigint | null };
 
   constructor(file: string) {
@@ -47,6 +47,7 @@ export class SqliteLedger implements LedgerEngine {
       earlier: p('SELECT id FROM crypto_transfer WHERE "userId" = ? AND "idempotencyKey" = ?').pluck(),
       coin: p('SELECT id FROM crypto_coin WHERE symbol = ? AND "isActive"').pluck(),
       user: p('SELECT id FROM auth_user WHERE username = ? AND "isActive"').pluck(),
+      caller: p('SELECT 1 FROM auth_user WHERE id = ? AND "isActive"').pluck(),
       wallet: p('SELECT id, "balanceUnits" AS balance FROM crypto_wallet WHERE "userId" = ? AND "coinId" = ?'),
       createWallet: p('INSERT INTO crypto_wallet ("userId", "coinId", "balanceUnits", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?)'),
       setBalance: p('UPDATE crypto_wallet SET "balanceUnits" = ?, "updatedAt" = ? WHERE id = ?'),
@@ -58,7 +59,7 @@ export class SqliteLedger implements LedgerEngine {
     this.run = this.db.transaction((item: LedgerItem) => this.applyInTransaction(item)).immediate;
   }
 
-  async apply(item: LedgerItem, signal?: AbortSignal): Promise<LedgerRow> {
+  async apply(item: LedgerItem, signal?: Cancellation): Promise<LedgerRow> {
     const started = performance.now();
     for (let delay = 0; ; delay = Math.min(Math.max(1, delay * 2), 20)) {
       if (signal?.aborted) throw new GrpcError(Status.CANCELLED, 'Call cancelled before it was applied; nothing was applied');
@@ -78,6 +79,7 @@ export class SqliteLedger implements LedgerEngine {
     const earlier = sql.earlier.get(item.userId, item.idempotencyKey) as bigint | undefined;
     if (earlier !== undefined) return { outcome: 'replay', transferId: earlier };
     const fail = (outcome: Outcome) => ({ outcome, transferId: null });
+    if (sql.caller.get(item.userId) === undefined) return fail('no_caller');
     const coinId = sql.coin.get(item.symbol) as bigint | undefined;
     if (coinId === undefined) return fail('no_coin');
     let creditUser: bigint | number | undefined = item.kind === 'deposit' ? item.userId : undefined;

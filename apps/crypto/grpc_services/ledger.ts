@@ -1,6 +1,6 @@
 import { GrpcError, sqlDriver, Status, type AuthUser, type Db } from 'cfg';
 import type { TransferRow, WalletRow } from './converters.ts';
-import type { LedgerEngine, LedgerRow } from './ledger-item.ts';
+import type { Cancellation, LedgerEngine, LedgerRow } from './ledger-item.ts';
 import { formatDecimal, MAX_UNITS, UNIT_SCALE } from './money.ts';
 
 /** What one money operation asks for; compared with the stored row when a key is replayed. */
@@ -50,6 +50,8 @@ function resultOf(op: Operation, row: LedgerRow): OperationResult {
         throw new GrpcError(Status.ALREADY_EXISTS, `idempotency_key ${op.idempotencyKey} was already used for a different request`);
       }
       return { transfer: row.transfer!, wallet: row.wallet, replayed: true };
+    case 'no_caller':
+      throw new GrpcError(Status.UNAUTHENTICATED, 'Your user no longer exists or is inactive');
     case 'no_coin':
       throw new GrpcError(Status.NOT_FOUND, `Coin ${symbol} not found`);
     case 'no_recipient':
@@ -75,7 +77,7 @@ function resultOf(op: Operation, row: LedgerRow): OperationResult {
  * Every error means nothing was applied (see LedgerEngine for the one exception, a connection
  * lost mid-commit whose outcome could not be learned again).
  */
-export async function applyOperation(db: Db, user: AuthUser, op: Operation, signal?: AbortSignal): Promise<OperationResult> {
+export async function applyOperation(db: Db, user: AuthUser, op: Operation, signal?: Cancellation): Promise<OperationResult> {
   const engine = await engineFor(db);
   const row = await engine.apply(
     { kind: op.kind, userId: user.id, idempotencyKey: op.idempotencyKey, symbol: op.symbol, amount: op.amount, toUsername: op.toUsername ?? null },

@@ -18,14 +18,18 @@ CREATE INDEX "crypto_transfer_fromWalletId_idx" ON "crypto_transfer"("fromWallet
 CREATE INDEX "crypto_transfer_toWalletId_idx" ON "crypto_transfer"("toWalletId");
 
 -- The money path of the crypto app (apps/crypto/grpc_services/ledger-pg.ts): a batch of
--- transfers, deposits and withdrawals applied in one statement, so one round trip and one commit.
--- Each item succeeds or fails on its own (a failed item changes nothing; no item's failure undoes
--- another's). Deadlock-free by lock order: wallets money is credited to are created first (in
--- (user, coin) order, only if missing), then every wallet the batch touches is locked in id
--- order, then ledger rows are inserted in (user, key) order (the caller sorts the items). While
--- the wallets are locked the balances are kept in arrays and written once at the end.
--- Outcomes: applied, replay (the key was used before: the stored row is returned), no_coin,
--- no_recipient, self, no_wallet, insufficient, overflow (the balance would pass 2^63 - 1).
+-- transfers, deposits and withdrawals applied in one statement, so one round trip and one commit
+-- for all of them. Each item succeeds or fails on its own (a failed item changes nothing; no
+-- item's failure undoes another's). Deadlock-free by lock order: wallets money is credited to are
+-- created first when missing (in (user, coin) order, before any row lock), then every wallet the
+-- batch touches is locked in id order; the ledger rows are inserted last. While the wallets are
+-- locked, balances are kept in arrays and each wallet is written once; no statement runs per item,
+-- and items are read by unnest() or from integer arrays (a TEXT[] subscript costs O(n)).
+-- The caller sends each (user, key) at most once per batch. A key another transaction committed
+-- since the first look (a concurrent retry of the same call) fails the batch with 40001, and the
+-- caller sends it again: then the key is found and its stored row returned.
+-- Outcomes: applied, replay (the key was used before: the stored row is returned), no_caller
+-- (the caller's user is gone or inactive), no_coin, no_recipient, self, no_wallet, insufficient, overflow (a balance would pass 2^63 - 1).
 CREATE FUNCTION "crypto_apply_operations"(
     p_kind TEXT[], p_user INTEGER[], p_key TEXT[], p_symbol TEXT[], p_amount BIGINT[], p_to TEXT[]
 ) RETURNS TABLE (
@@ -40,12 +44,27 @@ CREATE FUNCTION "crypto_apply_operations"(
 DECLARE
     n CONSTANT INTEGER := cardinality(p_kind);
     max_units CONSTANT BIGINT := 9223372036854775807;
-    now_utc CONSTANT TIMESTAMP := now() AT TIME ZONE 'UTC';
-    results TEXT[] := array_fill(NULL::TEXT, ARRAY[n]);
-    tids INTEGER[] := array_fill(NULL::INTEGER, ARRAY[n]);
+    now_utc CONSTANT TIMESTAMP := (now() AT TIME ZONE 'UTC')::TIMESTAMP(3);
+    -- Outcome codes, named by OUTCOMES[code].
+    outcomes CONSTANT TEXT[] := ARRAY['applied', 'replay', 'no_caller', 'no_coin', 'no_recipient', 'self', 'no_wallet', 'insufficient', 'overflow'];
+    TRANSFER CONSTANT SMALLINT := 1;
+    DEPOSIT CONSTANT SMALLINT := 2;
+    WITHDRAW CONSTANT SMALLINT := 3;
+    kinds SMALLINT[];
+    -- Per item, from one lookup.
     earlier INTEGER[];
+    caller_ids INTEGER[];
     coins INTEGER[];
     recipients INTEGER[];
+    -- Per item, decided here.
+    codes SMALLINT[] := array_fill(0::SMALLINT, ARRAY[n]);
+    tids INTEGER[] := array_fill(0, ARRAY[n]);
+    from_ids INTEGER[] := array_fill(0, ARRAY[n]);
+    to_ids INTEGER[] := array_fill(0, ARRAY[n]);
+    own_ids INTEGER[] := array_fill(0, ARRAY[n]);
+    balance_after BIGINT[] := array_fill(0::BIGINT, ARRAY[n]);
+    applied INTEGER := 0;
+    -- The wallets the batch touches (key: user << 32 | coin), locked.
     need_user INTEGER[] := '{}';
     need_coin INTEGER[] := '{}';
     w_key BIGINT[];
@@ -53,57 +72,65 @@ DECLARE
     w_bal BIGINT[];
     w_old BIGINT[];
     created INTEGER[];
+    used INTEGER[] := '{}';
+    inserted INTEGER;
     k INTEGER;
     src INTEGER;
     dst INTEGER;
-    tid INTEGER;
+    amount BIGINT;
 BEGIN
     IF n IS NULL OR n = 0 THEN RETURN; END IF;
 
-    -- Keys used before, coins and recipients, in one query.
-    SELECT array_agg(e.id ORDER BY o.i), array_agg(c.id ORDER BY o.i), array_agg(u.id ORDER BY o.i)
-      INTO earlier, coins, recipients
-      FROM unnest(p_user, p_key, p_symbol, p_to) WITH ORDINALITY AS o(user_id, key, symbol, to_name, i)
-      LEFT JOIN crypto_transfer e ON e."userId" = o.user_id AND e."idempotencyKey" = o.key
-      LEFT JOIN crypto_coin c ON c.symbol = o.symbol AND c."isActive"
-      LEFT JOIN auth_user u ON u.username = o.to_name AND u."isActive";
+    SELECT array_agg(CASE s.kind WHEN 'transfer' THEN 1 WHEN 'deposit' THEN 2 ELSE 3 END), array_agg(s.earlier),
+           array_agg(s.caller), array_agg(s.coin), array_agg(s.recipient)
+      INTO kinds, earlier, caller_ids, coins, recipients
+      FROM (SELECT o.kind, COALESCE(e.id, 0) AS earlier, COALESCE(me.id, 0) AS caller, COALESCE(c.id, 0) AS coin, COALESCE(u.id, 0) AS recipient
+              FROM unnest(p_kind, p_user, p_key, p_symbol, p_to) WITH ORDINALITY AS o(kind, user_id, key, symbol, to_name, i)
+              LEFT JOIN auth_user me ON me.id = o.user_id AND me."isActive"
+              LEFT JOIN crypto_transfer e ON e."userId" = o.user_id AND e."idempotencyKey" = o.key
+              LEFT JOIN crypto_coin c ON c.symbol = o.symbol AND c."isActive"
+              LEFT JOIN auth_user u ON u.username = o.to_name AND u."isActive"
+             ORDER BY o.i) AS s;
 
     FOR k IN 1..n LOOP
-        IF earlier[k] IS NOT NULL THEN
-            results[k] := 'replay';
+        IF earlier[k] <> 0 THEN
+            codes[k] := 2;
             tids[k] := earlier[k];
-        ELSIF coins[k] IS NULL THEN
-            results[k] := 'no_coin';
-        ELSIF p_kind[k] = 'transfer' AND recipients[k] IS NULL THEN
-            results[k] := 'no_recipient';
-        ELSIF p_kind[k] = 'transfer' AND recipients[k] = p_user[k] THEN
-            results[k] := 'self';
+        ELSIF caller_ids[k] = 0 THEN
+            codes[k] := 3;
+        ELSIF coins[k] = 0 THEN
+            codes[k] := 4;
+        ELSIF kinds[k] = TRANSFER AND recipients[k] = 0 THEN
+            codes[k] := 5;
+        ELSIF kinds[k] = TRANSFER AND recipients[k] = p_user[k] THEN
+            codes[k] := 6;
         ELSE
-            IF p_kind[k] <> 'deposit' THEN
+            IF kinds[k] <> DEPOSIT THEN
                 need_user := need_user || p_user[k];
                 need_coin := need_coin || coins[k];
             END IF;
-            IF p_kind[k] <> 'withdraw' THEN
-                need_user := need_user || CASE WHEN p_kind[k] = 'deposit' THEN p_user[k] ELSE recipients[k] END;
+            IF kinds[k] <> WITHDRAW THEN
+                need_user := need_user || CASE WHEN kinds[k] = DEPOSIT THEN p_user[k] ELSE recipients[k] END;
                 need_coin := need_coin || coins[k];
             END IF;
         END IF;
     END LOOP;
 
-    -- Wallets money is credited to, created when missing (before any lock is taken).
-    WITH made AS (
-        INSERT INTO crypto_wallet ("userId", "coinId", "balanceUnits", "createdAt", "updatedAt")
-        SELECT x.u, x.c, 0, now_utc, now_utc
-          FROM (SELECT DISTINCT p_user[j] AS u, coins[j] AS c FROM generate_subscripts(p_kind, 1) AS j
-                 WHERE results[j] IS NULL AND p_kind[j] = 'deposit'
-                UNION
-                SELECT DISTINCT recipients[j], coins[j] FROM generate_subscripts(p_kind, 1) AS j
-                 WHERE results[j] IS NULL AND p_kind[j] = 'transfer') AS x
-         WHERE NOT EXISTS (SELECT 1 FROM crypto_wallet w WHERE w."userId" = x.u AND w."coinId" = x.c)
-         ORDER BY x.u, x.c
-        ON CONFLICT ("userId", "coinId") DO NOTHING
-        RETURNING id)
-    SELECT array_agg(id) INTO created FROM made;
+    -- Wallets money is credited to, created when missing (before any row lock is taken).
+    IF EXISTS (SELECT 1 FROM unnest(need_user, need_coin) AS x(u, c)
+                WHERE NOT EXISTS (SELECT 1 FROM crypto_wallet w WHERE w."userId" = x.u AND w."coinId" = x.c)) THEN
+        WITH made AS (
+            INSERT INTO crypto_wallet ("userId", "coinId", "balanceUnits", "createdAt", "updatedAt")
+            SELECT x.u, x.c, 0, now_utc, now_utc
+              FROM (SELECT DISTINCT CASE WHEN o.kind = DEPOSIT THEN o.u ELSE o.r END AS u, o.c
+                      FROM unnest(kinds, codes, p_user, recipients, coins) AS o(kind, code, u, r, c)
+                     WHERE o.code = 0 AND o.kind <> WITHDRAW) AS x
+             WHERE NOT EXISTS (SELECT 1 FROM crypto_wallet w WHERE w."userId" = x.u AND w."coinId" = x.c)
+             ORDER BY x.u, x.c
+            ON CONFLICT ("userId", "coinId") DO NOTHING
+            RETURNING id)
+        SELECT array_agg(id) INTO created FROM made;
+    END IF;
 
     -- Every wallet the batch touches, locked in id order.
     SELECT array_agg(s.key), array_agg(s.id), array_agg(s.bal)
@@ -116,63 +143,101 @@ BEGIN
     w_old := w_bal;
 
     FOR k IN 1..n LOOP
-        CONTINUE WHEN results[k] IS NOT NULL;
-        src := CASE WHEN p_kind[k] <> 'deposit' THEN array_position(w_key, (p_user[k]::BIGINT << 32) | coins[k]) END;
-        dst := CASE p_kind[k]
-                   WHEN 'transfer' THEN array_position(w_key, (recipients[k]::BIGINT << 32) | coins[k])
-                   WHEN 'deposit' THEN array_position(w_key, (p_user[k]::BIGINT << 32) | coins[k])
+        CONTINUE WHEN codes[k] <> 0;
+        amount := p_amount[k];
+        src := CASE WHEN kinds[k] <> DEPOSIT THEN array_position(w_key, (p_user[k]::BIGINT << 32) | coins[k]) END;
+        dst := CASE kinds[k]
+                   WHEN TRANSFER THEN array_position(w_key, (recipients[k]::BIGINT << 32) | coins[k])
+                   WHEN DEPOSIT THEN array_position(w_key, (p_user[k]::BIGINT << 32) | coins[k])
                END;
-        IF p_kind[k] <> 'deposit' AND src IS NULL THEN
-            results[k] := 'no_wallet';
-        ELSIF p_kind[k] <> 'withdraw' AND dst IS NULL THEN
-            results[k] := 'no_recipient';
-        ELSIF src IS NOT NULL AND w_bal[src] < p_amount[k] THEN
-            results[k] := 'insufficient';
-        ELSIF dst IS NOT NULL AND w_bal[dst] > max_units - p_amount[k] THEN
-            results[k] := 'overflow';
+        IF kinds[k] <> DEPOSIT AND (src IS NULL OR (w_bal[src] = 0 AND w_id[src] = ANY(created))) THEN
+            codes[k] := 7;
+        ELSIF kinds[k] <> WITHDRAW AND dst IS NULL THEN
+            codes[k] := 5;
+        ELSIF src IS NOT NULL AND w_bal[src] < amount THEN
+            codes[k] := 8;
+        ELSIF dst IS NOT NULL AND w_bal[dst] > max_units - amount THEN
+            codes[k] := 9;
         ELSE
-            tid := NULL;
-            INSERT INTO crypto_transfer (kind, "idempotencyKey", "userId", "coinId", "fromWalletId", "toWalletId", "amountUnits", "createdAt")
-            VALUES (p_kind[k], p_key[k], p_user[k], coins[k], w_id[src], w_id[dst], p_amount[k], now_utc)
-            ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
-            RETURNING id INTO tid;
-            IF tid IS NULL THEN
-                -- Another call with the same key committed since the first look: its result.
-                results[k] := 'replay';
-                SELECT e.id INTO tid FROM crypto_transfer e WHERE e."userId" = p_user[k] AND e."idempotencyKey" = p_key[k];
-            ELSE
-                results[k] := 'applied';
-                IF src IS NOT NULL THEN w_bal[src] := w_bal[src] - p_amount[k]; END IF;
-                IF dst IS NOT NULL THEN w_bal[dst] := w_bal[dst] + p_amount[k]; END IF;
+            codes[k] := 1;
+            applied := applied + 1;
+            IF src IS NOT NULL THEN
+                w_bal[src] := w_bal[src] - amount;
+                from_ids[k] := w_id[src];
             END IF;
-            tids[k] := tid;
+            IF dst IS NOT NULL THEN
+                w_bal[dst] := w_bal[dst] + amount;
+                to_ids[k] := w_id[dst];
+                used := used || w_id[dst];
+            END IF;
+            own_ids[k] := CASE WHEN kinds[k] = DEPOSIT THEN to_ids[k] ELSE from_ids[k] END;
+            balance_after[k] := w_bal[CASE WHEN kinds[k] = DEPOSIT THEN dst ELSE src END];
         END IF;
     END LOOP;
 
-    UPDATE crypto_wallet w SET "balanceUnits" = v.bal, "updatedAt" = now_utc
-      FROM unnest(w_id, w_bal, w_old) AS v(id, bal, old)
-     WHERE w.id = v.id AND v.bal <> v.old;
+    IF applied > 0 THEN
+        WITH ins AS (
+            INSERT INTO crypto_transfer (kind, "idempotencyKey", "userId", "coinId", "fromWalletId", "toWalletId", "amountUnits", "createdAt")
+            SELECT o.kind, o.key, o.u, o.c, NULLIF(o.f, 0), NULLIF(o.t, 0), o.a, now_utc
+              FROM unnest(codes, p_kind, p_key, p_user, coins, from_ids, to_ids, p_amount) AS o(code, kind, key, u, c, f, t, a)
+             WHERE o.code = 1
+            ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
+            RETURNING id, "userId", "idempotencyKey")
+        SELECT count(*), array_agg(ins.id ORDER BY o.i) INTO inserted, tids
+          FROM unnest(p_user, p_key, tids) WITH ORDINALITY AS o(u, key, tid, i)
+          LEFT JOIN ins ON ins."userId" = o.u AND ins."idempotencyKey" = o.key;
+        -- tids is now the inserted id per item (NULL for the others); replays get theirs back below.
+        IF inserted < applied THEN
+            RAISE EXCEPTION 'crypto_apply_operations: an idempotency key was committed by a concurrent call; send the batch again'
+                USING ERRCODE = '40001';
+        END IF;
+
+        UPDATE crypto_wallet w SET "balanceUnits" = v.bal, "updatedAt" = now_utc
+          FROM unnest(w_id, w_bal, w_old) AS v(id, bal, old)
+         WHERE w.id = v.id AND v.bal <> v.old;
+    END IF;
     -- A wallet created above that no applied item credited is removed again: a failed call changes nothing.
     IF created IS NOT NULL THEN
-        DELETE FROM crypto_wallet w
-         WHERE w.id = ANY(created) AND NOT EXISTS (SELECT 1 FROM crypto_transfer t WHERE t."toWalletId" = w.id);
+        DELETE FROM crypto_wallet w WHERE w.id = ANY(created) AND w.id <> ALL(used);
     END IF;
 
     RETURN QUERY
-    SELECT o.i::INTEGER, o.r, t.id, t.kind, t."idempotencyKey", t."amountUnits", t."createdAt" AT TIME ZONE 'UTC',
+    -- Applied: the row just written; the caller's wallet as this item left it.
+    SELECT o.i::INTEGER, outcomes[o.code], o.tid, o.kind, o.key, o.a, now_utc AT TIME ZONE 'UTC',
+           fu.username, tu.username,
+           w.id, o.bal, w."createdAt" AT TIME ZONE 'UTC', now_utc AT TIME ZONE 'UTC', me.username,
+           c.id, c.symbol, c.name, c."priceUnits", c."marketCapCents", c."volume24hCents", c."change24hBps", c."isActive",
+           c."createdAt" AT TIME ZONE 'UTC', c."updatedAt" AT TIME ZONE 'UTC'
+      FROM unnest(codes, tids, p_kind, p_key, p_amount, p_user, coins, from_ids, to_ids, own_ids, balance_after)
+           WITH ORDINALITY AS o(code, tid, kind, key, a, u, c, f, t, own, bal, i)
+      JOIN auth_user me ON me.id = o.u
+      JOIN crypto_coin c ON c.id = o.c
+      JOIN crypto_wallet w ON w.id = o.own
+      LEFT JOIN crypto_wallet fw ON fw.id = o.f LEFT JOIN auth_user fu ON fu.id = fw."userId"
+      LEFT JOIN crypto_wallet tw ON tw.id = o.t LEFT JOIN auth_user tu ON tu.id = tw."userId"
+     WHERE o.code = 1
+    UNION ALL
+    -- Replayed: the stored row, its wallets' owners and the caller's wallet as it is now.
+    SELECT o.i::INTEGER, outcomes[o.code], t.id, t.kind, t."idempotencyKey", t."amountUnits", t."createdAt" AT TIME ZONE 'UTC',
            fu.username, tu.username,
            w.id, w."balanceUnits", w."createdAt" AT TIME ZONE 'UTC', w."updatedAt" AT TIME ZONE 'UTC', wu.username,
            c.id, c.symbol, c.name, c."priceUnits", c."marketCapCents", c."volume24hCents", c."change24hBps", c."isActive",
            c."createdAt" AT TIME ZONE 'UTC', c."updatedAt" AT TIME ZONE 'UTC'
-      FROM unnest(results, tids) WITH ORDINALITY AS o(r, tid, i)
-      LEFT JOIN crypto_transfer t ON t.id = o.tid
+      FROM unnest(codes, earlier) WITH ORDINALITY AS o(code, tid, i)
+      JOIN crypto_transfer t ON t.id = o.tid
+      JOIN crypto_coin c ON c.id = t."coinId"
       LEFT JOIN crypto_wallet fw ON fw.id = t."fromWalletId"
       LEFT JOIN auth_user fu ON fu.id = fw."userId"
       LEFT JOIN crypto_wallet tw ON tw.id = t."toWalletId"
       LEFT JOIN auth_user tu ON tu.id = tw."userId"
       LEFT JOIN crypto_wallet w ON w.id = CASE WHEN t.kind = 'deposit' THEN t."toWalletId" ELSE t."fromWalletId" END
       LEFT JOIN auth_user wu ON wu.id = w."userId"
-      LEFT JOIN crypto_coin c ON c.id = t."coinId"
-     ORDER BY o.i;
+     WHERE o.code = 2
+    UNION ALL
+    -- Refused: the outcome alone.
+    SELECT o.i::INTEGER, outcomes[o.code], NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM unnest(codes) WITH ORDINALITY AS o(code, i)
+     WHERE o.code > 2;
 END
 $fn$;
