@@ -178,7 +178,9 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       const before = await balances('ETH');
       // Even i: from -> from + 1; odd i: from -> from - 1 (mod 3): every direction at once, and cycles.
       const sends = Array.from({ length: 200 }, (_, i) => ({ from: users[i % 3]!, to: users[(i + 1 + (i % 2)) % 3]!, key: `c-${provider}-${i}` }));
-      const results = await Promise.allSettled(sends.map((s, i) => clients[i % 3]!.transfer({ toUsername: s.to, symbol: 'ETH', amount: '0.01', idempotencyKey: s.key })));
+      const results = await Promise.allSettled(
+        sends.map((s, i) => clients[i % 3]!.transfer({ toUsername: s.to, symbol: 'ETH', amount: '0.01', idempotencyKey: s.key }, { deadline: 30_000 })),
+      );
       // No wallet can run short (each user sends at most 0.67 ETH), so every call must succeed.
       results.forEach((r, i) => {
         const err = r.status === 'rejected' ? (r.reason as ServiceError) : undefined;
