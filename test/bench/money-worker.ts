@@ -61,7 +61,7 @@ const result: MoneyWorkerResult = { kinds: {}, calls: [], cpuSeconds: 0, wallSec
 
 function call(client: Client, kind: CallKind, user: string, request: unknown): Promise<number> {
   const fn = (client as unknown as Record<string, Unary>)[METHODS[kind]]!.bind(client);
-  return new Promise((resolve) => fn(request, metadata[user]!.clone(), { deadline: new Date(Date.now() + spec.deadlineMs) }, (err) => resolve(err ? err.code : status.OK)));
+  return new Promise((resolve) => fn(request, metadata[user]!, { deadline: new Date(Date.now() + spec.deadlineMs) }, (err) => resolve(err ? err.code : status.OK)));
 }
 
 async function loop(index: number, until: number): Promise<void> {

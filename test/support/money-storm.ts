@@ -4,7 +4,8 @@
 // withdrawals and GetCoin, a 5 s deadline on every call. Checked: every call's status, the
 // ledger against the calls (each OK applied once, each error not at all, balances exact, none
 // negative), PostgreSQL's own deadlock and rollback counters, and GetCoin's p99 during the storm
-// against its p99 at rest (one client calling GetCoin in turn, alone, then during the storm).
+// against its p99 at rest (one client calling GetCoin in turn, alone, then during the storm; see
+// P99_RATIO).
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { describeLoad, runMoneyLoad, type MoneyLoadResult } from '../bench/money-load.ts';
@@ -13,6 +14,13 @@ import { startCrypto, type Provider } from './crypto-env.ts';
 import { assertLedgerMatches, balancesOf, type MoneyCall } from './money.ts';
 
 export const STORM_SECONDS = Number(process.env.MONEY_LOAD_SECONDS ?? 8);
+/**
+ * GetCoin's p99 during the storm over its p99 at rest, at most. `npm run loadtest` checks the 3x of
+ * issue 21 on a machine given to it; inside `npm test` other test files share the machine and a
+ * tail latency ratio is no tighter than that noise, so the bound there is 10x (the old ledger
+ * measured 20x on PostgreSQL, 57x on SQLite) and the figure is printed.
+ */
+const P99_RATIO = Number(process.env.MONEY_LOAD_P99_RATIO ?? 10);
 const USERS = ['alice', 'bob', 'carol'];
 // Every direction between the three, so opposite transfers and cycles (a->b->c->a) run at once.
 const PAIRS: Array<[string, string]> = [
@@ -60,7 +68,7 @@ export async function moneyStorm(t: TestContext, provider: Provider): Promise<vo
       await app.stopServer();
       assert.deepEqual(await app.counters(), { deadlocks: 0, rollbacks: 0 }, 'PostgreSQL counted a deadlock or a rolled-back transaction');
     }
-    assert.ok(duringP99 <= 3 * restP99, `GetCoin p99 during the storm ${duringP99.toFixed(2)} ms > 3 x its p99 at rest ${restP99.toFixed(2)} ms`);
+    assert.ok(duringP99 <= P99_RATIO * restP99, `GetCoin p99 during the storm ${duringP99.toFixed(2)} ms > ${P99_RATIO} x its p99 at rest ${restP99.toFixed(2)} ms`);
   } finally {
     await app.stop();
   }

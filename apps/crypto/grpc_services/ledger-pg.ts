@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { GrpcError, Status } from 'cfg';
 import { ledgerRowOf, type Cancellation, type LedgerEngine, type LedgerItem, type LedgerRow, type OutcomeColumns } from './ledger-item.ts';
+import { PendingQueue, type Pending } from './ledger-queue.ts';
 
 /** A named statement: pg prepares it once per connection. */
 const QUERY = { name: 'crypto_apply_operations', text: 'SELECT * FROM crypto_apply_operations($1, $2, $3, $4, $5, $6)' };
@@ -20,13 +21,6 @@ const CONFLICT_ATTEMPTS = 3;
 /** How long items whose statement lost its connection are sent again to learn their outcome. */
 const RESOLVE_LIMIT_MS = 30_000;
 
-interface Pending {
-  item: LedgerItem;
-  signal: Cancellation | undefined;
-  resolve(row: LedgerRow): void;
-  reject(err: unknown): void;
-}
-
 const ignore = () => {};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sqlState = (err: unknown): string | undefined => {
@@ -36,7 +30,6 @@ const sqlState = (err: unknown): string | undefined => {
 /** The connection broke (no SQLSTATE, or connection exception / operator intervention): the statement may have committed. */
 const connectionLost = (code: string | undefined) => code === undefined || code.startsWith('08') || code.startsWith('57P');
 const byUserAndKey = (a: Pending, b: Pending) => a.item.userId - b.item.userId || (a.item.idempotencyKey < b.item.idempotencyKey ? -1 : a.item.idempotencyKey > b.item.idempotencyKey ? 1 : 0);
-const cancelled = () => new GrpcError(Status.CANCELLED, 'Call cancelled before it was applied; nothing was applied');
 
 function valuesOf(batch: Pending[]): unknown[] {
   return [
@@ -61,26 +54,21 @@ function valuesOf(batch: Pending[]): unknown[] {
  * their outcome is known (their keys make that safe: an applied one comes back as a replay).
  */
 export class PgLedger implements LedgerEngine {
-  private queue: Pending[] = [];
+  private readonly queue = new PendingQueue(MAX_QUEUE);
   private inFlight = 0;
   private scheduled = false;
 
   constructor(private readonly pool: Pool) {}
 
   apply(item: LedgerItem, signal?: Cancellation): Promise<LedgerRow> {
-    if (this.queue.length >= MAX_QUEUE) {
-      return Promise.reject(new GrpcError(Status.UNAVAILABLE, `Server busy: ${MAX_QUEUE} money operations are waiting; nothing was applied, retry`));
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ item, signal, resolve, reject });
-      if (!this.scheduled && this.inFlight < IN_FLIGHT) {
-        // Calls that arrive in the same turn of the event loop join the same batch.
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          this.pump();
-        });
-      }
+    return this.queue.add(item, signal, () => {
+      if (this.scheduled || this.inFlight >= IN_FLIGHT) return;
+      // Calls that arrive in the same turn of the event loop join the same batch.
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.pump();
+      });
     });
   }
 
@@ -88,28 +76,12 @@ export class PgLedger implements LedgerEngine {
   private pump(): void {
     while (this.inFlight < IN_FLIGHT && this.queue.length > 0) {
       this.inFlight++;
-      void this.send(this.take()).then((unknown) => {
+      void this.send(this.queue.take(MAX_BATCH)).then((unknown) => {
         this.inFlight--;
         if (unknown.length > 0) void this.resolveLater(unknown);
         this.pump();
       });
     }
-  }
-
-  /** The next batch: up to MAX_BATCH items, each (user, key) once (a repeat waits for the next batch, which then finds it). */
-  private take(): Pending[] {
-    const keys = new Set<string>();
-    const batch: Pending[] = [];
-    const rest: Pending[] = [];
-    for (const p of this.queue) {
-      const key = `${p.item.userId} ${p.item.idempotencyKey}`;
-      if (batch.length < MAX_BATCH && !keys.has(key)) {
-        keys.add(key);
-        batch.push(p);
-      } else rest.push(p);
-    }
-    this.queue = rest;
-    return batch;
   }
 
   /**
@@ -118,7 +90,7 @@ export class PgLedger implements LedgerEngine {
    * could be had. Never throws.
    */
   private async send(batch: Pending[], keepUnsent = false): Promise<Pending[]> {
-    const live = batch.filter((p) => !(p.signal?.aborted && (p.reject(cancelled()), true))).sort(byUserAndKey);
+    const live = [...batch].sort(byUserAndKey);
     if (live.length === 0) return [];
     let client: PoolClient;
     try {

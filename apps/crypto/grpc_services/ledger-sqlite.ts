@@ -1,7 +1,7 @@
 import Database, { type Statement } from 'better-sqlite3';
-import { GrpcError, Status } from 'cfg';
 import { ledgerRowOf, type Cancellation, type LedgerEngine, type LedgerItem, type LedgerRow, type Outcome, type OutcomeColumns } from './ledger-item.ts';
 import { MAX_UNITS } from './money.ts';
+import { PendingQueue } from './ledger-queue.ts';
 
 /** The ledger row, its coin and the caller's wallet, in the columns crypto_apply_operations returns on PostgreSQL. */
 const RESULT = `SELECT t.id AS transfer_id, t.kind AS transfer_kind, t."idempotencyKey" AS transfer_key, t."amountUnits" AS transfer_amount,
@@ -19,24 +19,36 @@ LEFT JOIN crypto_wallet w ON w.id = CASE WHEN t.kind = 'deposit' THEN t."toWalle
 LEFT JOIN auth_user wu ON wu.id = w."userId"
 WHERE t.id = ?`;
 
-/** How long a call keeps trying while another connection (another process) holds the write lock. */
+/** How long an operation keeps waiting while another connection (another process) holds the write lock. */
 const BUSY_LIMIT_MS = 5_000;
+/** Most operations in one transaction. */
+const MAX_BATCH = 256;
+/** Operations waiting for their transaction; past that a call is refused at once. */
+const MAX_QUEUE = 4096;
 
 type Row = Record<string, unknown>;
+type Applied = { outcome: Outcome; transferId: bigint | null } | { error: unknown };
 
 /**
- * SQLite's money path: each operation is one synchronous write transaction (BEGIN IMMEDIATE, a
- * few statements, COMMIT) on a connection of its own, so it never spans an await: within the
- * process nothing can interleave with it and no row lock is ever waited for. SQLite has one
- * writer: when another process holds the write lock, the call waits on a timer, not by blocking
- * the event loop (busy_timeout 0), and after BUSY_LIMIT_MS answers UNAVAILABLE "Database busy"
+ * SQLite's money path, a writer queue: the operations that arrive in one turn of the event loop
+ * are applied in one synchronous write transaction (BEGIN IMMEDIATE, a few statements each,
+ * COMMIT), on a connection of the ledger's own. It never spans an await, so nothing interleaves
+ * with it and no lock is held across one; one commit (one fsync) serves the whole batch. Each
+ * operation succeeds or fails on its own: its checks come before its writes, and it runs in a
+ * savepoint, so an unexpected error undoes it alone. SQLite has one writer: when another process
+ * holds the write lock, the batch waits on a timer, never by blocking the event loop (busy_timeout
+ * 0), and an operation still waiting after BUSY_LIMIT_MS answers UNAVAILABLE "Database busy"
  * (retryable; not an outage). Amounts are added in BigInt and checked against MAX_UNITS before
- * they are written; the table's CHECK constraints refuse anything else.
+ * they are written; the tables' CHECK constraints refuse anything else.
  */
 export class SqliteLedger implements LedgerEngine {
   private readonly db: Database.Database;
   private readonly sql: Record<'earlier' | 'caller' | 'coin' | 'user' | 'wallet' | 'createWallet' | 'setBalance' | 'insert' | 'result', Statement>;
-  private readonly run: (item: LedgerItem) => { outcome: Outcome; transferId: bigint | null };
+  private readonly runBatch: (items: LedgerItem[]) => Applied[];
+  private readonly queue = new PendingQueue(MAX_QUEUE);
+  private scheduled = false;
+  /** Consecutive batches that found the database locked: the next wait doubles, up to 20 ms. */
+  private busyRuns = 0;
 
   constructor(file: string) {
     this.db = new Database(file, { fileMustExist: true, timeout: 0 });
@@ -56,22 +68,67 @@ export class SqliteLedger implements LedgerEngine {
       ),
       result: p(RESULT),
     };
-    this.run = this.db.transaction((item: LedgerItem) => this.applyInTransaction(item)).immediate;
+    // Nested in the batch's transaction, better-sqlite3 runs each operation in a savepoint.
+    const applyOne = this.db.transaction((item: LedgerItem) => this.applyInTransaction(item));
+    this.runBatch = this.db.transaction((items: LedgerItem[]): Applied[] =>
+      items.map((item) => {
+        try {
+          return applyOne(item);
+        } catch (error) {
+          return { error };
+        }
+      }),
+    ).immediate;
   }
 
-  async apply(item: LedgerItem, signal?: Cancellation): Promise<LedgerRow> {
-    const started = performance.now();
-    for (let delay = 0; ; delay = Math.min(Math.max(1, delay * 2), 20)) {
-      if (signal?.aborted) throw new GrpcError(Status.CANCELLED, 'Call cancelled before it was applied; nothing was applied');
-      try {
-        const { outcome, transferId } = this.run(item);
-        if (transferId === null) return { outcome, transfer: null, wallet: null };
-        return ledgerRowOf({ ...(this.sql.result.get(transferId) as OutcomeColumns), outcome });
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || performance.now() - started > BUSY_LIMIT_MS) throw err;
+  apply(item: LedgerItem, signal?: Cancellation): Promise<LedgerRow> {
+    return this.queue.add(item, signal, () => this.schedule(0));
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      this.flush();
+    };
+    if (delayMs === 0) setImmediate(run);
+    else setTimeout(run, delayMs);
+  }
+
+  /** Applies the next batch in one transaction and settles each operation; never throws. */
+  private flush(): void {
+    const batch = this.queue.take(MAX_BATCH);
+    if (batch.length === 0) return;
+    let applied: Applied[];
+    try {
+      applied = this.runBatch(batch.map((p) => p.item));
+      this.busyRuns = 0;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') {
+        for (const p of batch) p.reject(err); // the transaction rolled back: nothing was applied
+      } else {
+        // Another connection writes: wait for it, on a timer; past the limit, give up.
+        const now = performance.now();
+        for (const p of batch) if (now - p.since > BUSY_LIMIT_MS) p.reject(err);
+        this.queue.putBack(batch.filter((p) => now - p.since <= BUSY_LIMIT_MS));
+        this.busyRuns++;
+        this.schedule(Math.min(2 ** (this.busyRuns - 1), 20));
+        return;
       }
-      await new Promise((resolve) => (delay === 0 ? setImmediate(resolve) : setTimeout(resolve, delay)));
+      applied = [];
     }
+    applied.forEach((a, i) => {
+      const p = batch[i]!;
+      try {
+        if ('error' in a) p.reject(a.error);
+        else if (a.transferId === null) p.resolve({ outcome: a.outcome, transfer: null, wallet: null });
+        else p.resolve(ledgerRowOf({ ...(this.sql.result.get(a.transferId) as OutcomeColumns), outcome: a.outcome }));
+      } catch (err) {
+        p.reject(err); // committed, but its row could not be read back: the client may retry with its key
+      }
+    });
+    if (this.queue.length > 0) this.schedule(0);
   }
 
   private applyInTransaction(item: LedgerItem): { outcome: Outcome; transferId: bigint | null } {
