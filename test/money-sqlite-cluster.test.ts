@@ -6,12 +6,12 @@ import { test } from 'node:test';
 import { runMoneyLoad } from './bench/money-load.ts';
 import { startCrypto } from './support/crypto-env.ts';
 import { watchHealth } from './support/health-check.ts';
-import { assertLedgerMatches, balancesOf, type MoneyCall } from './support/money.ts';
+import { assertLedgerMatches, balancesOf, tokensFor, type MoneyCall } from './support/money.ts';
 
 test('SQLite, rungrpc --processes 2: 16 clients move money both ways through both processes for 3 s: every call OK, each applied once, health SERVING', async () => {
   const app = await startCrypto('sqlite', { CFG_GRPC_PROCESSES: '2' });
   try {
-    const tokens = { alice: await app.token('alice'), bob: await app.token('bob') };
+    const tokens = await tokensFor(app, ['alice', 'bob']);
     const before = await balancesOf(app, 'ETH');
     const health = watchHealth(app.address);
     const load = await runMoneyLoad({

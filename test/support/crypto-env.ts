@@ -1,6 +1,6 @@
 // A running crypto app on a fresh database, for the crypto tests: SQLite in a temp file, or
 // PostgreSQL in a schema of its own; migrated and seeded through the real `cfg` commands, served
-// by a real `cfg rungrpc` child process, with tokens minted by `cfg token`.
+// by a real `cfg rungrpc` child process, with tokens minted as `cfg token` mints them.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { cryptoClient, type CryptoClient } from '../../apps/crypto/grpc_services/client.ts';
+import { mintAccessToken } from '../../src/auth/tokens.ts';
+import { resolveConfig } from '../../src/config/resolve.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 export const PG_URL = process.env.TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -108,6 +110,7 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
     child.once('exit', (code) => reject(new Error(`rungrpc exited ${code}:\n${out}\n${err}`)));
   });
   const tokens = new Map<string, string>();
+  const tokenConfig = resolveConfig({ grpc: { auth: { jwtSecretKey: String(env.CFG_SECRET_KEY) } } }, { root: ROOT, env: {} });
   const clients: CryptoClient[] = [];
   const address = `127.0.0.1:${port}`;
   const self: CryptoEnv = {
@@ -118,7 +121,13 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
     child,
     logs: () => err,
     async token(username) {
-      if (!tokens.has(username)) tokens.set(username, await cfg(['token', '--username', username], env));
+      // Minted in process, as `cfg token` mints it (the same function and secret), without a
+      // process per user: on a busy machine each `cfg` run costs seconds (cfg token has tests of its own).
+      if (!tokens.has(username)) {
+        const [row] = await self.query(`SELECT id FROM auth_user WHERE username = '${username.replace(/'/g, "''")}'`);
+        if (!row) throw new Error(`no user ${username}`);
+        tokens.set(username, mintAccessToken(tokenConfig, Number(row.id), 3600));
+      }
       return tokens.get(username)!;
     },
     async client(username) {

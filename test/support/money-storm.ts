@@ -8,10 +8,11 @@
 // P99_RATIO).
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { cryptoClient } from '../../apps/crypto/grpc_services/client.ts';
 import { describeLoad, runMoneyLoad, type MoneyLoadResult } from '../bench/money-load.ts';
 import type { CallKind } from '../bench/money-worker.ts';
 import { startCrypto, type Provider } from './crypto-env.ts';
-import { assertLedgerMatches, balancesOf, type MoneyCall } from './money.ts';
+import { assertLedgerMatches, balancesOf, tokensFor, type MoneyCall } from './money.ts';
 
 export const STORM_SECONDS = Number(process.env.MONEY_LOAD_SECONDS ?? 8);
 /**
@@ -41,9 +42,13 @@ export async function moneyStorm(t: TestContext, provider: Provider): Promise<vo
   // maxWorkers 64: the 40 workers' calls all run at once instead of queueing behind the default 10.
   const app = await startCrypto(provider, { CFG_GRPC_MAX_WORKERS: '64' }, { ownDatabase: provider === 'postgresql' });
   try {
-    const tokens = Object.fromEntries(await Promise.all(USERS.map(async (u) => [u, await app.token(u)] as const)));
+    const tokens = await tokensFor(app, USERS);
     // Enough for every withdrawal and transfer the storm can make: no call may be refused for funds.
-    for (const u of USERS) await (await app.client(u)).deposit({ symbol: 'ETH', amount: '100000', idempotencyKey: `seed-${u}` });
+    for (const u of USERS) {
+      const client = cryptoClient(app.address, { token: tokens[u]! });
+      await client.deposit({ symbol: 'ETH', amount: '100000', idempotencyKey: `seed-${u}` });
+      client.close();
+    }
     const before = await balancesOf(app, 'ETH');
     const common = { address: app.address, tokens, pairs: PAIRS, symbol: 'ETH', amount: AMOUNT, deadlineMs: 5_000, connections: 2 };
     const probe = (keyPrefix: string, seconds: number) => runMoneyLoad({ ...common, cycle: ['getCoin'], seconds, processes: 1, loops: 1, keyPrefix, record: false });

@@ -2,14 +2,9 @@
 // rule that every call answered OK was applied exactly once and every other call not at all.
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { mintAccessToken } from '../../src/auth/tokens.ts';
-import { resolveConfig } from '../../src/config/resolve.ts';
 import type { CryptoEnv } from './crypto-env.ts';
 
-/**
- * Users made in two SQL statements, each with a `symbol` wallet holding `units`, and a token for
- * each minted in process (the app's own minting, with its secret): no `cfg` run per user.
- */
+/** Users made in two SQL statements, each with a `symbol` wallet holding `units`, and a token for each. */
 export async function addUsers(app: CryptoEnv, names: string[], symbol: string, units: bigint): Promise<Record<string, string>> {
   const now = new Date().toISOString().replace('Z', '+00:00');
   const at = app.provider === 'sqlite' ? `'${now}'` : 'CURRENT_TIMESTAMP';
@@ -18,9 +13,12 @@ export async function addUsers(app: CryptoEnv, names: string[], symbol: string, 
     `INSERT INTO crypto_wallet ("userId", "coinId", "balanceUnits", "createdAt", "updatedAt")
      SELECT u.id, c.id, ${units}, ${at}, ${at} FROM auth_user u, crypto_coin c WHERE c.symbol = '${symbol}' AND u.username IN (${names.map((n) => `'${n}'`).join(', ')})`,
   );
-  const ids = new Map((await app.query('SELECT id, username FROM auth_user')).map((r) => [String(r.username), Number(r.id)]));
-  const config = resolveConfig({ grpc: { auth: { jwtSecretKey: String(app.env.CFG_SECRET_KEY) } } }, { root: process.cwd(), env: {} });
-  return Object.fromEntries(names.map((n) => [n, mintAccessToken(config, ids.get(n)!, 3600)]));
+  return tokensFor(app, names);
+}
+
+/** A token for each user (app.token). */
+export async function tokensFor(app: CryptoEnv, names: string[]): Promise<Record<string, string>> {
+  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await app.token(n)] as const)));
 }
 
 /** One money call a test made, and the status it was answered with. */

@@ -78,7 +78,10 @@ const big = (v: bigint | string | null): bigint => BigInt(v!);
 export function ledgerRowOf(r: OutcomeColumns): LedgerRow {
   if (!OUTCOMES.has(r.outcome)) throw new Error(`ledger: unknown outcome ${r.outcome}`);
   const outcome = r.outcome as Outcome;
-  if (r.transfer_id === null || r.coin_id === null) return { outcome, transfer: null, wallet: null };
+  if (r.transfer_id === null || r.coin_id === null) {
+    if (outcome === 'applied' || outcome === 'replay') throw new Error(`ledger: outcome ${outcome} without its ledger row`);
+    return { outcome, transfer: null, wallet: null };
+  }
   const coin: CoinRow = {
     id: Number(r.coin_id),
     symbol: r.coin_symbol!,

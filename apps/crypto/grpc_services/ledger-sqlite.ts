@@ -1,166 +1,124 @@
-import Database, { type Statement } from 'better-sqlite3';
-import { ledgerRowOf, type Cancellation, type LedgerEngine, type LedgerItem, type LedgerRow, type Outcome, type OutcomeColumns } from './ledger-item.ts';
-import { MAX_UNITS } from './money.ts';
+import { Worker } from 'node:worker_threads';
+import { GrpcError, Status } from 'cfg';
+import { ledgerRowOf, type Cancellation, type LedgerEngine, type LedgerItem, type LedgerRow, type OutcomeColumns } from './ledger-item.ts';
 import { PendingQueue } from './ledger-queue.ts';
+import { MAX_UNITS } from './money.ts';
 
-/** The ledger row, its coin and the caller's wallet, in the columns crypto_apply_operations returns on PostgreSQL. */
-const RESULT = `SELECT t.id AS transfer_id, t.kind AS transfer_kind, t."idempotencyKey" AS transfer_key, t."amountUnits" AS transfer_amount,
-  t."createdAt" AS transfer_created, fu.username AS from_username, tu.username AS to_username,
-  w.id AS wallet_id, w."balanceUnits" AS wallet_balance, w."createdAt" AS wallet_created, w."updatedAt" AS wallet_updated, wu.username AS wallet_username,
-  c.id AS coin_id, c.symbol AS coin_symbol, c.name AS coin_name, c."priceUnits" AS coin_price, c."marketCapCents" AS coin_cap,
-  c."volume24hCents" AS coin_volume, c."change24hBps" AS coin_change, c."isActive" AS coin_active, c."createdAt" AS coin_created, c."updatedAt" AS coin_updated
-FROM crypto_transfer t
-JOIN crypto_coin c ON c.id = t."coinId"
-LEFT JOIN crypto_wallet fw ON fw.id = t."fromWalletId"
-LEFT JOIN auth_user fu ON fu.id = fw."userId"
-LEFT JOIN crypto_wallet tw ON tw.id = t."toWalletId"
-LEFT JOIN auth_user tu ON tu.id = tw."userId"
-LEFT JOIN crypto_wallet w ON w.id = CASE WHEN t.kind = 'deposit' THEN t."toWalletId" ELSE t."fromWalletId" END
-LEFT JOIN auth_user wu ON wu.id = w."userId"
-WHERE t.id = ?`;
-
-/** How long an operation keeps waiting while another connection (another process) holds the write lock. */
-const BUSY_LIMIT_MS = 5_000;
+/** How long a batch waits for another connection's (another process's) write lock; then UNAVAILABLE "Database busy". */
+const BUSY_TIMEOUT_MS = 5_000;
 /** Most operations in one transaction. */
 const MAX_BATCH = 256;
 /** Operations waiting for their transaction; past that a call is refused at once. */
 const MAX_QUEUE = 4096;
 
-type Row = Record<string, unknown>;
-type Applied = { outcome: Outcome; transferId: bigint | null } | { error: unknown };
+type ErrorInfo = { message: string; code?: string };
+type Result = { outcome: LedgerRow['outcome']; columns?: OutcomeColumns } | { error: ErrorInfo; committed?: boolean };
+type Reply = { id: number; results?: Result[]; error?: ErrorInfo };
+
+/** An error from the writer thread, with its SQLite code so that the boundary can classify it (SQLITE_BUSY: "Database busy"). */
+const errorOf = (info: ErrorInfo) => Object.assign(new Error(info.message), { code: info.code });
 
 /**
- * SQLite's money path, a writer queue: the operations that arrive in one turn of the event loop
- * are applied in one synchronous write transaction (BEGIN IMMEDIATE, a few statements each,
- * COMMIT), on a connection of the ledger's own. It never spans an await, so nothing interleaves
- * with it and no lock is held across one; one commit (one fsync) serves the whole batch. Each
- * operation succeeds or fails on its own: its checks come before its writes, and it runs in a
- * savepoint, so an unexpected error undoes it alone. SQLite has one writer: when another process
- * holds the write lock, the batch waits on a timer, never by blocking the event loop (busy_timeout
- * 0), and an operation still waiting after BUSY_LIMIT_MS answers UNAVAILABLE "Database busy"
- * (retryable; not an outage). Amounts are added in BigInt and checked against MAX_UNITS before
- * they are written; the tables' CHECK constraints refuse anything else.
+ * SQLite's money path, a writer queue. SQLite has one writer, so operations queue (bounded) in
+ * the order they arrive, and those waiting together are applied in one write transaction
+ * (BEGIN IMMEDIATE, a few statements each, COMMIT): one commit serves the batch, and a wallet is
+ * never locked across an await. Each operation succeeds or fails on its own (its checks come
+ * before its writes, and it runs in a savepoint). The transaction runs on a thread of its own
+ * (ledger-sqlite-writer.mjs, its own connection), so neither the commit's fsync (synchronous FULL:
+ * an answered operation survives a power cut), nor WAL checkpoints, nor a wait for another
+ * process's write lock ever stops the server's event loop: other calls are answered meanwhile.
+ * A batch that waits over BUSY_TIMEOUT_MS for the lock answers UNAVAILABLE "Database busy"
+ * (retryable, nothing applied; not an outage). Amounts are added in BigInt and checked against
+ * MAX_UNITS before they are written; the tables' CHECK constraints refuse anything else.
  */
 export class SqliteLedger implements LedgerEngine {
-  private readonly db: Database.Database;
-  private readonly sql: Record<'earlier' | 'caller' | 'coin' | 'user' | 'wallet' | 'createWallet' | 'setBalance' | 'insert' | 'result', Statement>;
-  private readonly runBatch: (items: LedgerItem[]) => Applied[];
   private readonly queue = new PendingQueue(MAX_QUEUE);
-  private scheduled = false;
-  /** Consecutive batches that found the database locked: the next wait doubles, up to 20 ms. */
-  private busyRuns = 0;
+  private writer: WriterThread | undefined;
+  private writing = false;
 
-  constructor(file: string) {
-    this.db = new Database(file, { fileMustExist: true, timeout: 0 });
-    this.db.defaultSafeIntegers(true);
-    this.db.pragma('foreign_keys = ON');
-    const p = (sql: string) => this.db.prepare(sql);
-    this.sql = {
-      earlier: p('SELECT id FROM crypto_transfer WHERE "userId" = ? AND "idempotencyKey" = ?').pluck(),
-      coin: p('SELECT id FROM crypto_coin WHERE symbol = ? AND "isActive"').pluck(),
-      user: p('SELECT id FROM auth_user WHERE username = ? AND "isActive"').pluck(),
-      caller: p('SELECT 1 FROM auth_user WHERE id = ? AND "isActive"').pluck(),
-      wallet: p('SELECT id, "balanceUnits" AS balance FROM crypto_wallet WHERE "userId" = ? AND "coinId" = ?'),
-      createWallet: p('INSERT INTO crypto_wallet ("userId", "coinId", "balanceUnits", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?)'),
-      setBalance: p('UPDATE crypto_wallet SET "balanceUnits" = ?, "updatedAt" = ? WHERE id = ?'),
-      insert: p(
-        'INSERT INTO crypto_transfer (kind, "idempotencyKey", "userId", "coinId", "fromWalletId", "toWalletId", "amountUnits", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      result: p(RESULT),
-    };
-    // Nested in the batch's transaction, better-sqlite3 runs each operation in a savepoint.
-    const applyOne = this.db.transaction((item: LedgerItem) => this.applyInTransaction(item));
-    this.runBatch = this.db.transaction((items: LedgerItem[]): Applied[] =>
-      items.map((item) => {
-        try {
-          return applyOne(item);
-        } catch (error) {
-          return { error };
-        }
-      }),
-    ).immediate;
-  }
+  constructor(private readonly file: string) {}
 
   apply(item: LedgerItem, signal?: Cancellation): Promise<LedgerRow> {
-    return this.queue.add(item, signal, () => this.schedule(0));
+    return this.queue.add(item, signal, () => this.pump());
   }
 
-  private schedule(delayMs: number): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    const run = () => {
-      this.scheduled = false;
-      this.flush();
-    };
-    if (delayMs === 0) setImmediate(run);
-    else setTimeout(run, delayMs);
+  /** One batch at a time: the next one leaves when the last one is answered. */
+  private pump(): void {
+    if (this.writing || this.queue.length === 0) return;
+    this.writing = true;
+    // Calls that arrive in the same turn of the event loop join the same batch.
+    setImmediate(() =>
+      void this.write().finally(() => {
+        this.writing = false;
+        this.pump();
+      }),
+    );
   }
 
-  /** Applies the next batch in one transaction and settles each operation; never throws. */
-  private flush(): void {
+  private async write(): Promise<void> {
     const batch = this.queue.take(MAX_BATCH);
     if (batch.length === 0) return;
-    let applied: Applied[];
+    let results: Result[];
     try {
-      applied = this.runBatch(batch.map((p) => p.item));
-      this.busyRuns = 0;
+      this.writer ??= new WriterThread(this.file, () => (this.writer = undefined));
+      results = await this.writer.apply(batch.map((p) => p.item));
     } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY') {
-        for (const p of batch) p.reject(err); // the transaction rolled back: nothing was applied
-      } else {
-        // Another connection writes: wait for it, on a timer; past the limit, give up.
-        const now = performance.now();
-        for (const p of batch) if (now - p.since > BUSY_LIMIT_MS) p.reject(err);
-        this.queue.putBack(batch.filter((p) => now - p.since <= BUSY_LIMIT_MS));
-        this.busyRuns++;
-        this.schedule(Math.min(2 ** (this.busyRuns - 1), 20));
-        return;
-      }
-      applied = [];
+      for (const p of batch) p.reject(err);
+      return;
     }
-    applied.forEach((a, i) => {
+    results.forEach((r, i) => {
       const p = batch[i]!;
-      try {
-        if ('error' in a) p.reject(a.error);
-        else if (a.transferId === null) p.resolve({ outcome: a.outcome, transfer: null, wallet: null });
-        else p.resolve(ledgerRowOf({ ...(this.sql.result.get(a.transferId) as OutcomeColumns), outcome: a.outcome }));
-      } catch (err) {
-        p.reject(err); // committed, but its row could not be read back: the client may retry with its key
-      }
+      if ('error' in r) {
+        // An operation that committed but whose row could not be read back: its key tells the retry.
+        p.reject(r.committed ? new GrpcError(Status.UNAVAILABLE, 'Applied, but its result could not be read; retry with the same idempotency_key') : errorOf(r.error));
+      } else if (!r.columns) p.resolve({ outcome: r.outcome, transfer: null, wallet: null });
+      else p.resolve(ledgerRowOf({ ...r.columns, outcome: r.outcome }));
     });
-    if (this.queue.length > 0) this.schedule(0);
+  }
+}
+
+/** The writer thread: started on first use, replaced if it ever stops. */
+class WriterThread {
+  private readonly worker: Worker;
+  private readonly ready: Promise<void>;
+  private readonly waiting = new Map<number, { resolve(results: Result[]): void; reject(err: unknown): void }>();
+  private nextId = 0;
+
+  constructor(file: string, onStopped: () => void) {
+    this.worker = new Worker(new URL('./ledger-sqlite-writer.mjs', import.meta.url), { workerData: { file, busyTimeoutMs: BUSY_TIMEOUT_MS, maxUnits: MAX_UNITS } });
+    this.worker.unref(); // never keeps the process alive on its own
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.on('message', (msg: Reply | { ready: boolean; error?: ErrorInfo }) => {
+        if ('ready' in msg) {
+          if (msg.ready) return resolve();
+          onStopped(); // it could not open the database: the next batch starts a new one
+          void this.worker.terminate();
+          return reject(errorOf(msg.error!));
+        }
+        const w = this.waiting.get(msg.id);
+        this.waiting.delete(msg.id);
+        if (msg.error) w?.reject(errorOf(msg.error));
+        else w?.resolve(msg.results!);
+      });
+      const stopped = (why: string) => {
+        onStopped();
+        const err = new GrpcError(Status.UNAVAILABLE, `The ledger's writer stopped (${why}): whether these operations were applied is not known; retry with the same idempotency_key`);
+        reject(err);
+        for (const w of this.waiting.values()) w.reject(err);
+        this.waiting.clear();
+      };
+      this.worker.on('error', (err) => stopped(err.message));
+      this.worker.on('exit', (code) => stopped(`exit ${code}`));
+    });
+    this.ready.catch(() => {}); // apply() reports it
   }
 
-  private applyInTransaction(item: LedgerItem): { outcome: Outcome; transferId: bigint | null } {
-    const { sql } = this;
-    const earlier = sql.earlier.get(item.userId, item.idempotencyKey) as bigint | undefined;
-    if (earlier !== undefined) return { outcome: 'replay', transferId: earlier };
-    const fail = (outcome: Outcome) => ({ outcome, transferId: null });
-    if (sql.caller.get(item.userId) === undefined) return fail('no_caller');
-    const coinId = sql.coin.get(item.symbol) as bigint | undefined;
-    if (coinId === undefined) return fail('no_coin');
-    let creditUser: bigint | number | undefined = item.kind === 'deposit' ? item.userId : undefined;
-    if (item.kind === 'transfer') {
-      creditUser = sql.user.get(item.toUsername) as bigint | undefined;
-      if (creditUser === undefined) return fail('no_recipient');
-      if (Number(creditUser) === item.userId) return fail('self');
-    }
-    const from = item.kind === 'deposit' ? undefined : (sql.wallet.get(item.userId, coinId) as Row | undefined);
-    if (item.kind !== 'deposit') {
-      if (!from) return fail('no_wallet');
-      if ((from.balance as bigint) < item.amount) return fail('insufficient');
-    }
-    const to = creditUser === undefined ? undefined : (sql.wallet.get(creditUser, coinId) as Row | undefined);
-    if (to && (to.balance as bigint) > MAX_UNITS - item.amount) return fail('overflow');
-
-    const now = new Date().toISOString().replace('Z', '+00:00');
-    if (from) sql.setBalance.run((from.balance as bigint) - item.amount, now, from.id);
-    let toId = to?.id as bigint | undefined;
-    if (creditUser !== undefined) {
-      if (to) sql.setBalance.run((to.balance as bigint) + item.amount, now, to.id);
-      else toId = BigInt(sql.createWallet.run(creditUser, coinId, item.amount, now, now).lastInsertRowid);
-    }
-    const { lastInsertRowid } = sql.insert.run(item.kind, item.idempotencyKey, item.userId, coinId, from?.id ?? null, toId ?? null, item.amount, now);
-    return { outcome: 'applied', transferId: BigInt(lastInsertRowid) };
+  async apply(items: LedgerItem[]): Promise<Result[]> {
+    await this.ready;
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, items });
+    });
   }
 }

@@ -22,14 +22,16 @@ CREATE INDEX "crypto_transfer_toWalletId_idx" ON "crypto_transfer"("toWalletId")
 -- for all of them. Each item succeeds or fails on its own (a failed item changes nothing; no
 -- item's failure undoes another's). Deadlock-free by lock order: wallets money is credited to are
 -- created first when missing (in (user, coin) order, before any row lock), then every wallet the
--- batch touches is locked in id order; the ledger rows are inserted last. While the wallets are
--- locked, balances are kept in arrays and each wallet is written once; no statement runs per item,
--- and items are read by unnest() or from integer arrays (a TEXT[] subscript costs O(n)).
--- The caller sends each (user, key) at most once per batch. A key another transaction committed
--- since the first look (a concurrent retry of the same call) fails the batch with 40001, and the
--- caller sends it again: then the key is found and its stored row returned.
+-- batch touches is locked in id order, then the ledger rows are inserted (keys in (user, key)
+-- order: the caller sorts the items). While the wallets are locked, balances are kept in arrays and each wallet is written once; no statement runs per item,
+-- and items are read by unnest() or from integer arrays (a TEXT[] subscript costs O(n)). Each key
+-- is claimed by inserting its ledger row before the balances are checked (a key another
+-- transaction committed since the first look is then found and its stored row returned, with no
+-- error and no retry); the rows of items refused for funds or range are deleted again.
+-- The caller sends each (user, key) at most once per batch.
 -- Outcomes: applied, replay (the key was used before: the stored row is returned), no_caller
--- (the caller's user is gone or inactive), no_coin, no_recipient, self, no_wallet, insufficient, overflow (a balance would pass 2^63 - 1).
+-- (the caller's user is gone or inactive), no_coin, no_recipient, self, no_wallet, insufficient,
+-- overflow (a balance would pass 2^63 - 1).
 CREATE FUNCTION "crypto_apply_operations"(
     p_kind TEXT[], p_user INTEGER[], p_key TEXT[], p_symbol TEXT[], p_amount BIGINT[], p_to TEXT[]
 ) RETURNS TABLE (
@@ -61,9 +63,11 @@ DECLARE
     tids INTEGER[] := array_fill(0, ARRAY[n]);
     from_ids INTEGER[] := array_fill(0, ARRAY[n]);
     to_ids INTEGER[] := array_fill(0, ARRAY[n]);
+    src_of INTEGER[] := array_fill(0, ARRAY[n]);
+    dst_of INTEGER[] := array_fill(0, ARRAY[n]);
     own_ids INTEGER[] := array_fill(0, ARRAY[n]);
     balance_after BIGINT[] := array_fill(0::BIGINT, ARRAY[n]);
-    applied INTEGER := 0;
+    refused INTEGER[] := '{}';
     -- The wallets the batch touches (key: user << 32 | coin), locked.
     need_user INTEGER[] := '{}';
     need_coin INTEGER[] := '{}';
@@ -73,8 +77,8 @@ DECLARE
     w_old BIGINT[];
     created INTEGER[];
     used INTEGER[] := '{}';
-    inserted INTEGER;
     k INTEGER;
+    tid INTEGER;
     src INTEGER;
     dst INTEGER;
     amount BIGINT;
@@ -142,9 +146,9 @@ BEGIN
                FOR NO KEY UPDATE OF w) AS s;
     w_old := w_bal;
 
+    -- Which wallets each item uses.
     FOR k IN 1..n LOOP
         CONTINUE WHEN codes[k] <> 0;
-        amount := p_amount[k];
         src := CASE WHEN kinds[k] <> DEPOSIT THEN array_position(w_key, (p_user[k]::BIGINT << 32) | coins[k]) END;
         dst := CASE kinds[k]
                    WHEN TRANSFER THEN array_position(w_key, (recipients[k]::BIGINT << 32) | coins[k])
@@ -154,20 +158,51 @@ BEGIN
             codes[k] := 7;
         ELSIF kinds[k] <> WITHDRAW AND dst IS NULL THEN
             codes[k] := 5;
-        ELSIF src IS NOT NULL AND w_bal[src] < amount THEN
+        ELSE
+            src_of[k] := COALESCE(src, 0);
+            dst_of[k] := COALESCE(dst, 0);
+            from_ids[k] := COALESCE(w_id[src], 0);
+            to_ids[k] := COALESCE(w_id[dst], 0);
+        END IF;
+    END LOOP;
+
+    -- Each remaining key claimed by its ledger row, in the (user, key) order the items come in. A key
+    -- a concurrent call committed since the first look is not inserted: the item answers with that
+    -- call's row. Rows of items refused below are deleted again before the end.
+    WITH ins AS (
+        INSERT INTO crypto_transfer (kind, "idempotencyKey", "userId", "coinId", "fromWalletId", "toWalletId", "amountUnits", "createdAt")
+        SELECT o.kind, o.key, o.u, o.c, NULLIF(o.f, 0), NULLIF(o.t, 0), o.a, now_utc
+          FROM unnest(codes, p_kind, p_key, p_user, coins, from_ids, to_ids, p_amount) AS o(code, kind, key, u, c, f, t, a)
+         WHERE o.code = 0
+        ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
+        RETURNING id, "userId", "idempotencyKey")
+    SELECT array_agg(ins.id ORDER BY o.i) INTO tids
+      FROM unnest(p_user, p_key) WITH ORDINALITY AS o(u, key, i)
+      LEFT JOIN ins ON ins."userId" = o.u AND ins."idempotencyKey" = o.key;
+
+    -- The balances, item after item, in memory (the wallets are locked).
+    FOR k IN 1..n LOOP
+        CONTINUE WHEN codes[k] <> 0;
+        IF tids[k] IS NULL THEN
+            SELECT e.id INTO tid FROM crypto_transfer e WHERE e."userId" = p_user[k] AND e."idempotencyKey" = p_key[k];
+            codes[k] := 2;
+            earlier[k] := tid;
+            CONTINUE;
+        END IF;
+        src := NULLIF(src_of[k], 0);
+        dst := NULLIF(dst_of[k], 0);
+        amount := p_amount[k];
+        IF src IS NOT NULL AND w_bal[src] < amount THEN
             codes[k] := 8;
+            refused := refused || tids[k];
         ELSIF dst IS NOT NULL AND w_bal[dst] > max_units - amount THEN
             codes[k] := 9;
+            refused := refused || tids[k];
         ELSE
             codes[k] := 1;
-            applied := applied + 1;
-            IF src IS NOT NULL THEN
-                w_bal[src] := w_bal[src] - amount;
-                from_ids[k] := w_id[src];
-            END IF;
+            IF src IS NOT NULL THEN w_bal[src] := w_bal[src] - amount; END IF;
             IF dst IS NOT NULL THEN
                 w_bal[dst] := w_bal[dst] + amount;
-                to_ids[k] := w_id[dst];
                 used := used || w_id[dst];
             END IF;
             own_ids[k] := CASE WHEN kinds[k] = DEPOSIT THEN to_ids[k] ELSE from_ids[k] END;
@@ -175,27 +210,12 @@ BEGIN
         END IF;
     END LOOP;
 
-    IF applied > 0 THEN
-        WITH ins AS (
-            INSERT INTO crypto_transfer (kind, "idempotencyKey", "userId", "coinId", "fromWalletId", "toWalletId", "amountUnits", "createdAt")
-            SELECT o.kind, o.key, o.u, o.c, NULLIF(o.f, 0), NULLIF(o.t, 0), o.a, now_utc
-              FROM unnest(codes, p_kind, p_key, p_user, coins, from_ids, to_ids, p_amount) AS o(code, kind, key, u, c, f, t, a)
-             WHERE o.code = 1
-            ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
-            RETURNING id, "userId", "idempotencyKey")
-        SELECT count(*), array_agg(ins.id ORDER BY o.i) INTO inserted, tids
-          FROM unnest(p_user, p_key, tids) WITH ORDINALITY AS o(u, key, tid, i)
-          LEFT JOIN ins ON ins."userId" = o.u AND ins."idempotencyKey" = o.key;
-        -- tids is now the inserted id per item (NULL for the others); replays get theirs back below.
-        IF inserted < applied THEN
-            RAISE EXCEPTION 'crypto_apply_operations: an idempotency key was committed by a concurrent call; send the batch again'
-                USING ERRCODE = '40001';
-        END IF;
-
-        UPDATE crypto_wallet w SET "balanceUnits" = v.bal, "updatedAt" = now_utc
-          FROM unnest(w_id, w_bal, w_old) AS v(id, bal, old)
-         WHERE w.id = v.id AND v.bal <> v.old;
+    IF cardinality(refused) > 0 THEN
+        DELETE FROM crypto_transfer WHERE id = ANY(refused);
     END IF;
+    UPDATE crypto_wallet w SET "balanceUnits" = v.bal, "updatedAt" = now_utc
+      FROM unnest(w_id, w_bal, w_old) AS v(id, bal, old)
+     WHERE w.id = v.id AND v.bal <> v.old;
     -- A wallet created above that no applied item credited is removed again: a failed call changes nothing.
     IF created IS NOT NULL THEN
         DELETE FROM crypto_wallet w WHERE w.id = ANY(created) AND w.id <> ALL(used);
