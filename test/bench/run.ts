@@ -131,16 +131,19 @@ try {
     ratios[label] = inverse ? mean(ys) / mean(xs) : mean(xs) / mean(ys);
     roundRatios[label] = xs.map((xr, i) => +(inverse ? ys[i]! / xr : xr / ys[i]!).toFixed(3));
   }
-  // Transfer cases: servers of their own, as shipped (cfg.config.ts), on the same databases.
+  // Transfer cases: servers of their own on the same databases, with 64 call slots (maxWorkers): the
+  // 32 callers' transfers then all reach the ledger's batches instead of 22 of them queueing for one
+  // of the default 10 slots (docs/money.md, "Call slots").
   let transfers: TransferRow[] = [];
   if (TRANSFER_PAIRS.length > 0) {
-    const tpg = await start('t. cfg rungrpc on PostgreSQL (Transfer)', cfgArgs, pgEnv);
+    const slots = { CFG_GRPC_MAX_WORKERS: '64' };
+    const tpg = await start('t. cfg rungrpc on PostgreSQL (Transfer)', cfgArgs, { ...pgEnv, ...slots });
     const pgTokens = tokensOf(pgEnv);
-    const t2: TransferCase = { label: 't2', name: 't2. Transfer, PostgreSQL, alice<->bob both directions at once', server: tpg, tokens: pgTokens, pairs: BOTH };
-    const t1: TransferCase = { label: 't1', name: 't1. Transfer, PostgreSQL, alice->bob one direction', server: tpg, tokens: pgTokens, pairs: ONE };
+    const t2: TransferCase = { label: 't2', name: 't2. Transfer, PostgreSQL, alice<->bob both directions at once', server: tpg, tokens: pgTokens, pairs: BOTH, admin };
+    const t1: TransferCase = { label: 't1', name: 't1. Transfer, PostgreSQL, alice->bob one direction', server: tpg, tokens: pgTokens, pairs: ONE, admin };
     const needsSqlite = TRANSFER_PAIRS.includes('ts/t2');
     const ts: TransferCase | undefined = needsSqlite
-      ? { label: 'ts', name: 'ts. Transfer, SQLite, alice<->bob both directions at once', server: await start('ts. cfg rungrpc on SQLite (Transfer)', cfgArgs, sqliteEnv), tokens: tokensOf(sqliteEnv), pairs: BOTH }
+      ? { label: 'ts', name: 'ts. Transfer, SQLite, alice<->bob both directions at once', server: await start('ts. cfg rungrpc on SQLite (Transfer)', cfgArgs, { ...sqliteEnv, ...slots }), tokens: tokensOf(sqliteEnv), pairs: BOTH }
       : undefined;
     const byLabel = { 't1/t2': [t1, t2], 'ts/t2': [ts!, t2] } as Record<string, [TransferCase, TransferCase]>;
     const measured = await measureTransfers(
@@ -225,6 +228,15 @@ try {
   target('t2 Transfer OK/s, PostgreSQL, both directions', '>= 1100', t2Row?.okPerSecond, (v) => v >= 1100);
   if (t2Row) target('t2 calls not OK', '= 0', Object.entries(t2Row.statuses).reduce((n, [s, k]) => n + (s === 'OK' ? 0 : k), 0), (v) => v === 0);
   target('t1/t2 (one direction over both)', '>= 1.0', ratios['t1/t2'], (v) => v >= 1);
+  // What bounds t2 on this machine: the CPU each part spends per transfer, the load generator's included.
+  if (t2Row && t2Row.pgCpuUsPerOk !== null) {
+    const perOk = t2Row.serverCpuUsPerOk + t2Row.generatorCpuUsPerCall + t2Row.pgCpuUsPerOk;
+    notes.push(
+      `t2: CPU per OK transfer: server ${t2Row.serverCpuUsPerOk} us, load generator ${t2Row.generatorCpuUsPerCall} us, PostgreSQL backends running the ledger ${t2Row.pgCpuUsPerOk} us (WAL writer and other background work not counted): ` +
+        `${machine.cpus} cores could carry at most ~${Math.round((machine.cpus * 1e6) / perOk)} OK/s with nothing else running, ${Math.round((100 * t2Row.generatorCpuUsPerCall) / perOk)}% of that CPU being the generator's; ` +
+        `the server and PostgreSQL alone, ~${Math.round((machine.cpus * 1e6) / (t2Row.serverCpuUsPerOk + t2Row.pgCpuUsPerOk))} OK/s. Load average ${loadAtStart} at start, ${+loadavg()[0]!.toFixed(2)} at end.`,
+    );
+  }
   if (memorySeconds > 0) target('RSS growth over the long run', '<= 1.1', growth, (v) => v <= 1.1);
   const cRow = row(c);
   if (cRow) {

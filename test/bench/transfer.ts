@@ -5,6 +5,8 @@
 // child processes, every status counted, its own CPU reported). Rounds interleave the cases of a
 // pair (x y x y ...), like the GetCoin pairs.
 import { loadavg } from 'node:os';
+import type pg from 'pg';
+import { cpuSeconds } from './h2load.ts';
 import { runMoneyLoad, type MoneyLoadResult } from './money-load.ts';
 import { serverCpuSeconds, type BenchServer } from './servers.ts';
 
@@ -17,6 +19,8 @@ export interface TransferCase {
   /** Bearer tokens of alice and bob on that server's database. */
   tokens: Record<string, string>;
   pairs: Array<[string, string]>;
+  /** PostgreSQL: a connection to read which backends run the ledger's function, to count their CPU. */
+  admin?: pg.Client;
 }
 
 /** One case's figures, averaged over its rounds. */
@@ -31,6 +35,8 @@ export interface TransferRow {
   serverCpuUsPerOk: number;
   generatorCores: number;
   generatorCpuUsPerCall: number;
+  /** PostgreSQL: CPU of the backends that ran crypto_apply_operations, per OK (null on SQLite). */
+  pgCpuUsPerOk: number | null;
 }
 
 /** The generator's shape: 32 concurrent callers (the issue's 32 client workers) over 2 processes. */
@@ -43,8 +49,15 @@ export const BOTH: Array<[string, string]> = [
 ];
 export const ONE: Array<[string, string]> = [['alice', 'bob']];
 
+/** CPU seconds so far of each PostgreSQL backend whose last statement called the ledger's function. */
+async function ledgerBackends(admin: pg.Client): Promise<Map<number, number>> {
+  const { rows } = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE '%crypto_apply_operations%' AND pid <> pg_backend_pid()`);
+  return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)]));
+}
+
 /** Runs one case for `seconds`: every call a Transfer of 0.00000001 ETH with a key of its own. */
-async function run(c: TransferCase, seconds: number, keyPrefix: string): Promise<{ load: MoneyLoadResult; serverCores: number }> {
+async function run(c: TransferCase, seconds: number, keyPrefix: string): Promise<{ load: MoneyLoadResult; serverCores: number; pgCpuSeconds: number | null }> {
+  const backendsBefore = c.admin ? await ledgerBackends(c.admin) : undefined;
   const cpuBefore = serverCpuSeconds(c.server.pid);
   const t0 = performance.now();
   const load = await runMoneyLoad({
@@ -61,7 +74,12 @@ async function run(c: TransferCase, seconds: number, keyPrefix: string): Promise
   });
   // The server's CPU over the whole call, the generator's start-up wait included: a little low.
   const serverCores = (serverCpuSeconds(c.server.pid) - cpuBefore) / ((performance.now() - t0) / 1000);
-  return { load, serverCores };
+  let pgCpuSeconds: number | null = null;
+  if (c.admin && backendsBefore) {
+    pgCpuSeconds = 0;
+    for (const [pid, now] of await ledgerBackends(c.admin)) pgCpuSeconds += now - (backendsBefore.get(pid) ?? 0);
+  }
+  return { load, serverCores, pgCpuSeconds };
 }
 
 /**
@@ -73,7 +91,7 @@ export async function measureTransfers(
   seconds: number,
   rounds: number,
 ): Promise<{ rows: TransferRow[]; ratioRounds: Record<string, number[]> }> {
-  const runs = new Map<TransferLabel, Array<{ load: MoneyLoadResult; serverCores: number }>>();
+  const runs = new Map<TransferLabel, Array<{ load: MoneyLoadResult; serverCores: number; pgCpuSeconds: number | null }>>();
   const cases = new Map(pairs.flat().map((c) => [c.label, c]));
   for (const c of cases.values()) {
     process.stderr.write(`${c.label}: warming up ${c.name}\n`);
@@ -114,6 +132,7 @@ export async function measureTransfers(
       serverCpuUsPerOk: Math.round((serverCores / okPerSecond) * 1e6),
       generatorCores: +generatorCores.toFixed(2),
       generatorCpuUsPerCall: Math.round((generatorCores / callsPerSecond) * 1e6),
+      pgCpuUsPerOk: rs[0]!.pgCpuSeconds === null ? null : Math.round((rs.reduce((n, r) => n + r.pgCpuSeconds!, 0) / rs.reduce((n, r) => n + (r.load.kinds.transfer!.statuses.OK ?? 0), 0)) * 1e6),
     };
   });
   return { rows, ratioRounds };
