@@ -24,6 +24,8 @@ export interface MoneyWorkerSpec {
   startAt: number;
   /** Concurrent loops in this process. */
   loops: number;
+  /** Each loop starts a call at most this often (0: back to back, a closed loop). */
+  intervalMs?: number;
   /** HTTP/2 connections in this process (the loops share them in turn). */
   connections: number;
   deadlineMs: number;
@@ -66,7 +68,15 @@ function call(client: Client, kind: CallKind, user: string, request: unknown): P
 
 async function loop(index: number, until: number): Promise<void> {
   const client = clients[index % clients.length]!;
+  const interval = spec.intervalMs ?? 0;
+  // Loops with a pace start spread over one interval, not all at once.
+  let next = performance.now() + (interval * index) / spec.loops;
   for (let n = 0; performance.now() < until; n++) {
+    if (interval > 0) {
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      next += interval;
+    }
     const kind = spec.cycle[(index + n) % spec.cycle.length]!;
     const key = `${spec.keyPrefix}-${process.pid}-${index}-${n}`;
     let user = users[(index + n) % users.length]!;

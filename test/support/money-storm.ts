@@ -55,7 +55,7 @@ export async function moneyStorm(t: TestContext, provider: Provider): Promise<vo
 
     const rest = await probe('rest', PROBE_SECONDS);
     const [storm, during] = await Promise.all([
-      runMoneyLoad({ ...common, cycle: CYCLE, seconds: STORM_SECONDS, processes: 4, loops: 40, keyPrefix: 'storm', record: true }),
+      runMoneyLoad({ ...common, cycle: CYCLE, seconds: STORM_SECONDS, processes: 4, loops: 40, intervalMs: Number(process.env.MONEY_LOAD_INTERVAL_MS ?? 0), keyPrefix: 'storm', record: true }),
       probe('during', STORM_SECONDS),
     ]);
     const restP99 = rest.kinds.getCoin!.p99ms;

@@ -18,6 +18,8 @@ const MAX_QUEUE = 4096;
 /** Conflicts a batch is retried on (none is expected: locks are taken in one order; see the migration). */
 const CONFLICTS = new Set(['40001', '40P01', '55P03']);
 const CONFLICT_ATTEMPTS = 3;
+/** Replies settled per turn of the event loop once a batch is back. */
+const REPLIES_PER_TURN = 8;
 /** How long items whose statement lost its connection are sent again to learn their outcome. */
 const RESOLVE_LIMIT_MS = 30_000;
 
@@ -111,7 +113,12 @@ export class PgLedger implements LedgerEngine {
       try {
         const { rows } = await client.query<OutcomeColumns & { item: number }>({ ...QUERY, values: valuesOf(live) });
         release();
-        for (const row of rows) live[row.item - 1]!.resolve(ledgerRowOf(row));
+        // A few replies per turn of the event loop, so that a large batch's replies do not hold
+        // other calls (GetCoin) back for the whole burst.
+        for (let i = 0; i < rows.length; i += REPLIES_PER_TURN) {
+          if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+          for (const row of rows.slice(i, i + REPLIES_PER_TURN)) live[row.item - 1]!.resolve(ledgerRowOf(row));
+        }
         return [];
       } catch (err) {
         const code = sqlState(err);
