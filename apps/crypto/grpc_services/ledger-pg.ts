@@ -33,6 +33,24 @@ const sqlState = (err: unknown): string | undefined => {
 const connectionLost = (code: string | undefined) => code === undefined || code.startsWith('08') || code.startsWith('57P');
 const byUserAndKey = (a: Pending, b: Pending) => a.item.userId - b.item.userId || (a.item.idempotencyKey < b.item.idempotencyKey ? -1 : a.item.idempotencyKey > b.item.idempotencyKey ? 1 : 0);
 
+/**
+ * Settles a batch's items from its rows, a few per turn of the event loop: a large batch's replies
+ * then never hold other calls (GetCoin) back for the whole burst.
+ */
+async function settle(batch: Pending[], rows: Array<OutcomeColumns & { item: number }>): Promise<void> {
+  for (let i = 0; i < rows.length; i += REPLIES_PER_TURN) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const row of rows.slice(i, i + REPLIES_PER_TURN)) {
+      const p = batch[row.item - 1]!;
+      try {
+        p.resolve(ledgerRowOf(row));
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+  }
+}
+
 function valuesOf(batch: Pending[]): unknown[] {
   return [
     batch.map((p) => p.item.kind),
@@ -113,12 +131,7 @@ export class PgLedger implements LedgerEngine {
       try {
         const { rows } = await client.query<OutcomeColumns & { item: number }>({ ...QUERY, values: valuesOf(live) });
         release();
-        // A few replies per turn of the event loop, so that a large batch's replies do not hold
-        // other calls (GetCoin) back for the whole burst.
-        for (let i = 0; i < rows.length; i += REPLIES_PER_TURN) {
-          if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-          for (const row of rows.slice(i, i + REPLIES_PER_TURN)) live[row.item - 1]!.resolve(ledgerRowOf(row));
-        }
+        void settle(live, rows);
         return [];
       } catch (err) {
         const code = sqlState(err);
