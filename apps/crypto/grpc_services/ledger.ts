@@ -19,8 +19,8 @@ export interface OperationResult {
   replayed: boolean;
 }
 
-// One engine per client: PostgreSQL batches concurrent operations into one statement
-// (ledger-pg.ts), SQLite applies each in one short synchronous transaction (ledger-sqlite.ts).
+// One engine per client: PostgreSQL batches concurrent operations into one call of a database
+// function (ledger-pg.ts), SQLite into one write transaction on a writer thread (ledger-sqlite.ts).
 const engines = new WeakMap<Db, Promise<LedgerEngine>>();
 
 function engineFor(db: Db): Promise<LedgerEngine> {
