@@ -19,7 +19,6 @@ test('SQLite written by another process: transfers wait and succeed, past 5 s th
     const clients = { alice: await app.client('alice'), bob: await app.client('bob') };
     const anon = await app.client();
     const before = await balancesOf(app, 'ETH');
-    const health = watchHealth(app.address);
     const calls: MoneyCall[] = [];
     const send = (key: string, user: 'alice' | 'bob') => {
       const to = user === 'alice' ? 'bob' : 'alice';
@@ -30,6 +29,11 @@ test('SQLite written by another process: transfers wait and succeed, past 5 s th
         (e: ServiceError) => ((call.code = e.code), e),
       );
     };
+    // Warm: the ledger's writer thread, GetCoin's cache and each user's token are first used here.
+    await send('warm-alice', 'alice');
+    await send('warm-bob', 'bob');
+    await anon.getCoin({ symbol: 'BTC' });
+    const health = watchHealth(app.address);
 
     // Another writer holds the lock for 1 s: the transfers wait, then all succeed.
     other.exec('BEGIN IMMEDIATE');
@@ -53,6 +57,7 @@ test('SQLite written by another process: transfers wait and succeed, past 5 s th
     }
     assert.deepEqual([...new Set(await health.stop())], [1], 'health left SERVING while another writer held the lock');
     await assertLedgerMatches(app, 'ETH', calls, before, 'busy-');
+    assert.equal(calls.filter((c) => c.key.startsWith('warm-') && c.code === status.OK).length, 2);
     assert.equal((await app.query(`SELECT COUNT(*) AS n FROM crypto_transfer WHERE "idempotencyKey" LIKE 'stuck-%'`))[0]!.n, '0');
   } finally {
     other.close();

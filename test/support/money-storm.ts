@@ -60,7 +60,7 @@ export async function moneyStorm(t: TestContext, provider: Provider): Promise<vo
     ]);
     const restP99 = rest.kinds.getCoin!.p99ms;
     const duringP99 = during.kinds.getCoin!.p99ms;
-    t.diagnostic(`${provider}, ${STORM_SECONDS} s, 40 workers: ${report(storm)}`);
+    for (const line of [`${provider}, ${STORM_SECONDS} s, 40 workers:`, ...report(storm)]) t.diagnostic(line);
     t.diagnostic(`GetCoin alone: p50 ${rest.kinds.getCoin!.p50ms.toFixed(2)} ms, p99 ${restP99.toFixed(2)} ms; during the storm: p50 ${during.kinds.getCoin!.p50ms.toFixed(2)} ms, p99 ${duringP99.toFixed(2)} ms (x${(duringP99 / restP99).toFixed(2)})`);
 
     for (const [kind, stats] of Object.entries(storm.kinds)) assert.deepEqual(Object.keys(stats.statuses), ['OK'], `${kind}: every call OK (${JSON.stringify(stats.statuses)})`);
@@ -79,7 +79,7 @@ export async function moneyStorm(t: TestContext, provider: Provider): Promise<vo
   }
 }
 
-function report(r: MoneyLoadResult): string {
+function report(r: MoneyLoadResult): string[] {
   const money = (['transfer', 'deposit', 'withdraw'] as const).reduce((n, k) => n + (r.kinds[k]?.statuses.OK ?? 0), 0);
-  return `${(money / r.seconds).toFixed(0)} money calls OK/s, the generator using ${r.generatorCores.toFixed(2)} cores\n${describeLoad(r)}`;
+  return [`${(money / r.seconds).toFixed(0)} money calls OK/s, the generator using ${r.generatorCores.toFixed(2)} cores`, ...describeLoad(r).split('\n')];
 }
