@@ -64,7 +64,7 @@ export { listServers, recentCalls, methodStats, pruneRequestLog, pruneServers, D
 export type { ServerInfo, ServerStatus, RequestLogEntry, RecentCallsOptions, MethodStats, MethodStatsOptions } from './ops/queries.ts';
 export { callMetrics, LATENCY_BUCKETS } from './interceptors/metrics.ts';
 export type { CallMetrics } from './interceptors/metrics.ts';
-export { poolStats } from './db/client.ts';
-export type { PoolStats } from './db/client.ts';
+export { poolStats, sqlDriver } from './db/client.ts';
+export type { PoolStats, SqlDriver } from './db/client.ts';
 export type { HttpSidePort } from './http/server.ts';
 export type { ServiceView } from './http/api-services.ts';

@@ -14,8 +14,16 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
   describe(`crypto app on ${provider}`, () => {
     let app: CryptoEnv;
     const totals = async () => (await app.query('SELECT COUNT(*) AS n, SUM("balanceUnits") AS total FROM crypto_wallet'))[0]!;
+    /** Each user's balance in `symbol`, in units. */
+    const balances = async (symbol: string) =>
+      new Map(
+        (await app.query(`SELECT u.username, w."balanceUnits" AS b FROM crypto_wallet w JOIN auth_user u ON u.id = w."userId" JOIN crypto_coin c ON c.id = w."coinId" WHERE c.symbol = '${symbol}'`)).map(
+          (r) => [String(r.username), BigInt(String(r.b))] as const,
+        ),
+      );
     before(async () => {
-      app = await startCrypto(provider);
+      // PostgreSQL: a database of its own, so that its deadlock and rollback counters see this suite alone.
+      app = await startCrypto(provider, {}, { ownDatabase: provider === 'postgresql' });
     });
     after(async () => {
       await app?.stop();
@@ -164,25 +172,61 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.equal((await fails((await app.client()).transfer(req))).code, status.UNAUTHENTICATED);
     });
 
-    test('200 concurrent transfers among a few wallets conserve the total and never go negative', async () => {
+    test('200 concurrent transfers both ways and in cycles among three users: every one OK, each applied once, balances exact', async () => {
       const users = ['alice', 'bob', 'admin'];
       const clients = await Promise.all(users.map((u) => app.client(u)));
-      const before = await totals();
+      const before = await balances('ETH');
+      // Even i: from -> from + 1; odd i: from -> from - 1 (mod 3): every direction at once, and cycles.
+      const sends = Array.from({ length: 200 }, (_, i) => ({ from: users[i % 3]!, to: users[(i + 1 + (i % 2)) % 3]!, key: `c-${provider}-${i}` }));
       const results = await Promise.allSettled(
-        Array.from({ length: 200 }, (_, i) => {
-          const from = i % 3;
-          const to = (i + 1 + (i % 2)) % 3;
-          return clients[from]!.transfer({ toUsername: users[to]!, symbol: 'ETH', amount: '0.37', idempotencyKey: `c-${provider}-${i}` });
-        }),
+        sends.map((s, i) => clients[i % 3]!.transfer({ toUsername: s.to, symbol: 'ETH', amount: '0.01', idempotencyKey: s.key }, { deadline: 30_000 })),
       );
-      const failed = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as ServiceError);
-      for (const err of failed) assert.equal(err.code, status.FAILED_PRECONDITION, err.details);
-      assert.ok(results.length - failed.length > 0);
-      assert.deepEqual(await totals(), before);
+      // No wallet can run short (each user sends at most 0.67 ETH), so every call must succeed.
+      results.forEach((r, i) => {
+        const err = r.status === 'rejected' ? (r.reason as ServiceError) : undefined;
+        assert.equal(r.status, 'fulfilled', `transfer ${i}: ${err?.code} ${err?.details}`);
+        assert.equal((r as PromiseFulfilledResult<{ replayed: boolean }>).value.replayed, false);
+      });
+      const expected = new Map(before);
+      for (const s of sends) {
+        expected.set(s.from, expected.get(s.from)! - 1_000_000n);
+        expected.set(s.to, expected.get(s.to)! + 1_000_000n);
+      }
+      assert.deepEqual(await balances('ETH'), expected, 'each transfer moved 0.01 ETH exactly once');
+      const ledger = await app.query(
+        `SELECT t."idempotencyKey" AS key, fu.username AS "from", tu.username AS "to", t."amountUnits" AS amount FROM crypto_transfer t
+         JOIN crypto_wallet fw ON fw.id = t."fromWalletId" JOIN auth_user fu ON fu.id = fw."userId"
+         JOIN crypto_wallet tw ON tw.id = t."toWalletId" JOIN auth_user tu ON tu.id = tw."userId"
+         WHERE t."idempotencyKey" LIKE 'c-${provider}-%' ORDER BY t."idempotencyKey"`,
+      );
+      assert.deepEqual(
+        ledger,
+        sends.map((s) => ({ key: s.key, from: s.from, to: s.to, amount: '1000000' })).sort((a, b) => (a.key < b.key ? -1 : 1)),
+        'one ledger row per call, with its wallets and amount',
+      );
       const negative = await app.query('SELECT COUNT(*) AS n FROM crypto_wallet WHERE "balanceUnits" < 0');
       assert.equal(negative[0]!.n, '0');
-      const ledger = await app.query(`SELECT COUNT(*) AS n FROM crypto_transfer WHERE "idempotencyKey" LIKE 'c-${provider}-%'`);
-      assert.equal(Number(ledger[0]!.n), results.length - failed.length, 'one ledger row per applied transfer');
+    });
+
+    test('one idempotency key sent 20 times at once, half of them with another amount: applied once; the rest replay it or are ALREADY_EXISTS', async () => {
+      const alice = await app.client('alice');
+      const before = await balances('SOL');
+      const key = `same-${provider}`;
+      const amounts = Array.from({ length: 20 }, (_, i) => (i % 2 ? '0.5' : '0.25'));
+      const results = await Promise.allSettled(amounts.map((amount) => alice.transfer({ toUsername: 'bob', symbol: 'SOL', amount, idempotencyKey: key })));
+      const ok = results.flatMap((r, i) => (r.status === 'fulfilled' ? [{ amount: amounts[i]!, reply: r.value }] : []));
+      const winner = ok[0]?.amount;
+      assert.ok(winner, 'at least one call succeeded');
+      results.forEach((r, i) => {
+        if (amounts[i] === winner) assert.equal(r.status, 'fulfilled', `call ${i} (the applied request) failed: ${(r as PromiseRejectedResult).reason?.details}`);
+        else assert.equal((r as PromiseRejectedResult).reason?.code, status.ALREADY_EXISTS, `call ${i} with the other amount`);
+      });
+      assert.equal(ok.filter((o) => !o.reply.replayed).length, 1, 'exactly one call applied it; the others replayed it');
+      assert.equal(new Set(ok.map((o) => o.reply.transfer?.id)).size, 1, 'every success names the same ledger row');
+      const units = BigInt(Math.round(Number(winner) * 1e8));
+      assert.equal((await balances('SOL')).get('alice'), before.get('alice')! - units);
+      assert.equal((await balances('SOL')).get('bob'), (before.get('bob') ?? 0n) + units);
+      assert.equal((await app.query(`SELECT COUNT(*) AS n FROM crypto_transfer WHERE "idempotencyKey" = '${key}'`))[0]!.n, '1');
     });
 
     test('Deposit and Withdraw: idempotent, never below zero', async () => {
@@ -210,5 +254,12 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       controller.abort();
       await it.return?.();
     });
+
+    if (provider === 'postgresql') {
+      test('PostgreSQL counted no deadlock and no rolled-back transaction over the whole suite (runs last: stops the server)', async () => {
+        await app.stopServer();
+        assert.deepEqual(await app.counters(), { deadlocks: 0, rollbacks: 0 });
+      });
+    }
   });
 }

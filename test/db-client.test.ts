@@ -1,11 +1,15 @@
 // The Prisma client cfg gives apps: the same code reads and writes through the better-sqlite3
 // and pg adapters, queries can be counted, getDb() is one client per process, and a database
-// outage reaches gRPC clients as UNAVAILABLE without the URL or password.
+// outage reaches gRPC clients as UNAVAILABLE without the URL or password, while contention (a busy
+// SQLite, a lock wait timeout, a deadlock) is retryable and is no outage.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { resolveConfig } from '../src/config/resolve.ts';
 import { applyMigrations } from '../src/db/apply.ts';
-import { closeDb, createDb, getDb, type Db } from '../src/db/client.ts';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { closeDb, createDb, getDb, sqlDriver, type Db } from '../src/db/client.ts';
+import { onDatabaseOutage } from '../src/db/errors.ts';
 import { parseDatabaseUrl } from '../src/db/url.ts';
 import { Status } from '../src/server/grpc-error.ts';
 import { classify } from '../src/server/status.ts';
@@ -132,5 +136,78 @@ describe('database outages', () => {
       );
       assert.equal(classify(err).code, Status.INTERNAL);
     });
+  });
+});
+
+describe('contention is not an outage', () => {
+  /** classify(err), and whether it reported a database outage (which turns health NOT_SERVING). */
+  const classified = (err: unknown) => {
+    let outage = false;
+    const stop = onDatabaseOutage(() => (outage = true));
+    try {
+      const { code, message } = classify(err);
+      return { code, message, outage };
+    } finally {
+      stop();
+    }
+  };
+
+  test('SQLite busy with another writer (a Prisma write past its lock wait): UNAVAILABLE "Database busy", not an outage; the wait is short', async () => {
+    await withClient('sqlite', async (db) => {
+      await db.coin.count();
+      const driver = sqlDriver(db);
+      assert.equal(driver.provider, 'sqlite');
+      const other = new Database(driver.provider === 'sqlite' ? driver.file : '');
+      other.exec('BEGIN IMMEDIATE');
+      try {
+        const started = performance.now();
+        const err = await db.coin.create({ data: { symbol: 'BUSY', name: 'Busy' } }).then(
+          () => assert.fail('a write succeeded while another connection held the lock'),
+          (e: unknown) => e,
+        );
+        const waited = performance.now() - started;
+        assert.deepEqual(classified(err), { code: Status.UNAVAILABLE, message: 'Database busy: the database is busy with another writer; nothing was applied, retry', outage: false });
+        // better-sqlite3 waits synchronously (the event loop stands still): 100 ms, not its default 5 s.
+        assert.ok(waited < 2_000, `the write waited ${waited.toFixed(0)} ms for the lock`);
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+      }
+    });
+  });
+
+  test('PostgreSQL lock wait timeout and deadlock: ABORTED "Database busy", not an outage', async () => {
+    const database = await testDatabase('postgresql', process.cwd());
+    const { connectionString, schema } = database.target as { connectionString: string; schema: string };
+    const a = new pg.Client({ connectionString, options: `-c search_path=${schema}` });
+    const b = new pg.Client({ connectionString, options: `-c search_path=${schema}` });
+    try {
+      await database.query(`CREATE SCHEMA ${schema}`);
+      await Promise.all([a.connect(), b.connect()]);
+      await a.query('CREATE TABLE t (id INT PRIMARY KEY, v INT); INSERT INTO t VALUES (1, 0), (2, 0)');
+      // A lock held by another transaction past lock_timeout.
+      await a.query('BEGIN; UPDATE t SET v = 1 WHERE id = 1');
+      const timeout = await b.query("SET lock_timeout = '50ms'; UPDATE t SET v = 2 WHERE id = 1").then(() => undefined, (e: unknown) => e);
+      assert.deepEqual(classified(timeout), {
+        code: Status.ABORTED,
+        message: 'Database busy: timed out waiting for a lock held by a concurrent transaction; nothing was applied, retry',
+        outage: false,
+      });
+      await b.query("SET lock_timeout = 0");
+      // Two transactions taking the same two rows in opposite orders: PostgreSQL breaks the cycle.
+      await b.query('BEGIN; UPDATE t SET v = 2 WHERE id = 2');
+      const first = a.query('UPDATE t SET v = 1 WHERE id = 2').then(() => undefined, (e: unknown) => e);
+      const second = b.query('UPDATE t SET v = 2 WHERE id = 1').then(() => undefined, (e: unknown) => e);
+      const deadlock = (await Promise.all([first, second])).find((e) => e !== undefined);
+      assert.deepEqual(classified(deadlock), {
+        code: Status.ABORTED,
+        message: 'Database busy: the transaction conflicted with a concurrent one (deadlock); nothing was applied, retry',
+        outage: false,
+      });
+    } finally {
+      await a.end().catch(() => {});
+      await b.end().catch(() => {});
+      await database.drop();
+    }
   });
 });

@@ -7,6 +7,7 @@
 export const ENV_OVERRIDES = {
   'grpc.server.host': 'CFG_GRPC_HOST',
   'grpc.server.port': 'CFG_GRPC_PORT',
+  'grpc.server.maxWorkers': 'CFG_GRPC_MAX_WORKERS',
   'grpc.server.processes': 'CFG_GRPC_PROCESSES',
   'grpc.http.enabled': 'CFG_HTTP',
   'grpc.http.host': 'CFG_HTTP_HOST',

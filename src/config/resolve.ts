@@ -284,6 +284,7 @@ function applyEnv(config: CfgConfig, env: NodeJS.ProcessEnv): void {
   const num = (raw: string) => (/^\d+$/.test(raw) ? Number(raw) : raw);
   set('grpc.server.host', String, (v) => (config.grpc.server.host = v));
   set('grpc.server.port', num, (v) => (config.grpc.server.port = v));
+  set('grpc.server.maxWorkers', num, (v) => (config.grpc.server.maxWorkers = v));
   set('grpc.server.processes', (r) => (r === 'auto' ? r : num(r)), (v) => (config.grpc.server.processes = v));
   const flag = (raw: string) => ({ '1': true, '0': false, true: true, false: false })[raw] ?? raw;
   set('grpc.http.enabled', flag, (v) => (config.grpc.http.enabled = v), '1 or 0');

@@ -17,7 +17,7 @@ export interface GrpcServerConfig {
    * Most unary and client-streaming calls one process runs at once (a thread pool in Python;
    * here a bound on in-flight calls). Calls past it wait in order, up to 100 x maxWorkers of
    * them, then get RESOURCE_EXHAUSTED. Server-streaming and bidi calls are not counted (an idle
-   * stream holds no thread on Node). Per process: see `processes`. Default 10.
+   * stream holds no thread on Node). Per process: see `processes`. Default 10. Env: CFG_GRPC_MAX_WORKERS.
    */
   maxWorkers: number;
   /** Processes serving the port (node:cluster); "auto" means one per core. Default 1. Env: CFG_GRPC_PROCESSES. */

@@ -3,6 +3,7 @@ import { getLogger } from '../log/logger.ts';
 import { registerErrorMapper } from '../server/status.ts';
 import type { PrismaClient as SqliteClient } from '../../generated/prisma/sqlite/client.ts';
 import type { Database } from 'better-sqlite3';
+import type { Pool } from 'pg';
 import { mapDatabaseError } from './errors.ts';
 import { cacheStatements } from './statement-cache.ts';
 import { openDataVersion, type DataVersion } from './data-version.ts';
@@ -26,6 +27,16 @@ export interface CreateDbOptions {
 
 registerErrorMapper(mapDatabaseError);
 
+/**
+ * How long a Prisma query on SQLite waits for another connection's write lock before failing with
+ * SQLITE_BUSY (then UNAVAILABLE "Database busy", retryable, not an outage). better-sqlite3 waits
+ * synchronously, freezing the whole event loop, so this is short (its default is 5 s). Writers
+ * that hold the lock do so for well under a millisecond (the crypto app's ledger commits in one
+ * synchronous transaction); a longer wait means an outside transaction, and the call should fail
+ * rather than stall every other call.
+ */
+const SQLITE_BUSY_TIMEOUT_MS = 100;
+
 /** A PostgreSQL pool's connections right now (pg's totalCount, idleCount, waitingCount). */
 export interface PoolStats {
   readonly total: number;
@@ -34,12 +45,28 @@ export interface PoolStats {
   readonly waiting: number;
 }
 
-const pools = new WeakMap<object, { totalCount: number; idleCount: number; waitingCount: number }>();
+/**
+ * What a client runs on, for the rare hot path that sends its own SQL (the crypto app's money
+ * path): PostgreSQL's pg pool (shared with Prisma; take a connection and give it back), or the
+ * SQLite file (open a connection of your own: Prisma's runs its transactions across awaits).
+ */
+export type SqlDriver = { readonly provider: 'postgresql'; readonly pool: Pool } | { readonly provider: 'sqlite'; readonly file: string };
+
+const drivers = new WeakMap<object, SqlDriver>();
+
+/** The driver under a client made by createDb()/getDb(). */
+export function sqlDriver(db: Db): SqlDriver {
+  const driver = drivers.get(db);
+  if (!driver) throw new TypeError('sqlDriver: not a client made by createDb()');
+  return driver;
+}
 
 /** The pool's counts for a PostgreSQL client; null for SQLite (one embedded connection, no pool). */
 export function poolStats(db: Db): PoolStats | null {
-  const pool = pools.get(db);
-  return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : null;
+  const driver = drivers.get(db);
+  if (driver?.provider !== 'postgresql') return null;
+  const { pool } = driver;
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
 /** A new client for `target` (most code wants the shared one: getDb()). */
@@ -52,7 +79,7 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
       import('../../generated/prisma/sqlite/client.ts'),
       import('@prisma/adapter-better-sqlite3'),
     ]);
-    const factory = new PrismaBetterSqlite3({ url: target.file });
+    const factory = new PrismaBetterSqlite3({ url: target.file, timeout: SQLITE_BUSY_TIMEOUT_MS });
     const connect = factory.connect.bind(factory);
     // Reuse compiled statements on the adapter's connection (see statement-cache.ts).
     factory.connect = async () => {
@@ -61,6 +88,7 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
       return adapter;
     };
     client = new PrismaClient({ adapter: factory, log });
+    drivers.set(client, { provider: 'sqlite', file: target.file });
   } else {
     const [{ PrismaClient }, { PrismaPg }, { default: pg }] = await Promise.all([
       import('../../generated/prisma/postgresql/client.ts'),
@@ -74,7 +102,7 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
     const pool = new pg.Pool({ connectionString: target.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: searchPath });
     const adapter = new PrismaPg(pool, { schema: target.schema, disposeExternalPool: true });
     client = new PrismaClient({ adapter, log }) as unknown as SqliteClient;
-    pools.set(client, pool);
+    drivers.set(client, { provider: 'postgresql', pool });
   }
   if (options.onQuery) {
     const onQuery = options.onQuery;

@@ -9,8 +9,20 @@ const PRISMA_CODES: Record<string, string> = {
   P1008: 'the operation timed out',
   P1010: 'access denied',
   P1017: 'the server closed the connection',
-  P2024: 'timed out waiting for a connection from the pool',
 };
+// Contention, not an outage: the database is up but this call could not have its turn (a deadlock
+// or serialization failure, a lock wait or a pool wait that timed out, SQLite busy with another
+// writer). The statement was rolled back, so nothing was applied and a retry may succeed; health
+// is left alone. Codes: Prisma's, then PostgreSQL's SQLSTATE.
+const CONTENTION_CODES: Record<string, [Status, string]> = {
+  P2034: [Status.ABORTED, 'the transaction conflicted with a concurrent one (write conflict or deadlock)'],
+  P2024: [Status.UNAVAILABLE, 'timed out waiting for a connection from the pool'],
+  '40001': [Status.ABORTED, 'the transaction conflicted with a concurrent one (serialization failure)'],
+  '40P01': [Status.ABORTED, 'the transaction conflicted with a concurrent one (deadlock)'],
+  '55P03': [Status.ABORTED, 'timed out waiting for a lock held by a concurrent transaction'],
+};
+const POOL_WAIT = /^timeout exceeded when trying to connect$/;
+const SQLITE_BUSY = /^SQLITE_BUSY|^SQLITE_LOCKED/;
 // Driver adapter error kinds (DriverAdapterError.cause.kind) with the same meaning.
 const ADAPTER_KINDS: Record<string, string> = {
   DatabaseNotReachable: 'cannot reach the database server',
@@ -28,7 +40,21 @@ interface ErrorLike {
   name?: string;
   code?: unknown;
   message?: string;
-  cause?: { kind?: string; code?: string; message?: string };
+  cause?: { kind?: string; code?: string; originalCode?: string; message?: string };
+  /** Prisma's known errors carry the driver adapter's error here. */
+  meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } };
+}
+
+function contention(e: ErrorLike): [Status, string] | undefined {
+  const adapter = e.meta?.driverAdapterError?.cause;
+  const codes = [e.code, e.cause?.code, e.cause?.originalCode, adapter?.originalCode].filter((c): c is string => typeof c === 'string');
+  for (const code of codes) {
+    if (CONTENTION_CODES[code]) return CONTENTION_CODES[code];
+    if (SQLITE_BUSY.test(code)) return [Status.UNAVAILABLE, 'the database is busy with another writer'];
+  }
+  if (e.cause?.kind === 'TransactionWriteConflict' || adapter?.kind === 'TransactionWriteConflict') return CONTENTION_CODES.P2034;
+  if (POOL_WAIT.test(e.message ?? '') || POOL_WAIT.test(e.cause?.message ?? '')) return CONTENTION_CODES.P2024;
+  return undefined;
 }
 
 function reason(e: ErrorLike): string | undefined {
@@ -45,9 +71,13 @@ function reason(e: ErrorLike): string | undefined {
  * Database outages become UNAVAILABLE (clients may retry). The client is told a fixed reason
  * ("Database unavailable: cannot reach the database server"), never the driver's message, so no
  * URL, host or password leaks; the original error is kept as the cause for the server log.
+ * Contention (see CONTENTION_CODES) becomes ABORTED or UNAVAILABLE "Database busy: <reason>",
+ * both retryable, and is not an outage: health does not change.
  */
 export function mapDatabaseError(err: unknown): GrpcError | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
+  const busy = contention(err as ErrorLike);
+  if (busy) return new GrpcError(busy[0], `Database busy: ${busy[1]}; nothing was applied, retry`, undefined, { cause: err });
   const why = reason(err as ErrorLike);
   if (why === undefined) return undefined;
   for (const listener of outageListeners) listener();

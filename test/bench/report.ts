@@ -1,6 +1,7 @@
 // The bench's output: tables on stdout, test/bench/results/latest.json and latest.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TransferRow } from './transfer.ts';
 
 export interface CaseRow {
   case: string;
@@ -29,6 +30,8 @@ export interface BenchReport {
   machine: { cpus: number; cpu: string | undefined; memGiB: number; node: string; loadAverageAtStart: number; loadAverageAtEnd: number };
   settings: { seconds: number; rounds: number; connections: number; streamsPerConnection: number; call: string };
   cases: CaseRow[];
+  /** The Transfer cases (transfer.ts), driven by the money generator instead of h2load. */
+  transfers: TransferRow[];
   ratios: Record<string, number>;
   /** Each round's ratio (two adjacent runs). */
   ratioRounds: Record<string, number[]>;
@@ -65,19 +68,30 @@ function markdownTable(rows: Array<Record<string, unknown>>): string {
   return [`| ${keys.join(' | ')} |`, `| ${keys.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${keys.map((k) => String(row[k])).join(' | ')} |`)].join('\n');
 }
 
+const transferRows = (r: BenchReport) => r.transfers.map((t) => ({ ...t, statuses: Object.entries(t.statuses).map(([s, n]) => `${s} ${n}`).join(', ') }));
 const targetRows = (r: BenchReport) => Object.entries(r.targets).map(([name, t]) => ({ target: name, want: t.want, got: t.got, met: t.met ? 'yes' : 'NO' }));
 const ratioRows = (r: BenchReport) => Object.entries(r.ratios).map(([ratio, value]) => ({ ratio, value, rounds: (r.ratioRounds[ratio] ?? []).join(' ') }));
 
 /** Prints the report and writes it under `dir` as latest.json and latest.md. */
 export function writeReport(r: BenchReport, dir: string): void {
   console.log(`\n${heading(r)}\n`);
-  console.table(r.cases);
+  if (r.cases.length > 0) console.table(r.cases);
+  if (r.transfers.length > 0) console.table(transferRows(r));
   console.table(ratioRows(r));
   for (const line of lines(r)) console.log(line);
   console.table(targetRows(r));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(r, null, 2) + '\n');
-  const md = [`# ${heading(r)}`, markdownTable(r.cases as unknown as Array<Record<string, unknown>>), 'Ratios (interleaved in the same run):', markdownTable(ratioRows(r)), ...lines(r), 'Targets:', markdownTable(targetRows(r))];
+  const md = [
+    `# ${heading(r)}`,
+    markdownTable(r.cases as unknown as Array<Record<string, unknown>>),
+    ...(r.transfers.length > 0 ? ['Transfer (money generator, 32 callers over 2 processes, a new idempotency key per call):', markdownTable(transferRows(r))] : []),
+    'Ratios (interleaved in the same run):',
+    markdownTable(ratioRows(r)),
+    ...lines(r),
+    'Targets:',
+    markdownTable(targetRows(r)),
+  ];
   writeFileSync(join(dir, 'latest.md'), md.join('\n\n') + '\n');
   console.log(`written: ${join(dir, 'latest.json')} and latest.md`);
 }

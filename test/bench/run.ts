@@ -10,6 +10,7 @@ import { GetCoinRequest } from '../../generated/crypto_service.ts';
 import { grpcFrame, type LoadResult, requireH2load, runLoad } from './h2load.ts';
 import { type Target, writeReport } from './report.ts';
 import { type BenchServer, cfgCli, requestLogRows, ROOT, rss, sampleReplyBytes, serverCpuSeconds, startProcess } from './servers.ts';
+import { BOTH, measureTransfers, ONE, type TransferCase, type TransferRow } from './transfer.ts';
 
 requireH2load();
 const loadAtStart = +loadavg()[0]!.toFixed(2);
@@ -37,6 +38,9 @@ for (const env of [sqliteEnv, pgEnv]) {
 }
 const token = cfgCli(['token', '--username', 'alice'], sqliteEnv);
 const pgToken = cfgCli(['token', '--username', 'alice'], pgEnv);
+const tokensOf = (env: NodeJS.ProcessEnv) => ({ alice: cfgCli(['token', '--username', 'alice'], env), bob: cfgCli(['token', '--username', 'bob'], env) });
+/** The Transfer pairs (transfer.ts): one direction over both on PostgreSQL, SQLite over PostgreSQL. */
+const TRANSFER_PAIRS = ['t1/t2', 'ts/t2'].filter((label) => !ONLY || ONLY.has(label));
 
 const mean = (v: number[]) => v.reduce((sum, n) => sum + n, 0) / v.length;
 const body = grpcFrame(GetCoinRequest.encode({ symbol: 'BTC' }).finish());
@@ -127,6 +131,33 @@ try {
     ratios[label] = inverse ? mean(ys) / mean(xs) : mean(xs) / mean(ys);
     roundRatios[label] = xs.map((xr, i) => +(inverse ? ys[i]! / xr : xr / ys[i]!).toFixed(3));
   }
+  // Transfer cases: servers of their own on the same databases, with 64 call slots (maxWorkers): the
+  // 32 callers' transfers then all reach the ledger's batches instead of 22 of them queueing for one
+  // of the default 10 slots (docs/money.md, "Call slots").
+  let transfers: TransferRow[] = [];
+  if (TRANSFER_PAIRS.length > 0) {
+    const slots = { CFG_GRPC_MAX_WORKERS: '64' };
+    const tpg = await start('t. cfg rungrpc on PostgreSQL (Transfer)', cfgArgs, { ...pgEnv, ...slots });
+    const pgTokens = tokensOf(pgEnv);
+    const t2: TransferCase = { label: 't2', name: 't2. Transfer, PostgreSQL, alice<->bob both directions at once', server: tpg, tokens: pgTokens, pairs: BOTH, admin };
+    const t1: TransferCase = { label: 't1', name: 't1. Transfer, PostgreSQL, alice->bob one direction', server: tpg, tokens: pgTokens, pairs: ONE, admin };
+    const needsSqlite = TRANSFER_PAIRS.includes('ts/t2');
+    const ts: TransferCase | undefined = needsSqlite
+      ? { label: 'ts', name: 'ts. Transfer, SQLite, alice<->bob both directions at once', server: await start('ts. cfg rungrpc on SQLite (Transfer)', cfgArgs, { ...sqliteEnv, ...slots }), tokens: tokensOf(sqliteEnv), pairs: BOTH }
+      : undefined;
+    const byLabel = { 't1/t2': [t1, t2], 'ts/t2': [ts!, t2] } as Record<string, [TransferCase, TransferCase]>;
+    const measured = await measureTransfers(
+      TRANSFER_PAIRS.map((label) => byLabel[label]!),
+      SECONDS,
+      ROUNDS,
+    );
+    transfers = measured.rows;
+    for (const [label, rounds] of Object.entries(measured.ratioRounds)) {
+      roundRatios[label] = rounds;
+      ratios[label] = mean(rounds);
+    }
+  }
+
   // g only means something once the server writes the request log: say whether it did.
   const logged = used.has(g.name) ? requestLogRows(sqliteEnv.DATABASE_URL) : 1;
   const notes: string[] = [];
@@ -193,6 +224,19 @@ try {
   target('f/c', '>= 1.6', ratios['f/c'], (v) => v >= 1.6);
   target('c+ req/s', '>= 4300', row(cs)?.rps, (v) => v >= 4300);
   target('start-up ms (median)', '< 1500', startup.median, (v) => v < 1500);
+  const t2Row = transfers.find((t) => t.case.startsWith('t2.'));
+  target('t2 Transfer OK/s, PostgreSQL, both directions', '>= 1100', t2Row?.okPerSecond, (v) => v >= 1100);
+  if (t2Row) target('t2 calls not OK', '= 0', Object.entries(t2Row.statuses).reduce((n, [s, k]) => n + (s === 'OK' ? 0 : k), 0), (v) => v === 0);
+  target('t1/t2 (one direction over both)', '>= 1.0', ratios['t1/t2'], (v) => v >= 1);
+  // What bounds t2 on this machine: the CPU each part spends per transfer, the load generator's included.
+  if (t2Row && t2Row.pgCpuUsPerOk !== null) {
+    const perOk = t2Row.serverCpuUsPerOk + t2Row.generatorCpuUsPerCall + t2Row.pgCpuUsPerOk;
+    notes.push(
+      `t2: CPU per OK transfer: server ${t2Row.serverCpuUsPerOk} us, load generator ${t2Row.generatorCpuUsPerCall} us, PostgreSQL backends running the ledger ${t2Row.pgCpuUsPerOk} us (WAL writer and other background work not counted): ` +
+        `${machine.cpus} cores could carry at most ~${Math.round((machine.cpus * 1e6) / perOk)} OK/s with nothing else running, ${Math.round((100 * t2Row.generatorCpuUsPerCall) / perOk)}% of that CPU being the generator's; ` +
+        `the server and PostgreSQL alone, ~${Math.round((machine.cpus * 1e6) / (t2Row.serverCpuUsPerOk + t2Row.pgCpuUsPerOk))} OK/s. Load average ${loadAtStart} at start, ${+loadavg()[0]!.toFixed(2)} at end.`,
+    );
+  }
   if (memorySeconds > 0) target('RSS growth over the long run', '<= 1.1', growth, (v) => v <= 1.1);
   const cRow = row(c);
   if (cRow) {
@@ -220,6 +264,7 @@ try {
       machine,
       settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, streamsPerConnection: STREAMS, call: 'GetCoin("BTC")' },
       cases: rows,
+      transfers,
       ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, +v.toFixed(3)])),
       ratioRounds: roundRatios,
       startupMs: startup,

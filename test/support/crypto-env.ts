@@ -1,7 +1,7 @@
 // A running crypto app on a fresh database, for the crypto tests: SQLite in a temp file, or
 // PostgreSQL in a schema of its own; migrated, seeded and given its users in this process (with
 // the functions `cfg migrate`, `cfg seed` and `cfg createuser` run, whose own tests spawn them),
-// served by a real `cfg rungrpc` child process, with tokens minted by `cfg token`.
+// served by a real `cfg rungrpc` child process, with tokens minted as `cfg token` mints them.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { cryptoClient, type CryptoClient } from '../../apps/crypto/grpc_services/client.ts';
+import { mintAccessToken } from '../../src/auth/tokens.ts';
+import { resolveConfig } from '../../src/config/resolve.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 export const PG_URL = process.env.TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -59,26 +61,55 @@ export interface CryptoEnv {
   /** A client authenticated as `username` (anonymous when undefined). */
   client(username?: string): Promise<CryptoClient>;
   token(username: string): Promise<string>;
-  /** SQL (no parameters; quote camelCase columns) against the app's database; integers come back as strings. */
+  /** SQL (no parameters; quote camelCase columns) against the app's database, to read or write; integers come back as strings. */
   query(sql: string): Promise<Array<Record<string, unknown>>>;
+  /**
+   * PostgreSQL with `ownDatabase`: the database's own deadlock and rollback counters
+   * (pg_stat_database). A connection reports its counts when its transaction ends (at most once a
+   * second) or when it closes: read them after stopServer() to see everything the server did.
+   */
+  counters(): Promise<PgCounters>;
+  /** Stops the server (SIGTERM) and, on PostgreSQL, waits until its connections have closed. */
+  stopServer(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface PgCounters {
+  deadlocks: number;
+  rollbacks: number;
 }
 
 export interface StartOptions {
   /** The database URL the server uses, from the one migrations and seeds used (e.g. through a proxy). */
   serverDatabaseUrl?: (url: string) => string;
+  /**
+   * PostgreSQL: a database of its own (dropped by stop()) instead of a schema in the shared one,
+   * so that its counters (counters()) see this app's work alone.
+   */
+  ownDatabase?: boolean;
 }
 
 export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<CryptoEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'cfg-crypto-'));
   const schema = `cfg_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   let admin: pg.Client | undefined;
+  let database: string | undefined;
   let url: string;
   if (provider === 'postgresql') {
-    admin = new pg.Client({ connectionString: PG_URL });
+    let base = PG_URL;
+    if (options.ownDatabase) {
+      database = schema;
+      const creator = new pg.Client({ connectionString: PG_URL });
+      await creator.connect();
+      await creator.query(`CREATE DATABASE ${database}`).finally(() => creator.end());
+      const parsed = new URL(PG_URL);
+      parsed.pathname = `/${database}`;
+      base = parsed.toString();
+    }
+    admin = new pg.Client({ connectionString: base });
     await admin.connect();
     await admin.query(`CREATE SCHEMA ${schema}`);
-    url = `${PG_URL}?schema=${schema}`;
+    url = `${base}?schema=${schema}`;
   } else {
     url = `file:${join(dir, 'crypto.sqlite3')}`;
   }
@@ -103,6 +134,7 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
     child.once('exit', (code) => reject(new Error(`rungrpc exited ${code}:\n${out}\n${err}`)));
   });
   const tokens = new Map<string, string>();
+  const tokenConfig = resolveConfig({ grpc: { auth: { jwtSecretKey: String(env.CFG_SECRET_KEY) } } }, { root: ROOT, env: {} });
   const clients: CryptoClient[] = [];
   const address = `127.0.0.1:${port}`;
   const self: CryptoEnv = {
@@ -113,7 +145,13 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
     child,
     logs: () => err,
     async token(username) {
-      if (!tokens.has(username)) tokens.set(username, await cfg(['token', '--username', username], env));
+      // Minted in process, as `cfg token` mints it (the same function and secret), without a
+      // process per user: on a busy machine each `cfg` run costs seconds (cfg token has tests of its own).
+      if (!tokens.has(username)) {
+        const [row] = await self.query(`SELECT id FROM auth_user WHERE username = '${username.replace(/'/g, "''")}'`);
+        if (!row) throw new Error(`no user ${username}`);
+        tokens.set(username, mintAccessToken(tokenConfig, Number(row.id), 3600));
+      }
       return tokens.get(username)!;
     },
     async client(username) {
@@ -128,23 +166,44 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
         await admin.query(`SET search_path TO ${schema}`);
         return (await admin.query(sql)).rows.map(stringify);
       }
-      const db = new Database(join(dir, 'crypto.sqlite3'), { readonly: true });
+      const db = new Database(join(dir, 'crypto.sqlite3'), { timeout: 5_000 });
       try {
-        return (db.prepare(sql).safeIntegers(true).all() as Array<Record<string, unknown>>).map(stringify);
+        const stmt = db.prepare(sql);
+        if (!stmt.reader) return (stmt.run(), []);
+        return (stmt.safeIntegers(true).all() as Array<Record<string, unknown>>).map(stringify);
       } finally {
         db.close();
       }
     },
-    async stop() {
+    async counters() {
+      if (!admin || !database) throw new Error('counters() needs PostgreSQL and ownDatabase');
+      const [row] = (await admin.query('SELECT deadlocks, xact_rollback FROM pg_stat_database WHERE datname = $1', [database])).rows;
+      return { deadlocks: Number(row.deadlocks), rollbacks: Number(row.xact_rollback) };
+    },
+    async stopServer() {
       for (const c of clients) c.close();
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;
       }
+      // Backends end (and report their counts) a moment after their client is gone.
+      for (let i = 0; database && i < 100; i++) {
+        const { rows } = await admin!.query('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+        if (Number(rows[0].n) === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      await self.stopServer();
       if (admin) {
         await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
         await admin.end();
+      }
+      if (database) {
+        const dropper = new pg.Client({ connectionString: PG_URL });
+        await dropper.connect();
+        await dropper.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).finally(() => dropper.end());
       }
       rmSync(dir, { recursive: true, force: true });
     },

@@ -268,7 +268,9 @@ export class CryptoService extends BaseService implements ServiceImplementation<
 
   private async operate(ctx: CallContext, op: Operation): Promise<OperationResult> {
     const user = this.requireUser(ctx);
-    return applyOperation(await getDb(), user, op);
+    // An operation still waiting for its turn when the client's deadline passes is dropped unapplied.
+    const deadline = +ctx.deadline;
+    return applyOperation(await getDb(), user, op, { get aborted() { return Date.now() >= deadline; } });
   }
 
   async transfer(request: TransferRequest, ctx: CallContext): Promise<TransferResponse> {

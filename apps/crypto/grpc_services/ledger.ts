@@ -1,8 +1,7 @@
-import { GrpcError, Status, type AuthUser } from 'cfg';
-import type { Db } from 'cfg';
-import { TRANSFER_INCLUDE, type TransferRow, WALLET_INCLUDE, type WalletRow } from './converters.ts';
-
-type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+import { GrpcError, sqlDriver, Status, type AuthUser, type Db } from 'cfg';
+import type { TransferRow, WalletRow } from './converters.ts';
+import type { Cancellation, LedgerEngine, LedgerRow } from './ledger-item.ts';
+import { formatDecimal, MAX_UNITS, UNIT_SCALE } from './money.ts';
 
 /** What one money operation asks for; compared with the stored row when a key is replayed. */
 export interface Operation {
@@ -20,119 +19,69 @@ export interface OperationResult {
   replayed: boolean;
 }
 
-const RETRYABLE = new Set(['P2034', '40001', '40P01']);
+// One engine per client: PostgreSQL batches concurrent operations into one call of a database
+// function (ledger-pg.ts), SQLite into one write transaction on a writer thread (ledger-sqlite.ts).
+const engines = new WeakMap<Db, Promise<LedgerEngine>>();
 
-function isRetryable(err: unknown): boolean {
-  const e = err as { code?: string; cause?: { code?: string; originalCode?: string; kind?: string }; message?: string };
-  if (e.code && RETRYABLE.has(e.code)) return true;
-  const c = e.cause;
-  if (c && ((c.originalCode && RETRYABLE.has(c.originalCode)) || c.kind === 'TransactionWriteConflict')) return true;
-  return /deadlock detected|could not serialize|SQLITE_BUSY|database is locked/i.test(e.message ?? '');
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string }).code === 'P2002';
-}
-
-/** Runs `fn` in a transaction, retrying write conflicts and deadlocks (never surfacing them as INTERNAL). */
-async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.$transaction(fn, { timeout: 10_000, maxWait: 10_000 });
-    } catch (err) {
-      if (attempt >= 8 || !isRetryable(err)) throw err;
-      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
-    }
+function engineFor(db: Db): Promise<LedgerEngine> {
+  let engine = engines.get(db);
+  if (!engine) {
+    const driver = sqlDriver(db);
+    engine =
+      driver.provider === 'postgresql'
+        ? import('./ledger-pg.ts').then(({ PgLedger }) => new PgLedger(driver.pool))
+        : import('./ledger-sqlite.ts').then(({ SqliteLedger }) => new SqliteLedger(driver.file));
+    engines.set(db, engine);
   }
+  return engine;
 }
 
-/** The stored result of an earlier call with the same key, or null. A key reused for another request is ALREADY_EXISTS. */
-async function replayOf(db: Db, user: AuthUser, op: Operation): Promise<OperationResult | null> {
-  const row = await db.transfer.findUnique({
-    where: { userId_idempotencyKey: { userId: user.id, idempotencyKey: op.idempotencyKey } },
-    include: TRANSFER_INCLUDE,
-  });
-  if (!row) return null;
-  const same =
-    row.kind === op.kind &&
-    row.coin.symbol === op.symbol &&
-    row.amountUnits === op.amount &&
-    (op.kind !== 'transfer' || row.toWallet?.user.username === op.toUsername);
-  if (!same) {
-    throw new GrpcError(Status.ALREADY_EXISTS, `idempotency_key ${op.idempotencyKey} was already used for a different request`);
+const sameRequest = (row: TransferRow, op: Operation) =>
+  row.kind === op.kind && row.coin.symbol === op.symbol && row.amountUnits === op.amount && (op.kind !== 'transfer' || row.toWallet?.user.username === op.toUsername);
+
+/** The reply for an outcome, or the error that says why nothing was applied. */
+function resultOf(op: Operation, row: LedgerRow): OperationResult {
+  const { symbol } = op;
+  switch (row.outcome) {
+    case 'applied':
+      return { transfer: row.transfer!, wallet: row.wallet, replayed: false };
+    case 'replay':
+      if (!sameRequest(row.transfer!, op)) {
+        throw new GrpcError(Status.ALREADY_EXISTS, `idempotency_key ${op.idempotencyKey} was already used for a different request`);
+      }
+      return { transfer: row.transfer!, wallet: row.wallet, replayed: true };
+    case 'no_caller':
+      throw new GrpcError(Status.UNAUTHENTICATED, 'Your user no longer exists or is inactive');
+    case 'no_coin':
+      throw new GrpcError(Status.NOT_FOUND, `Coin ${symbol} not found`);
+    case 'no_recipient':
+      throw new GrpcError(Status.NOT_FOUND, `User ${op.toUsername} not found`);
+    case 'self':
+      throw new GrpcError(Status.INVALID_ARGUMENT, 'Cannot transfer to yourself');
+    case 'no_wallet':
+      throw new GrpcError(Status.FAILED_PRECONDITION, `You have no ${symbol} wallet`);
+    case 'insufficient':
+      throw new GrpcError(Status.FAILED_PRECONDITION, `Insufficient ${symbol} balance`);
+    case 'overflow':
+      throw new GrpcError(
+        Status.OUT_OF_RANGE,
+        `${op.kind === 'transfer' ? `${op.toUsername}'s` : 'Your'} ${symbol} balance would exceed ${formatDecimal(MAX_UNITS, UNIT_SCALE)}, the most a wallet can hold`,
+      );
   }
-  const walletId = op.kind === 'deposit' ? row.toWalletId : row.fromWalletId;
-  const wallet = walletId === null ? null : await db.wallet.findUnique({ where: { id: walletId }, include: WALLET_INCLUDE });
-  return { transfer: row, wallet, replayed: true };
-}
-
-async function activeCoin(tx: Tx, symbol: string) {
-  const coin = await tx.coin.findUnique({ where: { symbol }, select: { id: true, isActive: true } });
-  if (!coin || !coin.isActive) throw new GrpcError(Status.NOT_FOUND, `Coin ${symbol} not found`);
-  return coin;
-}
-
-async function debit(tx: Tx, userId: number, coinId: number, symbol: string, amount: bigint): Promise<number> {
-  const wallet = await tx.wallet.findUnique({ where: { userId_coinId: { userId, coinId } }, select: { id: true } });
-  if (!wallet) throw new GrpcError(Status.FAILED_PRECONDITION, `You have no ${symbol} wallet`);
-  // One conditional statement: the balance check and the debit cannot be separated by another write.
-  const { count } = await tx.wallet.updateMany({
-    where: { id: wallet.id, balanceUnits: { gte: amount } },
-    data: { balanceUnits: { decrement: amount } },
-  });
-  if (count !== 1) throw new GrpcError(Status.FAILED_PRECONDITION, `Insufficient ${symbol} balance`);
-  return wallet.id;
-}
-
-async function credit(tx: Tx, userId: number, coinId: number, amount: bigint): Promise<number> {
-  const wallet = await tx.wallet.upsert({
-    where: { userId_coinId: { userId, coinId } },
-    create: { userId, coinId, balanceUnits: amount },
-    update: { balanceUnits: { increment: amount } },
-    select: { id: true },
-  });
-  return wallet.id;
 }
 
 /**
- * Applies a transfer, deposit or withdrawal exactly once per (user, idempotency key):
- * one transaction moves the money and writes the ledger row; a retry with the same key
- * returns the stored result with replayed = true.
+ * Applies a transfer, deposit or withdrawal exactly once per (user, idempotency key): the money
+ * moves and the ledger row is written in one transaction; a retry with the same key returns the
+ * stored result with replayed = true, and the same key for another request is ALREADY_EXISTS.
+ * Every error means nothing was applied (see LedgerEngine for the one exception, a connection
+ * lost mid-commit whose outcome could not be learned again).
  */
-export async function applyOperation(db: Db, user: AuthUser, op: Operation): Promise<OperationResult> {
-  const earlier = await replayOf(db, user, op);
-  if (earlier) return earlier;
-  try {
-    const transfer = await inTransaction(db, async (tx) => {
-      const coin = await activeCoin(tx, op.symbol);
-      let fromWalletId: number | null = null;
-      let toWalletId: number | null = null;
-      if (op.kind === 'transfer') {
-        const recipient = await tx.user.findUnique({ where: { username: op.toUsername! }, select: { id: true, isActive: true } });
-        if (!recipient || !recipient.isActive) throw new GrpcError(Status.NOT_FOUND, `User ${op.toUsername} not found`);
-        if (recipient.id === user.id) throw new GrpcError(Status.INVALID_ARGUMENT, 'Cannot transfer to yourself');
-        fromWalletId = await debit(tx, user.id, coin.id, op.symbol, op.amount);
-        toWalletId = await credit(tx, recipient.id, coin.id, op.amount);
-      } else if (op.kind === 'deposit') {
-        toWalletId = await credit(tx, user.id, coin.id, op.amount);
-      } else {
-        fromWalletId = await debit(tx, user.id, coin.id, op.symbol, op.amount);
-      }
-      return tx.transfer.create({
-        data: { kind: op.kind, idempotencyKey: op.idempotencyKey, userId: user.id, coinId: coin.id, fromWalletId, toWalletId, amountUnits: op.amount },
-        include: TRANSFER_INCLUDE,
-      });
-    });
-    const walletId = op.kind === 'deposit' ? transfer.toWalletId : transfer.fromWalletId;
-    const wallet = walletId === null ? null : await db.wallet.findUnique({ where: { id: walletId }, include: WALLET_INCLUDE });
-    return { transfer, wallet, replayed: false };
-  } catch (err) {
-    // Two concurrent calls with one key: the loser's ledger insert violates the unique key and
-    // its transaction rolls back; it answers with the winner's result.
-    if (isUniqueViolation(err)) {
-      const winner = await replayOf(db, user, op);
-      if (winner) return winner;
-    }
-    throw err;
-  }
+export async function applyOperation(db: Db, user: AuthUser, op: Operation, signal?: Cancellation): Promise<OperationResult> {
+  const engine = await engineFor(db);
+  const row = await engine.apply(
+    { kind: op.kind, userId: user.id, idempotencyKey: op.idempotencyKey, symbol: op.symbol, amount: op.amount, toUsername: op.toUsername ?? null },
+    signal,
+  );
+  return resultOf(op, row);
 }

@@ -6,6 +6,13 @@
 export const UNIT_SCALE = 8;
 export const CENT_SCALE = 2;
 
+/**
+ * The largest amount, balance, price or cap: 2^63 - 1, what a 64-bit integer column holds
+ * (PostgreSQL BIGINT; SQLite INTEGER). 92,233,720,368.54775807 at 8 decimal places. Every write
+ * is checked against it first, and the database refuses anything past it (CHECK constraints).
+ */
+export const MAX_UNITS = 2n ** 63n - 1n;
+
 /** Parses "12.5" into 1250000000n at `scale`; returns an error message instead of throwing. */
 export function parseDecimal(text: string, scale: number): bigint | string {
   const s = text.trim();

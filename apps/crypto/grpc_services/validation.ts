@@ -1,5 +1,5 @@
 import { GrpcError, Status } from 'cfg';
-import { parseDecimal, UNIT_SCALE } from './money.ts';
+import { formatDecimal, MAX_UNITS, parseDecimal, UNIT_SCALE } from './money.ts';
 
 const invalid = (message: string): never => {
   throw new GrpcError(Status.INVALID_ARGUMENT, message);
@@ -19,7 +19,7 @@ export function amountOf(raw: string, field = 'amount'): bigint {
   const parsed = parseDecimal(raw, UNIT_SCALE);
   if (typeof parsed === 'string') return invalid(`${field} ${parsed}`);
   if (parsed <= 0n) invalid(`${field} must be greater than zero`);
-  if (parsed > 9_000_000_000_000_000_000n) invalid(`${field} is too large`);
+  if (parsed > MAX_UNITS) invalid(`${field} must be at most ${formatDecimal(MAX_UNITS, UNIT_SCALE)}`);
   return parsed;
 }
 
@@ -29,7 +29,7 @@ export function nonNegativeOf(raw: string, field: string, scale: number, require
   const parsed = parseDecimal(raw, scale);
   if (typeof parsed === 'string') return invalid(`${field} ${parsed}`);
   if (parsed < 0n) invalid(`${field} must not be negative`);
-  if (parsed > 9_000_000_000_000_000_000n) invalid(`${field} is too large`);
+  if (parsed > MAX_UNITS) invalid(`${field} must be at most ${formatDecimal(MAX_UNITS, scale)}`);
   return parsed;
 }
 

@@ -1,0 +1,85 @@
+// The money storm of issue 21 ("Done when"): 40 concurrent client workers (grpc-js, spread over 4
+// child processes) for MONEY_LOAD_SECONDS (default 8 in `npm test`; `npm run loadtest` runs 30):
+// transfers in every direction among three users (cycles included) mixed with deposits,
+// withdrawals and GetCoin, a 5 s deadline on every call. Checked: every call's status, the
+// ledger against the calls (each OK applied once, each error not at all, balances exact, none
+// negative), PostgreSQL's own deadlock and rollback counters, and GetCoin's p99 during the storm
+// against its p99 at rest (one client calling GetCoin in turn, alone, then during the storm; see
+// P99_RATIO).
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { cryptoClient } from '../../apps/crypto/grpc_services/client.ts';
+import { describeLoad, runMoneyLoad, type MoneyLoadResult } from '../bench/money-load.ts';
+import type { CallKind } from '../bench/money-worker.ts';
+import { startCrypto, type Provider } from './crypto-env.ts';
+import { assertLedgerMatches, balancesOf, tokensFor, type MoneyCall } from './money.ts';
+
+export const STORM_SECONDS = Number(process.env.MONEY_LOAD_SECONDS ?? 8);
+/**
+ * GetCoin's p99 during the storm over its p99 at rest, at most. `npm run loadtest` checks the 3x of
+ * issue 21 on a machine given to it; inside `npm test` other test files share the machine and a
+ * tail latency ratio is no tighter than that noise, so the bound there is 10x (the old ledger
+ * measured 20x on PostgreSQL, 57x on SQLite) and the figure is printed.
+ */
+const P99_RATIO = Number(process.env.MONEY_LOAD_P99_RATIO ?? 10);
+const USERS = ['alice', 'bob', 'carol'];
+// Every direction between the three, so opposite transfers and cycles (a->b->c->a) run at once.
+const PAIRS: Array<[string, string]> = [
+  ['alice', 'bob'],
+  ['bob', 'alice'],
+  ['bob', 'carol'],
+  ['carol', 'bob'],
+  ['carol', 'alice'],
+  ['alice', 'carol'],
+];
+// Per loop, in turn: 7 transfers, a deposit, a withdrawal, a GetCoin.
+const CYCLE: CallKind[] = ['transfer', 'transfer', 'deposit', 'transfer', 'transfer', 'getCoin', 'transfer', 'withdraw', 'transfer', 'transfer'];
+const AMOUNT = '0.01';
+const AMOUNT_UNITS = 1_000_000n;
+const PROBE_SECONDS = 4;
+
+export async function moneyStorm(t: TestContext, provider: Provider): Promise<void> {
+  // maxWorkers 64: the 40 workers' calls all run at once instead of queueing behind the default 10.
+  const app = await startCrypto(provider, { CFG_GRPC_MAX_WORKERS: '64' }, { ownDatabase: provider === 'postgresql' });
+  try {
+    const tokens = await tokensFor(app, USERS);
+    // Enough for every withdrawal and transfer the storm can make: no call may be refused for funds.
+    for (const u of USERS) {
+      const client = cryptoClient(app.address, { token: tokens[u]! });
+      await client.deposit({ symbol: 'ETH', amount: '100000', idempotencyKey: `seed-${u}` });
+      client.close();
+    }
+    const before = await balancesOf(app, 'ETH');
+    const common = { address: app.address, tokens, pairs: PAIRS, symbol: 'ETH', amount: AMOUNT, deadlineMs: 5_000, connections: 2 };
+    const probe = (keyPrefix: string, seconds: number) => runMoneyLoad({ ...common, cycle: ['getCoin'], seconds, processes: 1, loops: 1, keyPrefix, record: false });
+
+    const rest = await probe('rest', PROBE_SECONDS);
+    const [storm, during] = await Promise.all([
+      runMoneyLoad({ ...common, cycle: CYCLE, seconds: STORM_SECONDS, processes: 4, loops: 40, intervalMs: Number(process.env.MONEY_LOAD_INTERVAL_MS ?? 0), keyPrefix: 'storm', record: true }),
+      probe('during', STORM_SECONDS),
+    ]);
+    const restP99 = rest.kinds.getCoin!.p99ms;
+    const duringP99 = during.kinds.getCoin!.p99ms;
+    for (const line of [`${provider}, ${STORM_SECONDS} s, 40 workers:`, ...report(storm)]) t.diagnostic(line);
+    t.diagnostic(`GetCoin alone: p50 ${rest.kinds.getCoin!.p50ms.toFixed(2)} ms, p99 ${restP99.toFixed(2)} ms; during the storm: p50 ${during.kinds.getCoin!.p50ms.toFixed(2)} ms, p99 ${duringP99.toFixed(2)} ms (x${(duringP99 / restP99).toFixed(2)})`);
+
+    for (const [kind, stats] of Object.entries(storm.kinds)) assert.deepEqual(Object.keys(stats.statuses), ['OK'], `${kind}: every call OK (${JSON.stringify(stats.statuses)})`);
+    assert.deepEqual(Object.keys(during.kinds.getCoin!.statuses), ['OK']);
+    assert.ok(storm.kinds.transfer!.count >= 40, `${storm.kinds.transfer!.count} transfers in ${STORM_SECONDS} s`);
+
+    const calls: MoneyCall[] = storm.calls.map(([key, kind, user, to, code]) => ({ key, kind: kind as MoneyCall['kind'], user, to, code, amount: AMOUNT_UNITS }));
+    await assertLedgerMatches(app, 'ETH', calls, before, 'storm-');
+    if (provider === 'postgresql') {
+      await app.stopServer();
+      assert.deepEqual(await app.counters(), { deadlocks: 0, rollbacks: 0 }, 'PostgreSQL counted a deadlock or a rolled-back transaction');
+    }
+    assert.ok(duringP99 <= P99_RATIO * restP99, `GetCoin p99 during the storm ${duringP99.toFixed(2)} ms > ${P99_RATIO} x its p99 at rest ${restP99.toFixed(2)} ms`);
+  } finally {
+    await app.stop();
+  }
+}
+
+function report(r: MoneyLoadResult): string[] {
+  const money = (['transfer', 'deposit', 'withdraw'] as const).reduce((n, k) => n + (r.kinds[k]?.statuses.OK ?? 0), 0);
+  return [`${(money / r.seconds).toFixed(0)} money calls OK/s, the generator using ${r.generatorCores.toFixed(2)} cores`, ...describeLoad(r).split('\n')];
+}
