@@ -2,6 +2,7 @@
 // migrations; with --allow-unmigrated it serves but health never says SERVING until `cfg migrate`
 // has run, and the server monitor says in one line why it cannot record the server.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +10,9 @@ import { after, test } from 'node:test';
 import { importFrom, makeProject, REPO, type CfgProcess, type Project } from './fixtures/project.ts';
 import { TestClient, type AnyDefinition } from './fixtures/client.ts';
 import { healthClient, NOT_SERVING, SERVING } from './support/health-client.ts';
+
+/** Every migration of this repository is unapplied on the new database (counted, not written down: a new migration must not break this test). */
+const MIGRATIONS = readdirSync(join(REPO, 'prisma', 'migrations', 'sqlite'), { withFileTypes: true }).filter((e) => e.isDirectory()).length;
 
 let project: Project | undefined;
 let proc: CfgProcess | undefined;
@@ -26,7 +30,7 @@ test('rungrpc refuses unapplied migrations; --allow-unmigrated serves NOT_SERVIN
   assert.equal(refused.code, 1);
   assert.equal(
     refused.stderr,
-    'error E_DB_NOT_MIGRATED SQLite var/behind.sqlite3 has 3 unapplied migrations (run cfg migrate).\n' +
+    `error E_DB_NOT_MIGRATED SQLite var/behind.sqlite3 has ${MIGRATIONS} unapplied migrations (run cfg migrate).\n` +
       'hint  Run cfg migrate, or start anyway with cfg rungrpc --allow-unmigrated (health stays NOT_SERVING until they are applied).\n',
   );
 
@@ -40,7 +44,7 @@ test('rungrpc refuses unapplied migrations; --allow-unmigrated serves NOT_SERVIN
     assert.equal((await greeter.unary('sayHello', { name: 'early' })).message, 'hello early', 'calls are served meanwhile');
     await proc.waitFor('stderr', /server monitor: cannot record/);
     const warnings = proc.jsonLogs().filter((l) => l.level === 'warn').map((l) => l.msg);
-    assert.ok(warnings.includes('SQLite var/behind.sqlite3 has 3 unapplied migrations (run cfg migrate). Serving anyway (--allow-unmigrated); health is NOT_SERVING until they are applied.'), warnings.join('\n'));
+    assert.ok(warnings.includes(`SQLite var/behind.sqlite3 has ${MIGRATIONS} unapplied migrations (run cfg migrate). Serving anyway (--allow-unmigrated); health is NOT_SERVING until they are applied.`), warnings.join('\n'));
     assert.ok(warnings.includes('server monitor: cannot record this server in grpc_server: table grpc_server does not exist (run cfg migrate)'), warnings.join('\n'));
 
     const migrated = await project.run(['migrate'], env);

@@ -20,16 +20,24 @@ const log = getLogger('grpc.auth');
  * Mapping every foreign-key violation to UNAUTHENTICATED at the error boundary instead would be
  * wrong both ways: a coin or wallet removed concurrently also violates a foreign key, and a
  * vanished user also shows as "record not found" or as a null where a row was expected.
+ *
+ * A method may find it first and answer UNAUTHENTICATED itself (the crypto ledger checks its caller
+ * inside the batch that writes): the same read decides, so the client sees one message for one
+ * cause, and the cache entries go whichever layer noticed.
  */
 export async function failedCall(err: unknown, user: AuthUser, db: () => Promise<Db>, message: string): Promise<never> {
-  if (classify(err).code !== Status.INTERNAL) throw err;
+  const code = classify(err).code;
+  if (code !== Status.INTERNAL && code !== Status.UNAUTHENTICATED) throw err;
   let exists: boolean;
   try {
     exists = (await (await db()).user.findUnique({ where: { id: user.id }, select: { id: true } })) !== null;
   } catch {
     throw err; // the database cannot tell: the original failure stands
   }
-  if (exists) throw err;
+  if (exists) {
+    if (code === Status.UNAUTHENTICATED) invalidateUser(user.id); // deactivated: the next call rereads the user
+    throw err;
+  }
   invalidateUser(user.id);
   log.info(`a call by user ${user.username} (id ${user.id}) failed after the user was deleted; answered UNAUTHENTICATED`, { error: err instanceof Error ? err.message.split('\n')[0] : String(err) });
   throw new GrpcError(Status.UNAUTHENTICATED, message, undefined, { cause: err });

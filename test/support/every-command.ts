@@ -30,7 +30,12 @@ export function commands(command: Command = buildProgram(), path: string[] = [])
   return [argv];
 }
 
-export type Expect = { code: string } | 'ok' | { skip: string };
+/**
+ * What a command must do: fail with this code; succeed; touch no database (`no-db`: whatever its
+ * verdict on the project, it exits 0 or 1 without a stack trace and never says E_DB_*); or not run
+ * here, with the reason and the test that covers it.
+ */
+export type Expect = { code: string } | 'ok' | 'no-db' | { skip: string };
 
 /** A failure as users see it: exit 1, `error <code> <message>` and at most a hint line, nothing else. */
 function assertOneLine(r: RunResult, code: string, what: string): void {
@@ -58,7 +63,12 @@ export async function runAll(run: (argv: string[], slug: string) => Promise<RunR
       if (typeof wanted === 'object' && 'skip' in wanted) continue;
       try {
         const r = await run(item.argv, item.name.replace(/\W+/g, '_'));
-        if (wanted === 'ok') {
+        if (wanted === 'no-db') {
+          const out = `cfg ${item.argv.join(' ')}\n${r.stdout}\n${r.stderr}`;
+          assert.doesNotMatch(r.stdout + r.stderr, /^\s+at /m, `no stack trace: ${out}`);
+          assert.doesNotMatch(r.stdout + r.stderr, /E_DB_|E_INTERNAL/, `needs no database: ${out}`);
+          assert.ok(r.code === 0 || r.code === 1, out);
+        } else if (wanted === 'ok') {
           assert.doesNotMatch(r.stdout + r.stderr, /^\s+at /m, 'no stack trace');
           assert.equal(r.code, 0, `cfg ${item.argv.join(' ')}\n${r.stdout}\n${r.stderr}`);
         } else assertOneLine(r, wanted.code, `${item.name} (cfg ${item.argv.join(' ')})`);
@@ -97,6 +107,9 @@ export function unusableDatabaseProject(): { project: () => Project; schemas: st
 /** What touches no database, or changes it on purpose, whatever state the database is in. */
 export function databaseFree(name: string): Expect | undefined {
   if (name === 'generate-proto') return 'ok'; // protos only
+  if (name === 'proto lint' || name === 'proto breaking') return 'no-db'; // the fixture's protos have findings, and it is no git repository
+  if (name === 'proto format') return { skip: "rewrites the project's protos (the other commands run on them meanwhile); needs no database: proto-lint.test.ts" };
+  if (name === 'startapp') return { skip: 'adds an app to the project the other commands run on; needs no database: startapp.test.ts' };
   if (name === 'setup') return { skip: 'with DATABASE_URL set, setup never connects (an install must not fail on a server that is down): db-setup.test.ts' };
   return undefined;
 }

@@ -86,7 +86,6 @@ class WriterThread {
 
   constructor(file: string, onStopped: () => void) {
     this.worker = new Worker(new URL('./ledger-sqlite-writer.mjs', import.meta.url), { workerData: { file, busyTimeoutMs: BUSY_TIMEOUT_MS, maxUnits: MAX_UNITS } });
-    this.worker.unref(); // never keeps the process alive on its own
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (msg: Reply | { ready: boolean; error?: ErrorInfo }) => {
         if ('ready' in msg) {
@@ -111,6 +110,9 @@ class WriterThread {
       this.worker.on('exit', (code) => stopped(`exit ${code}`));
     });
     this.ready.catch(() => {}); // apply() reports it
+    // Never keeps the process alive on its own. After the listeners: a 'message' listener added to
+    // a Worker refs its port again (an in-process server's owner then never exits).
+    this.worker.unref();
   }
 
   async apply(items: LedgerItem[]): Promise<Result[]> {
