@@ -209,6 +209,20 @@ describe('maxWorkers', () => {
     assert.equal((await held).message, 'released s1');
   });
 
+  test('a call that hands its wait to a queue of its own (releaseWorkerSlot) frees its slot for the calls behind it', async () => {
+    const { port, limit } = await serveWithChain(1);
+    const c = client(defs.GreeterService, port);
+    const queued = c.unary('hold', { dir: p.root, key: 'queued-r1' });
+    await until('the queued call is waiting', () => started('queued-r1'));
+    assert.equal(limit.running, 0, 'its slot was given back');
+    const held = c.unary('hold', { dir: p.root, key: 'r2' });
+    await until('the next call runs meanwhile', () => started('r2'));
+    assert.equal(limit.running, 1);
+    for (const key of ['queued-r1', 'r2']) await writeFile(p.path(`release-${key}`), '');
+    assert.deepEqual([(await queued).message, (await held).message], ['released queued-r1', 'released r2']);
+    await until('all slots are free', () => limit.running === 0 && limit.waiting === 0);
+  });
+
   test('past the queue, a call is refused with RESOURCE_EXHAUSTED', async () => {
     const config = await inProcessConfig(p, ['greeter']);
     const server = new CfgServer(config, { interceptors: [concurrencyLimit({ max: 1, queue: 0 })] });

@@ -1,3 +1,4 @@
+import { ServerCallContext } from '../server/context.ts';
 import { GrpcError, Status } from '../server/grpc-error.ts';
 import type { Interceptor } from './types.ts';
 
@@ -23,7 +24,9 @@ export interface ConcurrencyLimit extends Interceptor {
 /**
  * maxWorkers on Node: at most `max` calls run at once in this process; up to `queue` more wait
  * their turn, in order; past that a call is refused with RESOURCE_EXHAUSTED instead of piling up
- * memory. A call whose client gives up while it waits is dropped without running.
+ * memory. A call whose client gives up while it waits is dropped without running. A call that
+ * hands its work to a bounded queue of its own gives its slot back early (ctx.releaseWorkerSlot()):
+ * a money call waiting for its batch then no longer holds up a GetCoin queued behind it.
  */
 export function concurrencyLimit(options: ConcurrencyOptions): ConcurrencyLimit {
   const { max, queue = max * 100, streams = false } = options;
@@ -60,10 +63,19 @@ export function concurrencyLimit(options: ConcurrencyOptions): ConcurrencyLimit 
           throw new GrpcError(Status.CANCELLED, 'Call cancelled while waiting for a free slot');
         }
       }
+      if (!(ctx instanceof ServerCallContext)) {
+        try {
+          await next(ctx);
+        } finally {
+          release();
+        }
+        return;
+      }
+      ctx.workerSlot = release;
       try {
         await next(ctx);
       } finally {
-        release();
+        ctx.releaseWorkerSlot();
       }
     },
   };

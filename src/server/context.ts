@@ -32,6 +32,12 @@ export interface CallContext {
   addResponseMetadata(key: string, value: string | Buffer): void;
   /** Per-call values shared between interceptors and the handler. */
   readonly state: Map<unknown, unknown>;
+  /**
+   * Says the call now waits on a bounded queue of its own (a batch writer, say) and no longer needs
+   * one of grpc.server.maxWorkers' slots: the calls queued behind it stop waiting out its wait.
+   * Once per call; a no-op where no limit applies.
+   */
+  releaseWorkerSlot(): void;
 }
 
 /** Any grpc-js server call. */
@@ -57,6 +63,8 @@ export class ServerCallContext implements CallContext {
   private _state: Map<unknown, unknown> | undefined;
   private _peer: string | undefined;
   private finished = false;
+  /** Set by the concurrency limit while the call holds a slot. */
+  workerSlot: (() => void) | undefined = undefined;
 
   constructor(
     readonly method: MethodInfo,
@@ -111,6 +119,12 @@ export class ServerCallContext implements CallContext {
   addResponseMetadata(key: string, value: string | Buffer): void {
     if (this.headersSent) (this.trailers ??= new Metadata()).add(key, value);
     else (this.headers ??= new Metadata()).add(key, value);
+  }
+
+  releaseWorkerSlot(): void {
+    const release = this.workerSlot;
+    this.workerSlot = undefined;
+    release?.();
   }
 
   /** Sends pending response headers; called before the first message and before the status. */

@@ -270,6 +270,8 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const user = this.requireUser(ctx);
     // An operation still waiting for its turn when the client's deadline passes is dropped unapplied.
     const deadline = +ctx.deadline;
+    // The ledger queues it (bounded, UNAVAILABLE past 4096): its wait for a batch holds no worker slot.
+    ctx.releaseWorkerSlot();
     return applyOperation(await getDb(), user, op, { get aborted() { return Date.now() >= deadline; } });
   }
 
