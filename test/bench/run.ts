@@ -47,9 +47,13 @@ const body = grpcFrame(GetCoinRequest.encode({ symbol: 'BTC' }).finish());
 const servers: BenchServer[] = [];
 const results: Record<string, { runs: LoadResult[]; startupMs: number; peakRss: number; serverCores: number[] }> = {};
 try {
+  // Progress goes to stderr, one line per step, between runs (never during one): the report is on stdout.
+  const say = (line: string) => process.stderr.write(`${line}\n`);
   const start = async (name: string, args: string[], env: NodeJS.ProcessEnv) => {
+    say(`starting ${name}`);
     const s = await startProcess(name, args, env);
     servers.push(s);
+    say(`  up in ${Math.round(s.startupMs)} ms on port ${s.port}`);
     return s;
   };
   const cfgArgs = ['bin/cfg.js', 'rungrpc', '--port', '0'];
@@ -84,6 +88,7 @@ try {
     [a, b, 'b/a'],
     [c, b, 'c/b'],
     [cs, c, 'c+/c'],
+    [cs, a, 'c+/a'],
     [d, c, 'd/c'],
     [e, c, 'e/c'],
     [f, c, 'f/c'],
@@ -96,6 +101,7 @@ try {
     let last = 0;
     for (let run = 0; run < 8; run++) {
       const { rps } = await runLoad({ port: s.port, path: PATH, body, replyBytes: replyBytes.get(s.name)!, headers: headersFor(s), seconds: 3, connections: CONNECTIONS, streams: STREAMS });
+      say(`  warming ${s.name.split('.')[0]}: run ${run + 1} of at most 8, ${rps.toFixed(0)} req/s`);
       if (run > 0 && Math.abs(rps - last) <= 0.15 * Math.max(rps, last)) break;
       last = rps;
     }
@@ -168,6 +174,7 @@ try {
 
   // cfg's own code per call, in process (test/bench/overhead.ts): no network, so much less noise
   // than any ratio of two servers; it bounds what the chain, the adapter and the app add to c.
+  say('overhead: cfg per call in process (test/bench/overhead.ts)');
   const overhead = JSON.parse(
     execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/overhead.ts'], { cwd: ROOT, env: { ...process.env, ...off }, encoding: 'utf8' }).trim().split('\n').at(-1)!,
   ) as { medianUs: Record<string, number>; appUs: number; adapterAndChainUs: number; totalUs: number; instantAdapterAndChainUs: number; interceptors: string[] };
@@ -178,6 +185,7 @@ try {
   const startupCpu: number[] = [];
   for (let i = 0; i < 3; i++) {
     const s = await startProcess('startup', cfgArgs, sqliteEnv);
+    say(`start-up ${i + 1} of 3: serving after ${Math.round(s.startupMs)} ms`);
     startups.push(s.startupMs);
     startupCpu.push(serverCpuSeconds(s.pid) * 1000);
     await s.stop();
@@ -188,7 +196,11 @@ try {
   // Memory under a long run at full load (the app as shipped, the fastest cfg case): RSS every 5 s.
   const memorySeconds = Number(process.env.BENCH_MEMORY_SECONDS ?? 60);
   const samples: number[] = [];
-  const sampler = setInterval(() => samples.push(rss(cs.pid)), 5000);
+  if (memorySeconds > 0) say(`memory: ${memorySeconds} s at full load on ${cs.name}, RSS every 5 s`);
+  const sampler = setInterval(() => {
+    samples.push(rss(cs.pid));
+    say(`  memory: ${samples.length * 5} s, RSS ${(samples.at(-1)! / 2 ** 20).toFixed(1)} MiB`);
+  }, 5000);
   const memoryRun = memorySeconds > 0 ? await runLoad({ port: cs.port, path: PATH, body, replyBytes: replyBytes.get(cs.name)!, seconds: memorySeconds, connections: CONNECTIONS, streams: STREAMS }) : { rps: NaN, errors: 0 };
   clearInterval(sampler);
   // After the first 10 s (heap still growing to its working size): the second half's mean over
@@ -223,6 +235,7 @@ try {
   target('d/c', '>= 0.85', ratios['d/c'], (v) => v >= 0.85);
   target('f/c', '>= 1.6', ratios['f/c'], (v) => v >= 1.6);
   target('c+ req/s', '>= 4300', row(cs)?.rps, (v) => v >= 4300);
+  target('c+/a (cached path over bare grpc-js from memory)', '>= 0.9', ratios['c+/a'], (v) => v >= 0.9);
   target('start-up ms (median)', '< 1500', startup.median, (v) => v < 1500);
   const t2Row = transfers.find((t) => t.case.startsWith('t2.'));
   target('t2 Transfer OK/s, PostgreSQL, both directions', '>= 1100', t2Row?.okPerSecond, (v) => v >= 1100);
