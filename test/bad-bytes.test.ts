@@ -1,26 +1,24 @@
 // Bad bytes over raw HTTP/2 (node:http2) to every RPC of a running `cfg rungrpc`: each malformed
-// body gets a gRPC status with a safe message (no stack trace), the process stays up with no
+// body gets its exact gRPC status and message (no stack trace), the process stays up with no
 // unhandled rejection, and a normal call right after succeeds.
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { after, before, test } from 'node:test';
-import { badBodies, frame, rawCall } from './support/raw-grpc.ts';
+import { status } from '@grpc/grpc-js';
+import { badBodies, frame, rawCall, type RawReply } from './support/raw-grpc.ts';
 import { importFrom, makeProject, type CfgProcess, type Project } from './fixtures/project.ts';
 
 const MAX = 64 * 1024;
 let project: Project;
 let proc: CfgProcess;
 let port: number;
-let paths: string[];
-let streamingIn: Set<string>;
+let rpcs: Array<{ path: string; requestStream: boolean }>;
 let hello: Uint8Array;
 
 before(async () => {
   project = await makeProject({ apps: ['greeter'], config: { grpc: { server: { maxReceiveMessageLength: MAX } }, logging: { logCalls: false } } });
   const mod = await importFrom(project, 'generated/greeter.ts');
-  const defs = Object.values(mod.GreeterService as Record<string, { path: string; requestStream: boolean }>);
-  paths = defs.map((m) => m.path);
-  streamingIn = new Set(defs.filter((m) => m.requestStream).map((m) => m.path));
+  rpcs = Object.values(mod.GreeterService as Record<string, { path: string; requestStream: boolean }>);
   hello = (mod.HelloRequest as { encode(m: unknown): { finish(): Uint8Array } }).encode({ name: 'hello' }).finish();
   proc = project.spawn(['rungrpc']);
   port = await proc.port();
@@ -30,31 +28,68 @@ after(async () => {
   await project?.remove();
 });
 
-const ALLOWED = new Set(['3', '8', '13', '12', '4', '1']); // INVALID_ARGUMENT, RESOURCE_EXHAUSTED, INTERNAL, UNIMPLEMENTED, DEADLINE, CANCELLED
+/** The grpc-status and message each malformed body gets, by its name (badBodies), on an RPC. */
+type Expected = { status: number; message: RegExp } | 'live stream';
 
-test('every malformed body on every RPC gets a status, a safe message, and the server keeps serving', async () => {
+/**
+ * What grpc-js and cfg answer each malformed body, exactly. `path` is the RPC; `requestStream`
+ * whether it takes a stream; `max` the receive limit; `compressedOk` what the message, which
+ * decodes fine once the bogus compressed flag is ignored, gets from the method itself.
+ */
+function expected(name: string, rpc: { path: string; requestStream: boolean }, max: number, compressedOk: Expected): Expected {
+  const noMessage = { status: status.UNIMPLEMENTED, message: new RegExp(`^Received no request message for server streaming method ${rpc.path.replace(/\./g, '\\.')}$`) };
+  switch (name) {
+    case 'random protobuf bytes':
+    case 'truncated protobuf':
+      return { status: status.INTERNAL, message: /^Error deserializing request$/ };
+    // grpc-js drops an incomplete last frame of a request stream without delivering it, so a
+    // streaming method sees none and ends normally; a unary request is then missing.
+    case 'length prefix longer than the body':
+    case 'a frame header cut short':
+      return rpc.requestStream ? { status: status.OK, message: /^OK$/ } : noMessage;
+    // The extra bytes read as the next frame's header: a length far over the limit.
+    case 'length prefix shorter than the body':
+      return { status: status.RESOURCE_EXHAUSTED, message: new RegExp(`^Received message larger than max \\(\\d+ vs ${max}\\)$`) };
+    case 'oversize message':
+      return { status: status.RESOURCE_EXHAUSTED, message: new RegExp(`^Received message larger than max \\(${max + 1024} vs ${max}\\)$`) };
+    // grpc-js ignores the flag without a grpc-encoding: the message is decoded and served.
+    case 'compressed flag without grpc-encoding':
+      return compressedOk;
+    default:
+      throw new Error(`no expected answer for the malformed body "${name}": add it here`);
+  }
+}
+
+/** Asserts `reply` is what `want` says, and carries no stack trace. */
+function assertAnswer(reply: RawReply, want: Expected, what: string): void {
+  if (want === 'live stream') {
+    assert.equal(reply.status, undefined, `${what}: a live subscription, ended by the test, has no status`);
+    assert.ok(reply.body.length > 5, `${what}: the subscription sent prices`);
+    return;
+  }
+  assert.equal(reply.status, String(want.status), `${what}: status ${reply.status} ${reply.message}`);
+  assert.match(reply.message, want.message, `${what}: message`);
+  assert.doesNotMatch(reply.message, /\n\s+at |\.ts:\d+/, `${what}: stack trace sent to the client`);
+}
+
+test('every malformed body on every RPC gets its exact status, a safe message, and the server keeps serving', async () => {
   const session = http2.connect(`http://127.0.0.1:${port}`);
   let cases = 0;
   try {
-    for (const path of paths) {
-      if (path.endsWith('/Hold')) continue; // waits for the test by design
+    for (const rpc of rpcs) {
+      if (rpc.path.endsWith('/Hold')) continue; // waits for the test by design
+      // The bytes of HelloRequest{name: "hello"}: Fail reads kind "hello", a plain Error, sent as INTERNAL without its text.
+      const compressedOk = rpc.path.endsWith('/Fail') ? { status: status.INTERNAL, message: /^Internal server error$/ } : { status: status.OK, message: /^OK$/ };
       for (const [name, body] of Object.entries(badBodies(hello, MAX))) {
-        const reply = await rawCall(session.closed || session.destroyed ? http2.connect(`http://127.0.0.1:${port}`) : session, path, body, {}, 5000);
+        const reply = await rawCall(session.closed || session.destroyed ? http2.connect(`http://127.0.0.1:${port}`) : session, rpc.path, body, {}, 5000);
         cases++;
-        assert.ok(reply.status !== undefined, `${path} / ${name}: no grpc-status`);
-        // grpc-js drops an incomplete last frame of a request stream without delivering it, so a
-        // streaming method may see only the complete messages before it and succeed.
-        const incomplete = name === 'length prefix longer than the body' || name === 'a frame header cut short';
-        const mayPass = name === 'compressed flag without grpc-encoding' || (incomplete && streamingIn.has(path));
-        assert.ok(reply.status !== '0' || mayPass, `${path} / ${name}: accepted (status 0)`);
-        if (reply.status !== '0') assert.ok(ALLOWED.has(reply.status), `${path} / ${name}: status ${reply.status} ${reply.message}`);
-        assert.doesNotMatch(reply.message, /\n\s+at |\.ts:\d+/, `${path} / ${name}: stack trace sent to the client`);
+        assertAnswer(reply, expected(name, rpc, MAX, compressedOk), `${rpc.path} / ${name}`);
       }
     }
   } finally {
     session.close();
   }
-  assert.ok(cases >= 5 * 7);
+  assert.equal(cases, (rpcs.length - 1) * 7);
   // A normal call right after, on a fresh connection.
   const fresh = http2.connect(`http://127.0.0.1:${port}`);
   const ok = await rawCall(fresh, '/fixture.Greeter/SayHello', frame(hello));
@@ -65,25 +100,33 @@ test('every malformed body on every RPC gets a status, a safe message, and the s
   assert.doesNotMatch(proc.stderr, /unhandled|uncaught/i);
 });
 
-test('the crypto app: every malformed body on each of its RPCs gets a safe status, then it serves normally', async () => {
+/** Who may call each crypto RPC (CryptoService.access): an anonymous call to any other is UNAUTHENTICATED. */
+const CRYPTO_PUBLIC = new Set(['GetCoin', 'ListCoins', 'SearchCoins', 'GetTopCoins', 'GetTrendingCoins', 'GetMarketStats', 'WatchPrices']);
+
+test('the crypto app: every malformed body on each of its RPCs gets its exact status, then it serves normally', async () => {
   const { startCrypto } = await import('./support/crypto-env.ts');
   const { CryptoServiceService, GetCoinRequest } = await import('../generated/crypto_service.ts');
   const app = await startCrypto('sqlite', { CFG_LOG_LEVEL: 'warn' });
   const session = http2.connect(`http://127.0.0.1:${app.port}`);
+  const CRYPTO_MAX = 4 * 1024 * 1024;
   let calls = 0;
   try {
     const valid = GetCoinRequest.encode({ symbol: 'BTC' }).finish();
     for (const def of Object.values(CryptoServiceService)) {
-      for (const [name, body] of Object.entries(badBodies(valid, 4 * 1024 * 1024))) {
-        // This body still decodes to a valid request; on WatchPrices that is a live subscription,
-        // which the test ends itself after a second.
-        const liveStream = def.responseStream && name === 'compressed flag without grpc-encoding';
-        const reply = await rawCall(session, def.path, body, {}, liveStream ? 1000 : 5000);
+      const method = def.path.split('/').pop()!;
+      // The valid GetCoinRequest bytes, read as each method's request: served when the method is
+      // public (WatchPrices subscribes), refused before it runs when it needs a user.
+      const compressedOk: Expected = !CRYPTO_PUBLIC.has(method)
+        ? { status: status.UNAUTHENTICATED, message: /^Authentication required$/ }
+        : def.responseStream
+          ? 'live stream'
+          : { status: status.OK, message: /^OK$/ };
+      for (const [name, body] of Object.entries(badBodies(valid, CRYPTO_MAX))) {
+        const want = expected(name, def, CRYPTO_MAX, compressedOk);
+        // The test ends a live subscription itself after a second.
+        const reply = await rawCall(session, def.path, body, {}, want === 'live stream' ? 1000 : 5000);
         calls++;
-        if (liveStream && reply.status === undefined) continue;
-        assert.ok(reply.status !== undefined, `${def.path} / ${name}: no grpc-status`);
-        if (reply.status !== '0') assert.ok(ALLOWED.has(reply.status) || reply.status === '16' || reply.status === '9' || reply.status === '5', `${def.path} / ${name}: status ${reply.status} ${reply.message}`);
-        assert.doesNotMatch(reply.message, /\n\s+at |\.ts:\d+/, `${def.path} / ${name}: stack trace sent`);
+        assertAnswer(reply, want, `${def.path} / ${name}`);
       }
     }
     assert.equal(calls, Object.keys(CryptoServiceService).length * 7);

@@ -2,7 +2,9 @@
 // config.test.ts's tables); the side port is not served unless enabled; `cfg rungrpc` with CFG_HTTP=1 prints its
 // address, serves it, and a SIGTERM closes it with the gRPC port.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { resolveConfig } from '../src/config/resolve.ts';
 import { CfgError } from '../src/errors.ts';
@@ -44,6 +46,30 @@ describe('grpc.http configuration', () => {
   });
 });
 
+/** A port free on 127.0.0.1 a moment ago. */
+async function freePort(): Promise<number> {
+  const probe = createTcpServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+/** Listens on `port` (then closes it again), trying until `ms` pass: 'bound', or the last error code. */
+async function bindWithin(port: number, ms: number): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const server = createTcpServer();
+    const result = await new Promise<string>((resolve) => {
+      server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      server.listen(port, '127.0.0.1', () => resolve('bound'));
+    });
+    if (result === 'bound') await new Promise((r) => server.close(r));
+    if (result === 'bound' || Date.now() > end) return result;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('the side port with the server', () => {
   let project: Project;
   after(() => project?.remove());
@@ -60,17 +86,22 @@ describe('the side port with the server', () => {
   });
 
   test('a port in use is refused by name, and the gRPC port is released', async () => {
-    const { createServer } = await import('node:http');
     const holder = createServer().listen(0, '127.0.0.1');
-    await new Promise((r) => holder.once('listening', r));
-    const taken = (holder.address() as { port: number }).port;
+    await once(holder, 'listening');
+    const taken = (holder.address() as AddressInfo).port;
+    // The gRPC port is a fixed one here (free a moment ago), so the test can bind it after the refusal.
+    const grpcPort = await freePort();
     try {
-      const config = await inProcessConfig(project, ['greeter'], { grpc: { http: { enabled: true, port: taken } } });
+      const config = await inProcessConfig(project, ['greeter'], { grpc: { server: { port: grpcPort }, http: { enabled: true, port: taken } } });
       await assert.rejects(startServer(config), (err: CfgError) => {
         assert.equal(err.code, 'E_PORT_IN_USE');
         assert.match(err.message, new RegExp(`^HTTP side port ${taken} on 127\\.0\\.0\\.1 is already in use.*CFG_HTTP_PORT`));
         return true;
       });
+      // Released: this process can listen on it (the close may take a turn of the event loop; a port
+      // left bound stays refused however long we wait, so a few seconds cannot hide it).
+      const bound = await bindWithin(grpcPort, 5_000);
+      assert.equal(bound, 'bound', `the gRPC port ${grpcPort} is still bound after the refused start: ${bound}`);
     } finally {
       holder.close();
     }

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDb, type Db } from '../src/db/client.ts';
-import { listServers, type ServerInfo } from '../src/ops/queries.ts';
+import { listServers, MISSED_BEATS, type ServerInfo } from '../src/ops/queries.ts';
 import { REPO } from './fixtures/project.ts';
 import { PROVIDERS, withMigratedDb } from './support/db.ts';
 
@@ -57,7 +57,7 @@ for (const provider of PROVIDERS) {
           const b = await serve(database.url);
           children.push(b.child);
           db = await createDb(database.target);
-          const byId = async () => new Map<string, ServerInfo>((await listServers(db!, new Date(), HEARTBEAT_MS)).map((s) => [s.id, s]));
+          const byId = async (at = Date.now()) => new Map<string, ServerInfo>((await listServers(db!, new Date(at), HEARTBEAT_MS)).map((s) => [s.id, s]));
           await until('both servers are recorded and serving', async () => [...(await byId()).values()].filter((s) => s.status === 'serving').length === 2);
           const servers = await byId();
           for (const [s, child, port] of [[a, a.child, a.port], [b, b.child, b.port]] as const) {
@@ -80,12 +80,25 @@ for (const provider of PROVIDERS) {
           assert.equal(await exited, 0);
           assert.equal((await byId()).get(a.serverId)!.status, 'stopped');
 
-          // A killed server says nothing: it turns down once 3 beats are missed.
+          // A killed server says nothing: it turns down once 3 beats are missed, and not before.
           const killedAt = Date.now();
+          const killed = new Promise((r) => b.child.once('exit', r));
           b.child.kill('SIGKILL');
-          await until('the killed server is down', async () => (await byId()).get(b.serverId)!.status === 'down');
-          const after = Date.now() - killedAt;
-          assert.ok(after >= HEARTBEAT_MS * 2 && after <= HEARTBEAT_MS * 3 + 1000, `down after ${after} ms`);
+          await killed;
+          let seenDownAt = 0;
+          await until('the killed server is down', async () => {
+            const at = Date.now();
+            const down = (await byId(at)).get(b.serverId)!.status === 'down';
+            if (down) seenDownAt = at;
+            return down;
+          }, 30_000);
+          const lastBeat = (await byId()).get(b.serverId)!.lastHeartbeat.getTime();
+          console.log(`${provider}: killed server down ${seenDownAt - killedAt} ms after SIGKILL, ${seenDownAt - lastBeat} ms after its last beat (${MISSED_BEATS} x ${HEARTBEAT_MS} ms allowed)`);
+          assert.ok(seenDownAt - lastBeat > MISSED_BEATS * HEARTBEAT_MS, `seen down ${seenDownAt - lastBeat} ms after its last beat`);
+          // Not before: as of any moment up to 3 intervals after its last beat it is serving, just after that down.
+          const statusAt = async (ms: number) => (await listServers(db!, new Date(ms), HEARTBEAT_MS)).find((s) => s.id === b.serverId)!.status;
+          assert.equal(await statusAt(lastBeat + MISSED_BEATS * HEARTBEAT_MS), 'serving', 'still serving 3 intervals after the last beat');
+          assert.equal(await statusAt(lastBeat + MISSED_BEATS * HEARTBEAT_MS + 1), 'down');
           assert.equal((await byId()).get(a.serverId)!.status, 'stopped', 'a stopped server is not "down"');
         } finally {
           for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -1,7 +1,7 @@
 // The operations queries (src/ops/queries.ts) on SQLite and PostgreSQL, over rows written the way
 // the request log and the server monitor write them: listServers computes "down" from the
-// heartbeat, pruneServers deletes old rows of stopped or down servers only, recentCalls filters
-// and orders, methodStats counts, error rates and percentiles.
+// heartbeat, pruneServers deletes old rows of stopped or down servers only, recentCalls filters,
+// orders and caps its limit, methodStats counts, error rates and percentiles.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { listServers, methodStats, pruneServers, recentCalls } from '../src/ops/queries.ts';
@@ -77,7 +77,7 @@ for (const provider of PROVIDERS) {
         assert.equal(notFound.length, 10);
         assert.ok(notFound.every((c) => c.error === 'Coin X not found' && c.responseSize === null));
         assert.equal((await recentCalls(db, { method: 'WatchPrices' })).length, 3);
-        assert.equal((await recentCalls(db, { limit: 100_000 })).length, 104, 'limit is capped at 1000, not refused');
+        assert.equal((await recentCalls(db, { limit: 1000 })).length, 104, 'every row, under the cap');
 
         const stats = await methodStats(db, { sinceMs: 60_000 });
         assert.deepEqual(stats, [
@@ -86,6 +86,22 @@ for (const provider of PROVIDERS) {
         ]);
         const wide = await methodStats(db, { sinceMs: 2 * 3_600_000 });
         assert.deepEqual(wide.map((s) => [s.method, s.count]), [['GetCoin', 100], ['WatchPrices', 3], ['Do', 1]]);
+      });
+    });
+
+    test('recentCalls: the limit defaults to 100 and is capped at 1000, not refused', async () => {
+      await withMigratedDb(provider, async (db) => {
+        const now = Date.now();
+        // More rows than the cap, newest first by createdAt.
+        const rows = Array.from({ length: 1005 }, (_, i) => ({ createdAt: new Date(now - 100_000 + i), service: 's.S', method: `M${i}`, code: 0, durationMs: 1, serverId: 's1' }));
+        await db.requestLog.createMany({ data: rows });
+        const capped = await recentCalls(db, { limit: 100_000 });
+        assert.equal(capped.length, 1000, 'a limit over the cap returns the cap');
+        assert.equal(capped[0]!.method, 'M1004', 'the newest first');
+        assert.equal(capped[999]!.method, 'M5', 'the oldest five are past the cap');
+        assert.equal((await recentCalls(db, { limit: 1001 })).length, 1000);
+        assert.equal((await recentCalls(db, {})).length, 100, 'the default');
+        assert.equal((await recentCalls(db, { limit: 0 })).length, 1, 'at least one');
       });
     });
   });

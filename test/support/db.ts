@@ -10,7 +10,7 @@ import pg from 'pg';
 import { applyMigrations } from '../../src/db/apply.ts';
 import { createDb, type CreateDbOptions, type Db } from '../../src/db/client.ts';
 import { parseDatabaseUrl, type DatabaseTarget } from '../../src/db/url.ts';
-import { makeProject, REPO, type Project } from '../fixtures/project.ts';
+import { configText, makeProject, REPO, type Project } from '../fixtures/project.ts';
 
 export const PG_URL = process.env.TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 export const PROVIDERS = ['sqlite', 'postgresql'] as const;
@@ -22,6 +22,15 @@ export async function dbProject(): Promise<Project> {
   await cp(join(REPO, 'prisma'), project.path('prisma'), { recursive: true });
   await mkdir(project.path('apps', 'crypto'), { recursive: true });
   await mkdir(project.path('proto'), { recursive: true });
+  return project;
+}
+
+/** A temp project like this repo: prisma/, the crypto proto and seed, cfg.config.ts enabling crypto. */
+export async function cryptoProject(): Promise<Project> {
+  const project = await dbProject();
+  await cp(join(REPO, 'proto', 'crypto_service.proto'), project.path('proto', 'crypto_service.proto'));
+  await cp(join(REPO, 'apps', 'crypto', 'seed.ts'), project.path('apps', 'crypto', 'seed.ts'));
+  await project.write('cfg.config.ts', configText({ grpc: { enabledApps: ['crypto'] } }));
   return project;
 }
 
