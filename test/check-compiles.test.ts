@@ -11,7 +11,7 @@ describe('cfg check compiles and type-checks', { concurrency: true }, () => {
   test('a .proto with a syntax error: E_PROTO_COMPILE at its line, the message rungrpc refuses to start with', async () => {
     const p = await project({ apps: ['greeter'], config: { grpc: { proto: { autoGenerate: true } } } });
     await p.write('proto/greeter.proto', (await p.read('proto/greeter.proto')).replace(/(rpc SayHello\(HelloRequest\) returns \(HelloReply\));/, '$1'));
-    const checked = await p.run(['check']);
+    const checked = await p.run(['check'], {}, 100_000); // type-checking takes a minute on a loaded 2-core machine
     assert.equal(checked.code, 1, checked.stdout);
     const served = await p.run(['rungrpc']);
     assert.equal(served.code, 1);
@@ -24,7 +24,7 @@ describe('cfg check compiles and type-checks', { concurrency: true }, () => {
     const p = await project({ apps: ['greeter'] });
     const file = 'apps/greeter/grpc_services/greeter_service.ts';
     await p.write(file, (await p.read(file)).replace('async sayHello(', 'async sayHelo('));
-    const { code, stdout } = await p.run(['check']);
+    const { code, stdout } = await p.run(['check'], {}, 100_000); // type-checking takes a minute on a loaded 2-core machine
     assert.equal(code, 1, stdout);
     assert.match(stdout, /^✗ types: E_TYPECHECK 2 type error\(s\) in the services:\n {4}apps\/greeter\/grpc_services\/greeter_service\.ts:8:14 TS2420: Property 'sayHello' is missing in type 'Greeter' but required in type 'ServiceImplementation<\.\.\.>'\.$/m);
     // and where the class is registered

@@ -1,95 +1,17 @@
 // `cfg generate-proto`, run as a user runs it (bin/cfg.js in a temp project): well-known type
 // imports, stubs that type-check and work, buf's errors with file:line:column and no partial
-// output, --proto-dir/--output-dir, empty and missing proto dirs, determinism, and --watch.
+// output, empty and missing proto dirs, determinism (the rest: generate-proto-dirs.test.ts).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
-import { stubsAreStale } from '../src/proto/generate.ts';
-import { configText, Project, REPO, tempDir } from './fixtures/project.ts';
-
-const CLOCK = `syntax = "proto3";
-
-package clock.v1;
-
-import "google/protobuf/empty.proto";
-import "google/protobuf/timestamp.proto";
-
-// Tells the time.
-service Clock {
-  rpc Now(google.protobuf.Empty) returns (Tick);
-  rpc Ticks(TickRequest) returns (stream Tick);
-}
-
-message TickRequest {
-  int32 count = 1;
-}
-
-message Tick {
-  google.protobuf.Timestamp at = 1;
-  int64 seq = 2;
-  oneof source {
-    string zone = 3;
-    int32 offset_minutes = 4;
-  }
-}
-`;
-
-const GREETER = `syntax = "proto3";
-
-package greet;
-
-service Greeter {
-  rpc Hello(HelloRequest) returns (HelloReply);
-}
-
-message HelloRequest {
-  string name = 1;
-}
-
-message HelloReply {
-  string message = 1;
-}
-`;
-
-const projects: Project[] = [];
-after(async () => {
-  for (const p of projects) await p.remove();
-});
-
-/** A bare project: package.json, node_modules, an empty cfg.config.ts (unless given), the given files. */
-async function project(files: Record<string, string>): Promise<Project> {
-  const p = new Project(await tempDir('cfg-gen-'));
-  projects.push(p);
-  await writeFile(p.path('package.json'), '{ "type": "module", "private": true }\n');
-  await symlink(join(REPO, 'node_modules'), p.path('node_modules'), 'dir');
-  for (const [path, text] of Object.entries({ 'cfg.config.ts': configText({}), ...files })) await p.write(path, text);
-  return p;
-}
-
-/** Every file under `dir` (relative path -> bytes), or an empty map if it does not exist. */
-async function snapshot(dir: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const walk = async (d: string): Promise<void> => {
-    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const path = join(d, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else out.set(relative(dir, path), await readFile(path));
-    }
-  };
-  await walk(dir);
-  return out;
-}
-
-function assertSameFiles(actual: Map<string, Buffer>, expected: Map<string, Buffer>): void {
-  assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort());
-  for (const [path, bytes] of expected) assert.ok(actual.get(path)!.equals(bytes), `${path} differs`);
-}
+import { REPO } from './fixtures/project.ts';
+import { assertSameFiles, CLOCK, GREETER, project, snapshot } from './support/proto-project.ts';
 
 describe('generating stubs', () => {
   test('a proto importing google/protobuf/timestamp.proto and empty.proto: stubs, descriptor set, and they work', async () => {
@@ -242,112 +164,5 @@ message Broken {
     assert.equal(file.code, 1);
     assert.match(file.stderr, /^error E_PROTO_DIR Proto directory file\.proto\/ is a file, not a directory\./);
     assert.equal((await snapshot(p.path('generated'))).size, 0);
-  });
-});
-
-describe('where protos come from and stubs go', () => {
-  test('--proto-dir and --output-dir, relative to where cfg runs', async () => {
-    const p = await project({ 'api/protos/greeter.proto': GREETER });
-    const run = await p.run(['generate-proto', '--proto-dir', 'api/protos', '--output-dir', 'build/stubs']);
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /-> build\/stubs\/ /);
-    assert.ok((await snapshot(p.path('build', 'stubs'))).has('greeter.ts'));
-    assert.equal((await snapshot(p.path('generated'))).size, 0);
-
-    await mkdir(p.path('work'));
-    const fromWork = await new Project(p.path('work')).run(['generate-proto', '--proto-dir', '../api/protos', '--output-dir', 'out']);
-    assert.equal(fromWork.code, 0, fromWork.stderr);
-    assert.ok((await snapshot(p.path('work', 'out'))).has('greeter.ts'));
-  });
-
-  test('grpc.proto.protoDir/outputDir from cfg.config.ts, relative to the project root even from a subfolder; flags win', async () => {
-    const p = await project({
-      'cfg.config.ts': configText({ grpc: { proto: { protoDir: 'schemas', outputDir: 'src/stubs' } } }),
-      'schemas/greeter.proto': GREETER,
-      'other/clock.proto': CLOCK,
-      'apps/crypto/.keep': '',
-    });
-    const sub = new Project(p.path('apps', 'crypto'));
-    const fromSub = await sub.run(['generate-proto']);
-    assert.equal(fromSub.code, 0, fromSub.stderr);
-    assert.match(fromSub.stdout, /-> \.\.\/\.\.\/src\/stubs\//);
-    assert.ok((await snapshot(p.path('src', 'stubs'))).has('greeter.ts'));
-
-    const flags = await p.run(['generate-proto', '--proto-dir', 'other']);
-    assert.equal(flags.code, 0, flags.stderr);
-    const stubs = await snapshot(p.path('src', 'stubs'));
-    assert.ok(stubs.has('clock.ts') && !stubs.has('greeter.ts'), 'the flag replaced the proto dir; the output dir still comes from the config');
-  });
-});
-
-describe('stubsAreStale (rungrpc\'s auto-generation check)', () => {
-  test('fresh after generation; stale when a proto is newer, added or removed', async () => {
-    const p = await project({ 'proto/greeter.proto': GREETER });
-    const [protoDir, outputDir] = [p.path('proto'), p.path('generated')];
-    assert.equal(await stubsAreStale(protoDir, outputDir), true, 'never generated');
-    assert.equal((await p.run(['generate-proto'])).code, 0);
-    assert.equal(await stubsAreStale(protoDir, outputDir), false);
-
-    const later = new Date(Date.now() + 60_000);
-    await utimes(p.path('proto', 'greeter.proto'), later, later);
-    assert.equal(await stubsAreStale(protoDir, outputDir), true, 'a proto changed after generation');
-    assert.equal((await p.run(['generate-proto'])).code, 0);
-    const past = new Date(Date.now() - 60_000);
-    await utimes(p.path('proto', 'greeter.proto'), past, past);
-
-    await p.write('proto/clock.proto', CLOCK);
-    await utimes(p.path('proto', 'clock.proto'), past, past);
-    assert.equal(await stubsAreStale(protoDir, outputDir), true, 'a proto added (even with an old mtime)');
-    assert.equal((await p.run(['generate-proto'])).code, 0);
-    assert.equal(await stubsAreStale(protoDir, outputDir), false);
-    await rm(p.path('proto', 'clock.proto'));
-    assert.equal(await stubsAreStale(protoDir, outputDir), true, 'a proto removed');
-  });
-});
-
-describe('--watch', () => {
-  test('regenerates on each change, one line per run with its time, and survives a broken file until it is fixed', async () => {
-    const p = await project({ 'proto/greeter.proto': GREETER });
-    const watch = p.spawn(['generate-proto', '--watch']);
-    try {
-      await watch.waitFor('stdout', /watching proto\/ for \.proto changes/);
-      const line = /^\d\d:\d\d:\d\d (?:greeter\.proto changed: )?generated 1 proto file\(s\) -> generated\/ \(2 files\) in \d+ ms$/m;
-      await watch.waitFor('stdout', line, 1);
-
-      await p.write('proto/greeter.proto', GREETER.replace('string message = 1;', 'string message = 1;\n  int32 count = 2;'));
-      await watch.waitFor('stdout', /^\d\d:\d\d:\d\d greeter\.proto changed: generated 1 proto file\(s\) -> generated\/ \(2 files\) in \d+ ms$/m, 1);
-      assert.match(await p.read('generated/greeter.ts'), /count: number;/);
-
-      const good = await snapshot(p.path('generated'));
-      await p.write('proto/greeter.proto', GREETER.replace('string name = 1;', 'strin name = 1;'));
-      await watch.waitFor('stderr', /^\d\d:\d\d:\d\d greeter\.proto changed: failed in \d+ ms: proto\/greeter\.proto:10:3:.*strin.* \(generated\/ left as it was; waiting for a fix\)$/m);
-      assert.ok(watch.running, 'still watching after a broken file');
-      assertSameFiles(await snapshot(p.path('generated')), good);
-
-      await p.write('proto/greeter.proto', GREETER);
-      await watch.waitFor('stdout', /^\d\d:\d\d:\d\d greeter\.proto changed: generated 1 proto file\(s\)/m, 2);
-      assert.doesNotMatch(await p.read('generated/greeter.ts'), /count: number;/);
-      assert.equal(watch.stderr.split('\n').filter(Boolean).length, 1, `one line for the failed run:\n${watch.stderr}`);
-
-      // A proto added, then removed: its stubs come, then go.
-      await p.write('proto/clock.proto', CLOCK);
-      await watch.waitFor('stdout', /^\d\d:\d\d:\d\d clock\.proto changed: generated 2 proto file\(s\) -> generated\/ \(5 files\) in \d+ ms$/m);
-      assert.ok((await snapshot(p.path('generated'))).has('clock.ts'));
-      await rm(p.path('proto', 'clock.proto'));
-      await watch.waitFor('stdout', /^\d\d:\d\d:\d\d clock\.proto changed: generated 1 proto file\(s\) -> generated\/ \(2 files\) in \d+ ms$/m);
-      assert.deepEqual([...(await snapshot(p.path('generated'))).keys()].sort(), ['.proto-manifest.json', 'descriptors.binpb', 'greeter.ts']);
-
-      watch.kill('SIGTERM');
-      assert.deepEqual(await watch.exited, { code: 0, signal: null });
-    } finally {
-      await watch.stop();
-    }
-  });
-
-  test('a missing proto dir: nothing to watch, non-zero exit', async () => {
-    const p = await project({});
-    const { code, stderr } = await p.run(['generate-proto', '--watch']);
-    assert.equal(code, 1);
-    assert.match(stderr, /^error E_PROTO_DIR Proto directory proto\/ does not exist: nothing to watch\./);
   });
 });

@@ -19,6 +19,7 @@ let port: number;
 let Greeter: AnyDefinition;
 const ends: Array<[string, CallEnd]> = [];
 let ended: () => void = () => {};
+let reached: () => void = () => {};
 
 before(async () => {
   project = await makeProject({ apps: ['greeter'] });
@@ -32,9 +33,10 @@ before(async () => {
     },
   };
   const impl = new Impl();
-  // Ignores cancellation on purpose: it answers 300 ms later whatever happened to the call.
-  impl.sayHello = async (request: { name: string }) => {
-    await sleep(300);
+  // Ignores cancellation on purpose: it answers 300 ms after the call's deadline whatever happened to the call.
+  impl.sayHello = async (request: { name: string }, ctx: { deadline: Date | number }) => {
+    reached();
+    await sleep(Math.max(0, +ctx.deadline - Date.now()) + 300);
     return { message: `late hello ${request.name}`, pid: process.pid };
   };
   server = new CfgServer(await inProcessConfig(project, ['greeter']), { interceptors: [observer] });
@@ -50,10 +52,15 @@ test('a call whose deadline passed while its method ran is observed as CANCELLED
   const Client = makeGenericClientConstructor(Greeter as never, 'Greeter');
   const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as Record<string, (...a: unknown[]) => void>;
   const observed = new Promise<void>((resolve) => (ended = resolve));
+  let inMethod = false;
+  reached = () => (inMethod = true);
+  // A deadline the call reaches the method within even on a loaded machine (a call that expires on
+  // its way never runs, and is not this test's case).
   const err = await new Promise<ServiceError | null>((resolve) =>
-    client.sayHello!({ name: 'x' }, new Metadata(), { deadline: Date.now() + 50 }, (e: ServiceError | null) => resolve(e)),
+    client.sayHello!({ name: 'x' }, new Metadata(), { deadline: Date.now() + 2000 }, (e: ServiceError | null) => resolve(e)),
   );
   assert.equal(err?.code, status.DEADLINE_EXCEEDED);
+  assert.ok(inMethod, 'the call reached the method before its deadline');
   await observed;
   const [method, end] = ends.at(-1)!;
   assert.equal(method, 'SayHello');
