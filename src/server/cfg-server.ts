@@ -9,6 +9,7 @@ import { declaredAccess, type AccessStatics } from '../services/declared-access.
 import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
 import { closeInterceptors } from '../interceptors/pipeline.ts';
 import { createHandler } from './adapter.ts';
+import { installRequestFrameCheck } from './request-frames.ts';
 import { installResponseCompression } from './response-compression.ts';
 import { measured } from './sizes.ts';
 import { methodInfo, type MethodInfo } from './method.ts';
@@ -52,6 +53,7 @@ export class CfgServer implements ServiceRegistrar {
     private readonly options: CfgServerOptions = {},
   ) {
     this.grpc = new Server(channelOptions(config));
+    if (!installRequestFrameCheck()) log.warn('this @grpc/grpc-js version\'s internals are not the ones cfg checks request frames through; a message with an invalid compressed flag is read as uncompressed');
     if (config.grpc.server.compression !== 'none' && !installResponseCompression()) {
       log.warn(`grpc.server.compression "${config.grpc.server.compression}": this @grpc/grpc-js version's internals are not the ones cfg compresses responses through; responses stay uncompressed`);
     }
