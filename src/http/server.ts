@@ -16,7 +16,7 @@ import { meRoute, servicesRoute } from './api-services.ts';
 import { httpAuthenticator } from './auth.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { addProcessMetrics, metricsRoute } from './metrics.ts';
-import { badRequest, HttpError, matchRoute, type HttpReply, type HttpRequest, type Route } from './router.ts';
+import { badRequest, HttpError, matchRoute, parseQuery, type HttpReply, type HttpRequest, type Route } from './router.ts';
 
 const log = getLogger('grpc.http');
 const MAX_BODY = 64 * 1024;
@@ -126,6 +126,7 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
       } catch {
         throw badRequest('The request target is not a valid URL.');
       }
+      const query = parseQuery(url.search);
       const match = matchRoute(routes, method, url.pathname);
       if (match === null) throw new HttpError(404, 'not_found', `Nothing at ${url.pathname}; see /api/me, /api/services, /api/servers, /api/calls, /api/stats, /api/keys, /metrics or the dashboard at /.`);
       if ('allowed' in match) {
@@ -135,7 +136,7 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
       const { route, params } = match;
       let user: AuthUser | null = null;
       if (route.access === 'staff' || (route.access === 'metrics' && !openMetrics)) user = await auth.authenticate(req.headers);
-      const request: HttpRequest = { method, url, headers: req.headers, params, user, json: () => readJson(req) };
+      const request: HttpRequest = { method, url, headers: req.headers, params, query, user, json: () => readJson(req) };
       reply = await route.handle(request);
     } catch (err) {
       reply = errorReply(err, `${method} ${req.url}`);
