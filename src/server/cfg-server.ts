@@ -13,6 +13,7 @@ import { installRequestFrameCheck } from './request-frames.ts';
 import { installResponseCompression } from './response-compression.ts';
 import { measured } from './sizes.ts';
 import { methodInfo, type MethodInfo } from './method.ts';
+import { OpenStreams } from './open-streams.ts';
 
 /** A service as served: its full name and methods. */
 export interface ServedService {
@@ -44,6 +45,7 @@ export class CfgServer implements ServiceRegistrar {
   readonly grpc: Server;
   private readonly served: ServedService[] = [];
   private readonly abortAll = new AbortController();
+  private readonly streams = new OpenStreams();
   private readonly shutdownHooks: Array<() => void | Promise<void>> = [];
   private shuttingDown: Promise<void> | undefined;
   private boundPort: number | undefined;
@@ -82,7 +84,7 @@ export class CfgServer implements ServiceRegistrar {
     for (const [key, def] of Object.entries(definition)) {
       const info = methodInfo(key, def, access.get(key));
       methods.push(info);
-      handlers[key] = createHandler(info, def, impl, this.options.interceptors ?? [], this.abortAll.signal);
+      handlers[key] = createHandler(info, def, impl, this.options.interceptors ?? [], this.abortAll.signal, this.streams);
       if (this.options.measureSizes) served[key] = measured(def);
     }
     const name = methods[0]?.service ?? cls.name;
@@ -132,8 +134,10 @@ export class CfgServer implements ServiceRegistrar {
   }
 
   /**
-   * Graceful shutdown: hooks run (health NOT_SERVING), new calls are refused, in-flight calls
-   * get up to `graceMs` to finish, then the rest are cancelled.
+   * Graceful shutdown: hooks run (health NOT_SERVING), open streams (server-, client- and
+   * bidi-streaming calls) are ended at once with UNAVAILABLE, new calls are refused, unary calls
+   * in flight get up to `graceMs` to finish, then the rest are cancelled. Resolves as soon as the
+   * last call has ended.
    */
   shutdown(graceMs = this.config.grpc.server.shutdownGraceMs): Promise<void> {
     this.shuttingDown ??= (async () => {
@@ -144,6 +148,8 @@ export class CfgServer implements ServiceRegistrar {
           log.warn('shutdown hook failed', { error: (err as Error).message });
         }
       }
+      const ended = this.streams.endAll();
+      if (ended > 0) log.info(`ended ${ended} open stream(s) with UNAVAILABLE (server shutting down)`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           log.warn(`calls still running after ${graceMs} ms: cancelling them`);
