@@ -15,7 +15,7 @@ import { serversRoute } from './api-servers.ts';
 import { meRoute, servicesRoute } from './api-services.ts';
 import { httpAuthenticator } from './auth.ts';
 import { dashboardRoutes } from './dashboard.ts';
-import { addProcessMetrics, metricsRoute } from './metrics.ts';
+import { addProcessMetrics, addRequestLogMetrics, metricsRoute, type RequestLogCounts } from './metrics.ts';
 import { badRequest, HttpError, matchRoute, parseQuery, type HttpReply, type HttpRequest, type Route } from './router.ts';
 
 const log = getLogger('grpc.http');
@@ -28,6 +28,8 @@ export interface HttpSidePortOptions {
   /** The metrics interceptor in the server's chain (its registry is what /metrics shows). */
   metrics: CallMetrics;
   db: () => Promise<Db>;
+  /** The request log writer, when grpc.requestLog is on: its written and dropped counts go to /metrics. */
+  requestLog?: RequestLogCounts;
   host?: string;
   port?: number;
 }
@@ -42,6 +44,7 @@ export interface HttpSidePort {
 /** Every route of the side port. */
 export function sidePortRoutes(options: HttpSidePortOptions): Route[] {
   addProcessMetrics(options.metrics.registry, options.db);
+  if (options.requestLog) addRequestLogMetrics(options.metrics.registry, options.requestLog);
   return [
     metricsRoute(options.metrics.registry),
     meRoute,
