@@ -143,7 +143,10 @@ test('SIGTERM ends open streams at once with UNAVAILABLE, unary calls finish, ex
 
   signalledAt = performance.now();
   proc.kill('SIGTERM');
-  const [c, s] = await Promise.all([chatEnd, sumEnd]);
+  const bound = new AbortController();
+  const stillOpen = sleep(GRACE / 4, undefined, { signal: bound.signal }).then(() => Promise.reject(new Error(`the streams were still open ${GRACE / 4} ms after SIGTERM`)));
+  stillOpen.catch(() => {});
+  const [c, s] = await Promise.race([Promise.all([chatEnd, sumEnd]), stillOpen]).finally(() => bound.abort());
   for (const [name, end] of [['Chat (bidi)', c], ['Sum (client streaming)', s]] as const) {
     assert.equal(end.err.code, status.UNAVAILABLE, `${name}: ${end.err.code} ${end.err.details}`);
     assert.equal(end.err.details, SHUTTING_DOWN, name);
