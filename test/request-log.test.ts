@@ -20,7 +20,7 @@ import { closedPort } from './support/db.ts';
 describe('settings (request log, monitor, API keys)', () => {
   const resolve = (grpc: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => resolveConfig({ grpc }, { root: '/tmp', env });
   test('defaults: off, every call, batches of 500, flushed each second', () => {
-    assert.deepEqual({ ...resolve({}).grpc.requestLog }, { enabled: false, sampleRate: 1, batchSize: 500, flushIntervalMs: 1000 });
+    assert.deepEqual({ ...resolve({}).grpc.requestLog }, { enabled: false, sampleRate: 1, batchSize: 500, flushIntervalMs: 1000, maxPending: 50_000 });
   });
   test('CFG_REQUEST_LOG=1|0 overrides the file', () => {
     assert.equal(resolve({}, { CFG_REQUEST_LOG: '1' }).grpc.requestLog.enabled, true);
@@ -30,7 +30,7 @@ describe('settings (request log, monitor, API keys)', () => {
   test('bad values name the field', () => {
     assert.throws(() => resolve({ requestLog: { sampleRate: 1.5 } }), /grpc\.requestLog\.sampleRate is 1\.5; it must be a number from 0 to 1/);
     assert.throws(() => resolve({ requestLog: { batchSize: 0 } }), /grpc\.requestLog\.batchSize is 0; it must be an integer from 1 to 5000/);
-    assert.throws(() => resolve({ requestLog: { flushMs: 5 } }), /grpc\.requestLog\.flushMs is not a known setting \(set to 5\); grpc\.requestLog accepts enabled, sampleRate, batchSize, flushIntervalMs/);
+    assert.throws(() => resolve({ requestLog: { flushMs: 5 } }), /grpc\.requestLog\.flushMs is not a known setting \(set to 5\); grpc\.requestLog accepts enabled, sampleRate, batchSize, flushIntervalMs, maxPending/);
     assert.throws(() => resolve({ monitor: { heartbeatMs: 5 } }), /grpc\.monitor\.heartbeatMs is 5; it must be an integer from 100/);
     assert.throws(() => resolve({ auth: { apiKeyHeader: 'X-Api-Key' } }), /grpc\.auth\.apiKeyHeader is "X-Api-Key"; it must be a lower-case metadata key/);
     assert.equal(resolve({ auth: { apiKeyHeader: '' } }).grpc.auth.apiKeyHeader, '', '"" turns API keys off');
@@ -58,7 +58,7 @@ describe('the database is down', () => {
 
   test('the writer drops and counts the records; it never throws', async () => {
     const target = parseDatabaseUrl(`postgresql://postgres@127.0.0.1:${await closedPort()}/test`, '/tmp');
-    const writer = new Writer(() => openLogSink(target), { serverId: 's', batchSize: 10, flushIntervalMs: 60_000 });
+    const writer = new Writer(() => openLogSink(target), { serverId: 's', batchSize: 10, flushIntervalMs: 60_000, maxPending: 100 });
     const record = { createdAt: Date.now(), service: 's', method: 'm', code: 0, durationMs: 1, peer: null, userId: null, apiKeyId: null, error: null, requestSize: null, responseSize: null };
     for (let i = 0; i < 25; i++) writer.record({ ...record });
     await writer.close();

@@ -50,7 +50,7 @@ export function defaults(root: string): CfgConfig {
         apiKeyHeader: 'x-api-key',
         apiKeyRecheckMs: 1000,
       },
-      requestLog: { enabled: false, sampleRate: 1, batchSize: 500, flushIntervalMs: 1000 },
+      requestLog: { enabled: false, sampleRate: 1, batchSize: 500, flushIntervalMs: 1000, maxPending: 50_000 },
       monitor: { enabled: true, heartbeatMs: 10_000 },
     },
     database: { url: 'file:./var/cfg.sqlite3', poolSize: null },

@@ -129,6 +129,7 @@ const spec: Record<string, Check> = {
   'grpc.requestLog.sampleRate': (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : 'a number from 0 to 1 (the fraction of calls recorded)'),
   'grpc.requestLog.batchSize': int(1, 5000),
   'grpc.requestLog.flushIntervalMs': int(10, 3_600_000),
+  'grpc.requestLog.maxPending': int(1, 10_000_000),
   'grpc.monitor.enabled': bool,
   'grpc.monitor.heartbeatMs': int(100, 3_600_000),
   'database.url': (v) =>

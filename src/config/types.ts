@@ -117,6 +117,11 @@ export interface RequestLogConfig {
   batchSize: number;
   /** A partial batch is written after at most this long. Default 1000 ms. */
   flushIntervalMs: number;
+  /**
+   * Records held in memory while the database is behind (the queue bound); past it, new records
+   * are dropped, counted (cfg_request_log_dropped_total) and reported once per 10 s. Default 50000.
+   */
+  maxPending: number;
 }
 
 /** `grpc.monitor`: each server records itself in grpc_server and beats every heartbeatMs. */

@@ -25,7 +25,7 @@ export function callsRoute(db: () => Promise<Db>): Route {
     path: '/api/calls',
     access: 'staff',
     async handle(req) {
-      const q = queryParams(req.url, ['service', 'method', 'status', 'user', 'limit']);
+      const q = queryParams(req, ['service', 'method', 'status', 'user', 'limit']);
       const filter: RecentCallsOptions = { limit: intParam('limit', q.limit, 1, 1000, 100) };
       if (q.service) filter.service = q.service;
       if (q.method) filter.method = q.method;
@@ -56,7 +56,7 @@ export function statsRoute(db: () => Promise<Db>): Route {
     path: '/api/stats',
     access: 'staff',
     async handle(req) {
-      const q = queryParams(req.url, ['window']);
+      const q = queryParams(req, ['window']);
       let seconds = 3600;
       if (q.window !== undefined) {
         try {

@@ -1,5 +1,6 @@
-import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client';
 import { poolStats, type Db } from '../db/client.ts';
+import { DROP_REASONS, type DropReason } from '../ops/request-log.ts';
 import type { Route } from './router.ts';
 
 /**
@@ -32,6 +33,38 @@ export function addProcessMetrics(registry: Registry, db: () => Promise<Db>): vo
       this.set({ state: 'total' }, stats.total);
       this.set({ state: 'idle' }, stats.idle);
       this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+}
+
+/** What /metrics shows of the request log writer (src/ops/request-log.ts). */
+export interface RequestLogCounts {
+  readonly written: number;
+  readonly droppedBy: Readonly<Record<DropReason, number>>;
+}
+
+/**
+ * cfg_request_log_written_total and cfg_request_log_dropped_total{reason="queue_full|write_failed|after_close"},
+ * read from the writer at scrape time.
+ */
+export function addRequestLogMetrics(registry: Registry, writer: RequestLogCounts): void {
+  new Counter({
+    name: 'cfg_request_log_written_total',
+    help: 'Request log rows written to grpc_request_log.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(writer.written);
+    },
+  });
+  new Counter({
+    name: 'cfg_request_log_dropped_total',
+    help: 'Request log records dropped: queue_full (grpc.requestLog.maxPending reached while the database was behind), write_failed (the database refused a batch), after_close.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const reason of DROP_REASONS) this.inc({ reason }, writer.droppedBy[reason]);
     },
   });
 }

@@ -21,8 +21,10 @@ export interface HttpRequest {
   readonly method: string;
   readonly url: URL;
   readonly headers: IncomingHttpHeaders;
-  /** `:name` segments of the route's pattern. */
+  /** `:name` segments of the route's pattern, decoded. */
   readonly params: Readonly<Record<string, string>>;
+  /** The query string's name=value pairs in order, decoded (parseQuery). */
+  readonly query: ReadonlyArray<readonly [string, string]>;
   /** The authenticated staff user (null on public routes). */
   readonly user: AuthUser | null;
   /** The body parsed as JSON; a 400 HttpError when it is not JSON or too large. */
@@ -47,33 +49,64 @@ export interface Route {
 
 export type Match = { route: Route; params: Record<string, string> } | { allowed: string[] } | null;
 
-/** The route for a method and path; `{ allowed }` when the path exists for other methods only. */
+/**
+ * The one place the side port decodes percent-escapes (path parameters and the query string).
+ * A malformed escape ("%E0%A4%A", "%zz", bytes that are not UTF-8) is the client's mistake: a 400
+ * naming the part, never a URIError (500), and never a silently mangled value.
+ */
+export function decodeComponent(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw badRequest(`${what} is not validly percent-encoded (got ${JSON.stringify(raw)}): each % must begin an escape %XX, and the escapes must spell UTF-8.`);
+  }
+}
+
+/** The route for a method and (still encoded) path; `{ allowed }` when the path exists for other methods only. */
 export function matchRoute(routes: readonly Route[], method: string, path: string): Match {
   const parts = path.split('/');
   const allowed: string[] = [];
   for (const route of routes) {
     const pattern = route.path.split('/');
     if (pattern.length !== parts.length) continue;
-    const params: Record<string, string> = {};
+    const raw: Array<[string, string]> = [];
     let ok = true;
     for (let i = 0; i < pattern.length && ok; i++) {
       const p = pattern[i]!;
       if (p.startsWith(':')) {
         if (parts[i] === '') ok = false;
-        else params[p.slice(1)] = decodeURIComponent(parts[i]!);
+        else raw.push([p.slice(1), parts[i]!]);
       } else ok = p === parts[i];
     }
     if (!ok) continue;
-    if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { route, params };
+    if (route.method === method || (method === 'HEAD' && route.method === 'GET')) {
+      // Decoded only once the route matched: a bad escape in a path no route takes stays a 404.
+      const params = Object.fromEntries(raw.map(([name, value]) => [name, decodeComponent(value, `Path parameter "${name}"`)]));
+      return { route, params };
+    }
     allowed.push(route.method);
   }
   return allowed.length ? { allowed } : null;
 }
 
+/** The query string ("?a=1&b=x+y") as decoded name=value pairs ("+" is a space, as in forms). */
+export function parseQuery(search: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const part of search.replace(/^\?/, '').split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const rawName = (eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, ' ');
+    const rawValue = (eq < 0 ? '' : part.slice(eq + 1)).replace(/\+/g, ' ');
+    const name = decodeComponent(rawName, 'A query parameter name');
+    out.push([name, decodeComponent(rawValue, `Query parameter "${name}"`)]);
+  }
+  return out;
+}
+
 /** Query parameters a route accepts; any other is refused, so a typo never silently matches everything. */
-export function queryParams(url: URL, known: readonly string[]): Record<string, string | undefined> {
+export function queryParams(req: Pick<HttpRequest, 'query'>, known: readonly string[]): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [key, value] of url.searchParams) {
+  for (const [key, value] of req.query) {
     if (!known.includes(key)) throw badRequest(`Unknown query parameter "${key}"; this endpoint accepts ${known.map((k) => `"${k}"`).join(', ')}.`);
     if (key in out) throw badRequest(`Query parameter "${key}" is given twice.`);
     out[key] = value;

@@ -15,8 +15,8 @@ import { serversRoute } from './api-servers.ts';
 import { meRoute, servicesRoute } from './api-services.ts';
 import { httpAuthenticator } from './auth.ts';
 import { dashboardRoutes } from './dashboard.ts';
-import { addProcessMetrics, metricsRoute } from './metrics.ts';
-import { badRequest, HttpError, matchRoute, type HttpReply, type HttpRequest, type Route } from './router.ts';
+import { addProcessMetrics, addRequestLogMetrics, metricsRoute, type RequestLogCounts } from './metrics.ts';
+import { badRequest, HttpError, matchRoute, parseQuery, type HttpReply, type HttpRequest, type Route } from './router.ts';
 
 const log = getLogger('grpc.http');
 const MAX_BODY = 64 * 1024;
@@ -28,6 +28,8 @@ export interface HttpSidePortOptions {
   /** The metrics interceptor in the server's chain (its registry is what /metrics shows). */
   metrics: CallMetrics;
   db: () => Promise<Db>;
+  /** The request log writer, when grpc.requestLog is on: its written and dropped counts go to /metrics. */
+  requestLog?: RequestLogCounts;
   host?: string;
   port?: number;
 }
@@ -42,6 +44,7 @@ export interface HttpSidePort {
 /** Every route of the side port. */
 export function sidePortRoutes(options: HttpSidePortOptions): Route[] {
   addProcessMetrics(options.metrics.registry, options.db);
+  if (options.requestLog) addRequestLogMetrics(options.metrics.registry, options.requestLog);
   return [
     metricsRoute(options.metrics.registry),
     meRoute,
@@ -126,6 +129,7 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
       } catch {
         throw badRequest('The request target is not a valid URL.');
       }
+      const query = parseQuery(url.search);
       const match = matchRoute(routes, method, url.pathname);
       if (match === null) throw new HttpError(404, 'not_found', `Nothing at ${url.pathname}; see /api/me, /api/services, /api/servers, /api/calls, /api/stats, /api/keys, /metrics or the dashboard at /.`);
       if ('allowed' in match) {
@@ -135,7 +139,7 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
       const { route, params } = match;
       let user: AuthUser | null = null;
       if (route.access === 'staff' || (route.access === 'metrics' && !openMetrics)) user = await auth.authenticate(req.headers);
-      const request: HttpRequest = { method, url, headers: req.headers, params, user, json: () => readJson(req) };
+      const request: HttpRequest = { method, url, headers: req.headers, params, query, user, json: () => readJson(req) };
       reply = await route.handle(request);
     } catch (err) {
       reply = errorReply(err, `${method} ${req.url}`);

@@ -57,9 +57,9 @@ const BUILTINS: Record<PipelineSlot, Builder> = {
       import('../ops/log-sink.ts'),
       import('../db/url.ts'),
     ]);
-    const { batchSize, flushIntervalMs, sampleRate } = config.grpc.requestLog;
+    const { batchSize, flushIntervalMs, sampleRate, maxPending } = config.grpc.requestLog;
     const target = parseDatabaseUrl(config.database.url, config.root);
-    const writer = new RequestLogWriter(() => openLogSink(target), { serverId: options.serverId ?? null, batchSize, flushIntervalMs });
+    const writer = new RequestLogWriter(() => openLogSink(target), { serverId: options.serverId ?? null, batchSize, flushIntervalMs, maxPending });
     return requestLog(writer, { sampleRate });
   },
   async metrics() {

@@ -16,12 +16,21 @@ export interface RequestLogWriterOptions {
   batchSize: number;
   /** A partial batch is written after at most this long. */
   flushIntervalMs: number;
-  /** Records held while the database is slow or down; past this, new ones are dropped (counted). Default 10 x batchSize. */
-  maxPending?: number;
+  /** Records held while the database is slow or down (grpc.requestLog.maxPending); past this, new ones are dropped (counted). */
+  maxPending: number;
 }
 
-/** How often, at most, a run of failed writes is reported. */
-const WARN_EVERY_MS = 10_000;
+/** Why records were dropped: the `reason` label of cfg_request_log_dropped_total. */
+export type DropReason = 'queue_full' | 'write_failed' | 'after_close';
+export const DROP_REASONS: readonly DropReason[] = ['queue_full', 'write_failed', 'after_close'];
+const DROP_WHY: Record<DropReason, string> = {
+  queue_full: 'the queue was full (the database is not keeping up)',
+  write_failed: 'writes failed',
+  after_close: 'they came after the writer closed',
+};
+
+/** Drops are reported in one warning per interval of this length, with the count. */
+const REPORT_EVERY_MS = 10_000;
 const log = getLogger('grpc.requestlog');
 
 let lastMs = -1;
@@ -48,10 +57,11 @@ export function uuid7(ms: number): string {
 /**
  * The request log's writer: records are buffered in memory and inserted in batches (one INSERT
  * of up to batchSize rows) when a batch is full or flushIntervalMs has passed, one write at a
- * time. A call never waits for it. When the database fails, the batch is dropped and counted
- * (one warning per 10 s with the count), and calls go on; while a write is slow, up to maxPending
- * records wait, and past that new ones are dropped. A crash loses what is buffered: normally at
- * most one batch, or flushIntervalMs worth of calls, whichever is fewer.
+ * time. A call never waits for it. When the database fails, the batch is dropped; while a write is
+ * slow, up to maxPending records wait, and past that new ones are dropped. Drops are counted by
+ * reason (`droppedBy`, cfg_request_log_dropped_total on /metrics) and reported in one warning per
+ * interval with the count, never one per record. A crash loses what is buffered: normally at most
+ * one batch, or flushIntervalMs worth of calls, whichever is fewer.
  */
 export class RequestLogWriter {
   private buffer: RequestRecord[] = [];
@@ -60,11 +70,13 @@ export class RequestLogWriter {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly maxPending: number;
-  /** Rows written, and records dropped (database failures and overflow), since start. */
+  /** Rows written since start. */
   written = 0;
-  dropped = 0;
-  private droppedSinceWarn = 0;
-  private lastWarn = 0;
+  /** Records dropped since start, by reason. */
+  readonly droppedBy: Record<DropReason, number> = { queue_full: 0, write_failed: 0, after_close: 0 };
+  /** Drops not reported yet, by reason; reported when `report` fires (one line per interval). */
+  private unreported: Partial<Record<DropReason, number>> = {};
+  private report: NodeJS.Timeout | undefined;
   private failing = false;
 
   private sink: Promise<LogSink> | undefined;
@@ -74,7 +86,7 @@ export class RequestLogWriter {
     private readonly open: () => Promise<LogSink>,
     private readonly options: RequestLogWriterOptions,
   ) {
-    this.maxPending = options.maxPending ?? options.batchSize * 10;
+    this.maxPending = options.maxPending;
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
     this.timer.unref();
   }
@@ -82,7 +94,7 @@ export class RequestLogWriter {
   /** Buffers one record (never throws, never waits). */
   record(record: RequestRecord): void {
     if (this.closed || this.buffer.length >= this.maxPending) {
-      this.drop(1, this.closed ? 'after close' : 'buffer full: the database is not keeping up');
+      this.drop(1, this.closed ? 'after_close' : 'queue_full');
       return;
     }
     this.buffer.push(record);
@@ -120,7 +132,18 @@ export class RequestLogWriter {
     const sink = this.sink;
     this.sink = undefined;
     await sink?.then((s) => s.close()).catch(() => {});
-    if (this.dropped > 0) log.warn(`request log: ${this.dropped} record(s) were dropped since start`, { written: this.written, dropped: this.dropped });
+    if (this.report) clearTimeout(this.report);
+    this.report = undefined;
+    if (this.dropped > 0) {
+      const pending = Object.values(this.unreported).reduce((sum, n) => sum + n, 0);
+      this.unreported = {};
+      log.warn(`request log closed: ${this.dropped} record(s) dropped since start (${pending} since the last report), ${this.written} written`, { written: this.written, dropped: this.dropped, ...this.droppedBy });
+    }
+  }
+
+  /** Records dropped since start, every reason. */
+  get dropped(): number {
+    return this.droppedBy.queue_full + this.droppedBy.write_failed + this.droppedBy.after_close;
   }
 
   private async write(batch: RequestRecord[]): Promise<void> {
@@ -131,24 +154,29 @@ export class RequestLogWriter {
       this.written += batch.length;
       if (this.failing) {
         this.failing = false;
-        log.info(`request log: writing again (${this.droppedSinceWarn} record(s) dropped meanwhile)`);
-        this.droppedSinceWarn = 0;
+        log.info(`request log: writing again (${this.droppedBy.write_failed} record(s) dropped by failed writes since start)`);
       }
     } catch (err) {
+      if (!this.failing) log.warn(`request log: a write failed: ${(err as Error).message.split('\n')[0]}`);
       this.failing = true;
-      this.drop(batch.length, (err as Error).message.split('\n')[0] ?? 'write failed');
+      this.drop(batch.length, 'write_failed');
     }
   }
 
-  private drop(n: number, why: string): void {
-    this.dropped += n;
-    this.droppedSinceWarn += n;
-    const now = Date.now();
-    if (now - this.lastWarn >= WARN_EVERY_MS) {
-      log.warn(`request log: dropped ${this.droppedSinceWarn} record(s): ${why}`, { dropped: this.dropped });
-      this.lastWarn = now;
-      this.droppedSinceWarn = 0;
-    }
+  /** Counts a drop; the first one of an interval starts it, and its end reports them all in one line. */
+  private drop(n: number, reason: DropReason): void {
+    this.droppedBy[reason] += n;
+    this.unreported[reason] = (this.unreported[reason] ?? 0) + n;
+    if (this.report || this.closed) return;
+    this.report = setTimeout(() => {
+      this.report = undefined;
+      const counts = this.unreported;
+      this.unreported = {};
+      const total = Object.values(counts).reduce((sum, k) => sum + k, 0);
+      const why = (Object.keys(counts) as DropReason[]).map((r) => `${counts[r]} because ${DROP_WHY[r]}`).join(', ');
+      log.warn(`request log: dropped ${total} record(s) in the last ${REPORT_EVERY_MS / 1000} s: ${why} (queue bound ${this.maxPending}; ${this.dropped} since start)`, { dropped: total, ...counts });
+    }, REPORT_EVERY_MS);
+    this.report.unref();
   }
 }
 

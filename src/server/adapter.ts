@@ -13,6 +13,7 @@ import { type CallContext, ServerCallContext } from './context.ts';
 import { GrpcError, Status } from './grpc-error.ts';
 import type { StreamWriter } from '../services/types.ts';
 import type { MethodInfo } from './method.ts';
+import { shuttingDown, type OpenStreams } from './open-streams.ts';
 import { expectResponse, takeResponseSize } from './sizes.ts';
 import { toStatus } from './status.ts';
 
@@ -30,6 +31,8 @@ export function createHandler(
   implementation: object,
   interceptors: readonly Interceptor[],
   serverSignal: AbortSignal,
+  /** Where streaming calls register, so that a drain ends them at once (UNAVAILABLE). */
+  streams?: OpenStreams,
 ): UntypedHandleCall {
   const fn = (implementation as Record<string, unknown>)[info.key];
   const ownerName = implementation.constructor?.name ?? 'the service';
@@ -46,8 +49,10 @@ export function createHandler(
       return (call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const ctx = new ServerCallContext(info, call, serverSignal);
         if (starts.length > 0) started(starts, ctx);
+        const drain = info.kind === 'clientStream' ? endOnDrain(streams, ctx, observed ? ends : [], (status) => callback(status)) : undefined;
         run(ctx).then(
           () => {
+            if (drain?.settle()) return;
             ctx.flushHeaders();
             if (!observed) callback(null, ctx.response, ctx.takeTrailers());
             else {
@@ -60,6 +65,7 @@ export function createHandler(
             ctx.finish();
           },
           (err: unknown) => {
+            if (drain?.settle()) return;
             ctx.flushHeaders();
             const status = toStatus(err, ctx);
             callback(status);
@@ -73,14 +79,17 @@ export function createHandler(
       return (call: Writable) => {
         const ctx = new ServerCallContext(info, call, serverSignal);
         if (starts.length > 0) started(starts, ctx);
+        const drain = endOnDrain(streams, ctx, observed ? ends : [], (status) => call.emit('error', status));
         run(ctx).then(
           () => {
+            if (drain?.settle()) return;
             ctx.flushHeaders();
             call.end(ctx.takeTrailers());
             if (observed) ended(ends, ctx, call.cancelled ? Status.CANCELLED : Status.OK, call.cancelled ? CANCELLED : '', null);
             ctx.finish();
           },
           (err: unknown) => {
+            if (drain?.settle()) return;
             ctx.flushHeaders();
             const status = toStatus(err, ctx);
             call.emit('error', status);
@@ -94,6 +103,31 @@ export function createHandler(
 }
 
 const CANCELLED = 'Call cancelled';
+
+/**
+ * Registers a streaming call with the server's open streams. On drain its status goes out at once
+ * (UNAVAILABLE, "Server is shutting down"), the observers are told, and its signal aborts; the
+ * method's own result, whenever it comes, is then ignored. `settle()` unregisters the call when
+ * the method is done and says whether the drain already answered it.
+ */
+function endOnDrain(streams: OpenStreams | undefined, ctx: ServerCallContext, ends: readonly Interceptor[], send: (status: ReturnType<typeof toStatus>) => void): { settle(): boolean } | undefined {
+  if (!streams) return undefined;
+  let drained = false;
+  const release = streams.add(() => {
+    drained = true;
+    ctx.flushHeaders();
+    const status = toStatus(shuttingDown(), ctx);
+    send(status);
+    if (ends.length > 0) ended(ends, ctx, status.code, status.details, null);
+    ctx.finish('server shutting down');
+  });
+  return {
+    settle() {
+      release();
+      return drained;
+    },
+  };
+}
 
 /** Runs the onStart observers; one that throws is logged and skipped. */
 function started(starts: readonly Interceptor[], ctx: ServerCallContext): void {
@@ -164,7 +198,7 @@ async function withWriter(ctx: ServerCallContext, run: (out: StreamWriter<unknow
   let open = true;
   const out: StreamWriter<unknown> = {
     async write(message) {
-      if (!open || call.cancelled) return;
+      if (!open || call.cancelled || call.writableEnded) return; // ended: cancelled, or drained on shutdown
       ctx.flushHeaders();
       ctx.messagesSent++;
       if (!call.write(message)) await drained(call, ctx);
@@ -192,7 +226,7 @@ async function pump(ctx: ServerCallContext, out: unknown, info: MethodInfo): Pro
   }
   const call = ctx.call as Writable;
   for await (const message of out as AsyncIterable<unknown>) {
-    if (call.cancelled) break;
+    if (call.cancelled || call.writableEnded) break; // ended: cancelled, or drained on shutdown
     ctx.flushHeaders();
     ctx.messagesSent++;
     if (!call.write(message)) await drained(call, ctx as CallContext);

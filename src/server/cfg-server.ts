@@ -9,9 +9,11 @@ import { declaredAccess, type AccessStatics } from '../services/declared-access.
 import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
 import { closeInterceptors } from '../interceptors/pipeline.ts';
 import { createHandler } from './adapter.ts';
+import { installRequestFrameCheck } from './request-frames.ts';
 import { installResponseCompression } from './response-compression.ts';
 import { measured } from './sizes.ts';
 import { methodInfo, type MethodInfo } from './method.ts';
+import { OpenStreams } from './open-streams.ts';
 
 /** A service as served: its full name and methods. */
 export interface ServedService {
@@ -43,6 +45,7 @@ export class CfgServer implements ServiceRegistrar {
   readonly grpc: Server;
   private readonly served: ServedService[] = [];
   private readonly abortAll = new AbortController();
+  private readonly streams = new OpenStreams();
   private readonly shutdownHooks: Array<() => void | Promise<void>> = [];
   private shuttingDown: Promise<void> | undefined;
   private boundPort: number | undefined;
@@ -52,6 +55,7 @@ export class CfgServer implements ServiceRegistrar {
     private readonly options: CfgServerOptions = {},
   ) {
     this.grpc = new Server(channelOptions(config));
+    if (!installRequestFrameCheck()) log.warn('this @grpc/grpc-js version\'s internals are not the ones cfg checks request frames through; a message with an invalid compressed flag is read as uncompressed');
     if (config.grpc.server.compression !== 'none' && !installResponseCompression()) {
       log.warn(`grpc.server.compression "${config.grpc.server.compression}": this @grpc/grpc-js version's internals are not the ones cfg compresses responses through; responses stay uncompressed`);
     }
@@ -80,7 +84,7 @@ export class CfgServer implements ServiceRegistrar {
     for (const [key, def] of Object.entries(definition)) {
       const info = methodInfo(key, def, access.get(key));
       methods.push(info);
-      handlers[key] = createHandler(info, def, impl, this.options.interceptors ?? [], this.abortAll.signal);
+      handlers[key] = createHandler(info, def, impl, this.options.interceptors ?? [], this.abortAll.signal, this.streams);
       if (this.options.measureSizes) served[key] = measured(def);
     }
     const name = methods[0]?.service ?? cls.name;
@@ -130,8 +134,10 @@ export class CfgServer implements ServiceRegistrar {
   }
 
   /**
-   * Graceful shutdown: hooks run (health NOT_SERVING), new calls are refused, in-flight calls
-   * get up to `graceMs` to finish, then the rest are cancelled.
+   * Graceful shutdown: hooks run (health NOT_SERVING), open streams (server-, client- and
+   * bidi-streaming calls) are ended at once with UNAVAILABLE, new calls are refused, unary calls
+   * in flight get up to `graceMs` to finish, then the rest are cancelled. Resolves as soon as the
+   * last call has ended.
    */
   shutdown(graceMs = this.config.grpc.server.shutdownGraceMs): Promise<void> {
     this.shuttingDown ??= (async () => {
@@ -142,6 +148,8 @@ export class CfgServer implements ServiceRegistrar {
           log.warn('shutdown hook failed', { error: (err as Error).message });
         }
       }
+      const ended = this.streams.endAll();
+      if (ended > 0) log.info(`ended ${ended} open stream(s) with UNAVAILABLE (server shutting down)`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           log.warn(`calls still running after ${graceMs} ms: cancelling them`);

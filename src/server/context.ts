@@ -139,11 +139,11 @@ export class ServerCallContext implements CallContext {
     return this.trailers;
   }
 
-  /** Releases the server-abort listener; called once when the call ends. */
-  finish(): void {
+  /** Releases the server-abort listener (aborting the signal with `reason`); called once when the call ends. */
+  finish(reason = 'call finished'): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.controller && !this.controller.signal.aborted) this.controller.abort(new Error('call finished'));
+    if (this.controller && !this.controller.signal.aborted) this.controller.abort(new Error(reason));
   }
 }
 

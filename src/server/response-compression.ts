@@ -11,29 +11,15 @@
 // Calls of servers without the option, and clients that do not accept the algorithm, take
 // grpc-js's own path untouched. The grpc-js version is pinned exactly in package.json; if its
 // internals change shape, install() reports false and responses stay uncompressed (never wrong).
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { Metadata } from '@grpc/grpc-js';
+import { serverInterceptors, type BaseCall } from './grpc-internals.ts';
 
 type Algorithm = 'gzip' | 'deflate';
 
 /** grpc.default_compression_algorithm values (grpc core's enum) and their encodings. */
 const BY_OPTION: Record<number, Algorithm | undefined> = { 1: 'deflate', 2: 'gzip' };
 const COMPRESS: Record<Algorithm, (b: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync };
-
-interface BaseCall {
-  stream: object;
-  handler: { serialize(value: unknown): Buffer };
-  maxSendMessageSize: number;
-  serializeMessage(value: unknown): Buffer;
-  sendMetadata(metadata: Metadata | null | undefined): void;
-}
-
-interface InterceptorsModule {
-  getServerInterceptingCall(...args: unknown[]): unknown;
-  BaseServerInterceptingCall: { prototype: BaseCall };
-}
 
 /** The algorithm chosen for each call's HTTP/2 stream. */
 const chosen = new WeakMap<object, Algorithm>();
@@ -46,26 +32,13 @@ export function acceptsEncoding(accept: unknown, algorithm: Algorithm): boolean 
   return false;
 }
 
-function loadInternals(): InterceptorsModule | undefined {
-  try {
-    const require = createRequire(import.meta.url);
-    const main = require.resolve('@grpc/grpc-js');
-    const mod = require(join(dirname(main), 'server-interceptors.js')) as Partial<InterceptorsModule>;
-    const proto = mod.BaseServerInterceptingCall?.prototype;
-    const ok = typeof mod.getServerInterceptingCall === 'function' && typeof proto?.serializeMessage === 'function' && typeof proto.sendMetadata === 'function';
-    return ok ? (mod as InterceptorsModule) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Installs response compression into grpc-js (once per process). Returns false when grpc-js's
  * internals are not the ones this was written for; responses then stay uncompressed.
  */
 export function installResponseCompression(): boolean {
   if (installed !== undefined) return installed;
-  const mod = loadInternals();
+  const mod = serverInterceptors();
   installed = mod !== undefined;
   if (!mod) return false;
 

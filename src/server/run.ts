@@ -95,7 +95,7 @@ function handleSignals(config: CfgConfig): { serving(running: RunningServer): vo
       flushLogs();
       process.exit(0);
     }
-    log.info(`${why}: shutting down (in-flight calls get ${config.grpc.server.shutdownGraceMs} ms; signal again to force)`);
+    log.info(`${why}: shutting down (open streams end now with UNAVAILABLE; unary calls in flight get ${config.grpc.server.shutdownGraceMs} ms; signal again to force)`);
     running.stop().then(
       () => {
         log.info('stopped');

@@ -5,6 +5,7 @@ import { appsNotEnabled, describeRegistration, discover } from '../discovery/dis
 import { CfgError } from '../errors.ts';
 import { buildInterceptors, type PipelineSlot } from '../interceptors/pipeline.ts';
 import type { Interceptor } from '../interceptors/types.ts';
+import type { RequestLogCounts } from '../http/metrics.ts';
 import { getLogger } from '../log/logger.ts';
 import { LOGGER_NAME } from '../services/base-service.ts';
 import { CfgServer } from './cfg-server.ts';
@@ -131,7 +132,8 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   if (metrics) {
     const [{ startHttpSidePort }, { getDb }] = await Promise.all([import('../http/server.ts'), import('../db/client.ts')]);
     try {
-      http = await startHttpSidePort({ config, server, metrics, db: () => getDb(config), port: options.httpPort });
+      const requestLog = interceptors.find((i): i is Interceptor & { writer: RequestLogCounts } => i.name === 'request-log' && 'writer' in i)?.writer;
+      http = await startHttpSidePort({ config, server, metrics, db: () => getDb(config), port: options.httpPort, requestLog });
     } catch (err) {
       server.forceShutdown();
       throw err;

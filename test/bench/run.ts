@@ -164,13 +164,18 @@ try {
     }
   }
 
-  // g only means something once the server writes the request log: say whether it did.
+  // g only means something once the server writes the request log: say whether it did, and
+  // whether it dropped any record (a graceful stop writes what is queued, then says how many were
+  // dropped since start, if any: grpc.requestlog's "request log closed" warning).
+  if (used.has(g.name)) await g.stop();
   const logged = used.has(g.name) ? requestLogRows(sqliteEnv.DATABASE_URL) : 1;
+  const droppedLine = /request log closed: (\d+) record\(s\) dropped/.exec(g.stderr());
+  const dropped = droppedLine ? Number(droppedLine[1]) : 0;
   const notes: string[] = [];
   if (!used.has(g.name)) {
     /* g not run */
   } else if (logged <= 0) notes.push(`g: the server wrote no request log rows (${logged < 0 ? 'no grpc_request_log table' : 'CFG_REQUEST_LOG not supported by this build yet'}), so g measured plain c.`);
-  else notes.push(`g: the server wrote ${logged} grpc_request_log rows.`);
+  else notes.push(`g: the server wrote ${logged} grpc_request_log rows and dropped ${dropped}.`);
 
   // cfg's own code per call, in process (test/bench/overhead.ts): no network, so much less noise
   // than any ratio of two servers; it bounds what the chain, the adapter and the app add to c.

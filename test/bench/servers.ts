@@ -14,13 +14,17 @@ export interface BenchServer {
   child: ChildProcess;
   /** ms from spawn to the "listening on" line. */
   startupMs: number;
+  /** The server's stderr so far (its last 64 KB). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
 export function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<BenchServer> {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let err = '';
+  child.stderr!.on('data', (chunk: Buffer) => (err = (err + chunk).slice(-65_536)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name}: no "listening on" after 60 s: ${out}`)), 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -36,6 +40,7 @@ export function startProcess(name: string, args: string[], env: NodeJS.ProcessEn
           pid: child.pid!,
           child,
           startupMs: performance.now() - started,
+          stderr: () => err,
           stop: () =>
             new Promise((res) => {
               if (child.exitCode !== null) return res();

@@ -1,0 +1,46 @@
+// The one place cfg reaches into @grpc/grpc-js's internals: its server-interceptors module, where
+// the library frames and unframes messages. The version is pinned exactly in package.json; when the
+// module is not the shape cfg was written for, this answers undefined and callers leave grpc-js as
+// it is (response-compression.ts, request-frames.ts).
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Metadata } from '@grpc/grpc-js';
+
+/** What cfg uses of grpc-js's BaseServerInterceptingCall (one per incoming call). */
+export interface BaseCall {
+  stream: object;
+  handler: { serialize(value: unknown): Buffer };
+  maxSendMessageSize: number;
+  serializeMessage(value: unknown): Buffer;
+  sendMetadata(metadata: Metadata | null | undefined): void;
+  /** `message` is the whole frame (flag byte, 4-byte length, body); `encoding` grpc-js's choice from the flag and grpc-encoding. */
+  decompressMessage(message: Buffer, encoding: string): Buffer | Promise<Buffer>;
+}
+
+export interface InterceptorsModule {
+  getServerInterceptingCall(...args: unknown[]): unknown;
+  BaseServerInterceptingCall: { prototype: BaseCall };
+}
+
+let loaded: InterceptorsModule | null | undefined;
+
+/** grpc-js's server-interceptors module, or undefined when it is not the expected shape. */
+export function serverInterceptors(): InterceptorsModule | undefined {
+  if (loaded === undefined) {
+    try {
+      const require = createRequire(import.meta.url);
+      const main = require.resolve('@grpc/grpc-js');
+      const mod = require(join(dirname(main), 'server-interceptors.js')) as Partial<InterceptorsModule>;
+      const proto = mod.BaseServerInterceptingCall?.prototype;
+      const ok =
+        typeof mod.getServerInterceptingCall === 'function' &&
+        typeof proto?.serializeMessage === 'function' &&
+        typeof proto.sendMetadata === 'function' &&
+        typeof proto.decompressMessage === 'function';
+      loaded = ok ? (mod as InterceptorsModule) : null;
+    } catch {
+      loaded = null;
+    }
+  }
+  return loaded ?? undefined;
+}
