@@ -122,7 +122,7 @@ function limitOptions(http: CfgConfig['grpc']['http']): ServerOptions {
 /** grpc.http.maxConnections: connections past it are closed at once (node:http maxConnections) and reported once per 10 s with the count. */
 function listenerLimits(server: Server, http: CfgConfig['grpc']['http']): Server {
   server.maxConnections = http.maxConnections;
-  const refusals = refusalWarning('HTTP side port', 'grpc.http.maxConnections', http.maxConnections);
+  const refusals = refusalWarning(log, 'HTTP side port', 'grpc.http.maxConnections', http.maxConnections);
   server.on('drop', () => refusals.hit());
   return server;
 }

@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
 import type { CfgConfig } from '../config/types.ts';
 import { CfgError } from '../errors.ts';
-import { getLogger } from '../log/logger.ts';
+import { getLogger, type Logger } from '../log/logger.ts';
 import { rateLimited, type RateLimited } from '../log/rate-limited.ts';
 
 const log = getLogger('grpc.server');
@@ -19,11 +19,11 @@ const REFUSALS_EVERY_MS = 10_000;
  * The warning for connections refused past a listener's cap: the first at once, then at most one
  * per 10 s with the count, never one line per refused socket.
  */
-export function refusalWarning(listener: string, setting: string, max: number, open?: () => number): RateLimited {
+export function refusalWarning(logger: Logger, listener: string, setting: string, max: number, open?: () => number): RateLimited {
   return rateLimited(REFUSALS_EVERY_MS, (count, sinceMs) => {
     const when = sinceMs === undefined ? '' : ` in the last ${sinceMs / 1000} s`;
     const now = open ? `${open()} open; ` : '';
-    log.warn(`${listener}: connection limit reached, ${count} new connection(s) refused${when} (${now}${setting} is ${max} per process)`, { refused: count, maxConnections: max, ...(open ? { open: open() } : {}) });
+    logger.warn(`${listener}: connection limit reached, ${count} new connection(s) refused${when} (${now}${setting} is ${max} per process)`, { refused: count, maxConnections: max, ...(open ? { open: open() } : {}) });
   });
 }
 
@@ -51,7 +51,7 @@ export async function openGrpcListener(grpc: Server, config: CfgConfig, host: st
   const s = config.grpc.server;
   const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
   const open = new Set<net.Socket>();
-  const refusals = refusalWarning('gRPC port', 'grpc.server.maxConnections', s.maxConnections, () => open.size);
+  const refusals = refusalWarning(log, 'gRPC port', 'grpc.server.maxConnections', s.maxConnections, () => open.size);
   const secure = s.tls ? secureContextOptions(s.tls) : undefined;
 
   const accept = (socket: net.Socket) => {
