@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AuthUser } from '../auth/types.ts';
 import type { CfgConfig } from '../config/types.ts';
@@ -7,7 +8,7 @@ import { CfgError } from '../errors.ts';
 import type { CallMetrics } from '../interceptors/metrics.ts';
 import { getLogger } from '../log/logger.ts';
 import type { CfgServer } from '../server/cfg-server.ts';
-import { refusalWarning } from '../server/listener.ts';
+import { ConnectionCap } from '../server/connection-cap.ts';
 import { Status } from '../server/grpc-error.ts';
 import { classify } from '../server/status.ts';
 import { callsRoute, statsRoute } from './api-calls.ts';
@@ -119,11 +120,10 @@ function limitOptions(http: CfgConfig['grpc']['http']): ServerOptions {
   };
 }
 
-/** grpc.http.maxConnections: connections past it are closed at once (node:http maxConnections) and reported once per 10 s with the count. */
+/** grpc.http.maxConnections: connections past it are closed at once and reported once per 10 s with the count. */
 function listenerLimits(server: Server, http: CfgConfig['grpc']['http']): Server {
-  server.maxConnections = http.maxConnections;
-  const refusals = refusalWarning(log, 'HTTP side port', 'grpc.http.maxConnections', http.maxConnections);
-  server.on('drop', () => refusals.hit());
+  const cap = new ConnectionCap(log, 'HTTP side port', 'grpc.http.maxConnections', http.maxConnections);
+  server.on('connection', (socket: Socket) => cap.admit(socket));
   return server;
 }
 

@@ -5,28 +5,13 @@ import tls from 'node:tls';
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
 import type { CfgConfig } from '../config/types.ts';
 import { CfgError } from '../errors.ts';
-import { getLogger, type Logger } from '../log/logger.ts';
-import { rateLimited, type RateLimited } from '../log/rate-limited.ts';
+import { getLogger } from '../log/logger.ts';
+import { ConnectionCap } from './connection-cap.ts';
 
 const log = getLogger('grpc.server');
 
 /** The HTTP/2 client preface (24 bytes) and a SETTINGS frame header (9): what a client sends first. */
 const PREFACE_AND_SETTINGS = 24 + 9;
-/** How often, at most, refused connections are reported. */
-const REFUSALS_EVERY_MS = 10_000;
-
-/**
- * The warning for connections refused past a listener's cap: the first at once, then at most one
- * per 10 s with the count, never one line per refused socket.
- */
-export function refusalWarning(logger: Logger, listener: string, setting: string, max: number, open?: () => number): RateLimited {
-  return rateLimited(REFUSALS_EVERY_MS, (count, sinceMs) => {
-    const when = sinceMs === undefined ? '' : ` in the last ${sinceMs / 1000} s`;
-    const now = open ? `${open()} open; ` : '';
-    logger.warn(`${listener}: connection limit reached, ${count} new connection(s) refused${when} (${now}${setting} is ${max} per process)`, { refused: count, maxConnections: max, ...(open ? { open: open() } : {}) });
-  });
-}
-
 /** The gRPC port as cfg holds it: its own net/tls servers, whose connections it hands to grpc-js. */
 export interface GrpcListener {
   readonly port: number;
@@ -43,25 +28,18 @@ export interface GrpcListener {
  * connection to grpc-js through a connection injector, so that what grpc-js has no setting for
  * is cfg's: a connection that has not finished its TLS handshake, or not sent the HTTP/2 preface
  * and SETTINGS, within handshakeTimeoutMs is closed; past maxConnections open connections, new
- * ones are closed at once (one warning per 10 s with the count); a peer that does not close its
+ * ones are closed at once (ConnectionCap); a peer that does not close its
  * end within handshakeTimeoutMs of the server closing the connection (idle, age, shutdown) is cut
  * off. Idle connections (no open call) are closed by grpc-js (max_connection_idle_ms).
  */
 export async function openGrpcListener(grpc: Server, config: CfgConfig, host: string, port: number): Promise<GrpcListener> {
   const s = config.grpc.server;
   const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
-  const open = new Set<net.Socket>();
-  const refusals = refusalWarning(log, 'gRPC port', 'grpc.server.maxConnections', s.maxConnections, () => open.size);
+  const cap = new ConnectionCap(log, 'gRPC port', 'grpc.server.maxConnections', s.maxConnections);
   const secure = s.tls ? secureContextOptions(s.tls) : undefined;
 
   const accept = (socket: net.Socket) => {
-    if (open.size >= s.maxConnections) {
-      socket.destroy();
-      refusals.hit();
-      return;
-    }
-    open.add(socket);
-    socket.on('close', () => open.delete(socket));
+    if (!cap.admit(socket)) return;
     socket.on('error', (err) => log.debug(`connection from ${socket.remoteAddress}: ${err.message}`));
     if (!secure) handToGrpc(socket);
   };
@@ -85,9 +63,7 @@ export async function openGrpcListener(grpc: Server, config: CfgConfig, host: st
     const server = secure
       ? tls.createServer({ ...secure, ALPNProtocols: ['h2'], handshakeTimeout: s.handshakeTimeoutMs })
       : net.createServer();
-    server.maxConnections = s.maxConnections;
     server.on('connection', accept);
-    server.on('drop', () => refusals.hit());
     if (server instanceof tls.Server) {
       server.on('secureConnection', (socket: tls.TLSSocket) => {
         socket.on('error', (err) => log.debug(`TLS connection from ${socket.remoteAddress}: ${err.message}`));
@@ -106,13 +82,13 @@ export async function openGrpcListener(grpc: Server, config: CfgConfig, host: st
   return {
     port: (servers[0]!.address() as net.AddressInfo).port,
     get connections() {
-      return open.size;
+      return cap.open.size;
     },
     stopAccepting() {
       for (const server of servers) if (server.listening) server.close();
     },
     destroyAll() {
-      for (const socket of open) socket.destroy();
+      for (const socket of cap.open) socket.destroy();
     },
   };
 }
