@@ -12,6 +12,7 @@ const log = getLogger('grpc.server');
 
 /** The HTTP/2 client preface (24 bytes) and a SETTINGS frame header (9): what a client sends first. */
 const PREFACE_AND_SETTINGS = 24 + 9;
+
 /** The gRPC port as cfg holds it: its own net/tls servers, whose connections it hands to grpc-js. */
 export interface GrpcListener {
   readonly port: number;
@@ -28,9 +29,9 @@ export interface GrpcListener {
  * connection to grpc-js through a connection injector, so that what grpc-js has no setting for
  * is cfg's: a connection that has not finished its TLS handshake, or not sent the HTTP/2 preface
  * and SETTINGS, within handshakeTimeoutMs is closed; past maxConnections open connections, new
- * ones are closed at once (ConnectionCap); a peer that does not close its
- * end within handshakeTimeoutMs of the server closing the connection (idle, age, shutdown) is cut
- * off. Idle connections (no open call) are closed by grpc-js (max_connection_idle_ms).
+ * ones are closed at once (ConnectionCap); a peer that does not close its end within
+ * handshakeTimeoutMs of the server closing the connection (idle, age, shutdown) is cut off.
+ * Idle connections (no open call) are closed by grpc-js (max_connection_idle_ms).
  */
 export async function openGrpcListener(grpc: Server, config: CfgConfig, host: string, port: number): Promise<GrpcListener> {
   const s = config.grpc.server;
