@@ -111,11 +111,15 @@ describe('validation: the error names the field, the bad value and what is allow
     ['an interceptor object without intercept', { grpc: { server: { interceptors: [{ name: 'audit' }] } } }, 'grpc.server.interceptors[0] is {"name":"audit"}; it must be a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) } (or with onStart/onEnd).'],
     ['tls with an unknown key', { grpc: { server: { tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' } } } }, 'grpc.server.tls is {"cert":"c.pem","key":"k.pem","ca":"ca.pem"}; it must be { cert, key, clientCa? } without ca.'],
     ['a message limit below 1 KiB', { grpc: { server: { maxReceiveMessageLength: 10 } } }, 'grpc.server.maxReceiveMessageLength is 10; it must be an integer from 1024 to 104857600.'],
+    ['no connection allowed', { grpc: { server: { maxConnections: 0 } } }, 'grpc.server.maxConnections is 0; it must be an integer from 1 to 1000000.'],
+    ['a handshake timeout of 0', { grpc: { server: { handshakeTimeoutMs: 0 } } }, 'grpc.server.handshakeTimeoutMs is 0; it must be an integer from 100 to 600000.'],
+    ['unbounded streams per connection', { grpc: { server: { maxConcurrentStreams: 2 ** 32 - 1 } } }, 'grpc.server.maxConcurrentStreams is 4294967295; it must be an integer from 1 to 2147483647.'],
+    ['a side port header timeout in seconds', { grpc: { http: { headersTimeoutMs: 10 } } }, 'grpc.http.headersTimeoutMs is 10; it must be an integer from 100 to 600000.'],
     ['HTTP side port out of range', { grpc: { http: { port: 70000 } } }, 'grpc.http.port is 70000; it must be an integer from 0 to 65535.'],
     ['HTTP side port as a string', { grpc: { http: { port: '8090' } } }, 'grpc.http.port is "8090"; it must be an integer from 0 to 65535.'],
     ['HTTP side port switch as a string', { grpc: { http: { enabled: 'yes' } } }, 'grpc.http.enabled is "yes"; it must be a boolean (true or false).'],
     ['empty HTTP host', { grpc: { http: { host: '' } } }, 'grpc.http.host is ""; it must be a non-empty string.'],
-    ['grpc.http not an object', { grpc: { http: true } }, 'grpc.http is true; it must be an object ({ enabled, host, port, publicMetrics }).'],
+    ['grpc.http not an object', { grpc: { http: true } }, 'grpc.http is true; it must be an object ({ enabled, host, port, publicMetrics, headersTimeoutMs, idleTimeoutMs, maxConnections }).'],
   ];
   for (const [name, input, message] of cases) {
     test(name, () => {

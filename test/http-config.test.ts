@@ -24,22 +24,24 @@ function failure(input: unknown, env: NodeJS.ProcessEnv = {}): CfgError {
   throw new Error('expected the config to be refused');
 }
 
+const LIMITS = { headersTimeoutMs: 10_000, idleTimeoutMs: 5000, maxConnections: 100 };
+
 describe('grpc.http configuration', () => {
-  test('off by default, on loopback port 8090, /metrics protected', () => {
-    assert.deepEqual({ ...resolve({}).grpc.http }, { enabled: false, host: '127.0.0.1', port: 8090, publicMetrics: false });
-    const on = resolve({ grpc: { http: { enabled: true, port: 0, host: '::', publicMetrics: true } } }).grpc.http;
-    assert.deepEqual({ ...on }, { enabled: true, host: '::', port: 0, publicMetrics: true });
+  test('off by default, on loopback port 8090, /metrics protected, connection limits', () => {
+    assert.deepEqual({ ...resolve({}).grpc.http }, { enabled: false, host: '127.0.0.1', port: 8090, publicMetrics: false, ...LIMITS });
+    const on = resolve({ grpc: { http: { enabled: true, port: 0, host: '::', publicMetrics: true, maxConnections: 7 } } }).grpc.http;
+    assert.deepEqual({ ...on }, { enabled: true, host: '::', port: 0, publicMetrics: true, ...LIMITS, maxConnections: 7 });
   });
 
   test('an unknown key is refused with a suggestion', () => {
     const err = failure({ grpc: { http: { prot: 1 } } });
-    assert.match(err.message, /^cfg\.config\.ts: grpc\.http\.prot is not a known setting \(set to 1\); grpc\.http accepts enabled, host, port, publicMetrics\.$/);
+    assert.match(err.message, /^cfg\.config\.ts: grpc\.http\.prot is not a known setting \(set to 1\); grpc\.http accepts enabled, host, port, publicMetrics, headersTimeoutMs, idleTimeoutMs, maxConnections\.$/);
     assert.match(err.hint ?? '', /Did you mean grpc\.http\.port\?/);
   });
 
   test('CFG_HTTP, CFG_HTTP_HOST and CFG_HTTP_PORT override the file; empty counts as unset', () => {
     const file = { grpc: { http: { enabled: false, port: 9000 } } };
-    assert.deepEqual({ ...resolve(file, { CFG_HTTP: '1', CFG_HTTP_HOST: '0.0.0.0', CFG_HTTP_PORT: '0' }).grpc.http }, { enabled: true, host: '0.0.0.0', port: 0, publicMetrics: false });
+    assert.deepEqual({ ...resolve(file, { CFG_HTTP: '1', CFG_HTTP_HOST: '0.0.0.0', CFG_HTTP_PORT: '0' }).grpc.http }, { enabled: true, host: '0.0.0.0', port: 0, publicMetrics: false, ...LIMITS });
     assert.equal(resolve(file, { CFG_HTTP: 'true' }).grpc.http.enabled, true);
     assert.equal(resolve({ grpc: { http: { enabled: true } } }, { CFG_HTTP: '0' }).grpc.http.enabled, false);
     assert.equal(resolve(file, { CFG_HTTP_PORT: '' }).grpc.http.port, 9000);

@@ -4,41 +4,30 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { configureLogging } from '../src/log/logger.ts';
-import { startServer, type RunningServer } from '../src/server/start.ts';
 import { callError, TestClient, type AnyDefinition } from './fixtures/client.ts';
-import { importFrom, inProcessConfig, makeProject, type Project } from './fixtures/project.ts';
+import { importFrom } from './fixtures/project.ts';
+import { greeterServers } from './support/greeter-servers.ts';
 
 configureLogging({ level: 'silent' });
-let project: Project;
+const greeter = greeterServers();
+const { serve, servers } = greeter;
 let Greeter: AnyDefinition;
 let HelloRequest: { encode(m: unknown): { finish(): Uint8Array } };
 let HelloReply: { decode(b: Uint8Array): { message: string } };
 let CountRequest: { encode(m: unknown): { finish(): Uint8Array } };
 let Count: { decode(b: Uint8Array): { value: number } };
-const servers: RunningServer[] = [];
 
 before(async () => {
-  project = await makeProject({ apps: ['greeter'] });
-  const mod = await importFrom(project, 'generated/greeter.ts');
+  const mod = await importFrom(await greeter.project(), 'generated/greeter.ts');
   Greeter = mod.GreeterService as AnyDefinition;
   HelloRequest = mod.HelloRequest as typeof HelloRequest;
   HelloReply = mod.HelloReply as typeof HelloReply;
   CountRequest = mod.CountRequest as typeof CountRequest;
   Count = mod.Count as typeof Count;
 });
-after(async () => {
-  for (const s of servers) s.server.forceShutdown();
-  await project?.remove();
-});
-
-async function serve(server: Record<string, unknown>): Promise<number> {
-  const running = await startServer(await inProcessConfig(project, ['greeter'], { grpc: { server } }));
-  servers.push(running);
-  return running.port;
-}
 
 function frame(payload: Uint8Array, compressed = false): Buffer {
   const b = Buffer.alloc(5 + payload.length);

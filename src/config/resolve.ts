@@ -81,6 +81,10 @@ const spec: Record<string, Check> = {
   'grpc.server.keepaliveTimeMs': int(1000, 2 ** 31 - 1),
   'grpc.server.keepaliveTimeoutMs': int(100, 2 ** 31 - 1),
   'grpc.server.maxConnectionAgeMs': int(0, 2 ** 31 - 1),
+  'grpc.server.handshakeTimeoutMs': int(100, 600_000),
+  'grpc.server.maxConnectionIdleMs': int(0, 2 ** 31 - 1),
+  'grpc.server.maxConnections': int(1, 1_000_000),
+  'grpc.server.maxConcurrentStreams': int(1, 2 ** 31 - 1),
   'grpc.server.tracing': bool,
   'grpc.server.interceptors': list((v) => {
     if (typeof v === 'string') return modRef(v);
@@ -100,6 +104,9 @@ const spec: Record<string, Check> = {
   'grpc.http.host': nonEmpty,
   'grpc.http.port': int(0, 65535),
   'grpc.http.publicMetrics': bool,
+  'grpc.http.headersTimeoutMs': int(100, 600_000),
+  'grpc.http.idleTimeoutMs': int(100, 600_000),
+  'grpc.http.maxConnections': int(1, 100_000),
   'grpc.autoRegisterApps': bool,
   'grpc.enabledApps': list(appLabel, true),
   'grpc.customServices': record('an object { label: "path/to/module#ExportName" }', modRef),

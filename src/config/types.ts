@@ -44,6 +44,23 @@ export interface GrpcServerConfig {
   /** Close connections older than this (lets load balancers rebalance); 0 means never. Default 0. */
   maxConnectionAgeMs: number;
   /**
+   * A new connection must send the HTTP/2 preface and SETTINGS within this long, or it is closed
+   * (with TLS: finish the TLS handshake within this long, then the preface within this long). A
+   * peer that does not close its end within this long after the server closed the connection
+   * (idle, age, shutdown) is cut off. Default 10000 ms.
+   */
+  handshakeTimeoutMs: number;
+  /** Close a connection that has had no open call for this long (grpc-js max_connection_idle_ms); 0 means never. Default 300000 ms (5 min). */
+  maxConnectionIdleMs: number;
+  /**
+   * Most connections one process holds open on the gRPC port; further ones are closed at once and
+   * counted in one warning per 10 s. Keep it under the process's descriptor limit (ulimit -n).
+   * Per process: see `processes`. Default 5000.
+   */
+  maxConnections: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to clients: calls open at once on one connection. Default 100. */
+  maxConcurrentStreams: number;
+  /**
    * The project's interceptors: module references "path/to/file#export" or interceptor objects.
    * They run innermost, after auth, in the order listed (docs/services.md "Interceptors").
    */
@@ -142,6 +159,12 @@ export interface GrpcHttpConfig {
   port: number;
   /** Serve /metrics without credentials (a scraper on a private network). Default false: staff token or staff API key. */
   publicMetrics: boolean;
+  /** A connection must send a request's headers within this long (node:http headersTimeout), or it is closed with 408. Default 10000 ms. */
+  headersTimeoutMs: number;
+  /** Close a keep-alive connection with no request for this long (node:http keepAliveTimeout). Default 5000 ms. */
+  idleTimeoutMs: number;
+  /** Most connections open at once on the side port; further ones are closed at once (one warning per 10 s). Default 100. */
+  maxConnections: number;
 }
 
 export interface GrpcConfig {

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AuthUser } from '../auth/types.ts';
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
@@ -7,6 +8,7 @@ import { CfgError } from '../errors.ts';
 import type { CallMetrics } from '../interceptors/metrics.ts';
 import { getLogger } from '../log/logger.ts';
 import type { CfgServer } from '../server/cfg-server.ts';
+import { ConnectionCap } from '../server/connection-cap.ts';
 import { Status } from '../server/grpc-error.ts';
 import { classify } from '../server/status.ts';
 import { callsRoute, statsRoute } from './api-calls.ts';
@@ -109,6 +111,25 @@ function errorReply(err: unknown, where: string): HttpReply {
   return { status: 500, json: { error: 'internal', message: 'Internal server error' } };
 }
 
+/** node:http's timeouts from grpc.http: slow or silent request headers, idle keep-alive connections. */
+function limitOptions(http: CfgConfig['grpc']['http']): ServerOptions {
+  return {
+    headersTimeout: http.headersTimeoutMs,
+    // A whole request (its body is at most 64 KiB) gets 30 s more than its headers.
+    requestTimeout: http.headersTimeoutMs + 30_000,
+    keepAliveTimeout: http.idleTimeoutMs,
+    // node:http checks the two timeouts above this often (30 s by default, far past 10 s).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(http.headersTimeoutMs / 4))),
+  };
+}
+
+/** grpc.http.maxConnections: connections past it are closed at once and reported once per 10 s with the count. */
+function listenerLimits(server: Server, http: CfgConfig['grpc']['http']): Server {
+  const cap = new ConnectionCap(log, 'HTTP side port', 'grpc.http.maxConnections', http.maxConnections);
+  server.on('connection', (socket: Socket) => cap.admit(socket));
+  return server;
+}
+
 /**
  * The HTTP side port (grpc.http): Prometheus /metrics, the JSON operations API under /api/ and the
  * dashboard at /, on plain node:http. Staff routes need a staff user's token or API key.
@@ -147,9 +168,12 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
     if (!res.headersSent) send(res, reply, method === 'HEAD');
   }
 
-  const http = createServer((req, res) => void handle(req, res));
-  http.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  const http = listenerLimits(createServer(limitOptions(config.grpc.http), (req, res) => void handle(req, res)), config.grpc.http);
+  // Answered, then closed whether or not the peer closes its end (a hostile one may not).
+  http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`, () => socket.destroy());
   });
   const host = options.host ?? config.grpc.http.host;
   const port = await new Promise<number>((resolve, reject) => {

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, type ChannelOptions, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ChannelOptions, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { CfgError } from '../errors.ts';
 import type { CfgConfig } from '../config/types.ts';
 import type { Interceptor } from '../interceptors/types.ts';
@@ -9,6 +8,7 @@ import { declaredAccess, type AccessStatics } from '../services/declared-access.
 import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
 import { closeInterceptors } from '../interceptors/pipeline.ts';
 import { createHandler } from './adapter.ts';
+import { openGrpcListener, type GrpcListener } from './listener.ts';
 import { installRequestFrameCheck } from './request-frames.ts';
 import { installResponseCompression } from './response-compression.ts';
 import { measured } from './sizes.ts';
@@ -48,7 +48,7 @@ export class CfgServer implements ServiceRegistrar {
   private readonly streams = new OpenStreams();
   private readonly shutdownHooks: Array<() => void | Promise<void>> = [];
   private shuttingDown: Promise<void> | undefined;
-  private boundPort: number | undefined;
+  private listener: GrpcListener | undefined;
 
   constructor(
     readonly config: CfgConfig,
@@ -66,7 +66,12 @@ export class CfgServer implements ServiceRegistrar {
   }
 
   get port(): number | undefined {
-    return this.boundPort;
+    return this.listener?.port;
+  }
+
+  /** Connections open on the gRPC port now (0 before listen). */
+  get connections(): number {
+    return this.listener?.connections ?? 0;
   }
 
   get isShuttingDown(): boolean {
@@ -114,23 +119,17 @@ export class CfgServer implements ServiceRegistrar {
    * Binds host:port and starts serving; resolves to the bound port. `origin` names where host and
    * port came from ("--host", "CFG_GRPC_PORT", ...) for the hint of a bind failure.
    */
-  listen(host = this.config.grpc.server.host, port = this.config.grpc.server.port, origin?: { host: string; port: string }): Promise<number> {
-    const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`; // IPv6 in brackets
-    return new Promise((resolve, reject) => {
-      this.grpc.bindAsync(address, credentials(this.config), (err, bound) => {
-        if (err) {
-          const inUse = /EADDRINUSE|address already in use/i.test(err.message);
-          reject(
-            inUse
-              ? new CfgError('E_PORT_IN_USE', `Port ${port} on ${host} is already in use: stop the other server, or pick another port (cfg rungrpc --port ${port + 1}, or CFG_GRPC_PORT).`)
-              : new CfgError('E_BIND', `Cannot listen on ${address}: ${err.message}`, `Check ${origin?.host ?? 'grpc.server.host in cfg.config.ts'} and ${origin?.port ?? 'grpc.server.port in cfg.config.ts'}.`),
-          );
-          return;
-        }
-        this.boundPort = bound;
-        resolve(bound);
-      });
-    });
+  async listen(host = this.config.grpc.server.host, port = this.config.grpc.server.port, origin?: { host: string; port: string }): Promise<number> {
+    try {
+      this.listener = await openGrpcListener(this.grpc, this.config, host, port);
+    } catch (err) {
+      if (err instanceof CfgError) throw err;
+      const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      throw inUse
+        ? new CfgError('E_PORT_IN_USE', `Port ${port} on ${host} is already in use: stop the other server, or pick another port (cfg rungrpc --port ${port + 1}, or CFG_GRPC_PORT).`)
+        : new CfgError('E_BIND', `Cannot listen on ${host}:${port}: ${(err as Error).message}`, `Check ${origin?.host ?? 'grpc.server.host in cfg.config.ts'} and ${origin?.port ?? 'grpc.server.port in cfg.config.ts'}.`);
+    }
+    return this.listener.port;
   }
 
   /**
@@ -148,6 +147,7 @@ export class CfgServer implements ServiceRegistrar {
           log.warn('shutdown hook failed', { error: (err as Error).message });
         }
       }
+      this.listener?.stopAccepting();
       const ended = this.streams.endAll();
       if (ended > 0) log.info(`ended ${ended} open stream(s) with UNAVAILABLE (server shutting down)`);
       await new Promise<void>((resolve) => {
@@ -162,6 +162,7 @@ export class CfgServer implements ServiceRegistrar {
           resolve();
         });
       });
+      this.listener?.destroyAll();
       await closeInterceptors(this.options.interceptors ?? []);
     })();
     return this.shuttingDown;
@@ -170,7 +171,9 @@ export class CfgServer implements ServiceRegistrar {
   /** Cancels every call and closes every connection now. */
   forceShutdown(): void {
     this.abortAll.abort(new Error('server shutting down'));
+    this.listener?.stopAccepting();
     this.grpc.forceShutdown();
+    this.listener?.destroyAll();
   }
 }
 
@@ -182,22 +185,10 @@ function channelOptions(config: CfgConfig): ChannelOptions {
     'grpc.keepalive_time_ms': s.keepaliveTimeMs,
     'grpc.keepalive_timeout_ms': s.keepaliveTimeoutMs,
     'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_concurrent_streams': s.maxConcurrentStreams,
   };
+  if (s.maxConnectionIdleMs > 0) options['grpc.max_connection_idle_ms'] = s.maxConnectionIdleMs;
   if (s.maxConnectionAgeMs > 0) options['grpc.max_connection_age_ms'] = s.maxConnectionAgeMs;
   if (s.compression !== 'none') options['grpc.default_compression_algorithm'] = COMPRESSION[s.compression];
   return options;
-}
-
-function credentials(config: CfgConfig): ServerCredentials {
-  const tls = config.grpc.server.tls;
-  if (!tls) return ServerCredentials.createInsecure();
-  const read = (field: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new CfgError('E_CONFIG_INVALID', `grpc.server.tls.${field}: cannot read ${path}: ${(err as Error).message}`, 'Point it at a readable PEM file.');
-    }
-  };
-  const ca = tls.clientCa ? read('clientCa', tls.clientCa) : null;
-  return ServerCredentials.createSsl(ca, [{ cert_chain: read('cert', tls.cert), private_key: read('key', tls.key) }], ca !== null);
 }

@@ -128,6 +128,7 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   const { settingOrigin } = await import('../config/origin.ts');
   const origin = { host: settingOrigin('grpc.server.host', options.host === undefined ? undefined : '--host'), port: settingOrigin('grpc.server.port', options.port === undefined ? undefined : '--port') };
   const port = await server.listen(options.host, options.port, origin);
+  (await import('./fd-limit.ts')).checkDescriptorLimit(config, withHttp, log);
   let http: import('../http/server.ts').HttpSidePort | undefined;
   if (metrics) {
     const [{ startHttpSidePort }, { getDb }] = await Promise.all([import('../http/server.ts'), import('../db/client.ts')]);
