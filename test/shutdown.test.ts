@@ -166,7 +166,7 @@ test('SIGTERM ends open streams at once with UNAVAILABLE, unary calls finish, ex
   assert.doesNotMatch(proc.stderr, /calls still running after/);
 });
 
-test('crypto: SIGTERM with WatchPrices open and 100 Transfers in flight: the stream ends UNAVAILABLE at once, transfers succeed, exit 0', async () => {
+test('crypto: SIGTERM with WatchPrices open and 99 Transfers in flight (every stream of the connection): the stream ends UNAVAILABLE at once, transfers succeed, exit 0', async () => {
   const app = await startCrypto('sqlite');
   try {
     const watcher = await app.client();
@@ -177,9 +177,14 @@ test('crypto: SIGTERM with WatchPrices open and 100 Transfers in flight: the str
     })();
     const alice = await app.client('alice');
     await alice.getWallet({ symbol: 'BTC' }); // the channel is connected: the transfers go out at once
+    // The clients share one connection (grpc-js keeps one subchannel per target), which the server
+    // allows 100 concurrent streams (grpc.server.maxConcurrentStreams): WatchPrices holds one, so 99
+    // transfers are all in flight at once. A 100th would wait in the client for a free stream and
+    // reach the server only after the drain began: refused UNAVAILABLE (never applied), rightly.
+    const N = 99;
     let done = 0;
-    const transfers = Array.from({ length: 100 }, (_, i) => alice.transfer({ toUsername: 'bob', symbol: 'BTC', amount: '0.001', idempotencyKey: `drain-${i}` }).finally(() => done++));
-    // All 100 were sent in one turn, before any answer could come: once one is answered the server
+    const transfers = Array.from({ length: N }, (_, i) => alice.transfer({ toUsername: 'bob', symbol: 'BTC', amount: '0.001', idempotencyKey: `drain-${i}` }).finally(() => done++));
+    // All were sent in one turn, before any answer could come: once one is answered the server
     // has them (a call it had not read yet would be refused by the GOAWAY, and fail this test).
     await Promise.race(transfers);
     const exited = new Promise<number | null>((resolve) => app.child.once('exit', resolve));
@@ -195,7 +200,7 @@ test('crypto: SIGTERM with WatchPrices open and 100 Transfers in flight: the str
     assert.equal(failed.length, 0, `transfers failed: ${failed.map((r) => String((r as PromiseRejectedResult).reason)).slice(0, 3).join('; ')}`);
     assert.equal(await exited, 0);
     const exitMs = performance.now() - signalledAt;
-    console.log(`WatchPrices ended ${streamMs.toFixed(0)} ms after SIGTERM; 100 transfers OK (${100 - doneAtSignal} still in flight at SIGTERM); exited ${exitMs.toFixed(0)} ms after SIGTERM (grace 10000 ms)`);
+    console.log(`WatchPrices ended ${streamMs.toFixed(0)} ms after SIGTERM; ${N} transfers OK (${N - doneAtSignal} still in flight at SIGTERM); exited ${exitMs.toFixed(0)} ms after SIGTERM (grace 10000 ms)`);
     assert.ok(exitMs < 5000, `exit took ${exitMs.toFixed(0)} ms; the 10 s grace must not be waited out`);
     assert.match(app.logs(), /ended 1 open stream\(s\) with UNAVAILABLE/);
     assert.doesNotMatch(app.logs(), /calls still running after/);
