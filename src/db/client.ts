@@ -47,10 +47,15 @@ export interface PoolStats {
 
 /**
  * What a client runs on, for the rare hot path that sends its own SQL (the crypto app's money
- * path): PostgreSQL's pg pool (shared with Prisma; take a connection and give it back), or the
- * SQLite file (open a connection of your own: Prisma's runs its transactions across awaits).
+ * path and its GetCoin on PostgreSQL): PostgreSQL's pg pool (shared with Prisma; take a connection
+ * and give it back, or pool.query), or the SQLite file (open a connection of your own: Prisma's
+ * runs its transactions across awaits). `onQuery` is the client's query hook (createDb's option,
+ * the "db" debug log and setQueryListener on the shared client), undefined when off: SQL sent on
+ * the pool directly should be reported to it, as Prisma reports its own.
  */
-export type SqlDriver = { readonly provider: 'postgresql'; readonly pool: Pool } | { readonly provider: 'sqlite'; readonly file: string };
+export type SqlDriver =
+  | { readonly provider: 'postgresql'; readonly pool: Pool; readonly onQuery: ((sql: string, durationMs: number) => void) | undefined }
+  | { readonly provider: 'sqlite'; readonly file: string };
 
 const drivers = new WeakMap<object, SqlDriver>();
 
@@ -102,7 +107,7 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
     const pool = new pg.Pool({ connectionString: target.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: searchPath });
     const adapter = new PrismaPg(pool, { schema: target.schema, disposeExternalPool: true });
     client = new PrismaClient({ adapter, log }) as unknown as SqliteClient;
-    drivers.set(client, { provider: 'postgresql', pool });
+    drivers.set(client, { provider: 'postgresql', pool, onQuery: options.onQuery });
   }
   if (options.onQuery) {
     const onQuery = options.onQuery;

@@ -50,14 +50,43 @@ export function describeCoinCache(provider: Provider): void {
       await app?.stop();
     });
 
-    test("GetCoin's query ($queryRaw) returns exactly the row findUnique returns, for every coin and a missing one", async () => {
+    test("GetCoin's query returns exactly the row findUnique returns, for every coin and a missing one, in any time zone", async () => {
       const db = await createDb(parseDatabaseUrl(String(app.env.DATABASE_URL), process.cwd()));
+      // A coin whose values a wrong parser would change: a bigint past 2^53 (a string or a rounded
+      // number otherwise), timestamps with milliseconds, compared in a time zone far from UTC (a
+      // timestamp column read as local time would be 13 hours off).
+      const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+      const big = 9_007_199_254_740_993n;
+      await db.coin.create({ data: { symbol: 'EDGE', name: 'Edge', priceUnits: big, marketCapCents: big + 2n, change24hBps: -123, isActive: false, createdAt: at, updatedAt: at } });
+      const zone = process.env.TZ;
+      process.env.TZ = 'Pacific/Auckland';
       try {
+        assert.notEqual(new Date(2026, 0, 2).getTime(), Date.UTC(2026, 0, 2), 'the time zone took effect');
         const symbols = (await db.coin.findMany({ select: { symbol: true } })).map((c) => c.symbol);
-        assert.ok(symbols.length >= 6);
+        assert.ok(symbols.length >= 7);
         for (const symbol of [...symbols, 'MISSING']) {
           assert.deepEqual(await findCoinBySymbol(db, symbol), await db.coin.findUnique({ where: { symbol } }));
         }
+        const edge = await findCoinBySymbol(db, 'EDGE');
+        assert.deepEqual([edge?.priceUnits, edge?.marketCapCents, edge?.change24hBps, edge?.isActive, edge?.createdAt.getTime()], [big, big + 2n, -123, false, at.getTime()]);
+      } finally {
+        if (zone === undefined) delete process.env.TZ;
+        else process.env.TZ = zone;
+        await db.coin.delete({ where: { symbol: 'EDGE' } });
+        await db.$disconnect();
+      }
+    });
+
+    test("GetCoin's query is reported to the client's query hook (the db debug log, setQueryListener), once per call", async () => {
+      const seen: string[] = [];
+      const db = await createDb(parseDatabaseUrl(String(app.env.DATABASE_URL), process.cwd()), { onQuery: (sql) => seen.push(sql) });
+      try {
+        await db.$connect();
+        seen.length = 0;
+        assert.equal((await findCoinBySymbol(db, 'BTC'))?.symbol, 'BTC');
+        assert.equal(await findCoinBySymbol(db, 'MISSING'), null);
+        assert.equal(seen.length, 2, seen.join('\n'));
+        for (const sql of seen) assert.match(sql, /FROM "crypto_coin" WHERE "symbol" = /);
       } finally {
         await db.$disconnect();
       }
