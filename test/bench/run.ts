@@ -11,7 +11,7 @@ import { grpcFrame, type LoadResult, requireH2load, runLoad } from './h2load.ts'
 import { type Target, writeReport } from './report.ts';
 import { type BenchServer, cfgCli, requestLogRows, ROOT, rss, sampleReplyBytes, serverCpuSeconds, startProcess } from './servers.ts';
 import { BOTH, measureTransfers, ONE, type TransferCase, type TransferRow } from './transfer.ts';
-import { measureWatch, WATCH_LABELS, watchOptionsFromEnv, watchTargets, type WatchRow } from './watch.ts';
+import { measureWatch, WATCH_LABELS, watchNotes, watchOptionsFromEnv, watchTargets, type WatchRow } from './watch.ts';
 
 requireH2load();
 const loadAtStart = +loadavg()[0]!.toFixed(2);
@@ -180,6 +180,7 @@ try {
   // g only means something once the server writes the request log: say whether it did.
   const logged = used.has(g.name) ? requestLogRows(sqliteEnv.DATABASE_URL) : 1;
   const notes: string[] = [];
+  notes.push(...watchNotes(watch));
   if (!used.has(g.name)) {
     /* g not run */
   } else if (logged <= 0) notes.push(`g: the server wrote no request log rows (${logged < 0 ? 'no grpc_request_log table' : 'CFG_REQUEST_LOG not supported by this build yet'}), so g measured plain c.`);

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cfgCli, ROOT } from './servers.ts';
-import { measureWatch, WATCH_LABELS, watchOptionsFromEnv, watchTargets } from './watch.ts';
+import { measureWatch, WATCH_LABELS, watchNotes, watchOptionsFromEnv, watchTargets } from './watch.ts';
 
 const only = process.env.BENCH_PAIRS ? new Set(process.env.BENCH_PAIRS.split(',')) : undefined;
 const labels = WATCH_LABELS.filter((l) => !only || only.has(l));
@@ -20,9 +20,11 @@ try {
   const options = watchOptionsFromEnv();
   const rows = await measureWatch(labels, env, cfgCli(['token', '--username', 'admin'], env), options);
   const targets = watchTargets(rows);
-  const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: +loadavg()[0]!.toFixed(2) }, options, rows, targets };
+  const notes = watchNotes(rows);
+  const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: +loadavg()[0]!.toFixed(2) }, options, rows, notes, targets };
   console.log(`\nWatchPrices fan-out, ${report.date}: ${report.machine.cpus} cores, Node ${report.machine.node}, load average ${loadAtStart} at start and ${report.machine.loadAverageAtEnd} at end\n`);
   console.table(rows);
+  for (const note of notes) console.log(`note: ${note}`);
   console.table(Object.entries(targets).map(([target, t]) => ({ target, want: t.want, got: t.got, met: t.met ? 'yes' : 'NO' })));
   mkdirSync(join(ROOT, 'test/bench/results'), { recursive: true });
   writeFileSync(join(ROOT, 'test/bench/results/watch.json'), JSON.stringify(report, null, 2) + '\n');

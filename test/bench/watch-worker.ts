@@ -34,6 +34,8 @@ export interface WatchWorkerResult {
   maxPerSubscriber: number;
   /** Messages (of any send time) received during the window, and this process's CPU then (seconds). */
   receivedInWindow: number;
+  /** Messages received after the snapshots, whatever their send time (warm-up and drain included). */
+  receivedAll: number;
   cpuSeconds: number;
   /** Streams that ended or failed before `finish`. */
   streamErrors: Record<string, number>;
@@ -134,6 +136,7 @@ async function main(spec: WatchWorkerSpec): Promise<void> {
         minPerSubscriber: perSubscriber.reduce((m, n) => Math.min(m, n), Infinity),
         maxPerSubscriber: perSubscriber.reduce((m, n) => Math.max(m, n), 0),
         receivedInWindow,
+        receivedAll,
         cpuSeconds,
         streamErrors,
       }).then(() => {

@@ -75,6 +75,15 @@ export interface WatchRow {
   publishErrors: number;
   serverCores: number;
   serverCpuUsPerMsg: number;
+  /**
+   * What bounds it, in CPU (which the machine's load hardly moves): one UpdateCoinPrice's server
+   * CPU with nobody watching; the server's CPU per message delivered over the whole run (warm-up,
+   * window and drain), those writes taken off; and the messages per second one core could push at
+   * that cost.
+   */
+  writeCpuUs: number;
+  fanoutCpuUsPerMsg: number;
+  fanoutMsgsPerCore: number;
   /** The subscriber processes' CPU during the window, and the publisher's (this process). */
   generatorCores: number;
   publisherCores: number;
@@ -132,7 +141,7 @@ class Worker {
   }
 }
 
-type UpdatePrice = (req: { symbol: string; priceUsd: string; change24hPercent: string }, md: Metadata, cb: (err: ServiceError | null) => void) => void;
+type UpdatePrice = (req: { symbol: string; priceUsd: string; change24hPercent: string }, md: Metadata, opts: { deadline: number }, cb: (err: ServiceError | null) => void) => void;
 
 /** One connection per server process (the cluster hands connections out in turn), authorized as staff. */
 function publishers(address: string, count: number, staffToken: string): { clients: Client[]; md: Metadata } {
@@ -142,8 +151,47 @@ function publishers(address: string, count: number, staffToken: string): { clien
   return { clients: Array.from({ length: count }, () => new Ctor(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 })), md };
 }
 
-const publish = (client: Client, md: Metadata, symbol: string, priceUsd: string) =>
-  new Promise<ServiceError | null>((resolve) => (client as unknown as { updateCoinPrice: UpdatePrice }).updateCoinPrice({ symbol, priceUsd, change24hPercent: '' }, md, resolve));
+/** Writes one price; a call not answered by `deadline` (epoch ms) counts as a publish error, so that a server that cannot keep up still ends the run. */
+const publish = (client: Client, md: Metadata, symbol: string, priceUsd: string, deadline = Date.now() + 30_000) =>
+  new Promise<ServiceError | null>((resolve) => (client as unknown as { updateCoinPrice: UpdatePrice }).updateCoinPrice({ symbol, priceUsd, change24hPercent: '' }, md, { deadline }, resolve));
+
+/**
+ * Writes a price every o.intervalMs from `start` until `end` (epoch ms) on a fixed schedule (a late
+ * call does not push the next ones back), the same price through every client: with several server
+ * processes each one's bus reaches its own subscribers only. Each price is its send time (ms since
+ * `origin`). Resolves once every call has been answered (or passed its deadline, 20 s after `end`).
+ */
+async function schedule(
+  clients: Client[],
+  md: Metadata,
+  o: WatchOptions,
+  origin: number,
+  start: number,
+  end: number,
+  onAnswer: (sent: number, err: ServiceError | null) => void,
+): Promise<{ sentAt: number[]; ok: number; errors: number }> {
+  const sentAt: number[] = [];
+  let ok = 0;
+  let errors = 0;
+  const calls: Array<Promise<void>> = [];
+  for (let k = 0; ; k++) {
+    await sleep(start + k * o.intervalMs - now());
+    const sent = now();
+    if (sent >= end) break;
+    sentAt.push(sent);
+    const price = (sent - origin).toFixed(3);
+    for (const c of clients)
+      calls.push(
+        publish(c, md, o.symbol, price, Date.now() + (end - sent) + 20_000).then((err) => {
+          if (err) errors++;
+          else ok++;
+          onAnswer(sent, err);
+        }),
+      );
+  }
+  await Promise.all(calls);
+  return { sentAt, ok, errors };
+}
 
 /** The latency at quantile p of `expected` messages, those that never arrived counting as infinitely late. */
 function latencyQuantile(histogram: Map<number, number>, expected: number, p: number): number | null {
@@ -166,6 +214,11 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
     // Warm each server process's write path and WatchPrices once, so that the RSS baseline has them loaded.
     const origin = now();
     for (let i = 0; i < 50; i++) for (const c of clients) await publish(c, md, o.symbol, (now() - origin).toFixed(3));
+    // What one UpdateCoinPrice costs the server with nobody watching, at the run's pace (CPU, which
+    // the machine's load moves less than wall time): taken off the run's CPU to leave the fan-out's.
+    const cpuBeforeWrites = serverCpuSeconds(server.pid);
+    const calibrate = await schedule(clients, md, o, origin, now(), now() + 2000, () => {});
+    const writeCpuUs = calibrate.ok > 0 ? ((serverCpuSeconds(server.pid) - cpuBeforeWrites) / calibrate.ok) * 1e6 : NaN;
     await Promise.all(
       clients.map(async (c) => {
         const stream = (c as unknown as { watchPrices(r: { symbols: string[] }): ClientReadableStream<PriceUpdate> }).watchPrices({ symbols: [o.symbol] });
@@ -188,14 +241,11 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
     const rssIdle = rss(server.pid);
     say(`  ${name}: subscribed in ${subscribeSeconds.toFixed(1)} s; server RSS ${(rssBefore / 2 ** 20).toFixed(1)} -> ${(rssIdle / 2 ** 20).toFixed(1)} MiB idle`);
 
-    // Updates every intervalMs on a fixed schedule (late calls do not push the next ones back),
-    // the same price through every server process: each process's bus reaches its own subscribers only.
     const start = now() + 200;
+    const runCpuFrom = serverCpuSeconds(server.pid);
     const from = start + o.warmSeconds * 1000;
     const to = from + o.seconds * 1000;
     for (const w of workers) w.send({ type: 'measure', from, to });
-    let ticks = 0;
-    let publishErrors = 0;
     const publishMs: number[] = [];
     let serverCpuFrom = 0;
     let serverCores = 0;
@@ -211,22 +261,11 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
         rssEnd = rss(server.pid);
       }, to - now()),
     ];
-    const calls: Array<Promise<void>> = [];
-    for (let k = 0; ; k++) {
-      await sleep(start + k * o.intervalMs - now());
-      const sent = now();
-      if (sent >= to) break;
-      if (sent >= from) ticks++;
-      const price = (sent - origin).toFixed(3);
-      for (const c of clients)
-        calls.push(
-          publish(c, md, o.symbol, price).then((err) => {
-            if (err) publishErrors++;
-            else if (sent >= from) publishMs.push(now() - sent);
-          }),
-        );
-    }
-    await Promise.all(calls);
+    const published = await schedule(clients, md, o, origin, start, to, (sent, err) => {
+      if (!err && sent >= from) publishMs.push(now() - sent);
+    });
+    const ticks = published.sentAt.filter((t) => t >= from).length;
+    const { ok: publishOk, errors: publishErrors } = published;
     await sleep(Math.max(0, to + 50 - now()));
     void windowTimers;
 
@@ -242,7 +281,10 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
       arrived = total;
       await sleep(500);
     }
+    const runCpu = serverCpuSeconds(server.pid) - runCpuFrom;
     const results: WatchWorkerResult[] = await Promise.all(workers.map((w) => (w.send({ type: 'finish' }), w.next('result'))));
+    const receivedAll = results.reduce((s, r) => s + r.receivedAll, 0);
+    const fanoutCpuUsPerMsg = ((runCpu - (publishOk * writeCpuUs) / 1e6) / receivedAll) * 1e6;
 
     const merged = (pick: (r: WatchWorkerResult) => Array<[number, number]>) => {
       const histogram = new Map<number, number>();
@@ -277,6 +319,9 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
       publishErrors,
       serverCores: +serverCores.toFixed(2),
       serverCpuUsPerMsg: +((serverCores / deliveredPerSecond) * 1e6).toFixed(2),
+      writeCpuUs: Math.round(writeCpuUs),
+      fanoutCpuUsPerMsg: +fanoutCpuUsPerMsg.toFixed(2),
+      fanoutMsgsPerCore: Math.round(1e6 / fanoutCpuUsPerMsg),
       generatorCores: +(results.reduce((s, r) => s + r.cpuSeconds, 0) / o.seconds).toFixed(2),
       publisherCores: +publisherCores.toFixed(2),
       serverRssMiB: [rssBefore, rssIdle, rssEnd].map((b) => (b / 2 ** 20).toFixed(1)).join(' -> '),
@@ -310,7 +355,7 @@ export async function measureWatch(labels: WatchLabel[], env: NodeJS.ProcessEnv,
         rows.push(row);
         say(
           `  ${name}: ${row.deliveredPerSecond} msgs/s delivered of ${row.expectedPerSecond} due, ${(row.deliveredShare * 100).toFixed(2)}% of the window's arrived, ` +
-            `from the write p50 ${row.p50ms ?? 'lost'} ms, p99 ${row.p99ms ?? 'lost'} ms (from the publisher's send p50 ${row.sendP50ms ?? 'lost'}, p99 ${row.sendP99ms ?? 'lost'}; UpdateCoinPrice p50 ${row.publishP50ms} ms), server ${row.serverCores} cores (${row.serverCpuUsPerMsg} us/msg), generator ${row.generatorCores} cores, ` +
+            `from the write p50 ${row.p50ms ?? 'lost'} ms, p99 ${row.p99ms ?? 'lost'} ms (from the publisher's send p50 ${row.sendP50ms ?? 'lost'}, p99 ${row.sendP99ms ?? 'lost'}; UpdateCoinPrice p50 ${row.publishP50ms} ms), server ${row.serverCores} cores (${row.serverCpuUsPerMsg} us/msg; over the whole run ${row.fanoutCpuUsPerMsg} us per message delivered besides ${row.writeCpuUs} us per write, ~${row.fanoutMsgsPerCore} msgs/s per core), generator ${row.generatorCores} cores, ` +
             `RSS ${row.serverRssMiB} MiB (${row.rssPerIdleSubscriberKB} KB per idle subscriber), load ${row.loadAverage}`,
         );
       } finally {
@@ -334,4 +379,14 @@ export function watchTargets(rows: WatchRow[], intervalMs = watchOptionsFromEnv(
     'w1 WatchPrices p99 delivery ms (10,000 subscribers, an update every 10 ms)': { want: '< 100', got: p99, met: p99 < 100 },
     'w1 WatchPrices RSS per idle subscriber KB (10,000 subscribers)': { want: '< 20', got: row.rssPerIdleSubscriberKB, met: row.rssPerIdleSubscriberKB < 20 },
   };
+}
+
+/** What bounds each row: the cores its message rate needs at the fan-out's measured CPU per message. */
+export function watchNotes(rows: WatchRow[]): string[] {
+  return rows.map(
+    (r) =>
+      `${r.case.split('.')[0]} ${r.subscribers} subscribers: ${r.expectedPerSecond} messages/s due (subscribers x ${r.updatesPerSecond} updates/s); at ${r.fanoutCpuUsPerMsg} us of server CPU per message ` +
+      `(~${r.fanoutMsgsPerCore} msgs/s per core) and ${r.writeCpuUs} us per UpdateCoinPrice, that takes ~${((r.expectedPerSecond * r.fanoutCpuUsPerMsg + r.updatesPerSecond * r.writeCpuUs * (r.case.startsWith('w2') ? 2 : 1)) / 1e6).toFixed(1)} cores of server CPU; ` +
+      `the server got ${r.serverCores} during the window, load average ${r.loadAverage}.`,
+  );
 }
