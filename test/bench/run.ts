@@ -42,7 +42,7 @@ const pgToken = cfgCli(['token', '--username', 'alice'], pgEnv);
 const tokensOf = (env: NodeJS.ProcessEnv) => ({ alice: cfgCli(['token', '--username', 'alice'], env), bob: cfgCli(['token', '--username', 'bob'], env) });
 /** The Transfer pairs (transfer.ts): one direction over both on PostgreSQL, SQLite over PostgreSQL. */
 const TRANSFER_PAIRS = ['t1/t2', 'ts/t2'].filter((label) => !ONLY || ONLY.has(label));
-/** The WatchPrices fan-out cases (watch.ts): w1 one process, w2 --processes 2 (BENCH_PAIRS=w1,w2 runs only them). */
+/** The WatchPrices fan-out cases (watch.ts): w0 bare grpc-js, w1 one process, w2 --processes 2 (BENCH_PAIRS=w0,w1,w2 runs only them). */
 const WATCH_CASES = WATCH_LABELS.filter((label) => !ONLY || ONLY.has(label));
 
 const mean = (v: number[]) => v.reduce((sum, n) => sum + n, 0) / v.length;

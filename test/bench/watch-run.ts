@@ -1,5 +1,5 @@
 // The WatchPrices fan-out cases (watch.ts) on their own, without the rest of `npm run bench`
-// (and without h2load): a fresh SQLite file, migrated and seeded, then w1 and w2 at each count.
+// (and without h2load): a fresh SQLite file, migrated and seeded, then w0, w1 and w2 at each count.
 //   node --import tsx test/bench/watch-run.ts            (npm run bench:watch)
 //   BENCH_PAIRS=w1 BENCH_WATCH_SUBSCRIBERS=10000 node --import tsx test/bench/watch-run.ts
 // Prints the rows and the targets, and writes test/bench/results/watch.json.

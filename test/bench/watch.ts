@@ -15,8 +15,9 @@ import type { Target } from './report.ts';
 import { ROOT, rss, serverCpuSeconds, startProcess, type BenchServer } from './servers.ts';
 import { bucketMs, type WatchCommand, type WatchWorkerMessage, type WatchWorkerResult, type WatchWorkerSpec } from './watch-worker.ts';
 
-export type WatchLabel = 'w1' | 'w2';
-export const WATCH_LABELS: WatchLabel[] = ['w1', 'w2'];
+/** w0: bare grpc-js from memory (bare-server.ts, the floor); w1: cfg rungrpc, one process; w2: --processes 2. */
+export type WatchLabel = 'w0' | 'w1' | 'w2';
+export const WATCH_LABELS: WatchLabel[] = ['w0', 'w1', 'w2'];
 
 export interface WatchOptions {
   /** Subscriber counts to measure each case at. */
@@ -78,12 +79,14 @@ export interface WatchRow {
   /**
    * What bounds it, in CPU (which the machine's load hardly moves): one UpdateCoinPrice's server
    * CPU with nobody watching; the server's CPU per message delivered over the whole run (warm-up,
-   * window and drain), those writes taken off; and the messages per second one core could push at
-   * that cost.
+   * window and drain), those writes taken off (null when they account for all of it); and the
+   * messages per second one core could push at that cost.
    */
   writeCpuUs: number;
-  fanoutCpuUsPerMsg: number;
-  fanoutMsgsPerCore: number;
+  fanoutCpuUsPerMsg: number | null;
+  fanoutMsgsPerCore: number | null;
+  /** The server's whole CPU over the run (writes included) per message delivered: an upper bound of the fan-out's. */
+  runCpuUsPerMsg: number;
   /** The subscriber processes' CPU during the window, and the publisher's (this process). */
   generatorCores: number;
   publisherCores: number;
@@ -320,8 +323,10 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
       serverCores: +serverCores.toFixed(2),
       serverCpuUsPerMsg: +((serverCores / deliveredPerSecond) * 1e6).toFixed(2),
       writeCpuUs: Math.round(writeCpuUs),
-      fanoutCpuUsPerMsg: +fanoutCpuUsPerMsg.toFixed(2),
-      fanoutMsgsPerCore: Math.round(1e6 / fanoutCpuUsPerMsg),
+      // Not separable (null) when the writes, timed alone, account for all of the run's CPU.
+      fanoutCpuUsPerMsg: fanoutCpuUsPerMsg > 0 ? +fanoutCpuUsPerMsg.toFixed(2) : null,
+      fanoutMsgsPerCore: fanoutCpuUsPerMsg > 0 ? Math.round(1e6 / fanoutCpuUsPerMsg) : null,
+      runCpuUsPerMsg: +((runCpu / receivedAll) * 1e6).toFixed(2),
       generatorCores: +(results.reduce((s, r) => s + r.cpuSeconds, 0) / o.seconds).toFixed(2),
       publisherCores: +publisherCores.toFixed(2),
       serverRssMiB: [rssBefore, rssIdle, rssEnd].map((b) => (b / 2 ** 20).toFixed(1)).join(' -> '),
@@ -343,13 +348,15 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
 export async function measureWatch(labels: WatchLabel[], env: NodeJS.ProcessEnv, staffToken: string, o: WatchOptions): Promise<WatchRow[]> {
   const rows: WatchRow[] = [];
   for (const label of labels) {
-    const processes = label === 'w1' ? 1 : 2;
+    const processes = label === 'w2' ? 2 : 1;
+    const what = { w0: 'bare grpc-js from memory', w1: 'one process', w2: '--processes 2' }[label];
     for (const n of o.subscribers) {
-      const name = `${label}. WatchPrices, ${processes === 1 ? 'one process' : '--processes 2'}, ${n} subscribers, an update every ${o.intervalMs} ms`;
-      say(`${label}: starting cfg rungrpc${processes > 1 ? ' --processes 2' : ''} for ${n} subscribers`);
+      const name = `${label}. WatchPrices, ${what}, ${n} subscribers, an update every ${o.intervalMs} ms`;
+      say(`${label}: starting ${label === 'w0' ? 'bare grpc-js' : 'cfg rungrpc'}${processes > 1 ? ' --processes 2' : ''} for ${n} subscribers`);
       // BENCH_WATCH_CPU_PROF=dir: the server writes a V8 CPU profile there when it stops.
       const prof = process.env.BENCH_WATCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WATCH_CPU_PROF] : [];
-      const server = await startProcess(name, [...prof, 'bin/cfg.js', 'rungrpc', '--port', '0', ...(processes > 1 ? ['--processes', '2'] : [])], env);
+      const args = label === 'w0' ? ['--import', 'tsx', 'test/bench/bare-server.ts', 'memory'] : ['bin/cfg.js', 'rungrpc', '--port', '0', ...(processes > 1 ? ['--processes', '2'] : [])];
+      const server = await startProcess(name, [...prof, ...args], env);
       try {
         const row = await runWatch(server, processes, staffToken, n, o, name);
         rows.push(row);
@@ -381,12 +388,18 @@ export function watchTargets(rows: WatchRow[], intervalMs = watchOptionsFromEnv(
   };
 }
 
-/** What bounds each row: the cores its message rate needs at the fan-out's measured CPU per message. */
+/** What bounds each row: the cores its message rate needs at the measured CPU per message and per write. */
 export function watchNotes(rows: WatchRow[]): string[] {
-  return rows.map(
-    (r) =>
-      `${r.case.split('.')[0]} ${r.subscribers} subscribers: ${r.expectedPerSecond} messages/s due (subscribers x ${r.updatesPerSecond} updates/s); at ${r.fanoutCpuUsPerMsg} us of server CPU per message ` +
-      `(~${r.fanoutMsgsPerCore} msgs/s per core) and ${r.writeCpuUs} us per UpdateCoinPrice, that takes ~${((r.expectedPerSecond * r.fanoutCpuUsPerMsg + r.updatesPerSecond * r.writeCpuUs * (r.case.startsWith('w2') ? 2 : 1)) / 1e6).toFixed(1)} cores of server CPU; ` +
-      `the server got ${r.serverCores} during the window, load average ${r.loadAverage}.`,
-  );
+  return rows.map((r) => {
+    const label = r.case.split('.')[0];
+    const writes = r.updatesPerSecond * (label === 'w2' ? 2 : 1);
+    const perMsg = r.fanoutCpuUsPerMsg ?? r.runCpuUsPerMsg;
+    const cores = (r.expectedPerSecond * (r.fanoutCpuUsPerMsg ?? 0) + writes * r.writeCpuUs) / 1e6;
+    return (
+      `${label} ${r.subscribers} subscribers: ${r.expectedPerSecond} messages/s due (subscribers x ${r.updatesPerSecond} updates/s) and ${writes} writes/s; ` +
+      `${r.fanoutCpuUsPerMsg === null ? `the fan-out's CPU could not be told from the writes' (${r.runCpuUsPerMsg} us per message, writes included)` : `at ${perMsg} us of server CPU per message (~${r.fanoutMsgsPerCore} msgs/s per core)`} ` +
+      `and ${r.writeCpuUs} us per UpdateCoinPrice, that takes ~${cores.toFixed(1)} cores of server CPU${r.fanoutCpuUsPerMsg === null ? ' or more' : ''}; ` +
+      `the server got ${r.serverCores} during the window, load average ${r.loadAverage}.`
+    );
+  });
 }
