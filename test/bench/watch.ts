@@ -217,10 +217,11 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
     // Warm each server process's write path and WatchPrices once, so that the RSS baseline has them loaded.
     const origin = now();
     for (let i = 0; i < 50; i++) for (const c of clients) await publish(c, md, o.symbol, (now() - origin).toFixed(3));
-    // What one UpdateCoinPrice costs the server with nobody watching, at the run's pace (CPU, which
-    // the machine's load moves less than wall time): taken off the run's CPU to leave the fan-out's.
+    // What one UpdateCoinPrice costs the server with nobody watching, at the run's pace (at least
+    // 100 writes: every 20 ms at most) (CPU, which the machine's load moves less than wall time):
+    // taken off the run's CPU to leave the fan-out's.
     const cpuBeforeWrites = serverCpuSeconds(server.pid);
-    const calibrate = await schedule(clients, md, o, origin, now(), now() + 2000, () => {});
+    const calibrate = await schedule(clients, md, { ...o, intervalMs: Math.min(o.intervalMs, 20) }, origin, now(), now() + 2000, () => {});
     const writeCpuUs = calibrate.ok > 0 ? ((serverCpuSeconds(server.pid) - cpuBeforeWrites) / calibrate.ok) * 1e6 : NaN;
     await Promise.all(
       clients.map(async (c) => {
