@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TransferRow } from './transfer.ts';
+import type { WatchRow } from './watch.ts';
 
 export interface CaseRow {
   case: string;
@@ -32,6 +33,8 @@ export interface BenchReport {
   cases: CaseRow[];
   /** The Transfer cases (transfer.ts), driven by the money generator instead of h2load. */
   transfers: TransferRow[];
+  /** The WatchPrices fan-out cases (watch.ts). */
+  watch: WatchRow[];
   ratios: Record<string, number>;
   /** Each round's ratio (two adjacent runs). */
   ratioRounds: Record<string, number[]>;
@@ -77,6 +80,7 @@ export function writeReport(r: BenchReport, dir: string): void {
   console.log(`\n${heading(r)}\n`);
   if (r.cases.length > 0) console.table(r.cases);
   if (r.transfers.length > 0) console.table(transferRows(r));
+  if (r.watch.length > 0) console.table(r.watch);
   console.table(ratioRows(r));
   for (const line of lines(r)) console.log(line);
   console.table(targetRows(r));
@@ -86,6 +90,7 @@ export function writeReport(r: BenchReport, dir: string): void {
     `# ${heading(r)}`,
     markdownTable(r.cases as unknown as Array<Record<string, unknown>>),
     ...(r.transfers.length > 0 ? ['Transfer (money generator, 32 callers over 2 processes, a new idempotency key per call):', markdownTable(transferRows(r))] : []),
+    ...(r.watch.length > 0 ? ['WatchPrices fan-out (grpc-js subscribers in child processes; latency from the write to the subscriber):', markdownTable(r.watch as unknown as Array<Record<string, unknown>>)] : []),
     'Ratios (interleaved in the same run):',
     markdownTable(ratioRows(r)),
     ...lines(r),

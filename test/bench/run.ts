@@ -11,6 +11,7 @@ import { grpcFrame, type LoadResult, requireH2load, runLoad } from './h2load.ts'
 import { type Target, writeReport } from './report.ts';
 import { type BenchServer, cfgCli, requestLogRows, ROOT, rss, sampleReplyBytes, serverCpuSeconds, startProcess } from './servers.ts';
 import { BOTH, measureTransfers, ONE, type TransferCase, type TransferRow } from './transfer.ts';
+import { measureWatch, WATCH_LABELS, watchNotes, watchOptionsFromEnv, watchTargets, type WatchRow } from './watch.ts';
 
 requireH2load();
 const loadAtStart = +loadavg()[0]!.toFixed(2);
@@ -41,6 +42,8 @@ const pgToken = cfgCli(['token', '--username', 'alice'], pgEnv);
 const tokensOf = (env: NodeJS.ProcessEnv) => ({ alice: cfgCli(['token', '--username', 'alice'], env), bob: cfgCli(['token', '--username', 'bob'], env) });
 /** The Transfer pairs (transfer.ts): one direction over both on PostgreSQL, SQLite over PostgreSQL. */
 const TRANSFER_PAIRS = ['t1/t2', 'ts/t2'].filter((label) => !ONLY || ONLY.has(label));
+/** The WatchPrices fan-out cases (watch.ts): w0 bare grpc-js, w1 one process, w2 --processes 2 (BENCH_PAIRS=w0,w1,w2 runs only them). */
+const WATCH_CASES = WATCH_LABELS.filter((label) => !ONLY || ONLY.has(label));
 
 const mean = (v: number[]) => v.reduce((sum, n) => sum + n, 0) / v.length;
 const body = grpcFrame(GetCoinRequest.encode({ symbol: 'BTC' }).finish());
@@ -164,6 +167,16 @@ try {
     }
   }
 
+  // WatchPrices fan-out: servers of their own, one per case and subscriber count, on a SQLite file
+  // of their own (the publisher rewrites BTC's price, which the GetCoin cases' reply size depends on).
+  let watch: WatchRow[] = [];
+  if (WATCH_CASES.length > 0) {
+    const watchEnv = { ...sqliteEnv, DATABASE_URL: `file:${join(work, 'watch.sqlite3')}` };
+    cfgCli(['migrate'], watchEnv);
+    cfgCli(['seed'], watchEnv);
+    watch = await measureWatch(WATCH_CASES, watchEnv, cfgCli(['token', '--username', 'admin'], watchEnv), watchOptionsFromEnv());
+  }
+
   // g only means something once the server writes the request log: say whether it did, and
   // whether it dropped any record (a graceful stop writes what is queued, then says how many were
   // dropped since start, if any: grpc.requestlog's "request log closed" warning).
@@ -172,6 +185,7 @@ try {
   const droppedLine = /request log closed: (\d+) record\(s\) dropped/.exec(g.stderr());
   const dropped = droppedLine ? Number(droppedLine[1]) : 0;
   const notes: string[] = [];
+  notes.push(...watchNotes(watch));
   if (!used.has(g.name)) {
     /* g not run */
   } else if (logged <= 0) notes.push(`g: the server wrote no request log rows (${logged < 0 ? 'no grpc_request_log table' : 'CFG_REQUEST_LOG not supported by this build yet'}), so g measured plain c.`);
@@ -256,6 +270,7 @@ try {
     );
   }
   if (memorySeconds > 0) target('RSS growth over the long run', '<= 1.1', growth, (v) => v <= 1.1);
+  Object.assign(targets, watchTargets(watch));
   const cRow = row(c);
   if (cRow) {
     notes.push(
@@ -283,6 +298,7 @@ try {
       settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, streamsPerConnection: STREAMS, call: 'GetCoin("BTC")' },
       cases: rows,
       transfers,
+      watch,
       ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, +v.toFixed(3)])),
       ratioRounds: roundRatios,
       startupMs: startup,
