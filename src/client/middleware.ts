@@ -59,16 +59,24 @@ export function toGrpcInterceptor(middleware: ClientMiddleware): GrpcInterceptor
         // onEnd must not throw; a throw does not change the call.
       }
     };
+    const inner = nextCall(options);
+    // Ends a call that was never sent: the caller is told, and the unsent call below is cancelled
+    // (which clears its deadline timer).
     const fail = (code: Status, details: string) => {
+      if (ended || started) return;
       const status: StatusObject = { code, details, metadata: new Metadata() };
       end(status);
       outer?.onReceiveStatus(status);
+      inner.cancelWithStatus(code, details);
     };
-    intercepting = new InterceptingCall(nextCall(options), {
+    intercepting = new InterceptingCall(inner, {
       start(metadata, listener, next) {
         call = { method: options.method_definition.path, metadata, startedAt: Date.now() };
         outer = listener;
+        const deadline = options.deadline instanceof Date ? options.deadline.getTime() : (options.deadline ?? Infinity);
+        const timer = deadline === Infinity ? undefined : setTimeout(() => fail(Status.DEADLINE_EXCEEDED, 'Deadline exceeded before the call was sent'), Math.max(0, deadline - Date.now()));
         const go = () => {
+          clearTimeout(timer);
           if (ended) return;
           started = true;
           next(metadata, {
@@ -82,16 +90,21 @@ export function toGrpcInterceptor(middleware: ClientMiddleware): GrpcInterceptor
         try {
           pending = middleware.onStart?.(call);
         } catch (err) {
+          clearTimeout(timer);
           fail(codeOf(err), (err as Error).message);
           return;
         }
-        if (pending && typeof pending.then === 'function') pending.then(go, (err: unknown) => fail(codeOf(err), (err as Error)?.message ?? String(err)));
+        const refuse = (err: unknown) => {
+          clearTimeout(timer);
+          fail(codeOf(err), err instanceof Error ? err.message : String(err));
+        };
+        if (pending && typeof pending.then === 'function') pending.then(go, refuse);
         else go();
       },
       cancel(next) {
         // Cancelled while an async onStart was still running: nothing was sent; end it here.
         if (!started) fail(Status.CANCELLED, 'Cancelled on client');
-        next();
+        else next();
       },
     });
     return intercepting;
