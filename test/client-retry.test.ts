@@ -4,7 +4,8 @@
 // when asked; the budget stops retries.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { status } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { CryptoServiceService } from '../generated/crypto_service.ts';
 import { cryptoClient } from '../apps/crypto/grpc_services/client.ts';
 import { createClient, type ClientMiddleware } from '../src/index.ts';
 import { idempotentMethods } from '../src/client/idempotency.ts';
@@ -28,6 +29,29 @@ test('the crypto proto marks its reads idempotent, not Transfer or the other wri
     assert.deepEqual([...client.retried].sort(), [...marked].sort());
   } finally {
     client.close();
+  }
+});
+
+test('cryptoClient on the wire: GetCoin is retried on UNAVAILABLE, Transfer never is', async () => {
+  // A grpc-js server with the crypto definition whose GetCoin and Transfer refuse every attempt
+  // UNAVAILABLE, counting them: the real app cannot be made to refuse a Transfer on demand.
+  const attempts = { getCoin: 0, transfer: 0 };
+  const refuse = (name: keyof typeof attempts) => (_call: ServerUnaryCall<unknown, unknown>, done: sendUnaryData<unknown>) => {
+    attempts[name]++;
+    done({ code: status.UNAVAILABLE, details: `${name} attempt ${attempts[name]} refused` });
+  };
+  const server = new Server();
+  server.addService(CryptoServiceService, { getCoin: refuse('getCoin'), transfer: refuse('transfer') });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const client = cryptoClient(`127.0.0.1:${port}`, { retry: { initialBackoffMs: 10 } });
+  try {
+    await assert.rejects(client.getCoin({ symbol: 'BTC' }), { code: status.UNAVAILABLE, details: 'getCoin attempt 4 refused' });
+    assert.equal(attempts.getCoin, 4, 'GetCoin: maxAttempts (4) attempts');
+    await assert.rejects(client.transfer({ toUsername: 'bob', symbol: 'BTC', amount: '1', idempotencyKey: '' }), { code: status.UNAVAILABLE, details: 'transfer attempt 1 refused' });
+    assert.equal(attempts.transfer, 1, 'Transfer: sent once');
+  } finally {
+    client.close();
+    server.forceShutdown();
   }
 });
 
