@@ -35,6 +35,7 @@ export type CfgErrorCode =
   | 'E_NOT_FOUND'
   | 'E_ACCESS'
   | 'E_USAGE'
+  | 'E_CLIENT_OPTIONS'
   | 'E_INTERNAL';
 
 export class CfgError extends Error {

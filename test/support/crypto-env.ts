@@ -89,6 +89,48 @@ export interface StartOptions {
   ownDatabase?: boolean;
 }
 
+export interface CryptoServerProcess {
+  child: ChildProcess;
+  port: number;
+  stderr: () => string;
+  /** SIGTERM (a graceful drain), resolved when the process has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A `cfg rungrpc` child serving the crypto app with this environment (a database prepared by
+ * startCrypto: another server on the same data). Resolves once it listens.
+ */
+export async function spawnCryptoServer(serverEnv: NodeJS.ProcessEnv): Promise<CryptoServerProcess> {
+  const child = spawn(process.execPath, ['bin/cfg.js', 'rungrpc'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...serverEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`rungrpc did not start:\n${out}\n${err}`)), 60_000);
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+      const m = /listening on \S*:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`rungrpc exited ${code}:\n${out}\n${err}`)));
+  });
+  return {
+    child,
+    port,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<CryptoEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'cfg-crypto-'));
   const schema = `cfg_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -117,22 +159,8 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
   await prepare(env);
 
   const serverEnv = options.serverDatabaseUrl ? { ...env, DATABASE_URL: options.serverDatabaseUrl(String(env.DATABASE_URL)) } : env;
-  const child = spawn(process.execPath, ['bin/cfg.js', 'rungrpc'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...serverEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`rungrpc did not start:\n${out}\n${err}`)), 60_000);
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      const m = /listening on \S*:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`rungrpc exited ${code}:\n${out}\n${err}`)));
-  });
+  const server = await spawnCryptoServer(serverEnv);
+  const { child, port, stderr } = server;
   const tokens = new Map<string, string>();
   const tokenConfig = resolveConfig({ grpc: { auth: { jwtSecretKey: String(env.CFG_SECRET_KEY) } } }, { root: ROOT, env: {} });
   const clients: CryptoClient[] = [];
@@ -143,7 +171,7 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
     port,
     address,
     child,
-    logs: () => err,
+    logs: stderr,
     async token(username) {
       // Minted in process, as `cfg token` mints it (the same function and secret), without a
       // process per user: on a busy machine each `cfg` run costs seconds (cfg token has tests of its own).
@@ -182,11 +210,7 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
     },
     async stopServer() {
       for (const c of clients) c.close();
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await server.stop();
       // Backends end (and report their counts) a moment after their client is gone.
       for (let i = 0; database && i < 100; i++) {
         const { rows } = await admin!.query('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
