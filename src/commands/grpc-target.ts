@@ -53,6 +53,12 @@ export async function openTarget(address: string | undefined, o: TargetOptions):
   const deadline = o.timeout ? new Date(Date.now() + (await import('../auth/tokens.ts')).parseDuration(o.timeout) * 1000) : undefined;
   const local = () => (o.protoset ? Promise.resolve(sources.protosetSource(o.protoset)) : sources.projectSource());
   if (!address) return { source: await local(), metadata, deadline, close: () => {} };
+  const fallback = () =>
+    local().catch(async (err: unknown) => {
+      const { CfgError } = await import('../errors.ts');
+      if (!(err instanceof CfgError && err.code === 'E_CONFIG_NOT_FOUND')) throw err;
+      throw new CfgError('E_NOT_FOUND', `${address} has no reflection service, and no project is here to read its descriptors from.`, "Run it in the server's project (its generated/descriptors.binpb is read), or pass --protoset <file>.");
+    });
   const client = connect.openClient(address, o);
   let source: DescriptorSource;
   let reflection: { close(): void } | undefined;
@@ -61,7 +67,7 @@ export async function openTarget(address: string | undefined, o: TargetOptions):
     const { ReflectionClient } = await import('../client/reflection-client.ts');
     const r = new ReflectionClient(client, metadata, deadline);
     reflection = r;
-    source = sources.reflectionSource(r, local);
+    source = sources.reflectionSource(r, fallback);
   }
   return {
     source,
