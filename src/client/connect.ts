@@ -1,6 +1,7 @@
 // The connection `cfg call`, `cfg list` and `cfg describe` open: plaintext or TLS, metadata from
 // -H headers (and a minted token), a deadline.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Client, credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import { CfgError } from '../errors.ts';
 
@@ -39,7 +40,12 @@ export function channelCredentials(o: ConnectOptions): ChannelCredentials {
 export function openClient(address: string, o: ConnectOptions): Client {
   const options: Record<string, string> = {};
   if (o.servername) options['grpc.ssl_target_name_override'] = o.servername;
-  return new Client(address, channelCredentials(o), options);
+  const creds = channelCredentials(o);
+  // grpc-js passes an IP address host as the TLS server name, which Node answers with a
+  // deprecation warning (DEP0123) on stderr; the certificate is still checked against the IP.
+  // This process is a one-shot client: the warning would only be noise in its output.
+  if (creds._isSecure() && !o.servername && isIP(hostOf(address))) process.noDeprecation = true;
+  return new Client(address, creds, options);
 }
 
 /** "name: value" -> request metadata; a malformed header is refused with its text. */
@@ -54,4 +60,9 @@ export function metadataOf(headers: readonly string[], token?: string): Metadata
   }
   if (token) md.set('authorization', `Bearer ${token}`);
   return md;
+}
+
+/** The host of host:port or [v6]:port (as it is for other forms). */
+function hostOf(address: string): string {
+  return address.replace(/^(ipv4|ipv6|dns):(\/\/[^/]*\/)?/, '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
 }
