@@ -71,12 +71,15 @@ test('bidi: each reply printed while stdin is still open; the call ends when std
   }
 });
 
-test('server stream to its end, and a bad request in a client stream (the call cancelled, exit 1)', async () => {
-  const [count, bad, twice] = await Promise.all([
+test('server stream to its end; no request is {}; a bad request in a client stream (the call cancelled, exit 1)', async () => {
+  const [count, empty, bad, twice] = await Promise.all([
     runCfg(['call', address, 'fixture.Greeter/CountUp', '{"n": 3}', '--compact']),
+    runCfg(['call', address, 'fixture.Greeter/SayHello', '--compact']),
     runCfg(['call', address, 'fixture.Greeter/Sum'], { input: '{"value": 1}\n{"valu": 2}\n' }),
-    runCfg(['call', address, 'fixture.Greeter/SayHello'], { input: '', cwd: project.root }).then(() => runCfg(['call', address, 'fixture.Greeter/SayHello', '{"name": "a"} {"name": "b"}'])),
+    runCfg(['call', address, 'fixture.Greeter/SayHello', '{"name": "a"} {"name": "b"}']),
   ]);
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.equal(replies(empty.stdout)[0]!.message, 'hello ');
   assert.equal(count.code, 0, count.stderr);
   assert.deepEqual(replies(count.stdout), [{ value: 1 }, { value: 2 }, { value: 3 }]);
   assert.equal(bad.code, 1);
