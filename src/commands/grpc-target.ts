@@ -21,7 +21,7 @@ export function withTargetOptions(command: Command): Command {
     .option('-H, --header <header>', 'request metadata "name: value" (repeatable); -bin names take base64', collect, [])
     .option('--token-user <username>', 'mint an access token for this user of the project (as cfg token does) and send it as "authorization: Bearer"')
     .option('--protoset <file>', 'read services and messages from this descriptor set (buf build -o) instead of reflection')
-    .option('--timeout <duration>', 'deadline for the whole call: 500ms is not valid, use 10s, 5m, 1h')
+    .option('--timeout <duration>', 'deadline for the whole call, in whole seconds or more: 10s, 5m, 1h')
     .option('--tls', 'use TLS (verified against the system CAs, or --cacert); the default is plaintext')
     .option('--cacert <file>', 'PEM CA certificate to verify the server with (implies --tls)')
     .option('--cert <file>', 'PEM client certificate for mutual TLS (with --key; implies --tls)')
