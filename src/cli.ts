@@ -4,11 +4,15 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import kleur from 'kleur';
 import { isCfgError } from './errors.ts';
+import { colourFor } from './log/colour.ts';
 import { flushLogs } from './log/logger.ts';
 import { apikeyCommand } from './commands/apikey.ts';
+import { callCommand } from './commands/call.ts';
 import { checkCommand } from './commands/check.ts';
 import { createuserCommand } from './commands/createuser.ts';
+import { describeCommand } from './commands/describe.ts';
 import { generateProtoCommand } from './commands/generate-proto.ts';
+import { listCommand } from './commands/list.ts';
 import { makemigrationsCommand } from './commands/makemigrations.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { protoCommand } from './commands/proto.ts';
@@ -19,15 +23,7 @@ import { setupCommand } from './commands/setup.ts';
 import { startappCommand } from './commands/startapp.ts';
 import { tokenCommand } from './commands/token.ts';
 
-/**
- * Whether to colour what goes to `stream`: never with NO_COLOR set (https://no-color.org) or
- * TERM=dumb; always with FORCE_COLOR set (not "0"); otherwise only on a terminal.
- */
-export function colourFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.NO_COLOR || env.TERM === 'dumb') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
-  return Boolean(stream.isTTY);
-}
+export { colourFor };
 
 /** Commander's own errors (unknown option, missing argument) go to stderr, in red on a terminal. */
 const output = {
@@ -56,6 +52,9 @@ export function buildProgram(): Command {
     createuserCommand,
     tokenCommand,
     apikeyCommand,
+    callCommand,
+    listCommand,
+    describeCommand,
     prunelogsCommand,
     setupCommand,
   ]) {

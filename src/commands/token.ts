@@ -7,15 +7,20 @@ export function tokenCommand(): Command {
     .requiredOption('--username <username>', 'the user the token is for')
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 1d; at most grpc.auth.maxTokenLifetimeSeconds (default 1d)', '1h')
     .action(async (opts: { username: string; ttl: string }) => {
-      const { withDatabase } = await import('./database.ts');
-      const { assertTokenLifetime, mintAccessToken, parseDuration } = await import('../auth/tokens.ts');
-      const { CfgError } = await import('../errors.ts');
-      const ttl = parseDuration(opts.ttl);
-      await withDatabase(async ({ config, db }) => {
-        const user = await (await db()).user.findUnique({ where: { username: opts.username }, select: { id: true, isActive: true } });
-        if (!user) throw new CfgError('E_USER', `No user "${opts.username}".`, `Create it: cfg createuser --username ${opts.username}`);
-        if (!user.isActive) throw new CfgError('E_USER', `User "${opts.username}" is inactive; its tokens would be refused.`, 'Reactivate the user first.');
-        process.stdout.write(mintAccessToken(config, user.id, ttl) + '\n');
-      });
+      const { parseDuration } = await import('../auth/tokens.ts');
+      process.stdout.write((await userAccessToken(opts.username, parseDuration(opts.ttl))) + '\n');
     });
+}
+
+/** An access token for an active user of the project's database (cfg token, cfg call --token-user). */
+export async function userAccessToken(username: string, ttlSeconds: number): Promise<string> {
+  const { withDatabase } = await import('./database.ts');
+  const { mintAccessToken } = await import('../auth/tokens.ts');
+  const { CfgError } = await import('../errors.ts');
+  return withDatabase(async ({ config, db }) => {
+    const user = await (await db()).user.findUnique({ where: { username }, select: { id: true, isActive: true } });
+    if (!user) throw new CfgError('E_USER', `No user "${username}".`, `Create it: cfg createuser --username ${username}`);
+    if (!user.isActive) throw new CfgError('E_USER', `User "${username}" is inactive; its tokens would be refused.`, 'Reactivate the user first.');
+    return mintAccessToken(config, user.id, ttlSeconds);
+  });
 }

@@ -18,12 +18,16 @@ export interface JsonCodec {
   /** Parses canonical JSON (unknown fields refused) into the message's binary encoding. */
   jsonToBinary(schema: DescMessage, json: string): Uint8Array;
   /** The canonical JSON of a binary message (int64 as strings, enum names, lowerCamel names). */
-  binaryToJson(schema: DescMessage, bytes: Uint8Array, options?: { pretty?: boolean }): string;
+  binaryToJson(schema: DescMessage, bytes: Uint8Array, options?: { pretty?: boolean; emitDefaults?: boolean }): string;
 }
 
 /** A codec over the given files (e.g. appRawFiles(generatedDir) plus builtinRawFiles()). */
 export function createJsonCodec(files: readonly RawFile[]): JsonCodec {
-  const registry = registryOf(files.map((f) => f.proto));
+  return jsonCodecOf(registryOf(files.map((f) => f.proto)));
+}
+
+/** A codec over a registry already built (e.g. from descriptors a server sent through reflection). */
+export function jsonCodecOf(registry: FileRegistry): JsonCodec {
   return {
     registry,
     message: (typeName) => registry.getMessage(typeName),
@@ -35,7 +39,7 @@ export function createJsonCodec(files: readonly RawFile[]): JsonCodec {
       }
     },
     binaryToJson(schema, bytes, options = {}) {
-      return toJsonString(schema, fromBinary(schema, bytes), { registry, prettySpaces: options.pretty ? 2 : 0 });
+      return toJsonString(schema, fromBinary(schema, bytes), { registry, prettySpaces: options.pretty ? 2 : 0, alwaysEmitImplicit: options.emitDefaults ?? false });
     },
   };
 }

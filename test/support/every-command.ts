@@ -12,7 +12,7 @@ import { makeProject, REPO, type Project, type RunResult } from '../fixtures/pro
 import { PG_URL } from './db.ts';
 
 /** A value for each required option or argument, by its name. */
-export const SAMPLES: Record<string, string> = { username: 'alice', name: 'probe', 'older-than': '30d', id: '1' };
+export const SAMPLES: Record<string, string> = { username: 'alice', name: 'probe', 'older-than': '30d', id: '1', address: '127.0.0.1:1', method: 'x.Y/Z' };
 
 /** Every runnable command (the leaves: `apikey create`, not `apikey`) as argv with its required inputs. */
 export function commands(command: Command = buildProgram(), path: string[] = []): string[][] {
@@ -32,10 +32,14 @@ export function commands(command: Command = buildProgram(), path: string[] = [])
 
 /**
  * What a command must do: fail with this code; succeed; touch no database (`no-db`: whatever its
- * verdict on the project, it exits 0 or 1 without a stack trace and never says E_DB_*); or not run
- * here, with the reason and the test that covers it.
+ * verdict on the project, it exits 0 or 1 without a stack trace and never says E_DB_*); end with
+ * this gRPC status (`cfg call`: exit code = status code, one line `error <STATUS> ...`); or not
+ * run here, with the reason and the test that covers it.
  */
-export type Expect = { code: string } | 'ok' | 'no-db' | { skip: string };
+export type Expect = { code: string } | 'ok' | 'no-db' | { status: string; exit: number } | { skip: string };
+
+/** cfg call reaches for the server it is given (SAMPLES.address: nothing listens there) before anything else: no project or database needed. */
+export const CALL_UNREACHABLE: Expect = { status: 'UNAVAILABLE', exit: 14 };
 
 /** A failure as users see it: exit 1, `error <code> <message>` and at most a hint line, nothing else. */
 function assertOneLine(r: RunResult, code: string, what: string): void {
@@ -71,6 +75,11 @@ export async function runAll(run: (argv: string[], slug: string) => Promise<RunR
         } else if (wanted === 'ok') {
           assert.doesNotMatch(r.stdout + r.stderr, /^\s+at /m, 'no stack trace');
           assert.equal(r.code, 0, `cfg ${item.argv.join(' ')}\n${r.stdout}\n${r.stderr}`);
+        } else if ('status' in wanted) {
+          const out = `cfg ${item.argv.join(' ')}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+          assert.equal(r.code, wanted.exit, out);
+          assert.match(r.stderr, new RegExp(`^error ${wanted.status} \\S[^\\n]*\\n$`), `one line: ${out}`);
+          assert.equal(r.stdout, '', out);
         } else assertOneLine(r, wanted.code, `${item.name} (cfg ${item.argv.join(' ')})`);
       } catch (err) {
         failures.push((err as Error).message);
@@ -107,6 +116,9 @@ export function unusableDatabaseProject(): { project: () => Project; schemas: st
 /** What touches no database, or changes it on purpose, whatever state the database is in. */
 export function databaseFree(name: string): Expect | undefined {
   if (name === 'generate-proto') return 'ok'; // protos only
+  if (name === 'call') return { skip: 'reaches for its server before any project or database (no --token-user here): command-failures-outside.test.ts, cfg-call.test.ts' };
+  if (name === 'list') return 'no-db'; // the project's descriptor set
+  if (name === 'describe') return { skip: "reads the project's descriptor set as cfg list does (the same openTarget): covered by list here, cfg-list-describe.test.ts" };
   if (name === 'proto lint' || name === 'proto breaking') return 'no-db'; // the fixture's protos have findings, and it is no git repository
   if (name === 'proto format') return { skip: "rewrites the project's protos (the other commands run on them meanwhile); needs no database: proto-lint.test.ts" };
   if (name === 'startapp') return { skip: 'adds an app to the project the other commands run on; needs no database: startapp.test.ts' };
