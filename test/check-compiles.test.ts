@@ -23,10 +23,13 @@ describe('cfg check compiles and type-checks', { concurrency: true }, () => {
   test("a service method that does not match its RPC: E_TYPECHECK with the file, line and TypeScript's reason", async () => {
     const p = await project({ apps: ['greeter'] });
     const file = 'apps/greeter/grpc_services/greeter_service.ts';
-    await p.write(file, (await p.read(file)).replace('async sayHello(', 'async sayHelo('));
+    const source = await p.read(file);
+    const classLine = source.split('\n').findIndex((l) => /^export class Greeter\b/.test(l)) + 1; // where TypeScript reports it
+    assert.ok(classLine > 0, 'the fixture declares class Greeter');
+    await p.write(file, source.replace('async sayHello(', 'async sayHelo('));
     const { code, stdout } = await p.run(['check'], {}, 100_000); // type-checking takes a minute on a loaded 2-core machine
     assert.equal(code, 1, stdout);
-    assert.match(stdout, /^✗ types: E_TYPECHECK 2 type error\(s\) in the services:\n {4}apps\/greeter\/grpc_services\/greeter_service\.ts:8:14 TS2420: Property 'sayHello' is missing in type 'Greeter' but required in type 'ServiceImplementation<\.\.\.>'\.$/m);
+    assert.match(stdout, new RegExp(String.raw`^✗ types: E_TYPECHECK 2 type error\(s\) in the services:\n {4}apps\/greeter\/grpc_services\/greeter_service\.ts:${classLine}:14 TS2420: Property 'sayHello' is missing in type 'Greeter' but required in type 'ServiceImplementation<\.\.\.>'\.$`, 'm'));
     // and where the class is registered
     assert.match(stdout, /^ {4}apps\/greeter\/grpc_services\/index\.ts:\d+:\d+ TS2345: Property 'sayHello' is missing in type 'Greeter'/m);
     assert.match(stdout, /^! fixture\.Greeter: Greeter has no method sayHello\(\): calls to \/fixture\.Greeter\/SayHello answer UNIMPLEMENTED$/m);
