@@ -118,9 +118,20 @@ export async function exitWithStatus(fn: () => Promise<void>): Promise<void> {
     await fn();
   } catch (err) {
     if (!(err instanceof CallStatusError)) throw err;
-    await printStatus(statusName(err.code), err.details);
+    const name = statusName(err.code);
+    await printStatus(name, name === 'UNAVAILABLE' ? explainUnreachable(err.details) : err.details);
     process.exitCode = err.code;
   }
+}
+
+/**
+ * grpc-js's text for a server it could not reach ("No connection established. Last error: Error:
+ * connect ECONNREFUSED 127.0.0.1:1. Resolution note: ") made into what happened and what to check,
+ * still on one line; any other UNAVAILABLE (a server shutting down, say) is left as the server said it.
+ */
+export function explainUnreachable(details: string): string {
+  const cause = /^No connection established\. Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?$/s.exec(details.trim())?.[1];
+  return cause ? `${cause}: no server answers there (is cfg rungrpc running, and is the address host:port right?)` : details;
 }
 
 /** One line on stderr: `error NOT_FOUND Coin XYZ not found`, in the colours of cfg's other errors. */
