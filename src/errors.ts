@@ -1,7 +1,7 @@
 /**
  * Command-line and start-up failures. Each has a stable code (E_...) so scripts and tests can
  * match on it, and a message that says what is wrong and what to do next.
- * gRPC call failures are not here: they are `GrpcError` (src/server/grpc-error.ts).
+ * gRPC call failures are not here: they are `GrpcError` (src/call/error.ts).
  */
 export type CfgErrorCode =
   | 'E_CONFIG_NOT_FOUND'

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { configureLogging } from '../src/log/logger.ts';
 import { CfgServer } from '../src/server/cfg-server.ts';
-import { GrpcError, Status } from '../src/server/grpc-error.ts';
+import { GrpcError, Status } from '../src/call/error.ts';
 import { startServer, type RunningServer } from '../src/server/start.ts';
 import type { ServiceImplementation } from '../src/services/types.ts';
 import { callError, TestClient, type AnyDefinition } from './fixtures/client.ts';

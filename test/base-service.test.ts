@@ -9,7 +9,7 @@ import { Metadata, credentials, makeGenericClientConstructor, status, type Clien
 import type { AuthUser } from '../src/auth/types.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { CfgServer } from '../src/server/cfg-server.ts';
-import type { CallContext } from '../src/server/context.ts';
+import type { CallContext } from '../src/call/context.ts';
 import { BaseService } from '../src/services/base-service.ts';
 import type { ServiceImplementation } from '../src/services/types.ts';
 import type { AnyDefinition } from './fixtures/client.ts';
@@ -237,7 +237,7 @@ test('getPeer over IPv6: "ipv6:[::1]:<port>"', async (t) => {
 });
 
 test('getPeer formats what grpc-js reports: IPv4, IPv4-mapped IPv6, and IPv6', async () => {
-  const { formatPeer } = await import('../src/server/context.ts');
+  const { formatPeer } = await import('../src/call/context.ts');
   assert.equal(formatPeer('127.0.0.1:5000'), 'ipv4:127.0.0.1:5000');
   assert.equal(formatPeer('::ffff:10.0.0.7:443'), 'ipv4:10.0.0.7:443');
   assert.equal(formatPeer('::1:5000'), 'ipv6:[::1]:5000');

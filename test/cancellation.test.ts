@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { configureLogging } from '../src/log/logger.ts';
 import { CfgServer } from '../src/server/cfg-server.ts';
-import type { CallContext } from '../src/server/context.ts';
+import type { CallContext } from '../src/call/context.ts';
 import type { ServiceImplementation } from '../src/services/types.ts';
 import type { AnyDefinition } from './fixtures/client.ts';
 import { importFrom, inProcessConfig, makeProject, type Project } from './fixtures/project.ts';

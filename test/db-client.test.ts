@@ -11,8 +11,8 @@ import pg from 'pg';
 import { closeDb, createDb, getDb, sqlDriver, type Db } from '../src/db/client.ts';
 import { onDatabaseOutage } from '../src/db/errors.ts';
 import { parseDatabaseUrl } from '../src/db/url.ts';
-import { Status } from '../src/server/grpc-error.ts';
-import { classify } from '../src/server/status.ts';
+import { Status } from '../src/call/error.ts';
+import { classify } from '../src/call/boundary.ts';
 import { closedPort, dbProject, PROVIDERS, testDatabase, withMigratedDb } from './support/db.ts';
 
 /** A migrated database and a client on it (counting its queries) for one test. */

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { CryptoServiceService } from '../generated/crypto_service.ts';
 import type { AuthUser } from '../src/auth/types.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
-import { checkAccess, resolveAccess, type MethodAccess } from '../src/server/access.ts';
+import { checkAccess, resolveAccess, type MethodAccess } from '../src/call/access.ts';
 import { CfgServer } from '../src/server/cfg-server.ts';
 import { AuthRequiredService } from '../src/services/auth-required-service.ts';
 import { BaseService } from '../src/services/base-service.ts';

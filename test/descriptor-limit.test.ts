@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { after, test } from 'node:test';
-import { openFileLimit } from '../src/server/fd-limit.ts';
+import { openFileLimit } from '../src/transports/grpc/fd-limit.ts';
 import { CfgProcess, projectsOfThisFile } from './fixtures/project.ts';
 
 const CLI = new URL('../bin/cfg.js', import.meta.url).pathname;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { credentials, makeGenericClientConstructor, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { CallEnd, Interceptor } from '../src/interceptors/types.ts';
+import type { CallEnd, Interceptor } from '../src/call/interceptor.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { CfgServer } from '../src/server/cfg-server.ts';
 import type { ServiceImplementation } from '../src/services/types.ts';

@@ -10,10 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { buildInterceptors, PIPELINE } from '../src/interceptors/pipeline.ts';
-import type { Interceptor } from '../src/interceptors/types.ts';
+import type { Interceptor } from '../src/call/interceptor.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { startServer, type RunningServer } from '../src/server/start.ts';
-import { classify } from '../src/server/status.ts';
+import { classify } from '../src/call/boundary.ts';
 import { callError, TestClient } from './fixtures/client.ts';
 import { importFrom, inProcessConfig, makeProject, type Project } from './fixtures/project.ts';
 

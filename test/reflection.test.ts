@@ -14,7 +14,7 @@ import { credentials, makeGenericClientConstructor, status, type Client } from '
 import { defaults } from '../src/config/defaults.ts';
 import { bufCommand, DESCRIPTOR_SET } from '../src/proto/tools.ts';
 import { CfgServer } from '../src/server/cfg-server.ts';
-import { addReflectionService } from '../src/server/reflection.ts';
+import { addReflectionService } from '../src/services/builtin/reflection.ts';
 import { builtinFiles, builtinRawFiles, splitFileSet } from '../src/proto/descriptors.ts';
 import { startCrypto, type CryptoEnv } from './support/crypto-env.ts';
 

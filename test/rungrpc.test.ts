@@ -145,7 +145,7 @@ test('--processes 2: one port served by two worker processes', async () => {
   }
   assert.deepEqual([...pids].sort(), [...workers].sort());
 
-  // With a worker per core, workers collect garbage on their own thread (src/server/worker-flags.ts).
+  // With a worker per core, workers collect garbage on their own thread (src/runtime/worker-flags.ts).
   const singleThreadedGc = availableParallelism() <= 2;
   for (const pid of workers) {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');

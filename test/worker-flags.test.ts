@@ -1,8 +1,8 @@
-// Which Node flags cluster workers get (src/server/worker-flags.ts); rungrpc.test.ts checks a
+// Which Node flags cluster workers get (src/runtime/worker-flags.ts); rungrpc.test.ts checks a
 // real worker's command line.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { workerExecArgv } from '../src/server/worker-flags.ts';
+import { workerExecArgv } from '../src/runtime/worker-flags.ts';
 
 test('a worker per core (or more): the primary flags plus --single-threaded-gc', () => {
   assert.deepEqual(workerExecArgv(['--enable-source-maps'], 2, 2), ['--enable-source-maps', '--single-threaded-gc']);

@@ -1,4 +1,4 @@
-import { GrpcError, Status } from '../server/grpc-error.ts';
+import { GrpcError, Status } from '../call/error.ts';
 import type { AuthUser } from './types.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
 import { getLogger } from '../log/logger.ts';
-import { GrpcError, Status } from '../server/grpc-error.ts';
+import { GrpcError, Status } from '../call/error.ts';
 import { hashApiKey } from './api-keys.ts';
 import { apiKeyRevokedSince, AuthCache, type CachedAuth } from './cache.ts';
 import { loadUser } from './users.ts';

@@ -1,8 +1,8 @@
 import type { CfgConfig } from '../config/types.ts';
-import type { Interceptor } from '../interceptors/types.ts';
-import { checkAccess } from '../server/access.ts';
-import type { CallContext } from '../server/context.ts';
-import { GrpcError, Status } from '../server/grpc-error.ts';
+import type { Interceptor } from '../call/interceptor.ts';
+import { checkAccess } from '../call/access.ts';
+import type { CallContext } from '../call/context.ts';
+import { GrpcError, Status } from '../call/error.ts';
 import { AuthCache, type CachedAuth } from './cache.ts';
 import { verifyAccessToken } from './jwt.ts';
 import { verifyKey } from './keys.ts';

@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import type { GrpcAuthConfig } from '../config/types.ts';
-import { GrpcError, Status } from '../server/grpc-error.ts';
+import { GrpcError, Status } from '../call/error.ts';
 
 export interface VerifiedToken {
   userId: number;

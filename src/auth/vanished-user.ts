@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.ts';
 import { getLogger } from '../log/logger.ts';
-import { GrpcError, Status } from '../server/grpc-error.ts';
-import { classify } from '../server/status.ts';
+import { GrpcError, Status } from '../call/error.ts';
+import { classify } from '../call/boundary.ts';
 import { invalidateUser } from './cache.ts';
 import type { AuthUser } from './types.ts';
 

@@ -21,7 +21,7 @@ export interface ClientCallEnd {
 }
 
 /**
- * One link of a client's chain, in the style of the server's interceptors (src/interceptors/types.ts):
+ * One link of a client's chain, in the style of the server's interceptors (src/call/interceptor.ts):
  *
  * - `onStart` runs before the call is sent and may change its metadata; it may be async (fetch a
  *   fresh token): the call waits, its messages queued. A throw or rejection fails the call, unsent,

@@ -32,7 +32,7 @@ export function rungrpcCommand(): Command {
     .option('--allow-unmigrated', 'serve although the database has unapplied migrations (health stays NOT_SERVING until cfg migrate has run)')
     .action(async (opts: RungrpcOptions) => {
       const { withDatabase } = await import('./database.ts');
-      const { runGrpc } = await import('../server/run.ts');
+      const { runGrpc } = await import('../runtime/run.ts');
       // The server opens its own client and keeps it; a database failure at start-up reads as in every command.
       await withDatabase(() => runGrpc(opts));
     });

@@ -1,5 +1,5 @@
 import { CfgError } from '../errors.ts';
-import { isInterceptor } from '../interceptors/types.ts';
+import { isInterceptor } from '../call/interceptor.ts';
 import { LEVELS } from '../log/logger.ts';
 import { defaults } from './defaults.ts';
 import { ENV_OVERRIDES, type OverridablePath } from './origin.ts';

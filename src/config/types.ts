@@ -1,5 +1,5 @@
 import type { LogFormat, LogLevel } from '../log/logger.ts';
-import type { Interceptor } from '../interceptors/types.ts';
+import type { Interceptor } from '../call/interceptor.ts';
 
 /** JWT algorithms cfg accepts; tokens are verified with exactly the configured one. */
 export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'] as const;

@@ -1,6 +1,6 @@
 import type { CfgConfig } from '../config/types.ts';
 import { getLogger } from '../log/logger.ts';
-import { registerErrorMapper } from '../server/status.ts';
+import { registerErrorMapper } from '../call/boundary.ts';
 import type { PrismaClient as SqliteClient } from '../../generated/prisma/sqlite/client.ts';
 import type { Database } from 'better-sqlite3';
 import type { Pool } from 'pg';

@@ -1,4 +1,4 @@
-import { GrpcError, Status } from '../server/grpc-error.ts';
+import { GrpcError, Status } from '../call/error.ts';
 
 // Prisma's codes for "the database cannot be used right now", with what the client is told.
 const PRISMA_CODES: Record<string, string> = {

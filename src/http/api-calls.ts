@@ -1,7 +1,7 @@
 import { parseDuration } from '../auth/tokens.ts';
 import type { Db } from '../db/client.ts';
 import { methodStats, recentCalls, type RecentCallsOptions } from '../ops/queries.ts';
-import { Status } from '../server/grpc-error.ts';
+import { Status } from '../call/error.ts';
 import { badRequest, intParam, queryParams, type Route } from './router.ts';
 
 const MAX_WINDOW_S = 7 * 86_400;

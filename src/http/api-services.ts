@@ -1,5 +1,5 @@
 import type { CfgServer } from '../server/cfg-server.ts';
-import type { MethodKind } from '../server/method.ts';
+import type { MethodKind } from '../call/method.ts';
 import type { Route } from './router.ts';
 
 export interface ServiceView {

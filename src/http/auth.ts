@@ -7,7 +7,7 @@ import type { AuthUser } from '../auth/types.ts';
 import { loadUser } from '../auth/users.ts';
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
-import { GrpcError } from '../server/grpc-error.ts';
+import { GrpcError } from '../call/error.ts';
 import { HttpError } from './router.ts';
 
 /** The side port's authenticator. */

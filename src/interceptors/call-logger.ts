@@ -1,6 +1,6 @@
 import { getLogger } from '../log/logger.ts';
-import { statusName } from '../server/grpc-error.ts';
-import type { Interceptor } from './types.ts';
+import { statusName } from '../call/error.ts';
+import type { Interceptor } from '../call/interceptor.ts';
 
 /**
  * One line per call on the "grpc.calls" logger: the method, then status, durationMs and peer

@@ -1,6 +1,6 @@
-import { ServerCallContext } from '../server/context.ts';
-import { GrpcError, Status } from '../server/grpc-error.ts';
-import type { Interceptor } from './types.ts';
+import { ServerCallContext } from '../call/context.ts';
+import { GrpcError, Status } from '../call/error.ts';
+import type { Interceptor } from '../call/interceptor.ts';
 
 export interface ConcurrencyOptions {
   /** Most calls running at once in this process (grpc.server.maxWorkers). */

@@ -1,7 +1,7 @@
 import { Registry, type Metric } from 'prom-client';
-import { Status, statusName } from '../server/grpc-error.ts';
-import type { MethodInfo } from '../server/method.ts';
-import type { Interceptor } from './types.ts';
+import { Status, statusName } from '../call/error.ts';
+import type { MethodInfo } from '../call/method.ts';
+import type { Interceptor } from '../call/interceptor.ts';
 
 /** Every gRPC status code, 0 (OK) to 16 (UNAUTHENTICATED). */
 const CODES = Object.values(Status).filter((v): v is number => typeof v === 'number');

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { CfgConfig } from '../config/types.ts';
 import { parseModuleRef, resolveModuleFile } from '../discovery/modules.ts';
 import { CfgError } from '../errors.ts';
-import { isInterceptor, type Interceptor } from './types.ts';
+import { isInterceptor, type Interceptor } from '../call/interceptor.ts';
 
 /**
  * The slots of the chain, outermost first. Each slot holds cfg's built-in interceptor for it (if
@@ -25,7 +25,7 @@ import { isInterceptor, type Interceptor } from './types.ts';
  * - `project`: grpc.server.interceptors, in the order listed; they see the authenticated user.
  *
  * Error mapping is not a slot: a thrown error becomes the client's status at one boundary, the
- * call adapter (src/server/status.ts toStatus), because errors thrown by any interceptor, by the
+ * call adapter (src/call/boundary.ts toStatus), because errors thrown by any interceptor, by the
  * adapter itself (UNIMPLEMENTED, a missing response) or by the handler must all be mapped, and
  * an interceptor sees only what is inside it. Observers (logging, requestLog, metrics) are given
  * the status the boundary sent, in onEnd; tracing, which wraps the call, asks the same

@@ -1,6 +1,6 @@
 import type { RequestLogWriter } from '../ops/request-log.ts';
-import type { ServerCallContext } from '../server/context.ts';
-import type { Interceptor } from './types.ts';
+import type { ServerCallContext } from '../call/context.ts';
+import type { Interceptor } from '../call/interceptor.ts';
 
 /**
  * grpc.requestLog: one row per call (or per sampled call) handed to the batched writer once the

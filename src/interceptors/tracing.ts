@@ -1,8 +1,8 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type TextMapGetter } from '@opentelemetry/api';
 import type { Metadata } from '@grpc/grpc-js';
-import { Status } from '../server/grpc-error.ts';
-import { classify } from '../server/status.ts';
-import type { Interceptor } from './types.ts';
+import { Status } from '../call/error.ts';
+import { classify } from '../call/boundary.ts';
+import type { Interceptor } from '../call/interceptor.ts';
 
 const metadataGetter: TextMapGetter<Metadata> = {
   get(carrier, key) {

@@ -1,7 +1,7 @@
 // What the operations views read: the servers on this database and the request log. Every
 // function takes the Prisma client (getDb()) and works the same on SQLite and PostgreSQL.
 import type { Db } from '../db/client.ts';
-import { statusName } from '../server/grpc-error.ts';
+import { statusName } from '../call/error.ts';
 
 /** grpc.monitor.heartbeatMs's default: a server beats every 10 s. */
 export const DEFAULT_HEARTBEAT_MS = 10_000;

@@ -1,19 +1,19 @@
 import { Server, type ChannelOptions, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { CfgError } from '../errors.ts';
 import type { CfgConfig } from '../config/types.ts';
-import type { Interceptor } from '../interceptors/types.ts';
+import type { Interceptor } from '../call/interceptor.ts';
 import { getLogger } from '../log/logger.ts';
 import type { ServiceRegistrar } from '../services/registration.ts';
 import { declaredAccess, type AccessStatics } from '../services/declared-access.ts';
 import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
 import { closeInterceptors } from '../interceptors/pipeline.ts';
-import { createHandler } from './adapter.ts';
-import { openGrpcListener, type GrpcListener } from './listener.ts';
-import { installRequestFrameCheck } from './request-frames.ts';
-import { installResponseCompression } from './response-compression.ts';
-import { measured } from './sizes.ts';
-import { methodInfo, type MethodInfo } from './method.ts';
-import { OpenStreams } from './open-streams.ts';
+import { createHandler } from '../transports/grpc/adapter.ts';
+import { openGrpcListener, type GrpcListener } from '../transports/grpc/listener.ts';
+import { installRequestFrameCheck } from '../transports/grpc/request-frames.ts';
+import { installResponseCompression } from '../transports/grpc/response-compression.ts';
+import { measured } from '../transports/grpc/sizes.ts';
+import { methodInfo, type MethodInfo } from '../call/method.ts';
+import { OpenStreams } from '../transports/grpc/open-streams.ts';
 
 /** A service as served: its full name and methods. */
 export interface ServedService {

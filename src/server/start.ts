@@ -4,7 +4,7 @@ import type { CfgConfig } from '../config/types.ts';
 import { appsNotEnabled, describeRegistration, discover } from '../discovery/discover.ts';
 import { CfgError } from '../errors.ts';
 import { buildInterceptors, type PipelineSlot } from '../interceptors/pipeline.ts';
-import type { Interceptor } from '../interceptors/types.ts';
+import type { Interceptor } from '../call/interceptor.ts';
 import type { RequestLogCounts } from '../http/metrics.ts';
 import { getLogger } from '../log/logger.ts';
 import { LOGGER_NAME } from '../services/base-service.ts';
@@ -108,27 +108,27 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     );
   }
 
-  let health: import('./health.ts').HealthHandle | undefined;
+  let health: import('../services/builtin/health.ts').HealthHandle | undefined;
   if (config.grpc.server.enableHealthCheck) {
-    const { addHealthService } = await import('./health.ts');
+    const { addHealthService } = await import('../services/builtin/health.ts');
     health = addHealthService(server);
     server.onShutdown(() => health?.setAll('NOT_SERVING'));
     if (migrations.pending > 0) {
-      const { holdUntilMigrated } = await import('./schema-health.ts');
+      const { holdUntilMigrated } = await import('../services/builtin/schema-health.ts');
       health = holdUntilMigrated(server, health, async () => (await checkMigrations(config)).pending);
     }
-    const { watchDatabaseHealth } = await import('./db-health.ts');
+    const { watchDatabaseHealth } = await import('../services/builtin/db-health.ts');
     watchDatabaseHealth(server, health);
   }
   if (config.grpc.server.enableReflection) {
-    const { addReflectionService } = await import('./reflection.ts');
+    const { addReflectionService } = await import('../services/builtin/reflection.ts');
     await addReflectionService(server, join(config.root, outputDir));
   }
 
   const { settingOrigin } = await import('../config/origin.ts');
   const origin = { host: settingOrigin('grpc.server.host', options.host === undefined ? undefined : '--host'), port: settingOrigin('grpc.server.port', options.port === undefined ? undefined : '--port') };
   const port = await server.listen(options.host, options.port, origin);
-  (await import('./fd-limit.ts')).checkDescriptorLimit(config, withHttp, log);
+  (await import('../transports/grpc/fd-limit.ts')).checkDescriptorLimit(config, withHttp, log);
   let http: import('../http/server.ts').HttpSidePort | undefined;
   if (metrics) {
     const [{ startHttpSidePort }, { getDb }] = await Promise.all([import('../http/server.ts'), import('../db/client.ts')]);
@@ -148,7 +148,7 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     monitor = startMonitor(config, { serverId, address: `${host}:${port}`, services: server.services.map((s) => s.name) });
   }
   if (options.banner) {
-    const { printBanner } = await import('./banner.ts');
+    const { printBanner } = await import('../runtime/banner.ts');
     printBanner(server, port, options.host ?? config.grpc.server.host, http?.port);
   }
   return {

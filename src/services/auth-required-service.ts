@@ -1,5 +1,5 @@
 import type { AuthUser } from '../auth/types.ts';
-import type { CallContext } from '../server/context.ts';
+import type { CallContext } from '../call/context.ts';
 import { BaseService } from './base-service.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { AuthUser } from '../auth/types.ts';
 import { getLogger, type Logger } from '../log/logger.ts';
-import type { Access } from '../server/access.ts';
-import type { CallContext } from '../server/context.ts';
-import { GrpcError, Status } from '../server/grpc-error.ts';
+import type { Access } from '../call/access.ts';
+import type { CallContext } from '../call/context.ts';
+import { GrpcError, Status } from '../call/error.ts';
 
 /** Set by discovery: the logger name for an app's services ("apps.crypto.grpc_services"). */
 export const LOGGER_NAME = Symbol('cfg.loggerName');

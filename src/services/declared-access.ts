@@ -1,6 +1,6 @@
 import type { GrpcAuthConfig } from '../config/types.ts';
 import { CfgError } from '../errors.ts';
-import { PUBLIC, resolveAccess, SIGNED_IN, UNDECLARED, type MethodAccess } from '../server/access.ts';
+import { PUBLIC, resolveAccess, SIGNED_IN, UNDECLARED, type MethodAccess } from '../call/access.ts';
 import type { AccessDeclarations } from './registration.ts';
 import type { ServiceDefinition } from './types.ts';
 

@@ -1,4 +1,4 @@
-import type { Access } from '../server/access.ts';
+import type { Access } from '../call/access.ts';
 import type { ServiceDefinition, ServiceImplementation } from './types.ts';
 
 /** The server a `grpcHandlers(server)` function receives (null in discovery mode). */

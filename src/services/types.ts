@@ -1,5 +1,5 @@
 import type { MethodDefinition } from '@grpc/grpc-js';
-import type { CallContext } from '../server/context.ts';
+import type { CallContext } from '../call/context.ts';
 
 /** A generated service definition (ts-proto's `CryptoServiceService`). */
 export type ServiceDefinition = { readonly [key: string]: MethodDefinition<any, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- internal glue: any method shape

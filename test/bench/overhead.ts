@@ -12,8 +12,8 @@ import { CryptoServiceService } from '../../generated/crypto_service.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { closeDb, getDb, useDbConfig } from '../../src/db/client.ts';
 import { buildInterceptors } from '../../src/interceptors/pipeline.ts';
-import { createHandler } from '../../src/server/adapter.ts';
-import { methodInfo } from '../../src/server/method.ts';
+import { createHandler } from '../../src/transports/grpc/adapter.ts';
+import { methodInfo } from '../../src/call/method.ts';
 
 const CALLS = Number(process.env.OVERHEAD_CALLS ?? 4000);
 const ROUNDS = Number(process.env.OVERHEAD_ROUNDS ?? 9);

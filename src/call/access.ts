@@ -1,5 +1,5 @@
 import type { AuthUser } from '../auth/types.ts';
-import { GrpcError, Status } from './grpc-error.ts';
+import { GrpcError, Status } from './error.ts';
 
 /**
  * Who may call a method, as a service class declares it in `static access`:

@@ -1,7 +1,7 @@
-import { getDb } from '../db/client.ts';
-import { onDatabaseOutage } from '../db/errors.ts';
-import { getLogger } from '../log/logger.ts';
-import type { CfgServer } from './cfg-server.ts';
+import { getDb } from '../../db/client.ts';
+import { onDatabaseOutage } from '../../db/errors.ts';
+import { getLogger } from '../../log/logger.ts';
+import type { CfgServer } from '../../server/cfg-server.ts';
 import type { HealthHandle } from './health.ts';
 
 const log = getLogger('grpc.server');

@@ -1,5 +1,5 @@
-import { getLogger } from '../log/logger.ts';
-import type { CfgServer } from './cfg-server.ts';
+import { getLogger } from '../../log/logger.ts';
+import type { CfgServer } from '../../server/cfg-server.ts';
 import type { HealthHandle } from './health.ts';
 
 const log = getLogger('grpc.server');

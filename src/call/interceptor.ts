@@ -1,6 +1,6 @@
-import type { CallContext } from '../server/context.ts';
-import type { Status } from '../server/grpc-error.ts';
-import type { MethodInfo } from '../server/method.ts';
+import type { CallContext } from './context.ts';
+import type { Status } from './error.ts';
+import type { MethodInfo } from './method.ts';
 
 /** Runs the rest of the chain (and finally the handler) for this call. */
 export type Next = (ctx: CallContext) => Promise<void>;

@@ -7,15 +7,15 @@ import type {
   ServerWritableStream,
   UntypedHandleCall,
 } from '@grpc/grpc-js';
-import { compose, type CallEnd, type Interceptor, type Next } from '../interceptors/types.ts';
-import { getLogger } from '../log/logger.ts';
-import { type CallContext, ServerCallContext } from './context.ts';
-import { GrpcError, Status } from './grpc-error.ts';
-import type { StreamWriter } from '../services/types.ts';
-import type { MethodInfo } from './method.ts';
+import { compose, type CallEnd, type Interceptor, type Next } from '../../call/interceptor.ts';
+import { getLogger } from '../../log/logger.ts';
+import { type CallContext, ServerCallContext } from '../../call/context.ts';
+import { GrpcError, Status } from '../../call/error.ts';
+import type { StreamWriter } from '../../services/types.ts';
+import type { MethodInfo } from '../../call/method.ts';
 import { shuttingDown, type OpenStreams } from './open-streams.ts';
 import { expectResponse, takeResponseSize } from './sizes.ts';
-import { toStatus } from './status.ts';
+import { toStatus } from '../../call/boundary.ts';
 
 type AnyFn = (...args: unknown[]) => unknown;
 const log = getLogger('grpc.server');

@@ -1,9 +1,9 @@
 import { create, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import type { DescriptorProto, EnumDescriptorProto, FieldDescriptorProto } from '@bufbuild/protobuf/wkt';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import { appRawFiles, builtinRawFiles, registryOf, type RawFile } from '../proto/descriptors.ts';
-import type { ServiceDefinition } from '../services/types.ts';
-import type { CfgServer } from './cfg-server.ts';
+import { appRawFiles, builtinRawFiles, registryOf, type RawFile } from '../../proto/descriptors.ts';
+import type { ServiceDefinition } from '../types.ts';
+import type { CfgServer } from '../../server/cfg-server.ts';
 
 /** The decoded ServerReflectionRequest (the same message in v1 and v1alpha). */
 interface ReflectionRequest {

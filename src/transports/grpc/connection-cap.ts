@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import type { Logger } from '../log/logger.ts';
-import { rateLimited, type RateLimited } from '../log/rate-limited.ts';
+import type { Logger } from '../../log/logger.ts';
+import { rateLimited, type RateLimited } from '../../log/rate-limited.ts';
 
 /** How often, at most, refused connections are reported. */
 const REFUSALS_EVERY_MS = 10_000;

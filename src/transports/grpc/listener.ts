@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
-import type { CfgConfig } from '../config/types.ts';
-import { CfgError } from '../errors.ts';
-import { getLogger } from '../log/logger.ts';
+import type { CfgConfig } from '../../config/types.ts';
+import { CfgError } from '../../errors.ts';
+import { getLogger } from '../../log/logger.ts';
 import { ConnectionCap } from './connection-cap.ts';
 
 const log = getLogger('grpc.server');

@@ -7,7 +7,7 @@ import {
 } from '@grpc/grpc-js';
 import type { AuthInfo, AuthUser } from '../auth/types.ts';
 import type { MethodInfo } from './method.ts';
-import { requestSize } from './sizes.ts';
+import { requestSize } from '../transports/grpc/sizes.ts';
 
 /**
  * Everything a handler and the interceptors know of one call. One object per call; its

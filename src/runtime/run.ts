@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load.ts';
 import type { CfgConfig } from '../config/types.ts';
 import { flushLogs, getLogger } from '../log/logger.ts';
 import { stopWhenOrphaned } from './parent-watch.ts';
-import { startServer, type RunningServer } from './start.ts';
+import { startServer, type RunningServer } from '../server/start.ts';
 import { workerExecArgv } from './worker-flags.ts';
 
 const log = getLogger('grpc.server');

@@ -1,5 +1,5 @@
 import kleur from 'kleur';
-import type { CfgServer } from './cfg-server.ts';
+import type { CfgServer } from '../server/cfg-server.ts';
 
 /** The start-up banner: address, services and their methods, reflection, health, auth mode. */
 export function printBanner(server: CfgServer, port: number, host: string, httpPort?: number): void {

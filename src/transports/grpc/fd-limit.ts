@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { CfgConfig } from '../config/types.ts';
-import type { Logger } from '../log/logger.ts';
+import type { CfgConfig } from '../../config/types.ts';
+import type { Logger } from '../../log/logger.ts';
 
 /** Descriptors kept for what is not a client connection: the database pool, files, stdio, workers. */
 const RESERVE = 256;

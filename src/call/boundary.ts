@@ -1,7 +1,7 @@
 import { Metadata, type StatusObject } from '@grpc/grpc-js';
 import { getLogger } from '../log/logger.ts';
 import type { CallContext } from './context.ts';
-import { GrpcError, Status } from './grpc-error.ts';
+import { GrpcError, Status } from './error.ts';
 
 /**
  * Turns a known non-GrpcError (a database outage, say) into a GrpcError, or returns undefined.

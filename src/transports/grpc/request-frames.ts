@@ -5,7 +5,7 @@
 // and answered OK. Both are protocol errors: the call ends INTERNAL with a message naming the flag.
 // The check sits where grpc-js unframes each message (BaseServerInterceptingCall.decompressMessage,
 // given the whole frame), before any cfg code or handler sees the call's messages.
-import { Status } from './grpc-error.ts';
+import { Status } from '../../call/error.ts';
 import { serverInterceptors, type BaseCall } from './grpc-internals.ts';
 
 let installed: boolean | undefined;

@@ -5,7 +5,7 @@ export { Status };
 /**
  * The one error a handler throws to end a call with a gRPC status. Every `abort*` helper of
  * BaseService throws one; the call adapter turns it into the status at one boundary
- * (src/server/status.ts). Any other error becomes INTERNAL with a generic message.
+ * (src/call/boundary.ts). Any other error becomes INTERNAL with a generic message.
  */
 export class GrpcError extends Error {
   override readonly name = 'GrpcError';

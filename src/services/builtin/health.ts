@@ -1,8 +1,8 @@
 import { create, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { builtinFiles, registryOf } from '../proto/descriptors.ts';
-import type { ServiceDefinition } from '../services/types.ts';
-import type { CfgServer } from './cfg-server.ts';
+import { builtinFiles, registryOf } from '../../proto/descriptors.ts';
+import type { ServiceDefinition } from '../types.ts';
+import type { CfgServer } from '../../server/cfg-server.ts';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
