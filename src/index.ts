@@ -40,7 +40,7 @@ export { PIPELINE, buildInterceptors } from './interceptors/pipeline.ts';
 export type { PipelineSlot, PipelineOptions } from './interceptors/pipeline.ts';
 export { classify } from './call/boundary.ts';
 export { CfgServer } from './server/cfg-server.ts';
-export type { ServedService } from './server/cfg-server.ts';
+export type { ServedService } from './services/host.ts';
 export { startServer } from './server/start.ts';
 export type { RunningServer, StartOptions } from './server/start.ts';
 export type { AuthUser, AuthInfo } from './auth/types.ts';

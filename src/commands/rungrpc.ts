@@ -1,12 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-
-export interface RungrpcOptions {
-  host?: string;
-  port?: number;
-  reload?: boolean;
-  processes?: number | 'auto';
-  allowUnmigrated?: boolean;
-}
+import type { RunOptions } from '../runtime/options.ts';
 
 function parsePort(raw: string): number {
   const n = Number(raw);
@@ -30,7 +23,7 @@ export function rungrpcCommand(): Command {
     .option('--processes <n>', 'processes serving the port, or "auto" for one per core (default: grpc.server.processes)', parseProcesses)
     .option('--reload', 'restart on changes to apps/, proto/, prisma/ and cfg.config.ts')
     .option('--allow-unmigrated', 'serve although the database has unapplied migrations (health stays NOT_SERVING until cfg migrate has run)')
-    .action(async (opts: RungrpcOptions) => {
+    .action(async (opts: RunOptions) => {
       const { withDatabase } = await import('./database.ts');
       const { runGrpc } = await import('../runtime/run.ts');
       // The server opens its own client and keeps it; a database failure at start-up reads as in every command.

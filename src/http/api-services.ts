@@ -1,4 +1,4 @@
-import type { CfgServer } from '../server/cfg-server.ts';
+import type { ServiceHost } from '../services/host.ts';
 import type { MethodKind } from '../call/method.ts';
 import type { Route } from './router.ts';
 
@@ -16,7 +16,7 @@ export interface ServiceView {
  * "undeclared": the class declares nothing and requireAuth is off, so anyone reaches the method,
  * whose body may still check the caller); `public` is true when a caller needs no token for it.
  */
-export function servicesRoute(server: CfgServer): Route {
+export function servicesRoute(server: ServiceHost): Route {
   const services: ServiceView[] = server.services.map((s) => ({
     name: s.name,
     className: s.className,

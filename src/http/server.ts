@@ -7,7 +7,7 @@ import { settingOrigin } from '../config/origin.ts';
 import { CfgError } from '../errors.ts';
 import type { CallMetrics } from '../interceptors/metrics.ts';
 import { getLogger } from '../log/logger.ts';
-import type { CfgServer } from '../server/cfg-server.ts';
+import type { ServiceHost } from '../services/host.ts';
 import { ConnectionCap } from '../transports/grpc/connection-cap.ts';
 import { Status } from '../call/error.ts';
 import { classify } from '../call/boundary.ts';
@@ -26,7 +26,7 @@ const MAX_BODY = 64 * 1024;
 export interface HttpSidePortOptions {
   config: CfgConfig;
   /** The gRPC server this port describes. */
-  server: CfgServer;
+  server: ServiceHost;
   /** The metrics interceptor in the server's chain (its registry is what /metrics shows). */
   metrics: CallMetrics;
   db: () => Promise<Db>;

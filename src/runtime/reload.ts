@@ -3,12 +3,11 @@ import { existsSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { watch } from 'chokidar';
-import type { RungrpcOptions } from '../commands/rungrpc.ts';
+import { MANAGED_ENV, type RunOptions } from './options.ts';
 import { loadConfig } from '../config/load.ts';
 import { isCfgError } from '../errors.ts';
 import { flushLogs, getLogger } from '../log/logger.ts';
 import { stopWhenOrphaned } from './parent-watch.ts';
-import { MANAGED_ENV } from './run.ts';
 
 const log = getLogger('grpc.reload');
 const CLI = fileURLToPath(new URL('../../bin/cfg.js', import.meta.url));
@@ -23,7 +22,7 @@ const STOP_MS = 3000;
  * A broken edit (the child fails to start, or a .proto fails to compile) prints the error and
  * waits for the next save. A fresh process per start means no stale module cache.
  */
-export async function runWithReload(opts: RungrpcOptions): Promise<void> {
+export async function runWithReload(opts: RunOptions): Promise<void> {
   const config = await loadConfig();
   const root = config.root;
   const { protoDir, outputDir } = config.grpc.proto;

@@ -6,6 +6,7 @@ import { getLogger } from '../log/logger.ts';
 import type { ServiceRegistrar } from '../services/registration.ts';
 import { declaredAccess, type AccessStatics } from '../services/declared-access.ts';
 import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
+import type { ServedService, ServiceHost } from '../services/host.ts';
 import { closeInterceptors } from '../interceptors/pipeline.ts';
 import { createHandler } from '../transports/grpc/adapter.ts';
 import { openGrpcListener, type GrpcListener } from '../transports/grpc/listener.ts';
@@ -14,17 +15,6 @@ import { installResponseCompression } from '../transports/grpc/response-compress
 import { measured } from '../transports/grpc/sizes.ts';
 import { methodInfo, type MethodInfo } from '../call/method.ts';
 import { OpenStreams } from '../transports/grpc/open-streams.ts';
-
-/** A service as served: its full name and methods. */
-export interface ServedService {
-  readonly name: string;
-  readonly className: string;
-  readonly methods: readonly MethodInfo[];
-  /** Served outside the interceptor chain (health, reflection). */
-  readonly builtin: boolean;
-  /** The class sets static requireAuth (AuthRequiredService): cfg will not serve it with auth off. */
-  readonly requireAuth: boolean;
-}
 
 export interface CfgServerOptions {
   /** The chain every call of an app service crosses, outermost first (closed after shutdown drains). */
@@ -41,7 +31,7 @@ const log = getLogger('grpc.server');
  * `listen()` resolves to the bound port (0 picks a free one); `shutdown()` drains in-flight
  * calls within the grace period; `forceShutdown()` cancels them.
  */
-export class CfgServer implements ServiceRegistrar {
+export class CfgServer implements ServiceRegistrar, ServiceHost {
   readonly grpc: Server;
   private readonly served: ServedService[] = [];
   private readonly abortAll = new AbortController();

@@ -9,16 +9,16 @@ import type { RequestLogCounts } from '../http/metrics.ts';
 import { getLogger } from '../log/logger.ts';
 import { LOGGER_NAME } from '../services/base-service.ts';
 import { CfgServer } from './cfg-server.ts';
+import { autoGenerateStubs } from './auto-generate.ts';
+import { overrideFlag, withServerOverrides } from '../config/overrides.ts';
 
 const log = getLogger('grpc.server');
 
 export interface StartOptions {
-  /** Overrides grpc.server.host (rungrpc --host; bind errors name it so). */
+  /** Overrides grpc.server.host (folded into the config first; rungrpc folds --host itself). */
   host?: string;
-  /** Overrides grpc.server.port (rungrpc --port). */
+  /** Overrides grpc.server.port (folded into the config first; rungrpc folds --port itself). */
   port?: number;
-  /** Print the start-up banner (rungrpc does; tests need not). */
-  banner?: boolean;
   /** Run proto.autoGenerate (default true; cluster workers leave it to the primary). */
   generate?: boolean;
   /** Extra interceptors per pipeline slot (docs/services.md "Interceptors"), e.g. `{ metrics: [m] }`. */
@@ -55,14 +55,9 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   if (!config.grpc.enabled) {
     throw new CfgError('E_GRPC_DISABLED', 'gRPC is disabled (grpc.enabled is false in cfg.config.ts).', 'Set grpc.enabled to true.');
   }
-  const { protoDir, outputDir, autoGenerate } = config.grpc.proto;
-  if (autoGenerate && options.generate !== false) {
-    const { generateProto, stubsAreStale } = await import('../proto/generate.ts');
-    if (await stubsAreStale(join(config.root, protoDir), join(config.root, outputDir))) {
-      const result = await generateProto({ protoDir, outputDir, cwd: config.root });
-      log.info(`generated stubs from ${result.protoFiles.length} proto file(s) in ${result.ms} ms`);
-    }
-  }
+  // The command line's host and port, folded into the config once: config -> start -> listen.
+  config = withServerOverrides(config, { host: options.host, port: options.port });
+  if (options.generate !== false) await autoGenerateStubs(config);
 
   // Like Django's runserver, but refusing: a schema behind the code answers INTERNAL to every call.
   const { checkMigrations, unmigratedError } = await import('../db/migration-check.ts');
@@ -122,12 +117,13 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   }
   if (config.grpc.server.enableReflection) {
     const { addReflectionService } = await import('../services/builtin/reflection.ts');
-    await addReflectionService(server, join(config.root, outputDir));
+    await addReflectionService(server, join(config.root, config.grpc.proto.outputDir));
   }
 
   const { settingOrigin } = await import('../config/origin.ts');
-  const origin = { host: settingOrigin('grpc.server.host', options.host === undefined ? undefined : '--host'), port: settingOrigin('grpc.server.port', options.port === undefined ? undefined : '--port') };
-  const port = await server.listen(options.host, options.port, origin);
+  const origin = { host: settingOrigin('grpc.server.host', overrideFlag(config, 'grpc.server.host')), port: settingOrigin('grpc.server.port', overrideFlag(config, 'grpc.server.port')) };
+  const { host } = config.grpc.server;
+  const port = await server.listen(host, config.grpc.server.port, origin);
   (await import('../transports/grpc/fd-limit.ts')).checkDescriptorLimit(config, withHttp, log);
   let http: import('../http/server.ts').HttpSidePort | undefined;
   if (metrics) {
@@ -144,12 +140,7 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   let monitor: import('../ops/monitor.ts').Monitor | undefined;
   if (config.grpc.monitor.enabled) {
     const { startMonitor } = await import('../ops/monitor.ts');
-    const host = options.host ?? config.grpc.server.host;
     monitor = startMonitor(config, { serverId, address: `${host}:${port}`, services: server.services.map((s) => s.name) });
-  }
-  if (options.banner) {
-    const { printBanner } = await import('../runtime/banner.ts');
-    printBanner(server, port, options.host ?? config.grpc.server.host, http?.port);
   }
   return {
     server,

@@ -1,7 +1,7 @@
 import { getDb } from '../../db/client.ts';
 import { onDatabaseOutage } from '../../db/errors.ts';
 import { getLogger } from '../../log/logger.ts';
-import type { CfgServer } from '../../server/cfg-server.ts';
+import type { ServiceHost } from '../host.ts';
 import type { HealthHandle } from './health.ts';
 
 const log = getLogger('grpc.server');
@@ -12,7 +12,7 @@ const log = getLogger('grpc.server');
  * `intervalMs`) turns them SERVING again once the database answers. The pool reconnects by
  * itself; nothing has to be restarted.
  */
-export function watchDatabaseHealth(server: CfgServer, health: HealthHandle, intervalMs = 1000): void {
+export function watchDatabaseHealth(server: ServiceHost, health: HealthHandle, intervalMs = 1000): void {
   let timer: NodeJS.Timeout | undefined;
   const probe = async () => {
     try {

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary, type DescMessage } from '@bufbuild/protob
 import { status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { builtinFiles, registryOf } from '../../proto/descriptors.ts';
 import type { ServiceDefinition } from '../types.ts';
-import type { CfgServer } from '../../server/cfg-server.ts';
+import type { ServiceHost } from '../host.ts';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
@@ -46,7 +46,7 @@ function healthDefinition(): ServiceDefinition {
  * NOT_SERVING and turn SERVING once start-up is done; when shutdown begins every status turns
  * NOT_SERVING, watchers are told, and their streams are ended so they cannot hold shutdown open.
  */
-export function addHealthService(server: CfgServer): HealthHandle {
+export function addHealthService(server: ServiceHost): HealthHandle {
   const statuses = new Map<string, number>();
   const watchers = new Map<string, Set<ServerWritableStream<Request, Response>>>();
   const notify = (service: string) => {

@@ -3,7 +3,7 @@ import type { DescriptorProto, EnumDescriptorProto, FieldDescriptorProto } from 
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { appRawFiles, builtinRawFiles, registryOf, type RawFile } from '../../proto/descriptors.ts';
 import type { ServiceDefinition } from '../types.ts';
-import type { CfgServer } from '../../server/cfg-server.ts';
+import type { ServiceHost } from '../host.ts';
 
 /** The decoded ServerReflectionRequest (the same message in v1 and v1alpha). */
 interface ReflectionRequest {
@@ -101,7 +101,7 @@ class DescriptorIndex {
   }
 }
 
-function answer(index: DescriptorIndex, server: CfgServer, request: ReflectionRequest): ResponseBody {
+function answer(index: DescriptorIndex, server: ServiceHost, request: ReflectionRequest): ResponseBody {
   const notFound = (errorMessage: string): ResponseBody => ({ case: 'errorResponse', value: { errorCode: status.NOT_FOUND, errorMessage } });
   const files = (name: string): ResponseBody => ({ case: 'fileDescriptorResponse', value: { fileDescriptorProto: index.withDependencies(name) } });
   const r = request.messageRequest;
@@ -135,7 +135,7 @@ function answer(index: DescriptorIndex, server: CfgServer, request: ReflectionRe
  * imports. cfg's own protos (health, reflection) are described too, so `list` and `describe`
  * cover every served service.
  */
-export async function addReflectionService(server: CfgServer, generatedDir: string): Promise<void> {
+export async function addReflectionService(server: ServiceHost, generatedDir: string): Promise<void> {
   const builtin = builtinRawFiles();
   const index = new DescriptorIndex([appRawFiles(generatedDir), builtin]);
   const registry = registryOf(builtin.map((f) => f.proto));

@@ -1,5 +1,5 @@
 import { getLogger } from '../../log/logger.ts';
-import type { CfgServer } from '../../server/cfg-server.ts';
+import type { ServiceHost } from '../host.ts';
 import type { HealthHandle } from './health.ts';
 
 const log = getLogger('grpc.server');
@@ -10,7 +10,7 @@ const log = getLogger('grpc.server');
  * (every `intervalMs`) finds none left, then turns the server SERVING. Other code (the database
  * outage watcher) sets statuses through this handle.
  */
-export function holdUntilMigrated(server: CfgServer, health: HealthHandle, pending: () => Promise<number>, intervalMs = 5000): HealthHandle {
+export function holdUntilMigrated(server: ServiceHost, health: HealthHandle, pending: () => Promise<number>, intervalMs = 5000): HealthHandle {
   let behind = true;
   const timer = setInterval(() => {
     pending().then(
