@@ -53,7 +53,7 @@ export { buildInterceptors } from '../interceptors/pipeline.ts';
  */
 export async function startServer(config: CfgConfig, options: StartOptions = {}): Promise<RunningServer> {
   if (!config.grpc.enabled) {
-    throw new CfgError('E_GRPC_DISABLED', 'gRPC is disabled (grpc.enabled is false in cfg.config.ts).', 'Set grpc.enabled to true.');
+    throw CfgError.of('E_GRPC_DISABLED', {});
   }
   const { protoDir, outputDir, autoGenerate } = config.grpc.proto;
   if (autoGenerate && options.generate !== false) {
