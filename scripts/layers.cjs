@@ -19,7 +19,8 @@ const LAYERS = [
   ['server'], // the composition root: start, CfgServer
   ['runtime'], // process supervision: run, cluster, reload, signals
   ['commands'], // one file per management command
-  ['cli.ts', 'index.ts', 'testing', 'ops-api'], // entry points: the CLI, the public API and its subpaths
+  ['testing'], // cfg/testing: a server on port 0 with given apps, typed clients, users and tokens
+  ['cli.ts', 'index.ts', 'exports'], // entry points: the CLI, the public API (cfg) and its subpaths (cfg/server, cfg/db, ...)
 ];
 
 module.exports = { LAYERS };

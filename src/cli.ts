@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import kleur from 'kleur';
-import { isCfgError } from './errors.ts';
+import { ERROR_CODES, isCfgError } from './errors.ts';
 import { colourFor } from './log/colour.ts';
 import { flushLogs } from './log/logger.ts';
 import { apikeyCommand } from './commands/apikey.ts';
@@ -107,13 +107,13 @@ function reportError(err: unknown): number {
     write(`${kleur.red('error')} ${kleur.dim(err.code)} ${err.message}`);
     if (err.hint) write(`${kleur.yellow('hint')}  ${err.hint}`);
     if (debug && err.cause !== undefined) write(details(err.cause));
-    return 1;
+    return err.exitCode;
   }
   const first = err instanceof Error ? err.message.split('\n').find((l) => l.trim() !== '')?.trim() || err.name : String(err);
   write(`${kleur.red('error')} ${kleur.dim('E_INTERNAL')} ${first}`);
   if (debug) write(details(err));
   else write(`${kleur.yellow('hint')}  ${saveDetails(err)}`);
-  return 1;
+  return ERROR_CODES.E_INTERNAL.exitCode;
 }
 
 /** The stack, and each cause's, as text. */

@@ -7,15 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
+import { startTestServer } from 'cfg/testing';
 import { cryptoClient, type CryptoClient } from '../apps/crypto/grpc_services/client.ts';
-import type { CoinSort } from '../generated/crypto_service.ts';
+import { CryptoServiceService, type CoinSort } from '../generated/crypto_service.ts';
 import { upsertUser } from '../src/auth/manage.ts';
 import { mintAccessToken } from '../src/auth/tokens.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
 import { createDb } from '../src/db/client.ts';
 import { parseDatabaseUrl } from '../src/db/url.ts';
 import { configureLogging } from '../src/log/logger.ts';
-import { startServer } from '../src/server/start.ts';
 import { REPO } from './fixtures/project.ts';
 import { startCrypto, type CryptoEnv } from './support/crypto-env.ts';
 
@@ -107,41 +107,33 @@ describe('crypto RPC access', () => {
   });
 
   test('/api/services shows each method as enforced, on the example config (requireAuth off)', async () => {
-    const config = resolveConfig(
-      {
-        grpc: {
-          enabledApps: ['crypto'],
-          server: { host: '127.0.0.1', port: 0, enableReflection: false },
-          http: { enabled: true, host: '127.0.0.1', port: 0 },
-          proto: { autoGenerate: false },
-          auth: { requireAuth: false, jwtSecretKey: SECRET },
-          monitor: { enabled: false },
-        },
-        logging: { logCalls: false },
-      },
-      { root: REPO, env: { DATABASE_URL: app.env.DATABASE_URL } },
-    );
-    const running = await startServer(config);
+    const server = await startTestServer({
+      root: REPO,
+      apps: ['crypto'],
+      database: app.env.DATABASE_URL,
+      config: { grpc: { server: { enableReflection: false }, http: { enabled: true, host: '127.0.0.1', port: 0 }, auth: { requireAuth: false } } },
+    });
     try {
       const [{ id }] = (await app.query(`SELECT id FROM auth_user WHERE username = 'admin'`)) as [{ id: string }];
-      const res = await fetch(`http://127.0.0.1:${running.httpPort}/api/services`, { headers: { authorization: `Bearer ${mintAccessToken(config, Number(id), 60)}` } });
+      const res = await fetch(`http://127.0.0.1:${server.running.httpPort}/api/services`, { headers: { authorization: `Bearer ${server.token(Number(id), 60)}` } });
       const { services } = (await res.json()) as { services: Array<{ name: string; methods: Array<{ path: string; key?: string; name: string; access: string; public: boolean }> }> };
       const crypto = services.find((s) => s.name === 'crypto.CryptoService')!;
       const shown = Object.fromEntries(crypto.methods.map((m) => [m.name, [m.access, m.public]]));
       const expected = Object.fromEntries(Object.entries(RPCS).map(([key, r]) => [key[0]!.toUpperCase() + key.slice(1), [r.access, r.access === 'public']]));
       assert.deepEqual(shown, expected);
     } finally {
-      await running.stop();
+      await server.stop();
     }
   });
 
   test('with grpc.auth off, a method that needs a user is refused, not served to anyone', async () => {
-    const config = resolveConfig(
-      { grpc: { enabledApps: ['crypto'], server: { host: '127.0.0.1', port: 0, enableReflection: false }, proto: { autoGenerate: false }, auth: { enabled: false }, monitor: { enabled: false } }, logging: { logCalls: false } },
-      { root: REPO, env: { DATABASE_URL: app.env.DATABASE_URL } },
-    );
-    const running = await startServer(config);
-    const client = cryptoClient(`127.0.0.1:${running.port}`);
+    const server = await startTestServer({
+      root: REPO,
+      apps: ['crypto'],
+      database: app.env.DATABASE_URL,
+      config: { grpc: { server: { enableReflection: false }, auth: { enabled: false } } },
+    });
+    const client = server.client(CryptoServiceService);
     try {
       assert.equal((await client.getCoin({ symbol: 'BTC' })).coin?.symbol, 'BTC');
       for (const rpc of ['deleteCoin', 'deposit'] as const) {
@@ -149,8 +141,7 @@ describe('crypto RPC access', () => {
         assert.deepEqual([status[code], message], ['UNAUTHENTICATED', `Authentication required: ${rpc[0]!.toUpperCase() + rpc.slice(1)} needs a signed-in caller, and this server has grpc.auth.enabled false`]);
       }
     } finally {
-      client.close();
-      await running.stop();
+      await server.stop();
     }
   });
 });

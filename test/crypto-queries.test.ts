@@ -3,17 +3,16 @@
 // guide's select_related. Counted on the shared Prisma client of an in-process server.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { cryptoClient } from '../apps/crypto/grpc_services/client.ts';
-import { resolveConfig } from '../src/config/resolve.ts';
+import { startTestServer, type TestServer } from 'cfg/testing';
+import { CryptoServiceService } from '../generated/crypto_service.ts';
 import { closeDb, setQueryListener } from '../src/db/client.ts';
 import { configureLogging } from '../src/log/logger.ts';
-import { startServer, type RunningServer } from '../src/server/start.ts';
-import { cfg, startCrypto, type CryptoEnv } from './support/crypto-env.ts';
+import { startCrypto, type CryptoEnv } from './support/crypto-env.ts';
 
 configureLogging({ level: 'silent' });
 const ROOT = new URL('..', import.meta.url).pathname;
 let app: CryptoEnv;
-let running: RunningServer;
+let server: TestServer;
 let statements: string[] = [];
 
 before(async () => {
@@ -23,25 +22,20 @@ before(async () => {
   for (const s of ['SOL', 'XRP', 'ADA', 'DOGE']) await bob.deposit({ symbol: s, amount: '1', idempotencyKey: `q-${s}` });
   const carol = await app.client('carol');
   for (const s of ['BTC', 'ETH']) await carol.deposit({ symbol: s, amount: '1', idempotencyKey: `q-${s}` });
-  // The same database, served in-process so the shared client's statements can be counted (no
-  // monitor: its heartbeat would write through the same client).
-  process.env.CFG_SECRET_KEY = String(app.env.CFG_SECRET_KEY);
+  // The same database, served in-process so the shared client's statements can be counted
+  // (startTestServer runs no monitor: its heartbeat would write through the same client).
   setQueryListener((sql) => statements.push(sql));
-  const config = resolveConfig(
-    { grpc: { enabledApps: ['crypto'], server: { host: '127.0.0.1', port: 0, enableReflection: false, enableHealthCheck: false }, proto: { autoGenerate: false }, monitor: { enabled: false } }, logging: { logCalls: false } },
-    { root: ROOT, env: { DATABASE_URL: app.env.DATABASE_URL } },
-  );
-  running = await startServer(config);
+  server = await startTestServer({ root: ROOT, apps: ['crypto'], database: app.env.DATABASE_URL, config: { grpc: { server: { enableReflection: false, enableHealthCheck: false } } } });
 });
 after(async () => {
   setQueryListener(undefined);
-  await running?.stop();
+  await server?.stop();
   await closeDb();
   await app?.stop();
 });
 
 async function countFor(username: string, tokenFor: (u: string) => Promise<string>): Promise<{ wallets: number; queries: number }> {
-  const client = cryptoClient(`127.0.0.1:${running.port}`, { token: await tokenFor(username) });
+  const client = server.client(CryptoServiceService, { token: await tokenFor(username) });
   try {
     await client.listWallets({ pageSize: 0, pageToken: '' }); // warm: the user lookup is cached after this
     statements = [];
@@ -53,7 +47,8 @@ async function countFor(username: string, tokenFor: (u: string) => Promise<strin
 }
 
 test('ListWallets costs the same number of queries for 2 and for 6 wallets', async () => {
-  const token = (u: string) => cfg(['token', '--username', u], app.env);
+  // Tokens for the server's own secret, minted as cfg token mints them.
+  const token = async (u: string) => server.token((await server.user(u)).id);
   const small = await countFor('carol', token);
   const large = await countFor('bob', token);
   assert.equal(small.wallets, 2);

@@ -151,7 +151,7 @@ test('a service registered twice is refused', async () => {
   const p = await project({ apps: ['multi'] });
   const over = { grpc: { customServices: { again: 'apps/multi/grpc_services#Farewell' } } };
   await assert.rejects(startServer(await inProcessConfig(p, ['multi'], over)), (err: Error & { code?: string }) => {
-    assert.equal(err.code, 'E_BAD_HANDLERS_RETURN');
+    assert.equal(err.code, 'E_DUPLICATE_SERVICE');
     assert.match(err.message, /fixture\.Farewell is registered twice/);
     return true;
   });

@@ -84,7 +84,7 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     }
     const name = methods[0]?.service ?? cls.name;
     if (this.served.some((s) => s.name === name)) {
-      throw new CfgError('E_BAD_HANDLERS_RETURN', `Service ${name} is registered twice (second time by ${cls.name}).`, 'Register each service once: check grpcHandlers, customServices and handlersHook.');
+      throw CfgError.of('E_DUPLICATE_SERVICE', { service: name, className: cls.name });
     }
     for (const unknown of cls.requireAuth ? [] : (cls.publicMethods ?? [])) {
       if (!(unknown in definition)) log.warn(`${cls.name}.publicMethods names "${unknown}", which is not a method of ${name}`);

@@ -53,7 +53,7 @@ export { buildInterceptors } from '../interceptors/pipeline.ts';
  */
 export async function startServer(config: CfgConfig, options: StartOptions = {}): Promise<RunningServer> {
   if (!config.grpc.enabled) {
-    throw new CfgError('E_GRPC_DISABLED', 'gRPC is disabled (grpc.enabled is false in cfg.config.ts).', 'Set grpc.enabled to true.');
+    throw CfgError.of('E_GRPC_DISABLED', {});
   }
   // The command line's host and port, folded into the config once: config -> start -> listen.
   config = withServerOverrides(config, { host: options.host, port: options.port });

@@ -1,4 +1,5 @@
-import { BaseService, getDataVersion, getDb, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation } from 'cfg';
+import { BaseService, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation } from 'cfg';
+import { getDataVersion, getDb } from 'cfg/db';
 import {
   type Coin,
   type CoinResponse,

@@ -1,4 +1,5 @@
-import { GrpcError, sqlDriver, Status, type AuthUser, type Db } from 'cfg';
+import { GrpcError, Status, type AuthUser } from 'cfg';
+import { sqlDriver, type Db } from 'cfg/db';
 import type { TransferRow, WalletRow } from './converters.ts';
 import type { Cancellation, LedgerEngine, LedgerRow } from './ledger-item.ts';
 import { formatDecimal, MAX_UNITS, UNIT_SCALE } from './money.ts';

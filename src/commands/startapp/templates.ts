@@ -125,10 +125,12 @@ async function drain<T>(stream: AsyncIterable<T>): Promise<T[]> {
   return `// The ${names.app} app served for real: a server on a free port with this app alone, and a typed
 // client calling each RPC. Written by \`cfg startapp ${names.app}\`: each method answers
 // UNIMPLEMENTED until it is written; when you write one, make its test check the answer instead.
+// startTestServer and its options (users, tokens, seeds): cfg's docs/testing.md.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createClient, resolveConfig, startServer, Status, type ClientError, type RunningServer, type TypedClient } from 'cfg';
+import { Status, type ClientError, type TypedClient } from 'cfg';
+import { startTestServer, type TestServer } from 'cfg/testing';
 import { ${names.definition} } from '${paths.stubFromTest}';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -143,32 +145,17 @@ async function rejectsNotImplemented(call: Promise<unknown>, message: string): P
 }
 ${drain}
 describe('${names.app} app', () => {
-  let server: RunningServer;
+  let server: TestServer;
   let client: TypedClient<typeof ${names.definition}>;
 
   before(async () => {
-    // This app alone on the loopback, auth off: each test sees what the method itself answers.
-    const config = resolveConfig(
-      {
-        grpc: {
-          server: { host: '127.0.0.1', port: 0 },
-          enabledApps: ['${names.app}'],
-          proto: { autoGenerate: false },
-          auth: { enabled: false },
-          monitor: { enabled: false },
-        },
-        logging: { level: 'warn', logCalls: false },
-      },
-      { root: ROOT, env: {} },
-    );
-    server = await startServer(config);
-    client = createClient(${names.definition}, \`127.0.0.1:\${server.port}\`);
+    // This app alone on the loopback, on a SQLite database of its own; the client calls anonymously
+    // (server.client(def, { user: await server.user('alice') }) calls as a user).
+    server = await startTestServer({ root: ROOT, apps: ['${names.app}'] });
+    client = server.client(${names.definition});
   });
 
-  after(async () => {
-    client?.close();
-    await server?.stop();
-  });
+  after(() => server?.stop());
 
 ${names.rpcs.map((r) => testCase(names, r)).join('\n\n')}
 });

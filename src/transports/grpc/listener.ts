@@ -129,7 +129,7 @@ function secureContextOptions(config: NonNullable<CfgConfig['grpc']['server']['t
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new CfgError('E_CONFIG_INVALID', `grpc.server.tls.${field}: cannot read ${path}: ${(err as Error).message}`, 'Point it at a readable PEM file.');
+      throw CfgError.of('E_TLS_FILE', { field, path, reason: (err as Error).message }, { cause: err });
     }
   };
   const ciphers = process.env.GRPC_SSL_CIPHER_SUITES; // as grpc-js honours it
