@@ -1,3 +1,4 @@
+import { isInterceptorObject } from '../config/interceptor.ts';
 import type { CallContext } from '../server/context.ts';
 import type { Status } from '../server/grpc-error.ts';
 import type { MethodInfo } from '../server/method.ts';
@@ -43,11 +44,16 @@ export interface Interceptor {
   close?(): void | Promise<void>;
 }
 
-/** True for an object with at least one of the hooks above. */
+// grpc.server.interceptors holds these objects: the config, below this layer, takes their type from here.
+declare module '../config/interceptor.ts' {
+  interface ConfigExtensions {
+    interceptor: Interceptor;
+  }
+}
+
+/** True for an object with at least one of the hooks above (the check the config makes too). */
 export function isInterceptor(value: unknown): value is Interceptor {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.intercept === 'function' || typeof v.onEnd === 'function' || typeof v.onStart === 'function';
+  return isInterceptorObject(value);
 }
 
 /** One method's chain, resolved at start-up. */
