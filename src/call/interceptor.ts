@@ -43,7 +43,7 @@ export interface Interceptor {
   close?(): void | Promise<void>;
 }
 
-/** True for an object with at least one of the hooks above. */
+/** True for an object with at least one of the hooks above (the config checks grpc.server.interceptors with it). */
 export function isInterceptor(value: unknown): value is Interceptor {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;

@@ -2,26 +2,15 @@
  * Where a setting's value came from, so that a hint points at the place to change it: the
  * command-line flag, the environment variable, or cfg.config.ts.
  */
+import { ENV_SETTINGS } from './env.ts';
+import type { EnvPaths } from './meta.ts';
+import type { configSchema } from './schema.ts';
 
-/** The environment variable that overrides each setting (docs/configuration.md "Environment variables"). */
-export const ENV_OVERRIDES = {
-  'grpc.server.host': 'CFG_GRPC_HOST',
-  'grpc.server.port': 'CFG_GRPC_PORT',
-  'grpc.server.maxWorkers': 'CFG_GRPC_MAX_WORKERS',
-  'grpc.server.processes': 'CFG_GRPC_PROCESSES',
-  'grpc.http.enabled': 'CFG_HTTP',
-  'grpc.http.host': 'CFG_HTTP_HOST',
-  'grpc.http.port': 'CFG_HTTP_PORT',
-  'database.url': 'DATABASE_URL',
-  'grpc.auth.jwtSecretKey': 'CFG_JWT_SECRET',
-  'grpc.auth.jwtPublicKey': 'CFG_JWT_PUBLIC_KEY',
-  'grpc.auth.jwtPrivateKey': 'CFG_JWT_PRIVATE_KEY',
-  'grpc.requestLog.enabled': 'CFG_REQUEST_LOG',
-  'logging.level': 'CFG_LOG_LEVEL',
-  'logging.format': 'CFG_LOG_FORMAT',
-} as const;
+/** A setting an environment variable overrides: "grpc.server.port", "database.url", ... */
+export type OverridablePath = EnvPaths<typeof configSchema.shape>;
 
-export type OverridablePath = keyof typeof ENV_OVERRIDES;
+/** The environment variable that overrides each setting (docs/configuration.md "Environment variables"), from the schema. */
+export const ENV_OVERRIDES = Object.fromEntries(ENV_SETTINGS.map((s) => [s.name, s.meta.env])) as Readonly<Record<OverridablePath, string>>;
 
 /**
  * "--host" when the flag gave the value, "CFG_GRPC_HOST" when the environment did (an empty
