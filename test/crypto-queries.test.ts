@@ -1,11 +1,11 @@
 // ListWallets is not N+1: its number of SQL statements is the same for a user with 2 wallets and
 // one with 6, because wallets come with their coin and owner in one query (include), like the
-// guide's select_related. Counted on the shared Prisma client of an in-process server.
+// guide's select_related. Counted on the database handle an in-process server is given.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { cryptoClient } from '../apps/crypto/grpc_services/client.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
-import { closeDb, setQueryListener } from '../src/db/client.ts';
+import { closeDb, openDb, type Db } from '../src/db/client.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { startServer, type RunningServer } from '../src/server/start.ts';
 import { cfg, startCrypto, type CryptoEnv } from './support/crypto-env.ts';
@@ -14,6 +14,7 @@ configureLogging({ level: 'silent' });
 const ROOT = new URL('..', import.meta.url).pathname;
 let app: CryptoEnv;
 let running: RunningServer;
+let db: Db;
 let statements: string[] = [];
 
 before(async () => {
@@ -23,20 +24,19 @@ before(async () => {
   for (const s of ['SOL', 'XRP', 'ADA', 'DOGE']) await bob.deposit({ symbol: s, amount: '1', idempotencyKey: `q-${s}` });
   const carol = await app.client('carol');
   for (const s of ['BTC', 'ETH']) await carol.deposit({ symbol: s, amount: '1', idempotencyKey: `q-${s}` });
-  // The same database, served in-process so the shared client's statements can be counted (no
-  // monitor: its heartbeat would write through the same client).
+  // The same database, served in-process on a handle whose statements are counted (no monitor:
+  // its heartbeat would write through the same client).
   process.env.CFG_SECRET_KEY = String(app.env.CFG_SECRET_KEY);
-  setQueryListener((sql) => statements.push(sql));
   const config = resolveConfig(
     { grpc: { enabledApps: ['crypto'], server: { host: '127.0.0.1', port: 0, enableReflection: false, enableHealthCheck: false }, proto: { autoGenerate: false }, monitor: { enabled: false } }, logging: { logCalls: false } },
     { root: ROOT, env: { DATABASE_URL: app.env.DATABASE_URL } },
   );
-  running = await startServer(config);
+  db = await openDb(config, { onQuery: (sql) => statements.push(sql) });
+  running = await startServer(config, { db });
 });
 after(async () => {
-  setQueryListener(undefined);
   await running?.stop();
-  await closeDb();
+  if (db) await closeDb(db);
   await app?.stop();
 });
 

@@ -13,7 +13,6 @@ import { upsertUser } from '../src/auth/manage.ts';
 import { mintAccessToken } from '../src/auth/tokens.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
 import type { CfgConfig } from '../src/config/types.ts';
-import { getDb } from '../src/db/client.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { startServer, type RunningServer } from '../src/server/start.ts';
 import { REPO } from './fixtures/project.ts';
@@ -62,7 +61,7 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
     }
     /** A new user, and a client authenticated as it by a token or by an API key, already cached by the server. */
     async function cachedVictim(by: 'token' | 'key'): Promise<{ client: CryptoClient; id: number }> {
-      const db = await getDb();
+      const db = running.db;
       const { user } = await upsertUser(db, { username: `victim${++n}` });
       const metadata: Record<string, string> = by === 'token' ? { authorization: `Bearer ${mintAccessToken(config, user.id, 300)}` } : { 'x-api-key': (await createApiKey(db, { userId: user.id, name: 'doomed' })).key };
       const client = cryptoClient(`127.0.0.1:${running.port}`, { metadata });
