@@ -1,18 +1,20 @@
 // ListWallets is not N+1: its number of SQL statements is the same for a user with 2 wallets and
 // one with 6, because wallets come with their coin and owner in one query (include), like the
-// guide's select_related. Counted on the shared Prisma client of an in-process server.
+// guide's select_related. Counted on the database handle an in-process server is given.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startTestServer, type TestServer } from 'cfg/testing';
-import { CryptoServiceService } from '../generated/crypto_service.ts';
-import { closeDb, setQueryListener } from '../src/db/client.ts';
+import { cryptoClient } from '../apps/crypto/grpc_services/client.ts';
+import { resolveConfig } from '../src/config/resolve.ts';
+import { closeDb, openDb, type Db } from '../src/db/client.ts';
 import { configureLogging } from '../src/log/logger.ts';
-import { startCrypto, type CryptoEnv } from './support/crypto-env.ts';
+import { startServer, type RunningServer } from '../src/server/start.ts';
+import { cfg, startCrypto, type CryptoEnv } from './support/crypto-env.ts';
 
 configureLogging({ level: 'silent' });
 const ROOT = new URL('..', import.meta.url).pathname;
 let app: CryptoEnv;
-let server: TestServer;
+let running: RunningServer;
+let db: Db;
 let statements: string[] = [];
 
 before(async () => {
@@ -22,20 +24,24 @@ before(async () => {
   for (const s of ['SOL', 'XRP', 'ADA', 'DOGE']) await bob.deposit({ symbol: s, amount: '1', idempotencyKey: `q-${s}` });
   const carol = await app.client('carol');
   for (const s of ['BTC', 'ETH']) await carol.deposit({ symbol: s, amount: '1', idempotencyKey: `q-${s}` });
-  // The same database, served in-process so the shared client's statements can be counted
-  // (startTestServer runs no monitor: its heartbeat would write through the same client).
-  setQueryListener((sql) => statements.push(sql));
-  server = await startTestServer({ root: ROOT, apps: ['crypto'], database: app.env.DATABASE_URL, config: { grpc: { server: { enableReflection: false, enableHealthCheck: false } } } });
+  // The same database, served in-process on a handle whose statements are counted (no monitor:
+  // its heartbeat would write through the same client).
+  process.env.CFG_SECRET_KEY = String(app.env.CFG_SECRET_KEY);
+  const config = resolveConfig(
+    { grpc: { enabledApps: ['crypto'], server: { host: '127.0.0.1', port: 0, enableReflection: false, enableHealthCheck: false }, proto: { autoGenerate: false }, monitor: { enabled: false } }, logging: { logCalls: false } },
+    { root: ROOT, env: { DATABASE_URL: app.env.DATABASE_URL } },
+  );
+  db = await openDb(config, { onQuery: (sql) => statements.push(sql) });
+  running = await startServer(config, { db });
 });
 after(async () => {
-  setQueryListener(undefined);
-  await server?.stop();
-  await closeDb();
+  await running?.stop();
+  if (db) await closeDb(db);
   await app?.stop();
 });
 
 async function countFor(username: string, tokenFor: (u: string) => Promise<string>): Promise<{ wallets: number; queries: number }> {
-  const client = server.client(CryptoServiceService, { token: await tokenFor(username) });
+  const client = cryptoClient(`127.0.0.1:${running.port}`, { token: await tokenFor(username) });
   try {
     await client.listWallets({ pageSize: 0, pageToken: '' }); // warm: the user lookup is cached after this
     statements = [];
@@ -47,8 +53,7 @@ async function countFor(username: string, tokenFor: (u: string) => Promise<strin
 }
 
 test('ListWallets costs the same number of queries for 2 and for 6 wallets', async () => {
-  // Tokens for the server's own secret, minted as cfg token mints them.
-  const token = async (u: string) => server.token((await server.user(u)).id);
+  const token = (u: string) => cfg(['token', '--username', u], app.env);
   const small = await countFor('carol', token);
   const large = await countFor('bob', token);
   assert.equal(small.wallets, 2);

@@ -1,6 +1,7 @@
 // The Prisma client cfg gives apps: the same code reads and writes through the better-sqlite3
-// and pg adapters, queries can be counted, getDb() is one client per process, and a database
-// outage reaches gRPC clients as UNAVAILABLE without the URL or password, while contention (a busy
+// and pg adapters, queries can be counted, openDb() makes a handle of its own each time (getDb(),
+// the scripts' default, one per process), and a database outage (with the error mapper that
+// startServer registers) reaches gRPC clients as UNAVAILABLE without the URL or password, while contention (a busy
 // SQLite, a lock wait timeout, a deadlock) is retryable and is no outage.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -8,12 +9,15 @@ import { resolveConfig } from '../src/config/resolve.ts';
 import { applyMigrations } from '../src/db/apply.ts';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { closeDb, createDb, getDb, sqlDriver, type Db } from '../src/db/client.ts';
-import { onDatabaseOutage } from '../src/db/errors.ts';
+import { closeDb, createDb, getDataVersion, getDb, openDb, sqlDriver, type Db } from '../src/db/client.ts';
+import { mapDatabaseError, onDatabaseOutage } from '../src/db/errors.ts';
 import { parseDatabaseUrl } from '../src/db/url.ts';
 import { Status } from '../src/call/error.ts';
-import { classify } from '../src/call/boundary.ts';
+import { classify, registerErrorMapper } from '../src/call/boundary.ts';
 import { closedPort, dbProject, PROVIDERS, testDatabase, withMigratedDb } from './support/db.ts';
+
+// As startServer does: database errors are mapped by the call core's boundary (classify).
+registerErrorMapper(mapDatabaseError);
 
 /** A migrated database and a client on it (counting its queries) for one test. */
 async function withClient(provider: (typeof PROVIDERS)[number], fn: (db: Db, queries: string[]) => Promise<void>) {
@@ -84,24 +88,54 @@ for (const provider of PROVIDERS) {
   });
 }
 
-describe('getDb', () => {
-  test('one client per process, from the given config; closeDb() closes it and the next getDb() makes a new one', async () => {
+describe('handles', () => {
+  test("openDb(config) opens a handle of its own each time; closeDb(db) closes that one only, with its data version", async () => {
     const project = await dbProject();
     const database = await testDatabase('sqlite', project.root);
+    const config = resolveConfig({ database: { url: 'file:./var/test.sqlite3' } }, { root: project.root, env: {} });
+    const opened: Db[] = [];
+    try {
+      await applyMigrations(project.root, database.target);
+      const a = await openDb(config);
+      const b = await openDb(config);
+      opened.push(a, b);
+      assert.notEqual(a, b);
+      assert.equal(a.provider, 'sqlite');
+      const version = getDataVersion(a)!;
+      assert.equal(getDataVersion(a), version, 'one data version per handle');
+      const before = version.read();
+      await a.user.create({ data: { username: 'carol' } });
+      assert.deepEqual(await database.query('SELECT "username" FROM "auth_user"'), [{ username: 'carol' }]);
+      assert.notEqual(version.read(), before, 'the data version saw the commit');
+      await closeDb(a);
+      await closeDb(a); // twice is fine
+      assert.throws(() => version.read(), /not open/, "closeDb closed the handle's data version connection");
+      assert.equal(await b.user.count(), 1, 'the other handle still works');
+    } finally {
+      for (const db of opened) await closeDb(db);
+      await database.drop();
+      await project.remove();
+    }
+  });
+
+  test("getDb(), the scripts' default: one handle per process, from the given config, until closeDb() is given it", async () => {
+    const project = await dbProject();
+    const database = await testDatabase('sqlite', project.root);
+    let last: Db | undefined;
     try {
       await applyMigrations(project.root, database.target);
       const config = resolveConfig({ database: { url: 'file:./var/test.sqlite3' } }, { root: project.root, env: {} });
-      const a = await getDb(config);
-      assert.equal(await getDb(), a, 'getDb() without a config returns the shared client');
+      const a = (last = await getDb(config));
+      assert.equal(await getDb(), a, 'getDb() without a config returns the same handle');
       assert.equal(a.provider, 'sqlite');
       await a.user.create({ data: { username: 'carol' } });
       assert.deepEqual(await database.query('SELECT "username" FROM "auth_user"'), [{ username: 'carol' }]);
-      await closeDb();
-      const b = await getDb(config);
+      await closeDb(a);
+      const b = (last = await getDb(config));
       assert.notEqual(b, a);
       assert.equal(await b.user.count(), 1);
     } finally {
-      await closeDb();
+      if (last) await closeDb(last);
       await database.drop();
       await project.remove();
     }

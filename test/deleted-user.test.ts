@@ -7,15 +7,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
-import { createApiKey } from 'cfg/ops';
-import { startTestServer, type TestServer } from 'cfg/testing';
-import type { CryptoClient } from '../apps/crypto/grpc_services/client.ts';
-import { CryptoServiceService } from '../generated/crypto_service.ts';
+import { cryptoClient, type CryptoClient } from '../apps/crypto/grpc_services/client.ts';
+import { createApiKey } from '../src/auth/api-keys.ts';
+import { upsertUser } from '../src/auth/manage.ts';
+import { mintAccessToken } from '../src/auth/tokens.ts';
+import { resolveConfig } from '../src/config/resolve.ts';
+import type { CfgConfig } from '../src/config/types.ts';
 import { configureLogging } from '../src/log/logger.ts';
+import { startServer, type RunningServer } from '../src/server/start.ts';
 import { REPO } from './fixtures/project.ts';
 import { startCrypto, type CryptoEnv, type Provider } from './support/crypto-env.ts';
 
 configureLogging({ level: 'silent' });
+const SECRET = 'test-secret-key-for-crypto';
 
 /** The status a call ended with (OK = 0), and its message. */
 async function outcome(call: Promise<unknown>): Promise<string> {
@@ -39,7 +43,8 @@ const RPCS: Record<string, (c: CryptoClient) => Promise<unknown>> = {
 for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
   describe(`a user deleted while its identity is cached, on ${provider}`, () => {
     let app: CryptoEnv;
-    let server: TestServer;
+    let config: CfgConfig;
+    let running: RunningServer;
     let n = 0;
     /** Runs a writing statement from a connection of its own, as another process would. */
     async function sql(text: string): Promise<void> {
@@ -56,9 +61,10 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
     }
     /** A new user, and a client authenticated as it by a token or by an API key, already cached by the server. */
     async function cachedVictim(by: 'token' | 'key'): Promise<{ client: CryptoClient; id: number }> {
-      const user = await server.user(`victim${++n}`);
-      const metadata: Record<string, string> = by === 'token' ? { authorization: `Bearer ${server.token(user, 300)}` } : { 'x-api-key': (await createApiKey(await server.db(), { userId: user.id, name: 'doomed' })).key };
-      const client = server.client(CryptoServiceService, { metadata });
+      const db = running.db;
+      const { user } = await upsertUser(db, { username: `victim${++n}` });
+      const metadata: Record<string, string> = by === 'token' ? { authorization: `Bearer ${mintAccessToken(config, user.id, 300)}` } : { 'x-api-key': (await createApiKey(db, { userId: user.id, name: 'doomed' })).key };
+      const client = cryptoClient(`127.0.0.1:${running.port}`, { metadata });
       assert.equal(await outcome(client.getPortfolio({})), 'OK', 'authenticated, and now cached');
       return { client, id: user.id };
     }
@@ -66,15 +72,23 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
     before(async () => {
       app = await startCrypto(provider);
       // The cache outlives the test, and API keys are never rechecked: only the deletion can show.
-      server = await startTestServer({
-        root: REPO,
-        apps: ['crypto'],
-        database: app.env.DATABASE_URL,
-        config: { grpc: { server: { enableReflection: false }, auth: { userCacheTtlMs: 600_000, apiKeyRecheckMs: 3_600_000 } } },
-      });
+      config = resolveConfig(
+        {
+          grpc: {
+            enabledApps: ['crypto'],
+            server: { host: '127.0.0.1', port: 0, enableReflection: false },
+            proto: { autoGenerate: false },
+            auth: { jwtSecretKey: SECRET, userCacheTtlMs: 600_000, apiKeyRecheckMs: 3_600_000 },
+            monitor: { enabled: false },
+          },
+          logging: { logCalls: false },
+        },
+        { root: REPO, env: { DATABASE_URL: app.env.DATABASE_URL } },
+      );
+      running = await startServer(config);
     });
     after(async () => {
-      await server?.stop();
+      await running?.stop();
       await app?.stop();
     });
 

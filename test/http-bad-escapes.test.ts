@@ -18,7 +18,7 @@ before(async () => {
   bed = await opsBed('sqlite');
   staff = bed.token(bed.ids.ops);
   const running = bed.server.server;
-  routes = sidePortRoutes({ config: running.config, server: running, metrics: callMetrics(), db: async () => bed.db });
+  routes = sidePortRoutes({ config: running.config, server: running, metrics: callMetrics(), db: bed.db });
 });
 after(() => bed?.close());
 

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { buildInterceptors, PIPELINE } from '../src/interceptors/pipeline.ts';
+import { closeDb, openDb } from '../src/db/client.ts';
 import type { Interceptor } from '../src/call/interceptor.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { startServer, type RunningServer } from '../src/server/start.ts';
@@ -28,12 +29,19 @@ test('the chain follows PIPELINE: logging, requestLog, metrics, tracing, concurr
       grpc: { server: { tracing: true, interceptors: [named('project-1'), named('project-2')] }, auth: { enabled: true, jwtSecretKey: 's' }, requestLog: { enabled: true }, monitor: { enabled: false } },
       logging: { logCalls: true },
     });
-    const chain = await buildInterceptors(config, { extra: { metrics: [named('metrics')], auth: [named('after-auth')], project: [named('last')] } });
-    assert.deepEqual(
-      chain.map((i) => i.name),
-      ['call-logger', 'request-log', 'metrics', 'tracing', 'concurrency', 'auth', 'after-auth', 'project-1', 'project-2', 'last'],
-    );
-    for (const i of chain) await i.close?.();
+    // Auth reads users and API keys through the server's database handle: required with auth on.
+    await assert.rejects(buildInterceptors(config), /grpc\.auth is enabled .*pass the server's handle, \{ db \}/);
+    const db = await openDb(config);
+    try {
+      const chain = await buildInterceptors(config, { db, extra: { metrics: [named('metrics')], auth: [named('after-auth')], project: [named('last')] } });
+      assert.deepEqual(
+        chain.map((i) => i.name),
+        ['call-logger', 'request-log', 'metrics', 'tracing', 'concurrency', 'auth', 'after-auth', 'project-1', 'project-2', 'last'],
+      );
+      for (const i of chain) await i.close?.();
+    } finally {
+      await closeDb(db);
+    }
     // Settings that are off leave their slot empty; auth off leaves the interceptor that refuses what needs a user.
     const bare = await inProcessConfig(project, [], { grpc: { auth: { enabled: false } }, logging: { logCalls: false } });
     assert.deepEqual((await buildInterceptors(bare)).map((i) => i.name), ['concurrency', 'auth-disabled']);

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { resolveConfig } from '../src/config/resolve.ts';
-import { closeDb } from '../src/db/client.ts';
 import { parseDatabaseUrl } from '../src/db/url.ts';
 import { buildInterceptors } from '../src/interceptors/pipeline.ts';
 import { openLogSink, type LogSink } from '../src/ops/log-sink.ts';
@@ -87,7 +86,7 @@ describe('the database is down', () => {
 
   test('every call is still answered when the request log cannot write', async () => {
     const project = await makeProject({ apps: ['greeter'] });
-    closers.push(() => project.remove(), closeDb);
+    closers.push(() => project.remove());
     const config = await inProcessConfig(project, ['greeter'], {
       grpc: { requestLog: { enabled: true, batchSize: 5, flushIntervalMs: 20 } },
       database: { url: `postgresql://postgres@127.0.0.1:${await closedPort()}/test` },

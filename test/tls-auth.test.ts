@@ -6,7 +6,6 @@ import { after, before, test } from 'node:test';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { cryptoClient } from '../apps/crypto/grpc_services/client.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
-import { closeDb } from '../src/db/client.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { startServer, type RunningServer } from '../src/server/start.ts';
 import { makeCerts, type Certs } from './support/certs.ts';
@@ -30,7 +29,6 @@ before(async () => {
 });
 after(async () => {
   await running?.stop();
-  await closeDb();
   await app?.stop();
   rmSync(certs.dir, { recursive: true, force: true });
 });

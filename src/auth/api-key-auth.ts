@@ -36,7 +36,7 @@ export class ApiKeyAuthenticator {
 
   constructor(
     private readonly config: CfgConfig,
-    private readonly db: () => Promise<Db>,
+    private readonly db: Db,
   ) {
     this.timer = setInterval(() => void this.tick(), config.grpc.auth.apiKeyRecheckMs);
     this.timer.unref();
@@ -61,7 +61,7 @@ export class ApiKeyAuthenticator {
 
   private async load(key: string, now: number): Promise<CachedAuth> {
     const started = performance.now();
-    const db = await this.db();
+    const db = this.db;
     const row = await db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) }, select: { id: true, isActive: true, expiresAt: true, userId: true } });
     if (!row) return deny('Invalid API key');
     if (!row.isActive) deny('API key revoked');
@@ -99,7 +99,7 @@ export class ApiKeyAuthenticator {
     const due = [...this.used].filter(([id]) => flushAll || (this.written.get(id) ?? -Infinity) + LAST_USED_EVERY_MS <= now);
     if (ids.length === 0 && due.length === 0) return;
     try {
-      const db = await this.db();
+      const db = this.db;
       if (ids.length > 0) {
         const gone = await db.apiKey.findMany({
           where: { id: { in: ids }, OR: [{ isActive: false }, { expiresAt: { lte: new Date(now) } }, { user: { isActive: false } }] },

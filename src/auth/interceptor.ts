@@ -1,4 +1,5 @@
 import type { CfgConfig } from '../config/types.ts';
+import type { Db } from '../db/client.ts';
 import type { Interceptor } from '../call/interceptor.ts';
 import { checkAccess } from '../call/access.ts';
 import type { CallContext } from '../call/context.ts';
@@ -19,7 +20,7 @@ import { failedCall } from './vanished-user.ts';
  * is PERMISSION_DENIED; otherwise ctx.user is the caller, or null. A call whose user was deleted
  * while it was cached ends UNAUTHENTICATED, never INTERNAL (src/auth/vanished-user.ts).
  */
-export async function createAuthInterceptor(config: CfgConfig): Promise<Interceptor> {
+export async function createAuthInterceptor(config: CfgConfig, db: Db): Promise<Interceptor> {
   const auth = config.grpc.auth;
   const key = verifyKey(config); // throws a CfgError at start-up when the key is missing
   const header = auth.tokenHeader;
@@ -30,8 +31,6 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
   const cache = new AuthCache();
   /** Concurrent first calls with the same token share one verification and one query. */
   const pending = new Map<string, Promise<CachedAuth>>();
-  const { getDb } = await import('../db/client.ts');
-  const db = () => getDb(config);
   const keyHeader = auth.apiKeyHeader;
   let apiKeys: import('./api-key-auth.ts').ApiKeyAuthenticator | undefined;
   if (keyHeader) {
@@ -42,7 +41,7 @@ export async function createAuthInterceptor(config: CfgConfig): Promise<Intercep
 
   async function authenticate(token: string, now: number): Promise<CachedAuth> {
     const verified = verifyAccessToken(token, key, auth);
-    const user = await loadUser(await db(), verified.userId);
+    const user = await loadUser(db, verified.userId);
     if (!user) throw new GrpcError(Status.UNAUTHENTICATED, 'Token user not found');
     if (!user.isActive) throw new GrpcError(Status.UNAUTHENTICATED, 'User account is disabled');
     const entry: CachedAuth = { user, auth: { kind: 'jwt', claims: verified.claims }, until: Math.min(now + ttl, verified.expiresAt) };

@@ -1,6 +1,9 @@
+import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
 import { CfgError } from '../errors.ts';
+import { createApiKey, type ApiKeyInfo } from './api-keys.ts';
 import { invalidateUser } from './cache.ts';
+import { mintAccessToken } from './tokens.ts';
 
 export interface UserSpec {
   username: string;
@@ -60,4 +63,26 @@ export async function upsertUser(db: Db, spec: UserSpec): Promise<{ created: boo
   }
   invalidateUser(user.id);
   return { created: !existing, user };
+}
+
+/**
+ * The id of the active user `username`; E_USER when there is no such user or it is inactive
+ * (`what` names what would be refused: "tokens", "keys").
+ */
+export async function activeUserId(db: Db, username: string, what: string): Promise<number> {
+  const user = await db.user.findUnique({ where: { username }, select: { id: true, isActive: true } });
+  if (!user) throw new CfgError('E_USER', `No user "${username}".`, `Create it: cfg createuser --username ${username}`);
+  if (!user.isActive) throw new CfgError('E_USER', `User "${username}" is inactive; its ${what} would be refused.`, 'Reactivate the user first.');
+  return user.id;
+}
+
+/** An access token for the active user `username` (cfg token, cfg call --token-user). */
+export async function accessTokenFor(db: Db, config: CfgConfig, username: string, ttlSeconds: number): Promise<string> {
+  return mintAccessToken(config, await activeUserId(db, username, 'tokens'), ttlSeconds);
+}
+
+/** A new API key for the active user `username` (cfg apikey create): the key, shown once, and its row. */
+export async function createApiKeyFor(db: Db, options: { username: string; name: string; expiresAt?: Date | null }): Promise<{ key: string; apiKey: ApiKeyInfo }> {
+  const userId = await activeUserId(db, options.username, 'keys');
+  return createApiKey(db, { userId, name: options.name, expiresAt: options.expiresAt ?? null });
 }

@@ -25,12 +25,12 @@ const log = getLogger('grpc.auth');
  * inside the batch that writes): the same read decides, so the client sees one message for one
  * cause, and the cache entries go whichever layer noticed.
  */
-export async function failedCall(err: unknown, user: AuthUser, db: () => Promise<Db>, message: string): Promise<never> {
+export async function failedCall(err: unknown, user: AuthUser, db: Db, message: string): Promise<never> {
   const code = classify(err).code;
   if (code !== Status.INTERNAL && code !== Status.UNAUTHENTICATED) throw err;
   let exists: boolean;
   try {
-    exists = (await (await db()).user.findUnique({ where: { id: user.id }, select: { id: true } })) !== null;
+    exists = (await db.user.findUnique({ where: { id: user.id }, select: { id: true } })) !== null;
   } catch {
     throw err; // the database cannot tell: the original failure stands
   }

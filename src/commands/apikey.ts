@@ -21,14 +21,10 @@ export function apikeyCommand(): Command {
     .option('--expires <duration>', 'lifetime: 90s, 30m, 12h, 30d (default: never expires)')
     .action(async (opts: { username: string; name: string; expires?: string }) => {
       const { parseDuration } = await import('../auth/tokens.ts');
-      const { createApiKey } = await import('../auth/api-keys.ts');
-      const { CfgError } = await import('../errors.ts');
+      const { createApiKeyFor } = await import('../auth/manage.ts');
       const expiresAt = opts.expires ? new Date(Date.now() + parseDuration(opts.expires) * 1000) : null;
       await withDb(async (db) => {
-        const user = await db.user.findUnique({ where: { username: opts.username }, select: { id: true, isActive: true } });
-        if (!user) throw new CfgError('E_USER', `No user "${opts.username}".`, `Create it: cfg createuser --username ${opts.username}`);
-        if (!user.isActive) throw new CfgError('E_USER', `User "${opts.username}" is inactive; its keys would be refused.`, 'Reactivate the user first.');
-        const { key, apiKey } = await createApiKey(db, { userId: user.id, name: opts.name, expiresAt });
+        const { key, apiKey } = await createApiKeyFor(db, { username: opts.username, name: opts.name, expiresAt });
         // The key alone on stdout (KEY=$(cfg apikey create ...)); the rest on stderr.
         process.stderr.write(`${kleur.green('created')} API key ${apiKey.id} "${apiKey.name}" for ${apiKey.username}, prefix ${apiKey.prefix}, expires ${day(apiKey.expiresAt)}\n`);
         process.stderr.write(`${kleur.yellow('store it now')}: the key is not shown again\n`);

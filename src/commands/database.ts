@@ -7,7 +7,7 @@ export interface ProjectDatabase {
   readonly config: CfgConfig;
   /** database.url, parsed: a SQLite file or a PostgreSQL URL and schema. */
   readonly target: DatabaseTarget;
-  /** The Prisma client, opened on first call and closed when the command ends. */
+  /** The command's database handle, opened on first call (the same one after) and closed when the command ends. */
   db(): Promise<Db>;
 }
 
@@ -28,17 +28,18 @@ export async function withDatabase<T>(fn: (project: ProjectDatabase) => Promise<
   const target = parseDatabaseUrl(config.database.url, config.root);
   const pending = async () => (await (await import('../db/apply.ts')).migrationStatus(config.root, target)).pending.length;
   const context = { root: config.root, url: config.database.url, target, pending };
-  let opened = false;
-  const db = async () => {
-    if (target.provider === 'sqlite' && !(await import('node:fs')).existsSync(target.file)) throw await notCreatedError(context);
-    opened = true;
-    return (await import('../db/client.ts')).getDb(config);
-  };
+  let opened: Promise<Db> | undefined;
+  const db = () =>
+    (opened ??= (async () => {
+      if (target.provider === 'sqlite' && !(await import('node:fs')).existsSync(target.file)) throw await notCreatedError(context);
+      return (await import('../db/client.ts')).openDb(config);
+    })());
   try {
     return await fn({ config, target, db });
   } catch (err) {
     throw (await databaseCfgError(err, context)) ?? err;
   } finally {
-    if (opened) await (await import('../db/client.ts')).closeDb();
+    const handle = await opened?.catch(() => undefined);
+    if (handle) await (await import('../db/client.ts')).closeDb(handle);
   }
 }

@@ -14,13 +14,6 @@ export function tokenCommand(): Command {
 
 /** An access token for an active user of the project's database (cfg token, cfg call --token-user). */
 export async function userAccessToken(username: string, ttlSeconds: number): Promise<string> {
-  const { withDatabase } = await import('./database.ts');
-  const { mintAccessToken } = await import('../auth/tokens.ts');
-  const { CfgError } = await import('../errors.ts');
-  return withDatabase(async ({ config, db }) => {
-    const user = await (await db()).user.findUnique({ where: { username }, select: { id: true, isActive: true } });
-    if (!user) throw new CfgError('E_USER', `No user "${username}".`, `Create it: cfg createuser --username ${username}`);
-    if (!user.isActive) throw new CfgError('E_USER', `User "${username}" is inactive; its tokens would be refused.`, 'Reactivate the user first.');
-    return mintAccessToken(config, user.id, ttlSeconds);
-  });
+  const [{ withDatabase }, { accessTokenFor }] = await Promise.all([import('./database.ts'), import('../auth/manage.ts')]);
+  return withDatabase(async ({ config, db }) => accessTokenFor(await db(), config, username, ttlSeconds));
 }

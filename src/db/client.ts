@@ -1,31 +1,32 @@
 import type { CfgConfig } from '../config/types.ts';
 import { getLogger } from '../log/logger.ts';
-import { registerErrorMapper } from '../call/boundary.ts';
-import type { PrismaClient as SqliteClient } from '../../generated/prisma/sqlite/client.ts';
-import type { Database } from 'better-sqlite3';
+import type { Database as SqliteConnection } from 'better-sqlite3';
 import type { Pool } from 'pg';
-import { mapDatabaseError } from './errors.ts';
 import { cacheStatements } from './statement-cache.ts';
-import { openDataVersion, type DataVersion } from './data-version.ts';
+import { sqliteDataVersion, type DataVersion } from './data-version.ts';
+import { portable, type PortableClient, type PostgresClient } from './portable.ts';
 import { ensureSqliteDir, parseDatabaseUrl, type DatabaseTarget, type Provider } from './url.ts';
 
 /**
- * The Prisma client cfg gives apps. Both generated clients (SQLite and PostgreSQL) have the same
- * model API, so app code is written once against this type; `provider` says which one it is.
+ * A database handle: the Prisma client, typed with the API both databases serve (see
+ * portable.ts), and `provider` saying which one it is. Made by openDb(config) or createDb(target);
+ * whoever makes one closes it with closeDb(db). The server opens one at start, hands it to
+ * everything that reads or writes (services get it as `this.db`), and closes it on stop.
+ *
+ * What cfg keeps with the client is read through functions of the handle: getDataVersion(db),
+ * poolStats(db), sqlDriver(db), dbTarget(db), postgresClient(db).
  */
-export type Db = SqliteClient & { readonly provider: Provider };
+export type Db = PortableClient & { readonly provider: Provider };
 
 export interface CreateDbOptions {
   /** PostgreSQL pool size. */
   poolSize?: number;
   /**
-   * Called with every SQL statement and its duration (tests count queries with it; the shared
-   * client logs them to the "db" logger at debug level). Off by default: it costs a little per query.
+   * Called with every SQL statement and its duration (tests count queries with it; openDb logs
+   * them to the "db" logger at debug level). Off by default: it costs a little per query.
    */
   onQuery?: (sql: string, durationMs: number) => void;
 }
-
-registerErrorMapper(mapDatabaseError);
 
 /**
  * How long a Prisma query on SQLite waits for another connection's write lock before failing with
@@ -50,50 +51,56 @@ export interface PoolStats {
  * path and its GetCoin on PostgreSQL): PostgreSQL's pg pool (shared with Prisma; take a connection
  * and give it back, or pool.query), or the SQLite file (open a connection of your own: Prisma's
  * runs its transactions across awaits). `onQuery` is the client's query hook (createDb's option,
- * the "db" debug log and setQueryListener on the shared client), undefined when off: SQL sent on
- * the pool directly should be reported to it, as Prisma reports its own.
+ * the "db" debug log of openDb), undefined when off: SQL sent on the pool directly should be
+ * reported to it, as Prisma reports its own.
  */
 export type SqlDriver =
   | { readonly provider: 'postgresql'; readonly pool: Pool; readonly onQuery: ((sql: string, durationMs: number) => void) | undefined }
   | { readonly provider: 'sqlite'; readonly file: string };
 
-const drivers = new WeakMap<object, SqlDriver>();
-
-/** The driver under a client made by createDb()/getDb(). */
-export function sqlDriver(db: Db): SqlDriver {
-  const driver = drivers.get(db);
-  if (!driver) throw new TypeError('sqlDriver: not a client made by createDb()');
-  return driver;
+/** What cfg keeps with each handle (one entry per client, shared by its read-only view). */
+interface DbState {
+  readonly target: DatabaseTarget;
+  readonly driver: SqlDriver;
+  readonly client: Db;
+  /** SQLite: opens the data version connection (on first getDataVersion). */
+  readonly openVersion: (() => DataVersion) | undefined;
+  version: DataVersion | undefined;
+  closing: Promise<void> | undefined;
 }
 
-/** The pool's counts for a PostgreSQL client; null for SQLite (one embedded connection, no pool). */
-export function poolStats(db: Db): PoolStats | null {
-  const driver = drivers.get(db);
-  if (driver?.provider !== 'postgresql') return null;
-  const { pool } = driver;
-  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+const states = new WeakMap<object, DbState>();
+
+function stateOf(db: Db, caller: string): DbState {
+  const state = states.get(db);
+  if (!state) throw new TypeError(`${caller}: not a client made by openDb() or createDb()`);
+  return state;
 }
 
-/** A new client for `target` (most code wants the shared one: getDb()). */
+/** A new handle on `target` (openDb(config) makes one from cfg.config.ts's database settings). */
 export async function createDb(target: DatabaseTarget, options: CreateDbOptions = {}): Promise<Db> {
   const log = options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
-  let client: SqliteClient;
+  let client: PortableClient;
+  let driver: SqlDriver;
+  let openVersion: (() => DataVersion) | undefined;
   if (target.provider === 'sqlite') {
     ensureSqliteDir(target.file);
-    const [{ PrismaClient }, { PrismaBetterSqlite3 }] = await Promise.all([
+    const [{ PrismaClient }, { PrismaBetterSqlite3 }, { default: Sqlite }] = await Promise.all([
       import('../../generated/prisma/sqlite/client.ts'),
       import('@prisma/adapter-better-sqlite3'),
+      import('better-sqlite3'),
     ]);
     const factory = new PrismaBetterSqlite3({ url: target.file, timeout: SQLITE_BUSY_TIMEOUT_MS });
     const connect = factory.connect.bind(factory);
     // Reuse compiled statements on the adapter's connection (see statement-cache.ts).
     factory.connect = async () => {
       const adapter = await connect();
-      cacheStatements((adapter as unknown as { client: Database }).client);
+      cacheStatements((adapter as unknown as { client: SqliteConnection }).client);
       return adapter;
     };
     client = new PrismaClient({ adapter: factory, log });
-    drivers.set(client, { provider: 'sqlite', file: target.file });
+    driver = { provider: 'sqlite', file: target.file };
+    openVersion = () => sqliteDataVersion(Sqlite, target.file);
   } else {
     const [{ PrismaClient }, { PrismaPg }, { default: pg }] = await Promise.all([
       import('../../generated/prisma/postgresql/client.ts'),
@@ -106,75 +113,132 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
     // cfg makes the pool itself (the adapter ends it on $disconnect) so that its counts can be read.
     const pool = new pg.Pool({ connectionString: target.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: searchPath });
     const adapter = new PrismaPg(pool, { schema: target.schema, disposeExternalPool: true });
-    client = new PrismaClient({ adapter, log }) as unknown as SqliteClient;
-    drivers.set(client, { provider: 'postgresql', pool, onQuery: options.onQuery });
+    const pgClient: PostgresClient = new PrismaClient({ adapter, log });
+    client = portable(pgClient);
+    driver = { provider: 'postgresql', pool, onQuery: options.onQuery };
   }
   if (options.onQuery) {
     const onQuery = options.onQuery;
     type QueryEvent = { query: string; duration: number };
     (client as unknown as { $on(e: 'query', f: (ev: QueryEvent) => void): void }).$on('query', (ev) => onQuery(ev.query, Number(ev.duration)));
   }
-  return Object.assign(client, { provider: target.provider }) as Db;
+  const db = Object.assign(client, { provider: target.provider });
+  states.set(db, { target, driver, client: db, openVersion, version: undefined, closing: undefined });
+  return db;
 }
-
-let shared: Promise<Db> | undefined;
-let sharedVersion: Promise<DataVersion | undefined> | undefined;
-/** What the shared client was opened on. */
-let sharedTarget: DatabaseTarget | undefined;
-let queryListener: ((sql: string) => void) | undefined;
 
 /**
- * Sees every SQL statement of the shared client created after this call (tests count queries
- * with it: a list must cost the same number of queries whatever its length). Off by default.
+ * A handle on the project's database (cfg.config.ts database.url and poolSize). Every query is
+ * logged to the "db" logger when it is at debug level, like Django's django.db.backends logger;
+ * `onQuery` sees them too.
  */
-export function setQueryListener(listener: ((sql: string) => void) | undefined): void {
-  queryListener = listener;
+export function openDb(config: CfgConfig, options: Pick<CreateDbOptions, 'onQuery'> = {}): Promise<Db> {
+  const log = getLogger('db');
+  const debug = log.isEnabled('debug');
+  const given = options.onQuery;
+  const onQuery =
+    debug && given
+      ? (sql: string, durationMs: number) => {
+          given(sql, durationMs);
+          log.debug('query', { sql, durationMs });
+        }
+      : debug
+        ? (sql: string, durationMs: number) => log.debug('query', { sql, durationMs })
+        : given;
+  return createDb(parseDatabaseUrl(config.database.url, config.root), { poolSize: config.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
 }
-let activeConfig: CfgConfig | undefined;
 
-/** Which config getDb() uses (rungrpc sets it at start; otherwise cfg.config.ts is loaded). */
-export function useDbConfig(config: CfgConfig): void {
-  activeConfig = config;
-}
-
-/** The process's one Prisma client, created on first use. */
-export function getDb(config?: CfgConfig): Promise<Db> {
-  shared ??= (async () => {
-    const cfg = config ?? activeConfig ?? (await (await import('../config/load.ts')).loadConfig({ required: false }));
-    // Like Django's django.db.backends logger: every query, when "db" is at debug level.
-    const log = getLogger('db');
-    const listener = queryListener;
-    const debug = log.isEnabled('debug');
-    const onQuery =
-      debug || listener
-        ? (sql: string, durationMs: number) => {
-            listener?.(sql);
-            if (debug) log.debug('query', { sql, durationMs });
-          }
-        : undefined;
-    sharedTarget = parseDatabaseUrl(cfg.database.url, cfg.root);
-    return createDb(sharedTarget, { poolSize: cfg.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
+/**
+ * Closes a handle: the Prisma client (and its pool) and the data version connection. Safe to call
+ * twice; the handle cannot be used afterwards.
+ */
+export function closeDb(db: Db): Promise<void> {
+  const state = stateOf(db, 'closeDb');
+  if (defaultDb !== undefined && state.client === defaultClient) {
+    defaultDb = undefined;
+    defaultClient = undefined;
+  }
+  state.closing ??= (async () => {
+    state.version?.close();
+    state.version = undefined;
+    await state.client.$disconnect();
   })();
-  shared.catch(() => (shared = undefined));
-  return shared;
+  return state.closing;
 }
 
 /**
- * The shared database's DataVersion (see data-version.ts): changes whenever anything is committed
- * to it, from this process or any other. Undefined on PostgreSQL, which has no such counter.
+ * The handle's DataVersion (see data-version.ts): a number that changes whenever anything is
+ * committed to the database, from this process or any other; opened on first call (a connection
+ * of its own to the SQLite file, which must exist), then the same object. Undefined on
+ * PostgreSQL, which has no such counter.
  */
-export function getDataVersion(): Promise<DataVersion | undefined> {
-  sharedVersion ??= getDb().then(() => openDataVersion(sharedTarget!));
-  sharedVersion.catch(() => (sharedVersion = undefined));
-  return sharedVersion;
+export function getDataVersion(db: Db): DataVersion | undefined {
+  const state = stateOf(db, 'getDataVersion');
+  if (state.version === undefined && state.openVersion !== undefined) {
+    if (state.closing) throw new Error('getDataVersion: the database handle is closed');
+    state.version = state.openVersion();
+  }
+  return state.version;
 }
 
-/** Closes the shared client (on shutdown). */
-export async function closeDb(): Promise<void> {
-  const current = shared;
-  const version = sharedVersion;
-  shared = undefined;
-  sharedVersion = undefined;
-  (await version?.catch(() => undefined))?.close();
-  if (current) await (await current.catch(() => undefined))?.$disconnect();
+/** The driver under a handle (see SqlDriver). */
+export function sqlDriver(db: Db): SqlDriver {
+  return stateOf(db, 'sqlDriver').driver;
+}
+
+/** What a handle was opened on: a SQLite file, or a PostgreSQL URL and schema. */
+export function dbTarget(db: Db): DatabaseTarget {
+  return stateOf(db, 'dbTarget').target;
+}
+
+/** The pool's counts for a PostgreSQL handle; null for SQLite (one embedded connection, no pool). */
+export function poolStats(db: Db): PoolStats | null {
+  const driver = states.get(db)?.driver;
+  if (driver?.provider !== 'postgresql') return null;
+  const { pool } = driver;
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+}
+
+/**
+ * The client typed as PostgreSQL's generated one, for arguments only PostgreSQL has
+ * (`mode: 'insensitive'`, `skipDuplicates`); undefined on SQLite.
+ *
+ *     const pg = postgresClient(db);
+ *     const rows = pg ? await pg.coin.findMany({ where: { name: { contains: q, mode: 'insensitive' } } }) : await db.coin.findMany(...);
+ */
+export function postgresClient(db: Db): PostgresClient | undefined {
+  return db.provider === 'postgresql' ? (db as unknown as PostgresClient) : undefined;
+}
+
+/**
+ * A client derived from `db` (Prisma's `$extends` returns a new object) as a handle on the same
+ * database: same provider, driver and data version; closing either closes the database.
+ */
+export function derivedDb(db: Db, extended: object): Db {
+  const state = stateOf(db, 'derivedDb');
+  const derived = Object.assign(extended, { provider: db.provider }) as unknown as Db;
+  states.set(derived, state);
+  return derived;
+}
+
+let defaultDb: Promise<Db> | undefined;
+let defaultClient: Db | undefined;
+
+/**
+ * A process-wide handle for scripts that run outside a server (a one-off report, a REPL, an
+ * `npx tsx` script): cfg.config.ts's database (or `config`'s), opened on first call and the same
+ * afterwards until closeDb() is given it. Nothing in cfg uses it: the server, the commands and
+ * the services each get their handle passed in. Inside a server use the service's `this.db`: a
+ * handle from here is a second client, which the server does not close (a PostgreSQL pool left
+ * open keeps the process alive).
+ */
+export function getDb(config?: CfgConfig): Promise<Db> {
+  const opening = (defaultDb ??= (async () => {
+    const cfg = config ?? (await (await import('../config/load.ts')).loadConfig({ required: false }));
+    return (defaultClient = await openDb(cfg));
+  })());
+  opening.catch(() => {
+    if (defaultDb === opening) defaultDb = undefined;
+  });
+  return opening;
 }

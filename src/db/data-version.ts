@@ -21,7 +21,12 @@ export interface DataVersion {
 export async function openDataVersion(target: DatabaseTarget): Promise<DataVersion | undefined> {
   if (target.provider !== 'sqlite') return undefined;
   const { default: Database } = await import('better-sqlite3');
-  const db = new Database(target.file, { fileMustExist: true });
+  return sqliteDataVersion(Database, target.file);
+}
+
+/** The same, synchronously, given better-sqlite3's Database class (already imported). */
+export function sqliteDataVersion(Database: typeof import('better-sqlite3'), file: string): DataVersion {
+  const db = new Database(file, { fileMustExist: true });
   const stmt = db.prepare('PRAGMA data_version').pluck();
   return {
     read: () => stmt.get() as number,

@@ -2,7 +2,7 @@ import type { CfgConfig } from '../config/types.ts';
 import { CfgError } from '../errors.ts';
 import { migrationStatus } from './apply.ts';
 import { databaseCfgError, describeDatabase, unappliedText } from './command-errors.ts';
-import { parseDatabaseUrl } from './url.ts';
+import { parseDatabaseUrl, type DatabaseTarget } from './url.ts';
 
 export interface MigrationCheck {
   /** "SQLite var/cfg.sqlite3", "PostgreSQL 127.0.0.1:5432/test (schema s)". */
@@ -12,12 +12,11 @@ export interface MigrationCheck {
 }
 
 /**
- * How far the configured database is behind prisma/migrations, read without changing anything.
- * A database cfg cannot reach (or log in to) rejects with the commands' one-line error
- * (E_DB_UNREACHABLE, E_DB_ACCESS). A project without migrations is not connected to.
+ * How far the configured database (or `target`) is behind prisma/migrations, read without
+ * changing anything. A database cfg cannot reach (or log in to) rejects with the commands'
+ * one-line error (E_DB_UNREACHABLE, E_DB_ACCESS). A project without migrations is not connected to.
  */
-export async function checkMigrations(config: CfgConfig): Promise<MigrationCheck> {
-  const target = parseDatabaseUrl(config.database.url, config.root);
+export async function checkMigrations(config: CfgConfig, target: DatabaseTarget = parseDatabaseUrl(config.database.url, config.root)): Promise<MigrationCheck> {
   const where = describeDatabase(target, config.root);
   try {
     const { applied, pending } = await migrationStatus(config.root, target);

@@ -1,8 +1,9 @@
-// cfg/db: the database an app's services and seeds use (Prisma, SQLite or PostgreSQL).
+// cfg/db: the database handle an app's services, seeds and scripts use (Prisma, SQLite or
+// PostgreSQL). Inside a server a service reads `this.db`; code outside one opens its own.
 // Nothing inside src/ imports this file.
 
-/** The shared client of the process, and clients of one's own. */
-export { getDb, closeDb, createDb, getDataVersion, sqlDriver } from '../db/client.ts';
+/** Opening and closing a handle, and what cfg keeps per handle. */
+export { openDb, createDb, closeDb, getDb, getDataVersion, sqlDriver, dbTarget, postgresClient } from '../db/client.ts';
 export type { Db, CreateDbOptions, SqlDriver } from '../db/client.ts';
 export type { DataVersion } from '../db/data-version.ts';
 

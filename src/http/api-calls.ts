@@ -19,7 +19,7 @@ function statusParam(raw: string): number {
  * newest first. `service` is the full name ("crypto.CryptoService"), `method` the RPC name
  * ("GetCoin"), `status` a name or code, `user` a username or user id, `limit` 1 to 1000 (100).
  */
-export function callsRoute(db: () => Promise<Db>): Route {
+export function callsRoute(db: Db): Route {
   return {
     method: 'GET',
     path: '/api/calls',
@@ -30,19 +30,18 @@ export function callsRoute(db: () => Promise<Db>): Route {
       if (q.service) filter.service = q.service;
       if (q.method) filter.method = q.method;
       if (q.status) filter.code = statusParam(q.status);
-      const client = await db();
       if (q.user) {
         if (/^\d+$/.test(q.user)) filter.userId = Number(q.user);
         else {
-          const user = await client.user.findUnique({ where: { username: q.user }, select: { id: true } });
+          const user = await db.user.findUnique({ where: { username: q.user }, select: { id: true } });
           if (!user) return { json: { calls: [] } };
           filter.userId = user.id;
         }
       }
-      const calls = await recentCalls(client, filter);
+      const calls = await recentCalls(db, filter);
       // Usernames for the people reading the table: one query for the page's users.
       const ids = [...new Set(calls.flatMap((c) => (c.userId === null ? [] : [c.userId])))];
-      const users = ids.length ? await client.user.findMany({ where: { id: { in: ids } }, select: { id: true, username: true } }) : [];
+      const users = ids.length ? await db.user.findMany({ where: { id: { in: ids } }, select: { id: true, username: true } }) : [];
       const names = new Map(users.map((u) => [u.id, u.username]));
       return { json: { calls: calls.map((c) => ({ ...c, username: c.userId === null ? null : (names.get(c.userId) ?? null) })) } };
     },
@@ -50,7 +49,7 @@ export function callsRoute(db: () => Promise<Db>): Route {
 }
 
 /** GET /api/stats?window=1h: per method, calls, errors, error rate, p50 and p99 latency over the window. */
-export function statsRoute(db: () => Promise<Db>): Route {
+export function statsRoute(db: Db): Route {
   return {
     method: 'GET',
     path: '/api/stats',
@@ -68,7 +67,7 @@ export function statsRoute(db: () => Promise<Db>): Route {
           throw badRequest(`window must be a duration from 1s to 7d such as 90s, 15m, 1h or 1d (got ${JSON.stringify(q.window)}).`);
         }
       }
-      return { json: { windowSeconds: seconds, methods: await methodStats(await db(), { sinceMs: seconds * 1000 }) } };
+      return { json: { windowSeconds: seconds, methods: await methodStats(db, { sinceMs: seconds * 1000 }) } };
     },
   };
 }

@@ -31,14 +31,14 @@ function parseCreate(body: unknown): CreateKeyBody {
  * is the actor: another user's keys are listed, made or revoked only as src/auth/acting-for.ts
  * allows (403 otherwise; the list leaves out what the caller may not manage).
  */
-export function apiKeyRoutes(db: () => Promise<Db>): Route[] {
+export function apiKeyRoutes(db: Db): Route[] {
   return [
     {
       method: 'GET',
       path: '/api/keys',
       access: 'staff',
       async handle(req) {
-        return { json: { keys: await listApiKeys(await db(), { actor: req.user! }) } };
+        return { json: { keys: await listApiKeys(db, { actor: req.user! }) } };
       },
     },
     {
@@ -47,15 +47,14 @@ export function apiKeyRoutes(db: () => Promise<Db>): Route[] {
       access: 'staff',
       async handle(req) {
         const body = parseCreate(await req.json());
-        const client = await db();
         let userId = req.user!.id;
         if (body.username !== undefined) {
-          const owner = await client.user.findUnique({ where: { username: body.username }, select: { id: true } });
+          const owner = await db.user.findUnique({ where: { username: body.username }, select: { id: true } });
           if (!owner) throw badRequest(`No user named ${JSON.stringify(body.username)}.`);
           userId = owner.id;
         }
         const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
-        const created = await createApiKey(client, { userId, name: body.name.trim(), expiresAt, actor: req.user! });
+        const created = await createApiKey(db, { userId, name: body.name.trim(), expiresAt, actor: req.user! });
         return { status: 201, json: created };
       },
     },
@@ -66,7 +65,7 @@ export function apiKeyRoutes(db: () => Promise<Db>): Route[] {
       async handle(req) {
         const raw = req.params.id!;
         if (!/^\d{1,9}$/.test(raw)) throw badRequest(`The key id must be a positive integer (got ${JSON.stringify(raw)}).`);
-        const revoked = await revokeApiKey(await db(), Number(raw), { actor: req.user! });
+        const revoked = await revokeApiKey(db, Number(raw), { actor: req.user! });
         if (!revoked) throw new HttpError(404, 'not_found', `No API key with id ${raw}.`);
         return { json: { revoked: true, id: Number(raw) } };
       },

@@ -30,11 +30,11 @@ const unauthenticated = (message: string) => new HttpError(401, 'unauthenticated
  * the port's own (its cache stays empty: only its timer runs), which writes lastUsedAt as for gRPC
  * calls: within a recheck interval, then at most once a minute per key, never in the request.
  */
-export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): HttpAuthenticator {
+export function httpAuthenticator(config: CfgConfig, db: Db): HttpAuthenticator {
   const key = tokenKey(config);
   const keyUse = new ApiKeyAuthenticator(config, db);
   const userForKey = async (credential: string): Promise<AuthUser> => {
-    const { user, keyId } = await ownerOfKey(await db(), credential);
+    const { user, keyId } = await ownerOfKey(db, credential);
     keyUse.recordUse(keyId, Date.now());
     return user;
   };
@@ -57,7 +57,7 @@ export function httpAuthenticator(config: CfgConfig, db: () => Promise<Db>): Htt
           if (err instanceof GrpcError) throw unauthenticated(err.message);
           throw err;
         }
-        user = await loadUser(await db(), userId);
+        user = await loadUser(db, userId);
         if (!user) throw unauthenticated('Token user not found');
       } else {
         user = await userForKey(credential);

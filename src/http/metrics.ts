@@ -9,16 +9,16 @@ import type { Route } from './router.ts';
  * PostgreSQL (pg's own pool counts, read at scrape time; SQLite has one embedded connection and no
  * pool, so these series are absent there), and prom-client's process_* and nodejs_* defaults.
  */
-export function addProcessMetrics(registry: Registry, db: () => Promise<Db>): void {
+export function addProcessMetrics(registry: Registry, db: Db): void {
   collectDefaultMetrics({ register: registry });
   new Gauge({
     name: 'cfg_db_info',
     help: 'The database provider this server uses (value is always 1).',
     labelNames: ['provider'],
     registers: [registry],
-    async collect() {
+    collect() {
       this.reset();
-      this.set({ provider: (await db()).provider }, 1);
+      this.set({ provider: db.provider }, 1);
     },
   });
   new Gauge({
@@ -26,9 +26,9 @@ export function addProcessMetrics(registry: Registry, db: () => Promise<Db>): vo
     help: 'PostgreSQL pool connections: total open, idle, and queries waiting for one.',
     labelNames: ['state'],
     registers: [registry],
-    async collect() {
+    collect() {
       this.reset();
-      const stats = poolStats(await db());
+      const stats = poolStats(db);
       if (!stats) return;
       this.set({ state: 'total' }, stats.total);
       this.set({ state: 'idle' }, stats.idle);

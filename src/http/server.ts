@@ -29,7 +29,8 @@ export interface HttpSidePortOptions {
   server: ServiceHost;
   /** The metrics interceptor in the server's chain (its registry is what /metrics shows). */
   metrics: CallMetrics;
-  db: () => Promise<Db>;
+  /** The server's database handle (the dashboard's API reads and writes through it). */
+  db: Db;
   /** The request log writer, when grpc.requestLog is on: its written and dropped counts go to /metrics. */
   requestLog?: RequestLogCounts;
   host?: string;

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CfgConfig } from '../config/types.ts';
+import type { Db } from '../db/client.ts';
 import { parseModuleRef, resolveModuleFile } from '../discovery/modules.ts';
 import { CfgError } from '../errors.ts';
 import { isInterceptor, type Interceptor } from '../call/interceptor.ts';
@@ -35,6 +36,12 @@ export const PIPELINE = ['logging', 'requestLog', 'metrics', 'tracing', 'concurr
 export type PipelineSlot = (typeof PIPELINE)[number];
 
 export interface PipelineOptions {
+  /**
+   * The server's database handle: auth loads users and API keys through it (required when
+   * grpc.auth.enabled), and the request log writes to the database it was opened on (on a
+   * connection of its own; without a handle, to config.database.url).
+   */
+  db?: Db;
   /** This server's id (grpc_server.id), stamped on request log rows. */
   serverId?: string;
   /** Extra interceptors per slot, placed after that slot's built-in one (e.g. `{ metrics: [m] }`). */
@@ -51,14 +58,15 @@ const BUILTINS: Record<PipelineSlot, Builder> = {
   },
   async requestLog(config, options) {
     if (!config.grpc.requestLog.enabled) return undefined;
-    const [{ requestLog }, { RequestLogWriter }, { openLogSink }, { parseDatabaseUrl }] = await Promise.all([
+    const [{ requestLog }, { RequestLogWriter }, { openLogSink }, { parseDatabaseUrl }, { dbTarget }] = await Promise.all([
       import('./request-log.ts'),
       import('../ops/request-log.ts'),
       import('../ops/log-sink.ts'),
       import('../db/url.ts'),
+      import('../db/client.ts'),
     ]);
     const { batchSize, flushIntervalMs, sampleRate, maxPending } = config.grpc.requestLog;
-    const target = parseDatabaseUrl(config.database.url, config.root);
+    const target = options.db ? dbTarget(options.db) : parseDatabaseUrl(config.database.url, config.root);
     const writer = new RequestLogWriter(() => openLogSink(target), { serverId: options.serverId ?? null, batchSize, flushIntervalMs, maxPending });
     return requestLog(writer, { sampleRate });
   },
@@ -72,15 +80,21 @@ const BUILTINS: Record<PipelineSlot, Builder> = {
   async concurrency(config) {
     return (await import('./concurrency.ts')).concurrencyLimit({ max: config.grpc.server.maxWorkers });
   },
-  async auth(config) {
+  async auth(config, { db }) {
     const { createAuthInterceptor, refuseWithoutAuth } = await import('../auth/interceptor.ts');
-    return config.grpc.auth.enabled ? createAuthInterceptor(config) : refuseWithoutAuth();
+    return config.grpc.auth.enabled ? createAuthInterceptor(config, needDb(db)) : refuseWithoutAuth();
   },
   project: loadProjectInterceptors,
 };
 
+function needDb(db: Db | undefined): Db {
+  if (!db) throw new TypeError("buildInterceptors: grpc.auth is enabled and authentication reads the database: pass the server's handle, { db }");
+  return db;
+}
+
 /** The chain for `config`, outermost first, in PIPELINE order. */
 export async function buildInterceptors(config: CfgConfig, options: PipelineOptions = {}): Promise<Interceptor[]> {
+  if (config.grpc.auth.enabled) needDb(options.db); // before anything is built (the request log's writer starts a timer)
   const chain: Interceptor[] = [];
   for (const slot of PIPELINE) {
     const built = await BUILTINS[slot](config, options);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CfgConfig } from '../config/types.ts';
-import { getDb } from '../db/client.ts';
+import type { Db } from '../db/client.ts';
 import { databaseFailure } from '../db/command-errors.ts';
 import { getLogger } from '../log/logger.ts';
 
@@ -26,12 +26,12 @@ function projectVersion(root: string): string {
 }
 
 /**
- * grpc.monitor: records this server in grpc_server (id, host, pid, address, version, services)
- * and beats every heartbeatMs (an upsert, so a row deleted meanwhile comes back). Never stops or
- * slows the server: a failed write is logged once as a warning (then at debug) and retried at the
- * next beat. listServers() reports a serving row silent for 3 intervals as down.
+ * grpc.monitor: records this server in grpc_server of `db` (id, host, pid, address, version,
+ * services) and beats every heartbeatMs (an upsert, so a row deleted meanwhile comes back). Never
+ * stops or slows the server: a failed write is logged once as a warning (then at debug) and
+ * retried at the next beat. listServers() reports a serving row silent for 3 intervals as down.
  */
-export function startMonitor(config: CfgConfig, server: { serverId: string; address: string; services: readonly string[] }): Monitor {
+export function startMonitor(config: CfgConfig, db: Db, server: { serverId: string; address: string; services: readonly string[] }): Monitor {
   const row = {
     id: server.serverId,
     host: hostname(),
@@ -47,7 +47,6 @@ export function startMonitor(config: CfgConfig, server: { serverId: string; addr
 
   const write = async (status: 'serving' | 'stopped') => {
     try {
-      const db = await getDb(config);
       const lastHeartbeat = new Date();
       await db.serverInstance.upsert({ where: { id: row.id }, create: { ...row, lastHeartbeat, status }, update: { lastHeartbeat, status } });
       if (failing) log.info('server monitor: recording this server again');

@@ -1,5 +1,5 @@
 // What the operations views read: the servers on this database and the request log. Every
-// function takes the Prisma client (getDb()) and works the same on SQLite and PostgreSQL.
+// function takes a database handle (Db) and works the same on SQLite and PostgreSQL.
 import type { Db } from '../db/client.ts';
 import { statusName } from '../call/error.ts';
 

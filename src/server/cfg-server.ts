@@ -1,9 +1,11 @@
 import { Server, type ChannelOptions, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { CfgError } from '../errors.ts';
 import type { CfgConfig } from '../config/types.ts';
+import type { Db } from '../db/client.ts';
 import type { Interceptor } from '../call/interceptor.ts';
 import { getLogger } from '../log/logger.ts';
 import type { ServiceRegistrar } from '../services/registration.ts';
+import { provideDatabase } from '../services/base-service.ts';
 import { declaredAccess, type AccessStatics } from '../services/declared-access.ts';
 import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
 import type { ServedService, ServiceHost } from '../services/host.ts';
@@ -21,6 +23,12 @@ export interface CfgServerOptions {
   interceptors?: readonly Interceptor[];
   /** Record serialized request/response sizes on each call context (the request log uses them). */
   measureSizes?: boolean;
+  /**
+   * The database handle of this server: every BaseService registered gets it as `this.db` (unless
+   * it was given one), and handlersHook functions read it as `server.db`. The server does not
+   * close it: whoever opened it does (startServer closes the one it opened when it stops).
+   */
+  db?: Db;
 }
 
 const COMPRESSION = { none: 0, deflate: 1, gzip: 2 } as const;
@@ -51,6 +59,11 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     }
   }
 
+  /** The database handle given to the constructor (services get it as `this.db`). */
+  get db(): Db | undefined {
+    return this.options.db;
+  }
+
   get services(): readonly ServedService[] {
     return this.served;
   }
@@ -71,6 +84,7 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
   /** Registers an app service behind the interceptor chain; each method's access is resolved here, once. */
   addService<D extends ServiceDefinition>(definition: D, implementation: ServiceImplementation<D>): void {
     const impl = implementation as object;
+    if (this.options.db) provideDatabase(impl, this.options.db);
     const cls = impl.constructor as AccessStatics;
     const access = declaredAccess(cls, definition, this.config.grpc.auth);
     const methods: MethodInfo[] = [];

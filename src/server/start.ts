@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { CfgConfig } from '../config/types.ts';
+import type { Db } from '../db/client.ts';
 import { appsNotEnabled, describeRegistration, discover } from '../discovery/discover.ts';
 import { CfgError } from '../errors.ts';
 import { buildInterceptors, type PipelineSlot } from '../interceptors/pipeline.ts';
@@ -32,6 +33,14 @@ export interface StartOptions {
    * stays NOT_SERVING until they are applied. Without it, start-up fails with E_DB_NOT_MIGRATED.
    */
   allowUnmigrated?: boolean;
+  /**
+   * The database to serve, a handle from openDb()/createDb(). By default the server opens
+   * config.database itself and closes it when it stops. A handle given here is used for
+   * everything (services' `this.db`, auth, the monitor, the side port; the migration check and the
+   * request log's own connection go to the database it was opened on) and left open on stop: its
+   * owner closes it.
+   */
+  db?: Db;
 }
 
 export interface RunningServer {
@@ -41,7 +50,9 @@ export interface RunningServer {
   readonly serverId: string;
   /** The HTTP side port's bound port, when it is served (grpc.http.enabled). */
   readonly httpPort: number | undefined;
-  /** Graceful stop: health NOT_SERVING, drain, flush the request log, mark the server stopped, close the database. */
+  /** The database this server serves: the handle its services get as `this.db`. */
+  readonly db: Db;
+  /** Graceful stop: health NOT_SERVING, drain, flush the request log, mark the server stopped, close the database (the one it opened). */
   stop(): Promise<void>;
 }
 
@@ -60,23 +71,44 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   if (options.generate !== false) await autoGenerateStubs(config);
 
   // Like Django's runserver, but refusing: a schema behind the code answers INTERNAL to every call.
-  const { checkMigrations, unmigratedError } = await import('../db/migration-check.ts');
-  const migrations = await checkMigrations(config);
+  const [{ checkMigrations, unmigratedError }, { closeDb, dbTarget, openDb }, { parseDatabaseUrl }] = await Promise.all([
+    import('../db/migration-check.ts'),
+    import('../db/client.ts'),
+    import('../db/url.ts'),
+  ]);
+  const target = options.db ? dbTarget(options.db) : parseDatabaseUrl(config.database.url, config.root);
+  const migrations = await checkMigrations(config, target);
   if (migrations.pending > 0) {
     if (!options.allowUnmigrated) throw unmigratedError(migrations, 'Run cfg migrate, or start anyway with cfg rungrpc --allow-unmigrated (health stays NOT_SERVING until they are applied).');
     log.warn(`${unmigratedError(migrations).message} Serving anyway (--allow-unmigrated); health is NOT_SERVING until they are applied.`);
   }
 
-  // App code's getDb() uses this server's config (database.url, pool size), not a second load.
-  (await import('../db/client.ts')).useDbConfig(config);
+  // A database outage or contention thrown by any handler reaches the client as UNAVAILABLE or
+  // ABORTED (src/db/errors.ts), not INTERNAL: the call core's boundary asks this mapper.
+  const [{ registerErrorMapper }, { mapDatabaseError }] = await Promise.all([import('../call/boundary.ts'), import('../db/errors.ts')]);
+  registerErrorMapper(mapDatabaseError);
+  // The server's database: opened once here, handed to everything below, closed by stop().
+  const db = options.db ?? (await openDb(config));
+  const ownDb = options.db === undefined;
+  try {
+    return await serve(config, options, db, ownDb, migrations.pending, () => checkMigrations(config, target));
+  } catch (err) {
+    if (ownDb) await closeDb(db).catch(() => {});
+    throw err;
+  }
+}
+
+/** startServer once the database is open: discovery, the chain, built-in services, listen. */
+async function serve(config: CfgConfig, options: StartOptions, db: Db, ownDb: boolean, pendingMigrations: number, recheckMigrations: () => Promise<{ pending: number }>): Promise<RunningServer> {
+  const { outputDir } = config.grpc.proto;
   const discovery = await discover(config);
   const serverId = randomUUID();
   // The HTTP side port's metrics interceptor takes the pipeline's metrics slot.
   const withHttp = config.grpc.http.enabled && options.http !== false;
   const metrics = withHttp ? (await import('../interceptors/metrics.ts')).callMetrics() : undefined;
   const extra = metrics ? { ...options.interceptors, metrics: [metrics, ...(options.interceptors?.metrics ?? [])] } : options.interceptors;
-  const interceptors = await buildInterceptors(config, { serverId, extra });
-  const server = new CfgServer(config, { interceptors, measureSizes: config.grpc.requestLog.enabled });
+  const interceptors = await buildInterceptors(config, { db, serverId, extra });
+  const server = new CfgServer(config, { interceptors, measureSizes: config.grpc.requestLog.enabled, db });
   for (const found of discovery.services) {
     const [ServiceClass, add] = found.registration;
     let instance: Record<PropertyKey, unknown>;
@@ -108,12 +140,12 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
     const { addHealthService } = await import('../services/builtin/health.ts');
     health = addHealthService(server);
     server.onShutdown(() => health?.setAll('NOT_SERVING'));
-    if (migrations.pending > 0) {
+    if (pendingMigrations > 0) {
       const { holdUntilMigrated } = await import('../services/builtin/schema-health.ts');
-      health = holdUntilMigrated(server, health, async () => (await checkMigrations(config)).pending);
+      health = holdUntilMigrated(server, health, async () => (await recheckMigrations()).pending);
     }
     const { watchDatabaseHealth } = await import('../services/builtin/db-health.ts');
-    watchDatabaseHealth(server, health);
+    watchDatabaseHealth(server, health, db);
   }
   if (config.grpc.server.enableReflection) {
     const { addReflectionService } = await import('../services/builtin/reflection.ts');
@@ -127,10 +159,10 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   (await import('../transports/grpc/fd-limit.ts')).checkDescriptorLimit(config, withHttp, log);
   let http: import('../http/server.ts').HttpSidePort | undefined;
   if (metrics) {
-    const [{ startHttpSidePort }, { getDb }] = await Promise.all([import('../http/server.ts'), import('../db/client.ts')]);
+    const { startHttpSidePort } = await import('../http/server.ts');
     try {
       const requestLog = interceptors.find((i): i is Interceptor & { writer: RequestLogCounts } => i.name === 'request-log' && 'writer' in i)?.writer;
-      http = await startHttpSidePort({ config, server, metrics, db: () => getDb(config), port: options.httpPort, requestLog });
+      http = await startHttpSidePort({ config, server, metrics, db, port: options.httpPort, requestLog });
     } catch (err) {
       server.forceShutdown();
       throw err;
@@ -140,19 +172,19 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   let monitor: import('../ops/monitor.ts').Monitor | undefined;
   if (config.grpc.monitor.enabled) {
     const { startMonitor } = await import('../ops/monitor.ts');
-    monitor = startMonitor(config, { serverId, address: `${host}:${port}`, services: server.services.map((s) => s.name) });
+    monitor = startMonitor(config, db, { serverId, address: `${host}:${port}`, services: server.services.map((s) => s.name) });
   }
   return {
     server,
     port,
     serverId,
     httpPort: http?.port,
+    db,
     async stop() {
       // Both ports drain together; then the interceptors close (the request log flushes).
       await Promise.all([server.shutdown(), http?.close()]);
       await monitor?.stop();
-      const { closeDb } = await import('../db/client.ts');
-      await closeDb();
+      if (ownDb) await (await import('../db/client.ts')).closeDb(db);
     },
   };
 }

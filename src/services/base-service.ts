@@ -3,9 +3,12 @@ import { getLogger, type Logger } from '../log/logger.ts';
 import type { Access } from '../call/access.ts';
 import type { CallContext } from '../call/context.ts';
 import { GrpcError, Status } from '../call/error.ts';
+import type { Db } from '../db/client.ts';
 
 /** Set by discovery: the logger name for an app's services ("apps.crypto.grpc_services"). */
 export const LOGGER_NAME = Symbol('cfg.loggerName');
+/** Where a service keeps its database handle (`this.db`). */
+const DATABASE = Symbol('cfg.database');
 
 /**
  * The base of every cfg service class: the guide's BaseService helpers, each taking the call
@@ -35,6 +38,28 @@ export abstract class BaseService {
   static requireAuth?: boolean;
 
   [LOGGER_NAME]?: string;
+  [DATABASE]: Db | undefined;
+
+  /**
+   * `db`: the database this service uses. Usually left out: the server gives every service it
+   * registers its own handle (the one it opened at start) before any call. Pass one to serve
+   * another database (from a handlersHook: `new Reports(reportsDb)`), or in a test that calls
+   * methods directly.
+   */
+  constructor(db?: Db) {
+    this[DATABASE] = db;
+  }
+
+  /**
+   * The database (Prisma client, `db.provider` says which one): the server's handle, set when the
+   * service is registered, or the one given to the constructor. Throws when there is none (a
+   * service used before any server registered it).
+   */
+  protected get db(): Db {
+    const db = this[DATABASE];
+    if (db === undefined) throw new Error(`${this.constructor.name}.db: no database yet; the server sets it when it registers the service (or pass one: new ${this.constructor.name}(db))`);
+    return db;
+  }
 
   /** This app's logger ("apps.<label>.grpc_services"), configurable in cfg.config.ts logging.levels. */
   protected get log(): Logger {
@@ -149,4 +174,9 @@ export abstract class BaseService {
   getPeer(ctx: CallContext): string {
     return ctx.peer;
   }
+}
+
+/** Gives a service the server's database at registration, unless it has one already. */
+export function provideDatabase(service: object, db: Db): void {
+  if (service instanceof BaseService && service[DATABASE] === undefined) service[DATABASE] = db;
 }

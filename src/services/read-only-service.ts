@@ -1,4 +1,4 @@
-import { getDb, type Db } from '../db/client.ts';
+import { derivedDb, type Db } from '../db/client.ts';
 import { BaseService } from './base-service.ts';
 
 /** The Prisma operations that change data; `this.db()` of a ReadOnlyService refuses them. */
@@ -23,7 +23,7 @@ export class ReadOnlyViolation extends Error {
 
 const readOnly = new WeakMap<Db, Db>();
 
-/** The shared client wrapped so that every write operation throws before reaching the database. */
+/** The client wrapped so that every write operation throws before reaching the database (one view per client). */
 function readOnlyDb(db: Db): Db {
   let wrapped = readOnly.get(db);
   if (!wrapped) {
@@ -38,29 +38,28 @@ function readOnlyDb(db: Db): Db {
         },
       },
     });
-    wrapped = Object.assign(extended, { provider: db.provider }) as unknown as Db;
+    wrapped = derivedDb(db, extended);
     readOnly.set(db, wrapped);
   }
   return wrapped;
 }
 
 /**
- * A service that only reads. What read-only means here: the database client it gets from
- * `this.db()` refuses every write (create, update, upsert, delete, their *Many forms and
- * $executeRaw) with a ReadOnlyViolation before any SQL is sent, so the call ends INTERNAL and the
- * log names the operation. Reads ($queryRaw included) pass unchanged. It does not change who may
+ * A service that only reads. What read-only means here: its database client, `this.db`, refuses
+ * every write (create, update, upsert, delete, their *Many forms and $executeRaw) with a
+ * ReadOnlyViolation before any SQL is sent, so the call ends INTERNAL and the log names the
+ * operation. Reads ($queryRaw included) pass unchanged. It does not change who may
  * call the service: declare static access (or requireAuth) as for any service.
  *
  *     class Catalog extends ReadOnlyService implements ServiceImplementation<typeof CatalogService> {
  *       async listCoins(req: ListCoinsRequest, ctx: CallContext) {
- *         const db = await this.db();
- *         return { coins: await db.coin.findMany({ take: req.limit }) };
+ *         return { coins: await this.db.coin.findMany({ take: req.limit }) };
  *       }
  *     }
  */
 export abstract class ReadOnlyService extends BaseService {
-  /** The shared database client, refusing writes. */
-  protected async db(): Promise<Db> {
-    return readOnlyDb(await getDb());
+  /** The service's database client (see BaseService.db), refusing writes. */
+  protected override get db(): Db {
+    return readOnlyDb(super.db);
   }
 }

@@ -1,10 +1,16 @@
 import type { Access } from '../call/access.ts';
+import type { Db } from '../db/client.ts';
 import type { ServiceDefinition, ServiceImplementation } from './types.ts';
 
 /** The server a `grpcHandlers(server)` function receives (null in discovery mode). */
 export interface ServiceRegistrar {
   /** Registers one service: its generated definition and an instance of its class. */
   addService<D extends ServiceDefinition>(definition: D, implementation: ServiceImplementation<D>): void;
+  /**
+   * The server's database handle, which every BaseService registered here gets as `this.db`
+   * (unless it was constructed with one); for services that take it in their constructor.
+   */
+  readonly db?: Db;
 }
 
 /** The guide's add_XServicer_to_server: registers an instance of the class on a server. */

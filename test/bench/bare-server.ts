@@ -5,10 +5,11 @@ import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnary
 import { CryptoServiceService, type CoinResponse, type GetCoinRequest, type PriceUpdate, type UpdateCoinPriceRequest, type WatchPricesRequest } from '../../generated/crypto_service.ts';
 import { coinToProto } from '../../apps/crypto/grpc_services/converters.ts';
 import { findCoinBySymbol } from '../../apps/crypto/grpc_services/coin-query.ts';
-import { getDb } from '../../src/db/client.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { openDb } from '../../src/db/client.ts';
 
 const mode = process.argv[2] ?? 'memory';
-const db = await getDb();
+const db = await openDb(await loadConfig());
 const btc = await db.coin.findUniqueOrThrow({ where: { symbol: 'BTC' } });
 const fixed: CoinResponse = { success: true, coin: coinToProto(btc) };
 

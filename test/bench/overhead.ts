@@ -10,7 +10,7 @@ import { coinToProto } from '../../apps/crypto/grpc_services/converters.ts';
 import { CryptoService } from '../../apps/crypto/grpc_services/crypto_service.ts';
 import { CryptoServiceService } from '../../generated/crypto_service.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { closeDb, getDb, useDbConfig } from '../../src/db/client.ts';
+import { closeDb, openDb } from '../../src/db/client.ts';
 import { buildInterceptors } from '../../src/interceptors/pipeline.ts';
 import { createHandler } from '../../src/transports/grpc/adapter.ts';
 import { methodInfo } from '../../src/call/method.ts';
@@ -19,11 +19,10 @@ const CALLS = Number(process.env.OVERHEAD_CALLS ?? 4000);
 const ROUNDS = Number(process.env.OVERHEAD_ROUNDS ?? 9);
 
 const config = await loadConfig();
-useDbConfig(config);
-const db = await getDb();
-const chain = await buildInterceptors(config, {});
+const db = await openDb(config);
+const chain = await buildInterceptors(config, { db });
 const def = CryptoServiceService.getCoin as unknown as MethodDefinition<unknown, unknown>;
-const service = new CryptoService();
+const service = new CryptoService(db);
 type Callback = (err: unknown, value?: unknown) => void;
 const handler = createHandler(methodInfo('getCoin', def), def, service, chain, new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
 
@@ -60,4 +59,4 @@ for (let r = 0; r < ROUNDS; r++) for (const n of names) samples[n].push(await ba
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 const us = Object.fromEntries(names.map((n) => [n, +median(samples[n]).toFixed(2)])) as Record<Name, number>;
 process.stdout.write(`${JSON.stringify({ calls: CALLS, rounds: ROUNDS, interceptors: chain.map((i) => i.name), medianUs: us, appUs: +(us.app - us.bare).toFixed(2), adapterAndChainUs: +(us.cfg - us.app).toFixed(2), totalUs: +(us.cfg - us.bare).toFixed(2), instantAdapterAndChainUs: +(us.instantCfg - us.instantBare).toFixed(2) })}\n`);
-await closeDb();
+await closeDb(db);

@@ -1,5 +1,5 @@
 import { BaseService, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation } from 'cfg';
-import { getDataVersion, getDb } from 'cfg/db';
+import { getDataVersion } from 'cfg/db';
 import {
   type Coin,
   type CoinResponse,
@@ -46,12 +46,10 @@ const SORTS = {
   [CoinSort.COIN_SORT_PRICE]: [{ priceUnits: 'desc' }, { id: 'asc' }],
 } as const;
 
-async function loadCoin(symbol: string): Promise<Coin | null> {
-  const row = await findCoinBySymbol(await getDb(), symbol);
-  return row ? coinToProto(row) : null;
-}
-
-/** The crypto example: coins, wallets, and money moving between them, on Prisma. */
+/**
+ * The crypto example: coins, wallets, and money moving between them, on Prisma. Its database is
+ * `this.db`, the handle of the server that registered it.
+ */
 export class CryptoService extends BaseService implements ServiceImplementation<typeof CryptoServiceService> {
   /** Who may call each RPC, as proto/crypto_service.proto documents it; the auth interceptor enforces it before a method runs. */
   static override access: AccessOf<typeof CryptoServiceService> = {
@@ -77,16 +75,21 @@ export class CryptoService extends BaseService implements ServiceImplementation<
 
   async getCoin(request: GetCoinRequest, ctx: CallContext): Promise<CoinResponse> {
     const symbol = symbolOf(request.symbol);
-    const cache = this.coinCache ?? (await this.openCoinCache());
-    const coin = await cache.get(symbol, () => loadCoin(symbol));
+    const cache = this.coinCache ?? this.openCoinCache();
+    const coin = await cache.get(symbol, () => this.loadCoin(symbol));
     if (!coin || !coin.isActive) this.abortNotFound(ctx, `Coin ${symbol} not found`);
     return { success: true, coin };
   }
 
+  private async loadCoin(symbol: string): Promise<Coin | null> {
+    const row = await findCoinBySymbol(this.db, symbol);
+    return row ? coinToProto(row) : null;
+  }
+
+  /** GetCoin's cache, on this service's database (its data version: SQLite only). */
   private coinCache: CoinCache | undefined;
-  private async openCoinCache(): Promise<CoinCache> {
-    const version = coinCacheEnabled() ? await getDataVersion() : undefined;
-    return (this.coinCache ??= new CoinCache(version));
+  private openCoinCache(): CoinCache {
+    return (this.coinCache ??= new CoinCache(coinCacheEnabled() ? getDataVersion(this.db) : undefined));
   }
 
   async listCoins(request: ListCoinsRequest, ctx: CallContext): Promise<ListCoinsResponse> {
@@ -95,7 +98,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const size = pageSizeOf(request.pageSize, 20);
     const offset = offsetOf(request.pageToken);
     const where = request.includeInactive ? {} : { isActive: true };
-    const db = await getDb();
+    const db = this.db;
     const [rows, total] = await Promise.all([db.coin.findMany({ where, orderBy: [...orderBy], skip: offset, take: size }), db.coin.count({ where })]);
     return { coins: rows.map(coinToProto), nextPageToken: tokenFor(offset, size, total), totalCount: total };
   }
@@ -106,7 +109,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     if (query.length > 64) this.abortInvalidArgument(ctx, 'query must be at most 64 characters');
     const size = pageSizeOf(request.pageSize, 20);
     const offset = offsetOf(request.pageToken);
-    const db = await getDb();
+    const db = this.db;
     // SQLite's LIKE is case-insensitive for ASCII; PostgreSQL needs mode: 'insensitive'.
     const contains = db.provider === 'postgresql' ? { contains: query, mode: 'insensitive' as const } : { contains: query };
     const where = { isActive: true, OR: [{ symbol: { contains: query.toUpperCase() } }, { name: contains }] };
@@ -119,14 +122,14 @@ export class CryptoService extends BaseService implements ServiceImplementation<
 
   async getTopCoins(request: GetTopCoinsRequest): Promise<ListCoinsResponse> {
     const limit = pageSizeOf(request.limit, 10, 100, 'limit');
-    const db = await getDb();
+    const db = this.db;
     const rows = await db.coin.findMany({ where: { isActive: true }, orderBy: [{ marketCapCents: 'desc' }, { id: 'asc' }], take: limit });
     return { coins: rows.map(coinToProto), nextPageToken: '', totalCount: rows.length };
   }
 
   async getTrendingCoins(request: GetTrendingCoinsRequest): Promise<ListCoinsResponse> {
     const limit = pageSizeOf(request.limit, 5, 100, 'limit');
-    const db = await getDb();
+    const db = this.db;
     // The biggest absolute movers: the top risers and the top fallers, merged.
     const [up, down] = await Promise.all([
       db.coin.findMany({ where: { isActive: true }, orderBy: [{ change24hBps: 'desc' }, { id: 'asc' }], take: limit }),
@@ -141,7 +144,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
   }
 
   async getMarketStats(_request: GetMarketStatsRequest): Promise<MarketStats> {
-    const db = await getDb();
+    const db = this.db;
     const coins = await db.coin.findMany({ where: { isActive: true }, select: { marketCapCents: true, volume24hCents: true, change24hBps: true } });
     let cap = 0n;
     let volume = 0n;
@@ -170,7 +173,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const wanted = new Set(request.symbols.map((s) => symbolOf(s)));
     const updates = priceBus.subscribe(ctx.signal);
     // First the current prices (so a client knows it is subscribed), then every change.
-    const db = await getDb();
+    const db = this.db;
     const current = await db.coin.findMany({ where: { isActive: true, ...(wanted.size ? { symbol: { in: [...wanted] } } : {}) }, orderBy: { symbol: 'asc' } });
     for (const coin of current) yield priceUpdateOf(coin);
     for await (const update of updates) {
@@ -191,7 +194,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
       marketCapCents: nonNegativeOf(request.marketCapUsd, 'market_cap_usd', CENT_SCALE, false),
       volume24hCents: nonNegativeOf(request.volume24hUsd, 'volume_24h_usd', CENT_SCALE, false),
     };
-    const db = await getDb();
+    const db = this.db;
     const existing = await db.coin.findUnique({ where: { symbol }, select: { isActive: true } });
     if (existing?.isActive) this.abort(ctx, Status.ALREADY_EXISTS, `Coin ${symbol} already exists`);
     // A deleted (inactive) coin is brought back: its ledger history stays attached.
@@ -215,7 +218,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
       if (bps < -100_00n || bps > 1_000_000_00n) this.abortInvalidArgument(ctx, 'change_24h_percent must be between -100 and 1000000');
       change24hBps = Number(bps);
     }
-    const db = await getDb();
+    const db = this.db;
     const { count } = await db.coin.updateMany({ where: { symbol, isActive: true }, data: { priceUnits, ...(change24hBps === undefined ? {} : { change24hBps }) } });
     if (count === 0) this.abortNotFound(ctx, `Coin ${symbol} not found`);
     const coin = await db.coin.findUniqueOrThrow({ where: { symbol } });
@@ -226,7 +229,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
   /** Deactivates the coin (its wallets and ledger rows are kept: nothing written is lost). */
   async deleteCoin(request: DeleteCoinRequest, ctx: CallContext): Promise<DeleteCoinResponse> {
     const symbol = symbolOf(request.symbol);
-    const db = await getDb();
+    const db = this.db;
     const { count } = await db.coin.updateMany({ where: { symbol, isActive: true }, data: { isActive: false } });
     if (count === 0) this.abortNotFound(ctx, `Coin ${symbol} not found`);
     this.log.info(`coin ${symbol} deleted`, { by: ctx.user?.username });
@@ -238,7 +241,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
   async getWallet(request: GetWalletRequest, ctx: CallContext): Promise<WalletResponse> {
     const user = this.requireUser(ctx);
     const symbol = symbolOf(request.symbol);
-    const db = await getDb();
+    const db = this.db;
     const wallet = await db.wallet.findFirst({ where: { userId: user.id, coin: { symbol } }, include: WALLET_INCLUDE });
     if (!wallet) this.abortNotFound(ctx, `No ${symbol} wallet for ${user.username}`);
     return { wallet: walletToProto(wallet) };
@@ -248,7 +251,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const user = this.requireUser(ctx);
     const size = pageSizeOf(request.pageSize, 20);
     const offset = offsetOf(request.pageToken);
-    const db = await getDb();
+    const db = this.db;
     const where = { userId: user.id };
     const [rows, total] = await Promise.all([
       db.wallet.findMany({ where, include: WALLET_INCLUDE, orderBy: { id: 'asc' }, skip: offset, take: size }),
@@ -259,7 +262,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
 
   async getPortfolio(_request: GetPortfolioRequest, ctx: CallContext): Promise<PortfolioResponse> {
     const user = this.requireUser(ctx);
-    const db = await getDb();
+    const db = this.db;
     const rows = await db.wallet.findMany({ where: { userId: user.id }, include: WALLET_INCLUDE, orderBy: { id: 'asc' } });
     const total = rows.reduce((sum, w) => sum + valueUnits(w.balanceUnits, w.coin.priceUnits), 0n);
     return { wallets: rows.map(walletToProto), totalValueUsd: formatDecimal(total, UNIT_SCALE) };
@@ -273,7 +276,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const deadline = +ctx.deadline;
     // The ledger queues it (bounded, UNAVAILABLE past 4096): its wait for a batch holds no worker slot.
     ctx.releaseWorkerSlot();
-    return applyOperation(await getDb(), user, op, { get aborted() { return Date.now() >= deadline; } });
+    return applyOperation(this.db, user, op, { get aborted() { return Date.now() >= deadline; } });
   }
 
   async transfer(request: TransferRequest, ctx: CallContext): Promise<TransferResponse> {

@@ -1,4 +1,4 @@
-import { getDb } from '../../db/client.ts';
+import type { Db } from '../../db/client.ts';
 import { onDatabaseOutage } from '../../db/errors.ts';
 import { getLogger } from '../../log/logger.ts';
 import type { ServiceHost } from '../host.ts';
@@ -8,15 +8,15 @@ const log = getLogger('grpc.server');
 
 /**
  * Health follows the database: when a call fails because the database is unavailable, every
- * service turns NOT_SERVING (load balancers stop sending calls) and a probe (SELECT 1, every
- * `intervalMs`) turns them SERVING again once the database answers. The pool reconnects by
- * itself; nothing has to be restarted.
+ * service turns NOT_SERVING (load balancers stop sending calls) and a probe (SELECT 1 on `db`,
+ * every `intervalMs`) turns them SERVING again once the database answers. The pool reconnects
+ * by itself; nothing has to be restarted.
  */
-export function watchDatabaseHealth(server: ServiceHost, health: HealthHandle, intervalMs = 1000): void {
+export function watchDatabaseHealth(server: ServiceHost, health: HealthHandle, db: Db, intervalMs = 1000): void {
   let timer: NodeJS.Timeout | undefined;
   const probe = async () => {
     try {
-      await (await getDb()).$queryRawUnsafe('SELECT 1');
+      await db.$queryRawUnsafe('SELECT 1');
       timer = undefined;
       if (!server.isShuttingDown) {
         health.setAll('SERVING');
