@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { buildInterceptors, PIPELINE } from '../src/interceptors/pipeline.ts';
+import { authOf } from '../src/auth/caller.ts';
 import type { Interceptor } from '../src/call/interceptor.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { startServer, type RunningServer } from '../src/server/start.ts';
@@ -97,7 +98,7 @@ describe('on a real server', () => {
   const tracer = (name: string): Interceptor => ({
     name,
     async intercept(ctx, next) {
-      seen.push(`${name}:${ctx.auth?.kind ?? 'anonymous'}`);
+      seen.push(`${name}:${authOf(ctx)?.kind ?? 'anonymous'}`);
       if (name === 'project' && ctx.metadata.get('x-boom').length > 0) throw new Error('project interceptor bug');
       await next(ctx);
     },
