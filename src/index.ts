@@ -41,10 +41,15 @@ export type { AddToServer, GrpcHandlers, ServiceClass, ServiceRegistrar, Service
 
 /** Calls: the status a call ends with, the call context, who may call, custom interceptors. */
 export { GrpcError, Status, statusName } from './call/error.ts';
-export type { CallContext } from './call/context.ts';
+export type { MetadataRecord, MetadataValue } from './call/error.ts';
+export type { CallContext, RequestMetadata } from './call/context.ts';
+export { createContextKey } from './call/values.ts';
+export type { ContextKey, ContextValues } from './call/values.ts';
 export type { MethodInfo, MethodKind } from './call/method.ts';
 export type { Access, AccessOf, MethodAccess } from './call/access.ts';
 export type { AuthUser, AuthInfo } from './auth/types.ts';
+export { CALLER, userOf, authOf } from './auth/caller.ts';
+export type { Caller } from './auth/caller.ts';
 export type { CallEnd, Interceptor, Next } from './call/interceptor.ts';
 
 /** Clients: typed clients for generated definitions, their middleware, resumable streams. */

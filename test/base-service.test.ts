@@ -2,10 +2,12 @@
 // each abort* sends, on a unary call and ending a streaming call after it has sent a message;
 // requireUser/requireStaff/requireSuperuser/requirePermission for each kind of caller; request
 // and response metadata (a key set twice arrives twice); getPeer's "ipv4:host:port" form.
-// The caller is put on ctx.user by a small interceptor (auth itself is tested in auth.test.ts).
+// The caller is set under the auth interceptor's key (CALLER) by a small interceptor (auth itself
+// is tested in auth.test.ts).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Metadata, credentials, makeGenericClientConstructor, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { CALLER } from '../src/auth/caller.ts';
 import type { AuthUser } from '../src/auth/types.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { CfgServer } from '../src/server/cfg-server.ts';
@@ -76,7 +78,16 @@ before(async () => {
   project = await makeProject({ apps: [] });
   const Greeter = (await importFrom(project, 'generated/greeter.ts')).GreeterService as AnyDefinition;
   server = new CfgServer(await inProcessConfig(project, []), {
-    interceptors: [{ name: 'test-user', intercept: (ctx, next) => ((ctx.user = USERS[String(ctx.metadata.get('x-user')[0] ?? '')] ?? null), next(ctx)) }],
+    interceptors: [
+      {
+        name: 'test-user',
+        intercept(ctx, next) {
+          const user = USERS[String(ctx.metadata.get('x-user')[0] ?? '')];
+          ctx.values.set(CALLER, user ? { user, auth: { kind: 'jwt' } } : null);
+          return next(ctx);
+        },
+      },
+    ],
   });
   server.addService(Greeter, new Helpers() as unknown as ServiceImplementation<AnyDefinition>);
   const port = await server.listen('127.0.0.1', 0);
@@ -237,7 +248,7 @@ test('getPeer over IPv6: "ipv6:[::1]:<port>"', async (t) => {
 });
 
 test('getPeer formats what grpc-js reports: IPv4, IPv4-mapped IPv6, and IPv6', async () => {
-  const { formatPeer } = await import('../src/call/context.ts');
+  const { formatPeer } = await import('../src/transports/grpc/call-context.ts');
   assert.equal(formatPeer('127.0.0.1:5000'), 'ipv4:127.0.0.1:5000');
   assert.equal(formatPeer('::ffff:10.0.0.7:443'), 'ipv4:10.0.0.7:443');
   assert.equal(formatPeer('::1:5000'), 'ipv6:[::1]:5000');

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { buildInterceptors, PIPELINE } from '../src/interceptors/pipeline.ts';
 import { closeDb, openDb } from '../src/db/client.ts';
+import { authOf } from '../src/auth/caller.ts';
 import type { Interceptor } from '../src/call/interceptor.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { startServer, type RunningServer } from '../src/server/start.ts';
@@ -105,7 +106,7 @@ describe('on a real server', () => {
   const tracer = (name: string): Interceptor => ({
     name,
     async intercept(ctx, next) {
-      seen.push(`${name}:${ctx.auth?.kind ?? 'anonymous'}`);
+      seen.push(`${name}:${authOf(ctx)?.kind ?? 'anonymous'}`);
       if (name === 'project' && ctx.metadata.get('x-boom').length > 0) throw new Error('project interceptor bug');
       await next(ctx);
     },

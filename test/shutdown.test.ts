@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { SHUTTING_DOWN } from '../src/transports/grpc/open-streams.ts';
+import { SHUTTING_DOWN } from '../src/call/open-streams.ts';
 import { startCrypto } from './support/crypto-env.ts';
 import { callError, TestClient, type AnyDefinition } from './fixtures/client.ts';
 import { importFrom, makeProject, type CfgProcess, type Project } from './fixtures/project.ts';

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { Status, type ClientError } from 'cfg';
+import { statusName, type ClientError } from 'cfg';
 import { startTestServer, type TestServer } from 'cfg/testing';
 import { CryptoServiceService } from '../generated/crypto_service.ts';
 import { configureLogging } from '../src/log/logger.ts';
@@ -21,7 +21,7 @@ async function refused(call: Promise<unknown>): Promise<string> {
     await call;
     return 'OK';
   } catch (err) {
-    return `${Status[(err as ClientError).code]}: ${(err as ClientError).details}`;
+    return `${statusName((err as ClientError).code)}: ${(err as ClientError).details}`;
   }
 }
 

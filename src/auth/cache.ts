@@ -1,8 +1,8 @@
 import type { AuthInfo, AuthUser } from './types.ts';
 
+/** A cache entry is the call's Caller (src/auth/caller.ts) as it is: made once per token, not per call. */
 export interface CachedAuth {
   user: AuthUser;
-  /** What ctx.auth is set to (made once per token, not per call). */
   auth: AuthInfo;
   /** ms since epoch after which the entry is dropped. */
   until: number;

@@ -1,10 +1,11 @@
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
 import type { Interceptor } from '../call/interceptor.ts';
-import { checkAccess } from '../call/access.ts';
 import type { CallContext } from '../call/context.ts';
 import { GrpcError, Status } from '../call/error.ts';
+import { checkAccess } from './access.ts';
 import { AuthCache, type CachedAuth } from './cache.ts';
+import { CALLER } from './caller.ts';
 import { verifyAccessToken } from './jwt.ts';
 import { verifyKey } from './keys.ts';
 import { loadUser } from './users.ts';
@@ -17,8 +18,9 @@ import { failedCall } from './vanished-user.ts';
  * one query and cached. Then the method's access (ctx.method.access, resolved at registration from
  * the class's declaration, see src/services/declared-access.ts) is checked: without a user, a
  * method that needs one is UNAUTHENTICATED; a user without the staff flag or permission it names
- * is PERMISSION_DENIED; otherwise ctx.user is the caller, or null. A call whose user was deleted
- * while it was cached ends UNAUTHENTICATED, never INTERNAL (src/auth/vanished-user.ts).
+ * is PERMISSION_DENIED. The caller is the call's CALLER value (src/auth/caller.ts: userOf(ctx),
+ * authOf(ctx)), null when anonymous. A call whose user was deleted while it was cached ends
+ * UNAUTHENTICATED, never INTERNAL (src/auth/vanished-user.ts).
  */
 export async function createAuthInterceptor(config: CfgConfig, db: Db): Promise<Interceptor> {
   const auth = config.grpc.auth;
@@ -87,8 +89,7 @@ export async function createAuthInterceptor(config: CfgConfig, db: Db): Promise<
         return next(ctx);
       }
       const entry = found instanceof Promise ? await found : found;
-      ctx.user = entry.user;
-      ctx.auth = entry.auth;
+      ctx.values.set(CALLER, entry);
       checkAccess(ctx.method.access, entry.user);
       try {
         await next(ctx);

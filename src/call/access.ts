@@ -1,6 +1,3 @@
-import type { AuthUser } from '../auth/types.ts';
-import { GrpcError, Status } from './error.ts';
-
 /**
  * Who may call a method, as a service class declares it in `static access`:
  *
@@ -53,18 +50,4 @@ export function resolveAccess(access: unknown): MethodAccess | string {
       : Object.freeze({ label: permission, needsUser: true, staff: false, permission, denied: `Permission ${permission} required` });
   }
   return `is ${JSON.stringify(access)}; it must be "public", "user", "staff", { permission: "app.codename" } or { permission, orStaff: true }`;
-}
-
-/**
- * Ends the call unless `user` may call a method with `access`: UNAUTHENTICATED without a user,
- * PERMISSION_DENIED without the staff flag or permission the method names. The user is active
- * (the auth interceptor refuses inactive users before this).
- */
-export function checkAccess(access: MethodAccess, user: AuthUser | null): void {
-  if (!access.needsUser) return;
-  if (user === null) throw new GrpcError(Status.UNAUTHENTICATED, 'Authentication required');
-  if (access.denied === '' || user.isSuperuser) return;
-  if (access.staff && user.isStaff) return;
-  if (access.permission !== null && user.permissions.has(access.permission)) return;
-  throw new GrpcError(Status.PERMISSION_DENIED, access.denied);
 }

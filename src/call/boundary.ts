@@ -1,7 +1,6 @@
-import { Metadata, type StatusObject } from '@grpc/grpc-js';
 import { getLogger } from '../log/logger.ts';
 import type { CallContext } from './context.ts';
-import { GrpcError, Status } from './error.ts';
+import { GrpcError, Status, type CallStatus } from './error.ts';
 
 /**
  * Turns a known non-GrpcError (a database outage, say) into a GrpcError, or returns undefined.
@@ -41,7 +40,7 @@ export function classify(err: unknown): GrpcError {
  * The one boundary where a handler's failure becomes the status the client sees. Unknown errors
  * reach the client as INTERNAL "Internal server error"; their message and stack go to the log.
  */
-export function toStatus(err: unknown, ctx: CallContext): Pick<StatusObject, 'details' | 'metadata'> & { code: Status } {
+export function toStatus(err: unknown, ctx: CallContext): CallStatus {
   const grpcError = classify(err);
   if (grpcError.code === Status.INTERNAL || grpcError.code === Status.UNKNOWN) {
     const cause = grpcError.cause ?? err;
@@ -54,5 +53,5 @@ export function toStatus(err: unknown, ctx: CallContext): Pick<StatusObject, 'de
     const cause = grpcError.cause;
     log.warn(`${ctx.method.path} unavailable`, { error: cause instanceof Error ? cause.message : String(cause) });
   }
-  return { code: grpcError.code, details: grpcError.message, metadata: grpcError.metadata ?? new Metadata() };
+  return { code: grpcError.code, message: grpcError.message, metadata: grpcError.metadata };
 }

@@ -28,7 +28,8 @@ export interface CallEnd {
  *   answered UNIMPLEMENTED), and must not throw: a throw is logged and the call is unaffected.
  *
  * The chain is composed once per method at start-up, so `next` is a fixed function and no
- * closure is made per call.
+ * closure is made per call. Pass `next` the ctx you were given (it is the transport's context);
+ * what an interceptor adds to the call goes in `ctx.values` under a key it owns (createContextKey).
  */
 export interface Interceptor {
   readonly name: string;

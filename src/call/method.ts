@@ -1,4 +1,3 @@
-import type { MethodDefinition } from '@grpc/grpc-js';
 import { PUBLIC, type MethodAccess } from './access.ts';
 
 export type MethodKind = 'unary' | 'serverStream' | 'clientStream' | 'bidi';
@@ -18,12 +17,19 @@ export interface MethodInfo {
   readonly access: MethodAccess;
 }
 
-export function methodKind(def: Pick<MethodDefinition<unknown, unknown>, 'requestStream' | 'responseStream'>): MethodKind {
+/** What the core reads of one method of a generated definition (a grpc-js MethodDefinition is one). */
+export interface MethodShape {
+  readonly path: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+}
+
+export function methodKind(def: Pick<MethodShape, 'requestStream' | 'responseStream'>): MethodKind {
   if (def.requestStream) return def.responseStream ? 'bidi' : 'clientStream';
   return def.responseStream ? 'serverStream' : 'unary';
 }
 
-export function methodInfo(key: string, def: MethodDefinition<unknown, unknown>, access: MethodAccess = PUBLIC): MethodInfo {
+export function methodInfo(key: string, def: MethodShape, access: MethodAccess = PUBLIC): MethodInfo {
   const match = /^\/([^/]+)\/([^/]+)$/.exec(def.path);
   if (!match) throw new Error(`method ${key} has a malformed path ${JSON.stringify(def.path)}`);
   return { path: def.path, service: match[1]!, name: match[2]!, key, kind: methodKind(def), access };

@@ -1,3 +1,4 @@
+import { userOf } from '../auth/caller.ts';
 import { getLogger } from '../log/logger.ts';
 import { statusName } from '../call/error.ts';
 import type { Interceptor } from '../call/interceptor.ts';
@@ -19,7 +20,7 @@ export function callLogger(): Interceptor {
         status: statusName(end.code),
         durationMs: Math.round(end.durationMs * 100) / 100,
         peer: ctx.peer,
-        user: ctx.user?.username,
+        user: userOf(ctx)?.username,
       };
       if (ok) log.info(ctx.method.path, fields);
       else log.warn(ctx.method.path, fields);

@@ -21,13 +21,13 @@ import { isInterceptor, type Interceptor } from '../call/interceptor.ts';
  * - `tracing`: an OpenTelemetry span per call (grpc.server.tracing).
  * - `concurrency`: the maxWorkers bound (RESOURCE_EXHAUSTED past its queue). Before auth, so a
  *   flood of calls is bounded before any token is verified or user loaded.
- * - `auth`: JWT and API keys; sets ctx.user and ctx.auth, and enforces each method's declared
+ * - `auth`: JWT and API keys; sets the caller (src/auth/caller.ts), and enforces each method's declared
  *   access (with grpc.auth.enabled false: refuses the methods that need a user).
  * - `project`: grpc.server.interceptors, in the order listed; they see the authenticated user.
  *
- * Error mapping is not a slot: a thrown error becomes the client's status at one boundary, the
- * call adapter (src/call/boundary.ts toStatus), because errors thrown by any interceptor, by the
- * adapter itself (UNIMPLEMENTED, a missing response) or by the handler must all be mapped, and
+ * Error mapping is not a slot: a thrown error becomes the client's status at one boundary in the
+ * call core (src/call/boundary.ts toStatus, called by src/call/invoke.ts), because errors thrown by
+ * any interceptor, by the core itself (UNIMPLEMENTED, a missing response) or by the handler must all be mapped, and
  * an interceptor sees only what is inside it. Observers (logging, requestLog, metrics) are given
  * the status the boundary sent, in onEnd; tracing, which wraps the call, asks the same
  * `classify(err)` the boundary uses.

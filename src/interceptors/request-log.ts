@@ -1,5 +1,5 @@
 import type { RequestLogWriter } from '../ops/request-log.ts';
-import type { ServerCallContext } from '../call/context.ts';
+import { CALLER } from '../auth/caller.ts';
 import type { Interceptor } from '../call/interceptor.ts';
 
 /**
@@ -14,6 +14,7 @@ export function requestLog(writer: RequestLogWriter, options: { sampleRate: numb
     writer,
     onEnd(ctx, end) {
       if (sampleRate < 1 && Math.random() >= sampleRate) return;
+      const caller = ctx.values.get(CALLER);
       writer.record({
         createdAt: Date.now(),
         service: ctx.method.service,
@@ -21,10 +22,10 @@ export function requestLog(writer: RequestLogWriter, options: { sampleRate: numb
         code: end.code,
         durationMs: Math.round(end.durationMs * 1000) / 1000,
         peer: ctx.peer,
-        userId: ctx.user?.id ?? null,
-        apiKeyId: ctx.auth?.keyId ?? null,
+        userId: caller?.user.id ?? null,
+        apiKeyId: caller?.auth.keyId ?? null,
         error: end.code === 0 ? null : end.message,
-        requestSize: (ctx as ServerCallContext).requestSize ?? null,
+        requestSize: ctx.requestSize,
         responseSize: end.responseSize,
       });
     },

@@ -1,10 +1,10 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type TextMapGetter } from '@opentelemetry/api';
-import type { Metadata } from '@grpc/grpc-js';
 import { Status } from '../call/error.ts';
 import { classify } from '../call/boundary.ts';
+import type { RequestMetadata } from '../call/context.ts';
 import type { Interceptor } from '../call/interceptor.ts';
 
-const metadataGetter: TextMapGetter<Metadata> = {
+const metadataGetter: TextMapGetter<RequestMetadata> = {
   get(carrier, key) {
     const values = carrier.get(key);
     return values.length === 0 ? undefined : values.map(String);

@@ -16,7 +16,7 @@ import { installRequestFrameCheck } from '../transports/grpc/request-frames.ts';
 import { installResponseCompression } from '../transports/grpc/response-compression.ts';
 import { measured } from '../transports/grpc/sizes.ts';
 import { methodInfo, type MethodInfo } from '../call/method.ts';
-import { OpenStreams } from '../transports/grpc/open-streams.ts';
+import { OpenStreams } from '../call/open-streams.ts';
 
 export interface CfgServerOptions {
   /** The chain every call of an app service crosses, outermost first (closed after shutdown drains). */
@@ -93,7 +93,7 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     for (const [key, def] of Object.entries(definition)) {
       const info = methodInfo(key, def, access.get(key));
       methods.push(info);
-      handlers[key] = createHandler(info, def, impl, this.options.interceptors ?? [], this.abortAll.signal, this.streams);
+      handlers[key] = createHandler(info, impl, this.options.interceptors ?? [], this.abortAll.signal, this.streams);
       if (this.options.measureSizes) served[key] = measured(def);
     }
     const name = methods[0]?.service ?? cls.name;

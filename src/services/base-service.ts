@@ -1,3 +1,4 @@
+import { userOf } from '../auth/caller.ts';
 import type { AuthUser } from '../auth/types.ts';
 import { getLogger, type Logger } from '../log/logger.ts';
 import type { Access } from '../call/access.ts';
@@ -70,16 +71,17 @@ export abstract class BaseService {
 
   /**
    * The authenticated user, or null for an anonymous caller. An inactive user is not
-   * authenticated (as in Django): null here too, should an interceptor have set one.
+   * authenticated (as in Django): null here too, should an interceptor have set one. The user is
+   * the auth interceptor's per-call value (src/auth/caller.ts: CALLER, userOf).
    */
   getUser(ctx: CallContext): AuthUser | null {
-    const user = ctx.user;
+    const user = userOf(ctx);
     return user !== null && user.isActive ? user : null;
   }
 
   /** The authenticated user; ends the call with UNAUTHENTICATED when there is none (or it is inactive). */
   requireUser(ctx: CallContext): AuthUser {
-    const user = ctx.user;
+    const user = userOf(ctx);
     if (user === null) this.abortUnauthenticated(ctx, 'Authentication required');
     if (!user.isActive) this.abortUnauthenticated(ctx, 'User account is disabled');
     return user;
@@ -87,7 +89,7 @@ export abstract class BaseService {
 
   /** True when the caller is an active staff user (superusers count as staff). */
   checkStaff(ctx: CallContext): boolean {
-    const user = ctx.user;
+    const user = userOf(ctx);
     return !!user && user.isActive && (user.isStaff || user.isSuperuser);
   }
 
@@ -100,7 +102,7 @@ export abstract class BaseService {
 
   /** True when the caller is an active superuser. */
   checkSuperuser(ctx: CallContext): boolean {
-    const user = ctx.user;
+    const user = userOf(ctx);
     return !!user && user.isActive && user.isSuperuser;
   }
 
@@ -115,7 +117,7 @@ export abstract class BaseService {
 
   /** True when the caller has "app.codename", directly, through a group, or as a superuser. */
   checkPermission(ctx: CallContext, permission: string): boolean {
-    const user = ctx.user;
+    const user = userOf(ctx);
     if (!user || !user.isActive) return false;
     return user.isSuperuser || user.permissions.has(permission);
   }

@@ -1,5 +1,8 @@
 import type { MethodDefinition } from '@grpc/grpc-js';
 import type { CallContext } from '../call/context.ts';
+import type { StreamWriter } from '../call/invoke.ts';
+
+export type { StreamWriter };
 
 /** A generated service definition (ts-proto's `CryptoServiceService`). */
 export type ServiceDefinition = { readonly [key: string]: MethodDefinition<any, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- internal glue: any method shape
@@ -9,15 +12,6 @@ type Res<M> = M extends MethodDefinition<any, infer R> ? R : never; // eslint-di
 
 /** unary: one request in, one response out. */
 export type UnaryMethod<Q, R> = (request: Q, ctx: CallContext) => Promise<R> | R;
-/**
- * Sends the messages of a streaming response, for methods written with a writer rather than as
- * an async generator. `write` resolves once the message is queued (waiting while the client is
- * slow); after the client has gone it does nothing.
- */
-export interface StreamWriter<R> {
-  write(message: R): Promise<void>;
-}
-
 /**
  * server streaming: one request in, many responses out: an async generator (`async *watch(req)`),
  * or an async method taking a writer as its third parameter (`async watch(req, ctx, out)`).

@@ -24,7 +24,7 @@ const chain = await buildInterceptors(config, { db });
 const def = CryptoServiceService.getCoin as unknown as MethodDefinition<unknown, unknown>;
 const service = new CryptoService(db);
 type Callback = (err: unknown, value?: unknown) => void;
-const handler = createHandler(methodInfo('getCoin', def), def, service, chain, new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
+const handler = createHandler(methodInfo('getCoin', def), service, chain, new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
 
 // What the adapter reads of a grpc-js unary call.
 const metadata = new Metadata();
@@ -33,7 +33,7 @@ const call = () => ({ request: { symbol: 'BTC' }, metadata, cancelled: false, ge
 // A method that answers at once, behind the same adapter and chain, and called bare.
 const reply = { success: true };
 const instant = { getCoin: async () => reply };
-const instantHandler = createHandler(methodInfo('getCoin', def), def, instant, chain, new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
+const instantHandler = createHandler(methodInfo('getCoin', def), instant, chain, new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
 
 const variants = {
   bare: () => findCoinBySymbol(db, 'BTC').then((row) => void coinToProto(row!)),

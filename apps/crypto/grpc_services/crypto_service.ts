@@ -204,7 +204,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
           if (err.code === 'P2002') throw new GrpcError(Status.ALREADY_EXISTS, `Coin ${symbol} already exists`);
           throw err;
         });
-    this.log.info(`coin ${symbol} created`, { by: ctx.user?.username });
+    this.log.info(`coin ${symbol} created`, { by: this.getUser(ctx)?.username });
     return { success: true, coin: coinToProto(coin) };
   }
 
@@ -232,7 +232,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const db = this.db;
     const { count } = await db.coin.updateMany({ where: { symbol, isActive: true }, data: { isActive: false } });
     if (count === 0) this.abortNotFound(ctx, `Coin ${symbol} not found`);
-    this.log.info(`coin ${symbol} deleted`, { by: ctx.user?.username });
+    this.log.info(`coin ${symbol} deleted`, { by: this.getUser(ctx)?.username });
     return { success: true };
   }
 

@@ -2,6 +2,8 @@ import type { MethodDefinition } from '@grpc/grpc-js';
 
 // Serialized message sizes, measured where grpc-js already holds the bytes: no message is
 // encoded twice. Only servers that record them (grpc.requestLog on) wrap their definitions.
+// The call core never sees this: ServerCallContext reports a request's size as ctx.requestSize
+// and returns a response's from sendResponse, which the core hands to the onEnd observers.
 
 /** Request message -> its size in bytes, set as grpc-js decodes it. */
 const requestSizes = new WeakMap<object, number>();
@@ -33,10 +35,11 @@ export function requestSize(message: unknown): number | null {
 }
 
 /**
- * Brackets one synchronous send: `expectResponse()`, then the grpc-js call that serializes the
- * response (the callback of a unary call serializes inside it), then `takeResponseSize()` for
- * the size it serialized, or null when nothing was (a cancelled call, an unmeasured definition).
- * Nothing can run between the two, so one variable serves every call.
+ * Brackets one synchronous send (ServerCallContext.sendResponse): `expectResponse()`, then the
+ * grpc-js call that serializes the response (the callback of a unary call serializes inside it),
+ * then `takeResponseSize()` for the size it serialized, or null when nothing was (a cancelled
+ * call, an unmeasured definition). Nothing can run between the two, so one variable serves every
+ * call: a size never outlives the send it was measured in.
  */
 export function expectResponse(): void {
   lastResponseSize = -1;
