@@ -102,7 +102,7 @@ function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode;
   kleur.enabled = colourFor(process.stderr);
   const debug = Boolean(process.env.CFG_DEBUG) && process.env.CFG_DEBUG !== '0';
-  const write = (s: string) => process.stderr.write(s + '\n');
+  const write = (s: string) => process.stderr.write(`${s}\n`);
   if (isCfgError(err)) {
     write(`${kleur.red('error')} ${kleur.dim(err.code)} ${err.message}`);
     if (err.hint) write(`${kleur.yellow('hint')}  ${err.hint}`);

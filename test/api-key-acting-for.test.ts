@@ -98,7 +98,10 @@ for (const provider of PROVIDERS) {
       const lines: string[] = [];
       const write = process.stderr.write.bind(process.stderr);
       configureLogging({ format: 'json', levels: { 'grpc.auth': 'info' } });
-      process.stderr.write = ((chunk: string | Uint8Array) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
+      process.stderr.write = ((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      }) as typeof process.stderr.write;
       try {
         const r = await bed.http('/api/keys', { method: 'POST', auth: bed.token(ids.manager), body: JSON.stringify({ name: 'made for carol', username: 'carol' }) });
         assert.equal(r.status, 201, r.text);

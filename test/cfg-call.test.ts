@@ -5,7 +5,6 @@
 // cfg list and cfg describe: cfg-list-describe.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { tempDir } from './fixtures/project.ts';
 import { replies, runCfg, spawnCfg } from './support/cfg-call.ts';
 import { startCrypto, type CryptoEnv } from './support/crypto-env.ts';
 

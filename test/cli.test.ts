@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { configText, Project, REPO, tempDir } from './fixtures/project.ts';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the terminal's colour escapes is the point
 const ANSI = /\x1b\[[0-9;]*m/;
 const CLI = join(REPO, 'bin', 'cfg.js');
 const GREETER = 'syntax = "proto3";\npackage greet;\nservice Greeter {\n  rpc Hello(Msg) returns (Msg);\n}\nmessage Msg {\n  string text = 1;\n}\n';
@@ -148,7 +149,7 @@ describe('exit codes', () => {
     await writeFile(p.path('cfg.config.ts'), "export default { get grpc() { throw new TypeError('boom from a getter'); } };\n");
     const plain = await p.run(['check']);
     assert.equal(plain.code, 1);
-    const m = /^error E_INTERNAL boom from a getter\nhint  An unexpected failure: the details are in (\S+\.log) \(CFG_DEBUG=1 prints them here\)\. Please report it\.\n$/.exec(plain.stderr);
+    const m = /^error E_INTERNAL boom from a getter\nhint {2}An unexpected failure: the details are in (\S+\.log) \(CFG_DEBUG=1 prints them here\)\. Please report it\.\n$/.exec(plain.stderr);
     assert.ok(m, plain.stderr);
     assert.match(await readFile(m[1]!, 'utf8'), /^TypeError: boom from a getter\n\s+at /m, 'the stack is in the file');
     await rm(m[1]!);

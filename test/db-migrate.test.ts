@@ -120,7 +120,7 @@ for (const provider of PROVIDERS) {
         const schemaFile = project.path('prisma', 'schema.prisma');
         const schema = await readFile(schemaFile, 'utf8');
         const edited = schema
-          .replace(/(  isActive\s+Boolean\s+@default\(true\)\n  createdAt\s+DateTime\s+@default\(now\(\)\)\n  updatedAt\s+DateTime\s+@updatedAt\n  wallets)/, '  rank Int?\n$1')
+          .replace(/( {2}isActive\s+Boolean\s+@default\(true\)\n {2}createdAt\s+DateTime\s+@default\(now\(\)\)\n {2}updatedAt\s+DateTime\s+@updatedAt\n {2}wallets)/, '  rank Int?\n$1')
           .replace(/change24hBps(\s+)Int(\s+)@default\(0\)/, 'change24hBps$1Int$2@default(7)')
           // auth_user is redefined too: its wallets (ON DELETE CASCADE) must survive the copy-drop-rename.
           .replace(/email(\s+)String(\s+)@default\(""\)/, 'email$1String$2@default("none")')

@@ -51,7 +51,7 @@ for (const provider of PROVIDERS) {
       let engine: SchemaEngine | undefined;
       try {
         assert.deepEqual(await applyMigrations(project.root, database.target), committedMigrations(provider));
-        const schema = schemaFor(await readFile(join(REPO, 'prisma', 'schema.prisma'), 'utf8'), provider, '../generated/prisma/' + provider);
+        const schema = schemaFor(await readFile(join(REPO, 'prisma', 'schema.prisma'), 'utf8'), provider, `../generated/prisma/${provider}`);
         engine = await engineFor(database.target, schema);
         const history = await migrationsList(project.root, provider);
 

@@ -38,7 +38,7 @@ describe('migrate on SQLite, tables referenced by others', () => {
       // email: String @default("") -> String? can only be done by redefining the table on SQLite.
       const file = project.path('prisma', 'schema.prisma');
       const schema = await readFile(file, 'utf8');
-      const edited = schema.replace(/(\n  email\s+)String(\s+)@default\(""\)/, '$1String?$2');
+      const edited = schema.replace(/(\n {2}email\s+)String(\s+)@default\(""\)/, '$1String?$2');
       assert.notEqual(edited, schema);
       await writeFile(file, edited);
       const [made] = await makeMigrations(project.root, 'optional_email');

@@ -3,7 +3,6 @@
 // and --watch. (Stubs, determinism and errors: generate-proto.test.ts.)
 import assert from 'node:assert/strict';
 import { mkdir, rm, utimes } from 'node:fs/promises';
-import { relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { stubsAreStale } from '../src/proto/generate.ts';
 import { configText, Project } from './fixtures/project.ts';

@@ -268,7 +268,7 @@ for (const provider of PROVIDERS) {
       const refused = await bed.http('/api/keys', { headers: { 'x-api-key': key } });
       assert.equal(refused.status, 401);
       assert.equal(refused.json.message, 'API key revoked');
-      assert.equal((await bed.http('/api/keys', { auth: staff })).json.keys instanceof Array, true);
+      assert.equal(Array.isArray((await bed.http('/api/keys', { auth: staff })).json.keys), true);
       const row = ((await bed.http('/api/keys', { auth: staff })).json.keys as Array<{ id: number; isActive: boolean }>).find((k) => k.id === info.id)!;
       assert.equal(row.isActive, false);
 

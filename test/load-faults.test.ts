@@ -66,7 +66,6 @@ test('SIGTERM with 100 transfers in flight: each completes or is UNAVAILABLE, no
     const exited = new Promise<number | null>((resolve) => app.child.once('exit', (code) => resolve(code)));
     setImmediate(() => app.child.kill('SIGTERM'));
     const results = await Promise.all(calls);
-    const applied = results.filter((r) => r === 'ok').length;
     for (const r of results) if (r !== 'ok') assert.equal(r.code, status.UNAVAILABLE, `${r.code} ${r.details}`);
     assert.equal(await exited, 0);
     const answered: MoneyCall[] = results.map((r, i) => ({ key: `term-${i}`, kind: 'transfer', user: 'alice', to: 'bob', amount: 100_000n, code: r === 'ok' ? status.OK : r.code }));

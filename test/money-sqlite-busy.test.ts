@@ -25,8 +25,13 @@ test('SQLite written by another process: transfers wait and succeed, past 5 s th
       const call: MoneyCall = { key, kind: 'transfer', user, to, amount: 1_000_000n, code: -1 };
       calls.push(call);
       return clients[user].transfer({ toUsername: to, symbol: 'ETH', amount: '0.01', idempotencyKey: key }, { deadline: 30_000 }).then(
-        () => ((call.code = status.OK), undefined),
-        (e: ServiceError) => ((call.code = e.code), e),
+        () => {
+          call.code = status.OK;
+        },
+        (e: ServiceError) => {
+          call.code = e.code;
+          return e;
+        },
       );
     };
     // Warm: the ledger's writer thread, GetCoin's cache and each user's token are first used here.

@@ -49,6 +49,7 @@ test('--reload restarts on an edit, survives a broken edit, and regenerates stub
   const original = await project.read(service);
 
   // 1. An edited service is picked up.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the service's source text, a template literal
   await project.write(service, original.replace('`hello ${request.name}`', '`howdy ${request.name}`'));
   assert.equal(await proc.port(2), port);
   assert.match(proc.stderr, /greeter_service\.ts changed: restarting/);
@@ -61,6 +62,7 @@ test('--reload restarts on an edit, survives a broken edit, and regenerates stub
   assert.equal(proc.running, true);
 
   // ...and the fix is served.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the service's source text, a template literal
   await project.write(service, original.replace('`hello ${request.name}`', '`hi again ${request.name}`'));
   assert.equal(await proc.port(3), port);
   assert.equal(await hello(port), 'hi again rex');

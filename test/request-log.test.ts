@@ -71,7 +71,10 @@ describe('the database is down', () => {
     const gate = new Promise<void>((r) => (release = r));
     const inserted: number[] = [];
     // A sink that holds its first write until released: a database that is slow.
-    const slow: LogSink = { insert: async (rows) => (await gate, void inserted.push(rows.length)), close: async () => {} };
+    const slow: LogSink = { insert: async (rows) => {
+        await gate;
+        inserted.push(rows.length);
+      }, close: async () => {} };
     const writer = new Writer(async () => slow, { serverId: null, batchSize: 5, flushIntervalMs: 60_000, maxPending: 12 });
     const record = { createdAt: Date.now(), service: 's', method: 'm', code: 0, durationMs: 1, peer: null, userId: null, apiKeyId: null, error: null, requestSize: null, responseSize: null };
     for (let i = 0; i < 5; i++) writer.record({ ...record });

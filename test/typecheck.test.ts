@@ -32,13 +32,13 @@ test('tsc accepts the fixture apps and writer-style streams, and rejects misname
   let own = false;
   for (const line of output.split('\n')) {
     if (/^\s/.test(line)) {
-      if (own) errors[errors.length - 1] += '\n' + line; // an error's continuation lines
+      if (own) errors[errors.length - 1] += `\n${line}`; // an error's continuation lines
       continue;
     }
     own = /^[\w-]+\//.test(line);
     if (own) errors.push(line);
   }
-  const inFile = (file: string) => errors.filter((e) => e.startsWith(file + '('));
+  const inFile = (file: string) => errors.filter((e) => e.startsWith(`${file}(`));
 
   assert.deepEqual(
     errors.filter((e) => !e.startsWith('typecheck/') || e.startsWith('typecheck/writer-ok.ts')),

@@ -25,7 +25,7 @@ export function projectSecret(config: CfgConfig, env: NodeJS.ProcessEnv = proces
   if (!existsSync(file)) {
     mkdirSync(join(config.root, 'var'), { recursive: true });
     try {
-      writeFileSync(file, randomBytes(48).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+      writeFileSync(file, `${randomBytes(48).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }

@@ -31,8 +31,10 @@ export interface ClientCallOptions {
   parent?: ParentCall;
 }
 
-type Req<M> = M extends MethodDefinition<infer R, any> ? R : never; // eslint-disable-line @typescript-eslint/no-explicit-any
-type Res<M> = M extends MethodDefinition<any, infer R> ? R : never; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: matches any generated method; the types users see are inferred from it
+type Req<M> = M extends MethodDefinition<infer R, any> ? R : never;
+// biome-ignore lint/suspicious/noExplicitAny: matches any generated method; the types users see are inferred from it
+type Res<M> = M extends MethodDefinition<any, infer R> ? R : never;
 
 /** The promise / async-iterable form of one method. */
 export type ClientMethod<M> = M extends { requestStream: true; responseStream: true }

@@ -1,7 +1,7 @@
 // Where `cfg call`, `cfg list` and `cfg describe` learn a server's services and messages: its
 // reflection service first; a descriptor set on disk (the project's generated/descriptors.binpb,
 // or --protoset) when it has none or when no server is named.
-import { type DescMethod, type FileRegistry } from '@bufbuild/protobuf';
+import type { DescMethod, FileRegistry } from '@bufbuild/protobuf';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CfgError } from '../errors.ts';

@@ -56,7 +56,7 @@ export function apikeyCommand(): Command {
         ]);
         const head = ['ID', 'NAME', 'PREFIX', 'USER', 'STATE', 'CREATED', 'EXPIRES', 'LAST USED', 'MADE BY'];
         const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-        for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+        for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
       });
     });
   command

@@ -81,7 +81,7 @@ async function call(target: Awaited<ReturnType<typeof import('./grpc-target.ts')
     requests: requests(),
     metadata: target.metadata,
     options: target.deadline ? { deadline: target.deadline } : {},
-    onReply: (bytes) => process.stdout.write(codec.binaryToJson(method.output, bytes, { pretty: !opts.compact, emitDefaults: opts.emitDefaults }) + '\n'),
+    onReply: (bytes) => process.stdout.write(`${codec.binaryToJson(method.output, bytes, { pretty: !opts.compact, emitDefaults: opts.emitDefaults })}\n`),
   });
   // stdin may still be open (a terminal): it must not keep the process alive.
   if (streamsIn) process.stdin.destroy();

@@ -15,7 +15,7 @@ export function listCommand(): Command {
       const target = await openTarget(address, opts);
       try {
         if (!service) {
-          for (const name of (await target.source.services()).sort()) process.stdout.write(name + '\n');
+          for (const name of (await target.source.services()).sort()) process.stdout.write(`${name}\n`);
           return;
         }
         const desc = (await target.source.registryFor(service))?.getService(service);

@@ -8,7 +8,7 @@ export function tokenCommand(): Command {
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 1d; at most grpc.auth.maxTokenLifetimeSeconds (default 1d)', '1h')
     .action(async (opts: { username: string; ttl: string }) => {
       const { parseDuration } = await import('../auth/tokens.ts');
-      process.stdout.write((await userAccessToken(opts.username, parseDuration(opts.ttl))) + '\n');
+      process.stdout.write(`${await userAccessToken(opts.username, parseDuration(opts.ttl))}\n`);
     });
 }
 

@@ -62,7 +62,7 @@ export async function generatePrismaClients(root: string): Promise<void> {
         });
       }),
     );
-    await writeFile(join(root, 'generated', 'prisma', MARKER), fingerprint(schema) + '\n');
+    await writeFile(join(root, 'generated', 'prisma', MARKER), `${fingerprint(schema)}\n`);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

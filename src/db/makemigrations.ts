@@ -28,7 +28,10 @@ export async function diffSchemas(provider: Provider, from: string | null, to: s
       : new (await import('@prisma/adapter-pg')).PrismaPg({ connectionString: pgUrl ?? 'postgresql://postgres@127.0.0.1:5432/postgres' });
   // Whatever connections the engine opens are closed afterwards, so the process can exit at once.
   const opened: SqlDriverAdapter[] = [];
-  const track = (adapter: SqlDriverAdapter) => (opened.push(adapter), adapter);
+  const track = (adapter: SqlDriverAdapter) => {
+    opened.push(adapter);
+    return adapter;
+  };
   const tracked: SqlMigrationAwareDriverAdapterFactory = {
     provider: factory.provider,
     adapterName: factory.adapterName,

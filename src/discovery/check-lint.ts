@@ -22,7 +22,7 @@ export async function checkProtoLint(cfg: CfgConfig, report: LintReport): Promis
   if (!existsSync(join(cfg.root, protoDir))) return;
   const { lintProto } = await import('../proto/lint.ts');
   const { formatFinding } = await import('../proto/findings.ts');
-  let result;
+  let result: Awaited<ReturnType<typeof lintProto>>;
   try {
     result = await lintProto({ root: cfg.root, protoDir, shownFrom: cfg.root });
   } catch (err) {

@@ -23,7 +23,7 @@ export async function runCheck(config?: CfgConfig): Promise<boolean> {
   const g = cfg.grpc;
   let problems = 0;
   let warnings = 0;
-  const say = (line: string) => process.stdout.write(line + '\n');
+  const say = (line: string) => process.stdout.write(`${line}\n`);
   const good = (what: string, text: string) => say(`${kleur.green('✓')} ${what}: ${text}`);
   const warn = (what: string, text: string) => {
     warnings++;

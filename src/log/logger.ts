@@ -65,7 +65,7 @@ function levelFor(name: string): LogLevel {
   let best: LogLevel = settings.level;
   let bestLen = -1;
   for (const [prefix, level] of Object.entries(settings.levels)) {
-    if ((name === prefix || name.startsWith(prefix + '.')) && prefix.length > bestLen) {
+    if ((name === prefix || name.startsWith(`${prefix}.`)) && prefix.length > bestLen) {
       best = level;
       bestLen = prefix.length;
     }
@@ -87,18 +87,18 @@ class LoggerImpl implements Logger {
   private write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (rank[level] < this.min) return;
     if (settings.format === 'json') {
-      enqueue(JSON.stringify({ time: new Date().toISOString(), level, logger: this.name, msg, ...fields }, jsonSafe) + '\n');
+      enqueue(`${JSON.stringify({ time: new Date().toISOString(), level, logger: this.name, msg, ...fields }, jsonSafe)}\n`);
       return;
     }
     let line = `${kleur.dim(new Date().toISOString().slice(11, 23))} ${colour[level](level.toUpperCase().padEnd(5))} ${kleur.cyan(this.name)} ${msg}`;
     if (fields) {
       for (const [k, v] of Object.entries(fields)) {
         if (v === undefined) continue;
-        if (k === 'stack' && typeof v === 'string') line += '\n' + kleur.dim(v);
-        else line += ` ${kleur.dim(k + '=')}${typeof v === 'string' ? v : JSON.stringify(v, jsonSafe)}`;
+        if (k === 'stack' && typeof v === 'string') line += `\n${kleur.dim(v)}`;
+        else line += ` ${kleur.dim(`${k}=`)}${typeof v === 'string' ? v : JSON.stringify(v, jsonSafe)}`;
       }
     }
-    enqueue(line + '\n');
+    enqueue(`${line}\n`);
   }
   debug(msg: string, fields?: Record<string, unknown>): void {
     this.write('debug', msg, fields);

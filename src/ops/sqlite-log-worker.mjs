@@ -14,7 +14,7 @@ try {
   });
   parentPort.postMessage({ ready: true });
 } catch (err) {
-  parentPort.postMessage({ ready: false, error: String(err && err.message ? err.message : err) });
+  parentPort.postMessage({ ready: false, error: String(err?.message ? err.message : err) });
 }
 
 parentPort.on('message', (msg) => {
@@ -27,6 +27,6 @@ parentPort.on('message', (msg) => {
     insertAll(msg.rows);
     parentPort.postMessage({ id: msg.id });
   } catch (err) {
-    parentPort.postMessage({ id: msg.id, error: String(err && err.message ? err.message : err) });
+    parentPort.postMessage({ id: msg.id, error: String(err?.message ? err.message : err) });
   }
 });

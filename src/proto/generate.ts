@@ -157,7 +157,7 @@ export async function generateProto(options: GenerateOptions): Promise<GenerateR
     const manifest: Manifest = { generator: GENERATOR, protoDir: posix(relative(outputDir, protoDir)), protoFiles: files, files: written };
     const manifestPath = join(outputDir, MANIFEST);
     const temp = `${manifestPath}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify(manifest, null, 2) + '\n');
+    await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(temp, manifestPath);
     return { protoFiles: files, written, ms: Math.round(performance.now() - started) };
   } finally {
@@ -169,7 +169,7 @@ export async function generateProto(options: GenerateOptions): Promise<GenerateR
 async function replaceFile(from: string, to: string): Promise<void> {
   const next = await readFile(from);
   const current = await readFile(to).catch(() => null);
-  if (current && current.equals(next)) return;
+  if (current?.equals(next)) return;
   await mkdir(dirname(to), { recursive: true });
   const temp = `${to}.${process.pid}.tmp`;
   await copyFile(from, temp);

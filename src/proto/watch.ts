@@ -24,7 +24,7 @@ export interface WatchOptions extends GenerateOptions {
 const clock = () => kleur.dim(new Date().toTimeString().slice(0, 8));
 
 function defaultReport(line: string, ok: boolean): void {
-  (ok ? process.stdout : process.stderr).write(line + '\n');
+  (ok ? process.stdout : process.stderr).write(`${line}\n`);
 }
 
 /** A failure as one line: buf's messages (file:line:column: ...) joined with "; ". */

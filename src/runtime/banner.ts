@@ -22,5 +22,5 @@ export function printBanner(server: CfgServer, port: number, host: string, httpP
       lines.push(`    ${m.name}${tag} ${kleur.dim(m.access.label)}`);
     }
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -100,7 +100,6 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
 
 /** startServer once the database is open: discovery, the chain, built-in services, listen. */
 async function serve(config: CfgConfig, options: StartOptions, db: Db, ownDb: boolean, pendingMigrations: number, recheckMigrations: () => Promise<{ pending: number }>): Promise<RunningServer> {
-  const { outputDir } = config.grpc.proto;
   const discovery = await discover(config);
   const serverId = randomUUID();
   // The HTTP side port's metrics interceptor takes the pipeline's metrics slot.

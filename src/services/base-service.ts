@@ -76,7 +76,7 @@ export abstract class BaseService {
    */
   getUser(ctx: CallContext): AuthUser | null {
     const user = userOf(ctx);
-    return user !== null && user.isActive ? user : null;
+    return user?.isActive ? user : null;
   }
 
   /** The authenticated user; ends the call with UNAUTHENTICATED when there is none (or it is inactive). */
@@ -118,7 +118,7 @@ export abstract class BaseService {
   /** True when the caller has "app.codename", directly, through a group, or as a superuser. */
   checkPermission(ctx: CallContext, permission: string): boolean {
     const user = userOf(ctx);
-    if (!user || !user.isActive) return false;
+    if (!user?.isActive) return false;
     return user.isSuperuser || user.permissions.has(permission);
   }
 

@@ -5,10 +5,13 @@ import type { StreamWriter } from '../call/invoke.ts';
 export type { StreamWriter };
 
 /** A generated service definition (ts-proto's `CryptoServiceService`). */
-export type ServiceDefinition = { readonly [key: string]: MethodDefinition<any, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- internal glue: any method shape
+// biome-ignore lint/suspicious/noExplicitAny: internal glue: any method shape
+export type ServiceDefinition = { readonly [key: string]: MethodDefinition<any, any> };
 
-type Req<M> = M extends MethodDefinition<infer R, any> ? R : never; // eslint-disable-line @typescript-eslint/no-explicit-any
-type Res<M> = M extends MethodDefinition<any, infer R> ? R : never; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: matches any generated method; the types users see are inferred from it
+type Req<M> = M extends MethodDefinition<infer R, any> ? R : never;
+// biome-ignore lint/suspicious/noExplicitAny: matches any generated method; the types users see are inferred from it
+type Res<M> = M extends MethodDefinition<any, infer R> ? R : never;
 
 /** unary: one request in, one response out. */
 export type UnaryMethod<Q, R> = (request: Q, ctx: CallContext) => Promise<R> | R;

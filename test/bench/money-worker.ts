@@ -107,4 +107,4 @@ const used = process.cpuUsage(cpu);
 result.cpuSeconds = (used.user + used.system) / 1e6;
 result.wallSeconds = (performance.now() - started) / 1000;
 for (const c of clients) c.close();
-process.stdout.write(JSON.stringify(result) + '\n');
+process.stdout.write(`${JSON.stringify(result)}\n`);

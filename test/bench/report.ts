@@ -85,7 +85,7 @@ export function writeReport(r: BenchReport, dir: string): void {
   for (const line of lines(r)) console.log(line);
   console.table(targetRows(r));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), JSON.stringify(r, null, 2) + '\n');
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(r, null, 2)}\n`);
   const md = [
     `# ${heading(r)}`,
     markdownTable(r.cases as unknown as Array<Record<string, unknown>>),
@@ -97,6 +97,6 @@ export function writeReport(r: BenchReport, dir: string): void {
     'Targets:',
     markdownTable(targetRows(r)),
   ];
-  writeFileSync(join(dir, 'latest.md'), md.join('\n\n') + '\n');
+  writeFileSync(join(dir, 'latest.md'), `${md.join('\n\n')}\n`);
   console.log(`written: ${join(dir, 'latest.json')} and latest.md`);
 }

@@ -27,7 +27,7 @@ try {
   for (const note of notes) console.log(`note: ${note}`);
   console.table(Object.entries(targets).map(([target, t]) => ({ target, want: t.want, got: t.got, met: t.met ? 'yes' : 'NO' })));
   mkdirSync(join(ROOT, 'test/bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'test/bench/results/watch.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'test/bench/results/watch.json'), `${JSON.stringify(report, null, 2)}\n`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

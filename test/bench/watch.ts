@@ -257,7 +257,10 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
     let publisherCores = 0;
     let rssEnd = 0;
     const windowTimers = [
-      setTimeout(() => ((serverCpuFrom = serverCpuSeconds(server.pid)), (publisherCpu = process.cpuUsage())), from - now()),
+      setTimeout(() => {
+        serverCpuFrom = serverCpuSeconds(server.pid);
+        publisherCpu = process.cpuUsage();
+      }, from - now()),
       setTimeout(() => {
         serverCores = (serverCpuSeconds(server.pid) - serverCpuFrom) / o.seconds;
         const used = process.cpuUsage(publisherCpu);
@@ -278,7 +281,10 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
     const expected = ticks * subscribers;
     let arrived = -1;
     for (let quiet = 0, waited = 0; waited < 30_000 && quiet < 2000; waited += 500) {
-      const counts = await Promise.all(workers.map((w) => (w.send({ type: 'count' }), w.next('count'))));
+      const counts = await Promise.all(workers.map((w) => {
+          w.send({ type: 'count' });
+          return w.next('count');
+        }));
       if (counts.reduce((s, c) => s + c.inWindow, 0) >= expected) break;
       const total = counts.reduce((s, c) => s + c.received, 0);
       quiet = total === arrived ? quiet + 500 : 0;
@@ -286,7 +292,10 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
       await sleep(500);
     }
     const runCpu = serverCpuSeconds(server.pid) - runCpuFrom;
-    const results: WatchWorkerResult[] = await Promise.all(workers.map((w) => (w.send({ type: 'finish' }), w.next('result'))));
+    const results: WatchWorkerResult[] = await Promise.all(workers.map((w) => {
+        w.send({ type: 'finish' });
+        return w.next('result');
+      }));
     const receivedAll = results.reduce((s, r) => s + r.receivedAll, 0);
     const fanoutCpuUsPerMsg = ((runCpu - (publishOk * writeCpuUs) / 1e6) / receivedAll) * 1e6;
 

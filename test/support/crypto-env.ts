@@ -197,7 +197,10 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
       const db = new Database(join(dir, 'crypto.sqlite3'), { timeout: 5_000 });
       try {
         const stmt = db.prepare(sql);
-        if (!stmt.reader) return (stmt.run(), []);
+        if (!stmt.reader) {
+          stmt.run();
+          return [];
+        }
         return (stmt.safeIntegers(true).all() as Array<Record<string, unknown>>).map(stringify);
       } finally {
         db.close();

@@ -13,7 +13,11 @@ export function healthCheck(address: string): Promise<number> {
     'H',
   );
   const c = new Ctor(address, credentials.createInsecure()) as unknown as { check(r: unknown, o: { deadline: Date }, cb: (e: Error | null, v: { status: number }) => void): void; close(): void };
-  return new Promise((resolve, reject) => c.check({ service: '' }, { deadline: new Date(Date.now() + 10_000) }, (e, v) => (c.close(), e ? reject(e) : resolve(v.status))));
+  return new Promise((resolve, reject) => c.check({ service: '' }, { deadline: new Date(Date.now() + 10_000) }, (e, v) => {
+    c.close();
+    if (e) reject(e);
+    else resolve(v.status);
+  }));
 }
 
 /** Health every 100 ms until stopped: every status seen (-1: no answer). */

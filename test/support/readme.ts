@@ -124,7 +124,7 @@ export async function follow(section: Block[]): Promise<void> {
       await writeFile(project.path(target[2]!), text);
     } else if (target) {
       await mkdir(dirname(project.path(target[2]!)), { recursive: true });
-      await writeFile(project.path(target[2]!), block.lines.slice(1).join('\n') + '\n');
+      await writeFile(project.path(target[2]!), `${block.lines.slice(1).join('\n')}\n`);
     }
   }
 }

@@ -77,7 +77,7 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const symbol = symbolOf(request.symbol);
     const cache = this.coinCache ?? this.openCoinCache();
     const coin = await cache.get(symbol, () => this.loadCoin(symbol));
-    if (!coin || !coin.isActive) this.abortNotFound(ctx, `Coin ${symbol} not found`);
+    if (!coin?.isActive) this.abortNotFound(ctx, `Coin ${symbol} not found`);
     return { success: true, coin };
   }
 

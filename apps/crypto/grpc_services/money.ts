@@ -32,7 +32,7 @@ export function formatDecimal(value: bigint, scale: number): string {
   const digits = (negative ? -value : value).toString().padStart(scale + 1, '0');
   const whole = digits.slice(0, digits.length - scale);
   const frac = digits.slice(digits.length - scale).replace(/0+$/, '');
-  return `${negative ? '-' : ''}${whole}${frac ? '.' + frac : ''}`;
+  return `${negative ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
 }
 
 /** balance (units) x price (units) -> USD value in units, rounded down. */

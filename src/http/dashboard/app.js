@@ -1,6 +1,6 @@
 // The cfg operations dashboard: plain DOM and SVG over the side port's JSON API. Every value from
 // the server is set as text (never as HTML). The credential lives in sessionStorage only.
-'use strict';
+
 
 const KEY = 'cfg.credential';
 const REFRESH_MS = 5000;
