@@ -6,6 +6,7 @@ const LAYERS = [
   ['call'], // the call core: status, GrpcError, context, method, interceptor contract (no transport)
   ['config'], // cfg.config.ts: schema, defaults, environment
   ['db'], // the database handle, migrations, error mapping
+  ['events'], // the event channel between the processes of a deployment (LISTEN/NOTIFY, Redis, SQLite's event table)
   ['auth'], // users, tokens, API keys, the auth interceptor's rules
   ['ops'], // request log, server registry, monitor
   ['proto'], // buf, ts-proto, descriptors

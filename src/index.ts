@@ -18,6 +18,7 @@ export type {
   JwtAlgorithm,
   RequestLogConfig,
   MonitorConfig,
+  EventsConfig,
 } from './config/types.ts';
 
 /** Services: the base classes an app's service extends, and the method shapes they implement. */
@@ -34,6 +35,11 @@ export type {
   BidiStreamMethod,
   StreamWriter,
 } from './services/types.ts';
+
+/** Events between the processes of a deployment: `this.events` in a service (docs/events.md). */
+export { defineTopic } from './events/topic.ts';
+export type { Topic, TopicData } from './events/topic.ts';
+export type { EventChannel, EventBackend, ChannelState, StateChange, EventStats } from './events/channel.ts';
 
 /** Registration: what an app's grpcHandlers returns. */
 export { addToServer, registration } from './services/registration.ts';

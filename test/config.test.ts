@@ -104,8 +104,8 @@ describe('validation: the error names the field, the bad value and what is allow
     ['log level per logger', { logging: { levels: { 'grpc.server': 'loud' } } }, 'logging.levels["grpc.server"] is "loud"; it must be one of "debug", "info", "warn", "error", "silent".'],
     ['a section that is not an object', { grpc: { server: true } }, 'grpc.server is true; it must be an object ({ host, port, maxWorkers,'],
     ['null for a section', { grpc: { auth: null } }, 'grpc.auth is null; it must be an object ({ enabled, requireAuth, jwtAlgorithm,'],
-    ['a default export that is not an object', 42, 'the default export is 42; it must be an object ({ grpc, database, logging }).'],
-    ['a null default export', null, 'the default export is null; it must be an object ({ grpc, database, logging }).'],
+    ['a default export that is not an object', 42, 'the default export is 42; it must be an object ({ grpc, database, logging, events }).'],
+    ['a null default export', null, 'the default export is null; it must be an object ({ grpc, database, logging, events }).'],
     ['processes neither a count nor "auto"', { grpc: { server: { processes: 'all' } } }, 'grpc.server.processes is "all"; it must be an integer from 1 to 256, or "auto".'],
     ['compression not supported', { grpc: { server: { compression: 'brotli' } } }, 'grpc.server.compression is "brotli"; it must be one of "none", "gzip", "deflate".'],
     ['an interceptor object without intercept', { grpc: { server: { interceptors: [{ name: 'audit' }] } } }, 'grpc.server.interceptors[0] is {"name":"audit"}; it must be a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) } (or with onStart/onEnd).'],
@@ -146,8 +146,8 @@ describe('validation: unknown keys', () => {
     ['a typo', { grpc: { server: { prot: 70000 } } }, 'grpc.server.prot is not a known setting (set to 70000); grpc.server accepts host, port, maxWorkers', 'Did you mean grpc.server.port?'],
     ['the guide\'s snake_case', { grpc: { enabled_apps: ['crypto'] } }, 'grpc.enabled_apps is not a known setting (set to ["crypto"]); grpc accepts enabled, server, http, autoRegisterApps, enabledApps', "Did you mean grpc.enabledApps? (cfg spells the guide's snake_case names in camelCase.)"],
     ['a setting in the wrong section', { grpc: { port: 50051 } }, 'grpc.port is not a known setting (set to 50051); grpc accepts enabled, server,', 'Did you mean grpc.server.port?'],
-    ['a grpc setting at the top level', { enabledApps: ['crypto'] }, 'enabledApps is not a known setting (set to ["crypto"]); the config accepts grpc, database, logging.', 'Did you mean grpc.enabledApps?'],
-    ['root is not settable', { root: '/elsewhere' }, 'root is not a known setting (set to "/elsewhere"); the config accepts grpc, database, logging.', 'Remove root; docs/configuration.md lists every setting.'],
+    ['a grpc setting at the top level', { enabledApps: ['crypto'] }, 'enabledApps is not a known setting (set to ["crypto"]); the config accepts grpc, database, logging, events.', 'Did you mean grpc.enabledApps?'],
+    ['root is not settable', { root: '/elsewhere' }, 'root is not a known setting (set to "/elsewhere"); the config accepts grpc, database, logging, events.', 'Remove root; docs/configuration.md lists every setting.'],
     ['nothing like it', { grpc: { auth: { magic: true } } }, 'grpc.auth.magic is not a known setting (set to true); grpc.auth accepts enabled, requireAuth,', 'Remove grpc.auth.magic; docs/configuration.md lists every setting.'],
   ];
   for (const [name, input, message, hint] of cases) {

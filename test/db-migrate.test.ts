@@ -14,6 +14,7 @@ const MODEL_TABLES = [
   'auth_user',
   'auth_user_groups',
   'auth_user_user_permissions',
+  'cfg_event',
   'crypto_coin',
   'crypto_transfer',
   'crypto_wallet',

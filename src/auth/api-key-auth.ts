@@ -3,7 +3,7 @@ import type { Db } from '../db/client.ts';
 import { getLogger } from '../log/logger.ts';
 import { GrpcError, Status } from '../call/error.ts';
 import { hashApiKey } from './api-keys.ts';
-import { apiKeyRevokedSince, AuthCache, type CachedAuth } from './cache.ts';
+import { apiKeyRevokedSince, AuthCache, userChangedSince, type CachedAuth } from './cache.ts';
 import { loadUser } from './users.ts';
 
 /** lastUsedAt is written at most this often per key (per server). */
@@ -67,7 +67,8 @@ export class ApiKeyAuthenticator {
     if (!row.isActive) deny('API key revoked');
     const expires = row.expiresAt?.getTime() ?? Infinity;
     if (expires <= now) deny('API key expired');
-    const user = await loadUser(db, row.userId);
+    let user = await loadUser(db, row.userId);
+    if (user && userChangedSince(user.id, started)) user = await loadUser(db, row.userId);
     if (!user) return deny('API key user not found');
     if (!user.isActive) deny('User account is disabled');
     const ttl = this.config.grpc.auth.userCacheTtlMs;

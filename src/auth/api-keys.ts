@@ -4,6 +4,7 @@ import { CfgError } from '../errors.ts';
 import { getLogger } from '../log/logger.ts';
 import { actingForDenied, assertMayActFor } from './acting-for.ts';
 import { invalidateApiKey } from './cache.ts';
+import { announceAuthChange } from './events.ts';
 import type { AuthUser } from './types.ts';
 import { loadUser, loadUsers } from './users.ts';
 
@@ -128,7 +129,8 @@ export async function listApiKeys(db: Db, { actor }: Acting = {}): Promise<ApiKe
 /**
  * Revokes a key: false when no key has this id (revoking a revoked key again is true); another
  * user's key only as src/auth/acting-for.ts allows `actor` (PERMISSION_DENIED otherwise). Every
- * cache of this process forgets it at once; servers in other processes stop accepting it within
+ * cache of this process forgets it at once; servers in other processes are told through the event
+ * channel (docs/events.md) and refuse it within its delay; should that fail, within
  * grpc.auth.apiKeyRecheckMs (docs/auth.md "API keys").
  */
 export async function revokeApiKey(db: Db, id: number, { actor }: Acting = {}): Promise<boolean> {
@@ -140,6 +142,7 @@ export async function revokeApiKey(db: Db, id: number, { actor }: Acting = {}): 
   invalidateApiKey(id);
   const { count } = await db.apiKey.updateMany({ where: { id }, data: { isActive: false } });
   invalidateApiKey(id); // again: a call that loaded the key while the update ran must not keep it
+  if (count > 0) await announceAuthChange(db, { apiKeyId: id });
   if (count > 0 && actor) log.info(`API key ${id} revoked by ${by(actor)}`);
   return count > 0;
 }

@@ -75,7 +75,20 @@ function eachCache(fn: (cache: AuthCache) => void): void {
  * again (after a permission, group, staff or active change). `cfg createuser` and upsertUser call it.
  */
 export function invalidateUser(userId: number): void {
+  changedAt.set(userId, performance.now());
   eachCache((c) => c.dropUser(userId));
+}
+
+/** performance.now() of each user's last invalidation in this process. */
+const changedAt = new Map<number, number>();
+
+/**
+ * Whether user `userId` was invalidated in this process after `since` (performance.now()): a user
+ * read from the database before the change committed must be read again, not cached.
+ */
+export function userChangedSince(userId: number, since: number): boolean {
+  const at = changedAt.get(userId);
+  return at !== undefined && at >= since;
 }
 
 /** performance.now() of each API key's last in-process revocation. */

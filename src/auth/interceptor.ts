@@ -4,7 +4,7 @@ import type { Interceptor } from '../call/interceptor.ts';
 import type { CallContext } from '../call/context.ts';
 import { GrpcError, Status } from '../call/error.ts';
 import { checkAccess } from './access.ts';
-import { AuthCache, type CachedAuth } from './cache.ts';
+import { AuthCache, userChangedSince, type CachedAuth } from './cache.ts';
 import { CALLER } from './caller.ts';
 import { verifyAccessToken } from './jwt.ts';
 import { verifyKey } from './keys.ts';
@@ -43,7 +43,10 @@ export async function createAuthInterceptor(config: CfgConfig, db: Db): Promise<
 
   async function authenticate(token: string, now: number): Promise<CachedAuth> {
     const verified = verifyAccessToken(token, key, auth);
-    const user = await loadUser(db, verified.userId);
+    const started = performance.now();
+    let user = await loadUser(db, verified.userId);
+    // Changed (another process announced it) while it loaded: what was read may predate the change.
+    if (user && userChangedSince(user.id, started)) user = await loadUser(db, verified.userId);
     if (!user) throw new GrpcError(Status.UNAUTHENTICATED, 'Token user not found');
     if (!user.isActive) throw new GrpcError(Status.UNAUTHENTICATED, 'User account is disabled');
     const entry: CachedAuth = { user, auth: { kind: 'jwt', claims: verified.claims }, until: Math.min(now + ttl, verified.expiresAt) };

@@ -3,6 +3,7 @@ import type { Db } from '../db/client.ts';
 import { CfgError } from '../errors.ts';
 import { createApiKey, type ApiKeyInfo } from './api-keys.ts';
 import { invalidateUser } from './cache.ts';
+import { announceAuthChange } from './events.ts';
 import { mintAccessToken } from './tokens.ts';
 
 export interface UserSpec {
@@ -62,6 +63,8 @@ export async function upsertUser(db: Db, spec: UserSpec): Promise<{ created: boo
     await db.userGroup.upsert({ where: { userId_groupId: { userId: user.id, groupId: group.id } }, create: { userId: user.id, groupId: group.id }, update: {} });
   }
   invalidateUser(user.id);
+  // Every other process of the deployment forgets the user too (a new user has nothing cached).
+  if (existing) await announceAuthChange(db, { userId: user.id });
   return { created: !existing, user };
 }
 

@@ -29,10 +29,15 @@ export async function withDatabase<T>(fn: (project: ProjectDatabase) => Promise<
   const pending = async () => (await (await import('../db/apply.ts')).migrationStatus(config.root, target)).pending.length;
   const context = { root: config.root, url: config.database.url, target, pending };
   let opened: Promise<Db> | undefined;
+  let publisher: { close(): Promise<void> } | undefined;
   const db = () =>
     (opened ??= (async () => {
       if (target.provider === 'sqlite' && !(await import('node:fs')).existsSync(target.file)) throw await notCreatedError(context);
-      return (await import('../db/client.ts')).openDb(config);
+      const handle = await (await import('../db/client.ts')).openDb(config);
+      // What the command changes (a key revoked, a user deactivated) is announced to the servers
+      // through the deployment's event channel (docs/events.md).
+      publisher = await (await import('../events/open.ts')).openPublisher(config, handle);
+      return handle;
     })());
   try {
     return await fn({ config, target, db });
@@ -40,6 +45,7 @@ export async function withDatabase<T>(fn: (project: ProjectDatabase) => Promise<
     throw (await databaseCfgError(err, context)) ?? err;
   } finally {
     const handle = await opened?.catch(() => undefined);
+    await publisher?.close();
     if (handle) await (await import('../db/client.ts')).closeDb(handle);
   }
 }

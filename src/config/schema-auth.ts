@@ -49,10 +49,11 @@ export const grpcAuth = section({
   apiKeyHeader: apiKeyHeader().default('x-api-key'),
   /**
    * How often a server re-checks the API keys it holds in its cache against the database, so that
-   * a key revoked or expired by another process (cfg apikey revoke) is refused within this bound.
-   * A revocation in the server's own process takes effect at once. Default 1000 ms.
+   * a key revoked or expired by another process is refused within this bound even when the event
+   * channel did not carry the revocation (docs/events.md). A revocation in the server's own process
+   * takes effect at once. Default 1000 ms. Env: CFG_API_KEY_RECHECK_MS.
    */
-  apiKeyRecheckMs: int(100, 3_600_000).default(1000),
+  apiKeyRecheckMs: env('CFG_API_KEY_RECHECK_MS', int(100, 3_600_000).default(1000)),
 });
 
 /** A lower-case metadata key that is not binary ("-bin"), or "". */

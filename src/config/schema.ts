@@ -5,6 +5,7 @@
 import { type LogFormat, LEVELS } from '../log/logger.ts';
 import { bool, int, oneOf, pattern, record, section } from './checks.ts';
 import { env, settingMeta } from './meta.ts';
+import { events } from './schema-events.ts';
 import { grpc } from './schema-grpc.ts';
 
 const LOG_FORMATS = ['auto', 'pretty', 'json'] as const satisfies readonly (LogFormat | 'auto')[];
@@ -37,4 +38,6 @@ export const configSchema = section({
   grpc: grpc.prefault({}),
   database: database.prefault({}),
   logging: logging.prefault({}),
+  /** `events`: the channel between the processes of a deployment (docs/events.md). */
+  events: events.prefault({}),
 });

@@ -4,6 +4,7 @@ import type { input, output } from 'zod';
 import type { configSchema, database, logging } from './schema.ts';
 import type { JWT_ALGORITHMS, grpcAuth } from './schema-auth.ts';
 import type { grpc, grpcHttp, grpcProto, monitor, requestLog } from './schema-grpc.ts';
+import type { events } from './schema-events.ts';
 import type { grpcServer } from './schema-server.ts';
 
 export { JWT_ALGORITHMS } from './schema-auth.ts';
@@ -33,6 +34,8 @@ export interface RequestLogConfig extends output<typeof requestLog> {}
 export interface MonitorConfig extends output<typeof monitor> {}
 export interface DatabaseConfig extends output<typeof database> {}
 export interface LoggingConfig extends output<typeof logging> {}
+/** `events`: the channel between the processes of a deployment (docs/events.md). */
+export interface EventsConfig extends output<typeof events> {}
 
 /** JWT algorithms cfg accepts; tokens are verified with exactly the configured one. */
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];

@@ -16,3 +16,8 @@ export type { ServedService } from '../services/host.ts';
 export { PIPELINE, buildInterceptors } from '../interceptors/pipeline.ts';
 export type { PipelineSlot, PipelineOptions } from '../interceptors/pipeline.ts';
 export { tracing } from '../interceptors/tracing.ts';
+
+/** The event channel a server opens (openEvents), and publishing from outside a server (publishFor: a script, a command). */
+export { openEvents, eventsOf, publishFor } from '../events/open.ts';
+export { authChanged } from '../auth/events.ts';
+export type { AuthChange } from '../auth/events.ts';

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
+import type { EventChannel } from '../events/channel.ts';
 import { databaseFailure } from '../db/command-errors.ts';
 import { getLogger } from '../log/logger.ts';
 
@@ -27,11 +28,16 @@ function projectVersion(root: string): string {
 
 /**
  * grpc.monitor: records this server in grpc_server of `db` (id, host, pid, address, version,
- * services) and beats every heartbeatMs (an upsert, so a row deleted meanwhile comes back). Never
+ * services, its rungrpc's process count) and beats every heartbeatMs, with its event channel's
+ * subscribers and state (an upsert, so a row deleted meanwhile comes back). Never
  * stops or slows the server: a failed write is logged once as a warning (then at debug) and
  * retried at the next beat. listServers() reports a serving row silent for 3 intervals as down.
  */
-export function startMonitor(config: CfgConfig, db: Db, server: { serverId: string; address: string; services: readonly string[] }): Monitor {
+export function startMonitor(
+  config: CfgConfig,
+  db: Db,
+  server: { serverId: string; address: string; services: readonly string[]; processes?: number; events?: EventChannel },
+): Monitor {
   const row = {
     id: server.serverId,
     host: hostname(),
@@ -40,7 +46,10 @@ export function startMonitor(config: CfgConfig, db: Db, server: { serverId: stri
     version: projectVersion(config.root),
     services: server.services.join(','),
     startedAt: new Date(),
+    processes: server.processes ?? 1,
   };
+  /** What changes between beats: the event channel's subscribers and state. */
+  const live = () => ({ subscribers: server.events?.stats().subscribers ?? 0, channel: server.events?.describe() ?? '' });
   let failing = false;
   let current: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -48,7 +57,8 @@ export function startMonitor(config: CfgConfig, db: Db, server: { serverId: stri
   const write = async (status: 'serving' | 'stopped') => {
     try {
       const lastHeartbeat = new Date();
-      await db.serverInstance.upsert({ where: { id: row.id }, create: { ...row, lastHeartbeat, status }, update: { lastHeartbeat, status } });
+      const now = live();
+      await db.serverInstance.upsert({ where: { id: row.id }, create: { ...row, ...now, lastHeartbeat, status }, update: { ...now, lastHeartbeat, status } });
       if (failing) log.info('server monitor: recording this server again');
       failing = false;
     } catch (err) {
@@ -65,10 +75,15 @@ export function startMonitor(config: CfgConfig, db: Db, server: { serverId: stri
   void beat();
   const timer = setInterval(() => void beat(), config.grpc.monitor.heartbeatMs);
   timer.unref();
+  // The channel going down or coming back is recorded at once, not at the next beat.
+  const offState = server.events?.onState((change) => {
+    if (change.state !== 'closed') void beat();
+  });
   return {
     beat,
     async stop() {
       clearInterval(timer);
+      offState?.();
       stopped = true;
       await current;
       await write('stopped');

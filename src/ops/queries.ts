@@ -26,6 +26,12 @@ export interface ServerInfo {
   lastHeartbeat: Date;
   /** "stopped" after a graceful shutdown; "down" when a serving server missed 3 beats (crashed, killed, cut off). */
   status: ServerStatus;
+  /** Processes its rungrpc serves with (each cluster worker has a row of its own). */
+  processes: number;
+  /** Open event subscriptions in that process (WatchPrices streams) at its last beat. */
+  subscribers: number;
+  /** Its event channel and state at its last beat or change: "postgresql up", "redis down", ... */
+  channel: string;
 }
 
 /**

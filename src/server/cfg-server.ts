@@ -2,10 +2,11 @@ import { Server, type ChannelOptions, type UntypedServiceImplementation } from '
 import { CfgError } from '../errors.ts';
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
+import type { EventChannel } from '../events/channel.ts';
 import type { Interceptor } from '../call/interceptor.ts';
 import { getLogger } from '../log/logger.ts';
 import type { ServiceRegistrar } from '../services/registration.ts';
-import { provideDatabase } from '../services/base-service.ts';
+import { provideDatabase, provideEvents } from '../services/base-service.ts';
 import { declaredAccess, type AccessStatics } from '../services/declared-access.ts';
 import type { ServiceDefinition, ServiceImplementation } from '../services/types.ts';
 import type { ServedService, ServiceHost } from '../services/host.ts';
@@ -29,6 +30,8 @@ export interface CfgServerOptions {
    * close it: whoever opened it does (startServer closes the one it opened when it stops).
    */
   db?: Db;
+  /** The event channel of this server: every BaseService registered gets it as `this.events`. Closed by its owner. */
+  events?: EventChannel;
 }
 
 const COMPRESSION = { none: 0, deflate: 1, gzip: 2 } as const;
@@ -64,6 +67,11 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     return this.options.db;
   }
 
+  /** The event channel given to the constructor (services get it as `this.events`). */
+  get events(): EventChannel | undefined {
+    return this.options.events;
+  }
+
   get services(): readonly ServedService[] {
     return this.served;
   }
@@ -85,6 +93,7 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
   addService<D extends ServiceDefinition>(definition: D, implementation: ServiceImplementation<D>): void {
     const impl = implementation as object;
     if (this.options.db) provideDatabase(impl, this.options.db);
+    if (this.options.events) provideEvents(impl, this.options.events);
     const cls = impl.constructor as AccessStatics;
     const access = declaredAccess(cls, definition, this.config.grpc.auth);
     const methods: MethodInfo[] = [];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
+import type { EventChannel } from '../events/channel.ts';
 import { appsNotEnabled, describeRegistration, discover } from '../discovery/discover.ts';
 import { CfgError } from '../errors.ts';
 import { buildInterceptors, type PipelineSlot } from '../interceptors/pipeline.ts';
@@ -52,6 +53,8 @@ export interface RunningServer {
   readonly httpPort: number | undefined;
   /** The database this server serves: the handle its services get as `this.db`. */
   readonly db: Db;
+  /** The event channel between the processes of the deployment: the one its services get as `this.events`. */
+  readonly events: EventChannel;
   /** Graceful stop: health NOT_SERVING, drain, flush the request log, mark the server stopped, close the database (the one it opened). */
   stop(): Promise<void>;
 }
@@ -90,16 +93,30 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   // The server's database: opened once here, handed to everything below, closed by stop().
   const db = options.db ?? (await openDb(config));
   const ownDb = options.db === undefined;
+  let events: EventChannel | undefined;
   try {
-    return await serve(config, options, db, ownDb, migrations.pending, () => checkMigrations(config, target));
+    events = await openEventChannel(config, db);
+    return await serve(config, options, db, events, ownDb, migrations.pending, () => checkMigrations(config, target));
   } catch (err) {
+    await events?.close().catch(() => {});
     if (ownDb) await closeDb(db).catch(() => {});
     throw err;
   }
 }
 
+/** The server's event channel (config.events); one that cannot open (a database not yet migrated) leaves events off, with a warning. */
+async function openEventChannel(config: CfgConfig, db: Db): Promise<EventChannel> {
+  const { openEvents } = await import('../events/open.ts');
+  try {
+    return await openEvents(config, db);
+  } catch (err) {
+    log.warn(`event channel: ${(err as Error).message.split('\n')[0]}; serving with events off (other processes' changes are not seen until it opens)`);
+    return openEvents({ ...config, events: { ...config.events, backend: 'off' } }, db);
+  }
+}
+
 /** startServer once the database is open: discovery, the chain, built-in services, listen. */
-async function serve(config: CfgConfig, options: StartOptions, db: Db, ownDb: boolean, pendingMigrations: number, recheckMigrations: () => Promise<{ pending: number }>): Promise<RunningServer> {
+async function serve(config: CfgConfig, options: StartOptions, db: Db, events: EventChannel, ownDb: boolean, pendingMigrations: number, recheckMigrations: () => Promise<{ pending: number }>): Promise<RunningServer> {
   const discovery = await discover(config);
   const serverId = randomUUID();
   // The HTTP side port's metrics interceptor takes the pipeline's metrics slot.
@@ -107,7 +124,9 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, ownDb: bo
   const metrics = withHttp ? (await import('../interceptors/metrics.ts')).callMetrics() : undefined;
   const extra = metrics ? { ...options.interceptors, metrics: [metrics, ...(options.interceptors?.metrics ?? [])] } : options.interceptors;
   const interceptors = await buildInterceptors(config, { db, serverId, extra });
-  const server = new CfgServer(config, { interceptors, measureSizes: config.grpc.requestLog.enabled, db });
+  const server = new CfgServer(config, { interceptors, measureSizes: config.grpc.requestLog.enabled, db, events });
+  // API keys revoked and users changed through any process reach this one's auth caches.
+  const stopAuthEvents = (await import('../auth/events.ts')).listenForAuthChanges(events);
   for (const found of discovery.services) {
     const [ServiceClass, add] = found.registration;
     let instance: Record<PropertyKey, unknown>;
@@ -171,7 +190,8 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, ownDb: bo
   let monitor: import('../ops/monitor.ts').Monitor | undefined;
   if (config.grpc.monitor.enabled) {
     const { startMonitor } = await import('../ops/monitor.ts');
-    monitor = startMonitor(config, db, { serverId, address: `${host}:${port}`, services: server.services.map((s) => s.name) });
+    const processes = config.grpc.server.processes === 'auto' ? (await import('node:os')).availableParallelism() : config.grpc.server.processes;
+    monitor = startMonitor(config, db, { serverId, address: `${host}:${port}`, services: server.services.map((s) => s.name), processes, events });
   }
   return {
     server,
@@ -179,10 +199,13 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, ownDb: bo
     serverId,
     httpPort: http?.port,
     db,
+    events,
     async stop() {
       // Both ports drain together; then the interceptors close (the request log flushes).
       await Promise.all([server.shutdown(), http?.close()]);
       await monitor?.stop();
+      stopAuthEvents();
+      await events.close();
       if (ownDb) await (await import('../db/client.ts')).closeDb(db);
     },
   };

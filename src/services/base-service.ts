@@ -5,11 +5,14 @@ import type { Access } from '../call/access.ts';
 import type { CallContext } from '../call/context.ts';
 import { GrpcError, Status } from '../call/error.ts';
 import type { Db } from '../db/client.ts';
+import type { EventChannel } from '../events/channel.ts';
 
 /** Set by discovery: the logger name for an app's services ("apps.crypto.grpc_services"). */
 export const LOGGER_NAME = Symbol('cfg.loggerName');
 /** Where a service keeps its database handle (`this.db`). */
 const DATABASE = Symbol('cfg.database');
+/** Where a service keeps its event channel (`this.events`). */
+const EVENTS = Symbol('cfg.events');
 
 /**
  * The base of every cfg service class: the guide's BaseService helpers, each taking the call
@@ -40,6 +43,7 @@ export abstract class BaseService {
 
   [LOGGER_NAME]?: string;
   [DATABASE]: Db | undefined;
+  [EVENTS]: EventChannel | undefined;
 
   /**
    * `db`: the database this service uses. Usually left out: the server gives every service it
@@ -60,6 +64,26 @@ export abstract class BaseService {
     const db = this[DATABASE];
     if (db === undefined) throw new Error(`${this.constructor.name}.db: no database yet; the server sets it when it registers the service (or pass one: new ${this.constructor.name}(db))`);
     return db;
+  }
+
+  /**
+   * The event channel between every process of the deployment (docs/events.md): publish to all
+   * of them, subscribe to what any of them publishes, typed per topic (defineTopic). The server
+   * gives every service it registers its own. Throws when there is none (a service used outside a
+   * server; see `hasEvents`).
+   *
+   *     await this.events.publish(priceChanged, { symbol, price });
+   *     for await (const p of this.events.subscribe(priceChanged, ctx.signal)) yield p;
+   */
+  protected get events(): EventChannel {
+    const events = this[EVENTS];
+    if (events === undefined) throw new Error(`${this.constructor.name}.events: no event channel; the server sets it when it registers the service`);
+    return events;
+  }
+
+  /** Whether a server gave this service an event channel (a service constructed by hand has none). */
+  protected get hasEvents(): boolean {
+    return this[EVENTS] !== undefined;
   }
 
   /** This app's logger ("apps.<label>.grpc_services"), configurable in cfg.config.ts logging.levels. */
@@ -181,4 +205,9 @@ export abstract class BaseService {
 /** Gives a service the server's database at registration, unless it has one already. */
 export function provideDatabase(service: object, db: Db): void {
   if (service instanceof BaseService && service[DATABASE] === undefined) service[DATABASE] = db;
+}
+
+/** Gives a service the server's event channel at registration, unless it has one already. */
+export function provideEvents(service: object, events: EventChannel): void {
+  if (service instanceof BaseService && service[EVENTS] === undefined) service[EVENTS] = events;
 }

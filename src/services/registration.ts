@@ -1,5 +1,6 @@
 import type { Access } from '../call/access.ts';
 import type { Db } from '../db/client.ts';
+import type { EventChannel } from '../events/channel.ts';
 import type { ServiceDefinition, ServiceImplementation } from './types.ts';
 
 /** The server a `grpcHandlers(server)` function receives (null in discovery mode). */
@@ -11,6 +12,8 @@ export interface ServiceRegistrar {
    * (unless it was constructed with one); for services that take it in their constructor.
    */
   readonly db?: Db;
+  /** The server's event channel, which every BaseService registered here gets as `this.events`. */
+  readonly events?: EventChannel;
 }
 
 /** The guide's add_XServicer_to_server: registers an instance of the class on a server. */

@@ -1,9 +1,11 @@
 // The GetCoin read-cache suite, run per database by coin-cache.test.ts and
 // coin-cache-postgresql.test.ts. The cache (apps/crypto/grpc_services/coin-cache.ts) never serves
-// a stale coin: every commit, made by the server itself or by another process writing the same
-// database, is seen by the next call. On PostgreSQL there is no cache, and writes are seen the
-// same way. GetCoin's raw query answers what findUnique would. Real `cfg rungrpc` servers on
-// port 0, real databases.
+// a stale coin: on SQLite every commit, made by the server itself or by another process writing
+// the same database, is seen by the next call (PRAGMA data_version). On PostgreSQL the server's
+// own writes are seen by the next call, and another process's (any connection: a trigger sends
+// the event in its transaction) within the event channel's delay, at most events.maxStalenessMs
+// (1000 ms here; test/events-*.test.ts measure it). GetCoin's raw query answers what findUnique
+// would. Real `cfg rungrpc` servers on port 0, real databases.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
@@ -36,6 +38,23 @@ async function writeOutside(app: CryptoEnv, sql: string): Promise<void> {
     await client.query(sql);
   } finally {
     await client.end();
+  }
+}
+
+/** The bound on PostgreSQL: events.maxStalenessMs (its default). */
+const MAX_STALENESS_MS = 1000;
+
+/**
+ * What GetCoin answers after a write made outside the server: at once on SQLite; on PostgreSQL the
+ * first answer that `done` accepts within MAX_STALENESS_MS (the answer at the bound otherwise).
+ */
+async function afterOutsideWrite<T>(app: CryptoEnv, read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  if (app.provider === 'sqlite') return read();
+  const end = performance.now() + MAX_STALENESS_MS;
+  for (;;) {
+    const value = await read();
+    if (done(value) || performance.now() > end) return value;
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 
@@ -98,7 +117,8 @@ export function describeCoinCache(provider: Provider): void {
       assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, before);
       for (const price of ['12345.5', '23456.25', '34567']) {
         await writeOutside(app, `UPDATE crypto_coin SET "priceUnits" = ${BigInt(Math.round(Number(price) * 100)) * 1_000_000n} WHERE symbol = 'BTC'`);
-        assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, price);
+        const read = () => anon.getCoin({ symbol: 'BTC' }).then((r) => r.coin!.priceUsd);
+        assert.equal(await afterOutsideWrite(app, read, (p) => p === price), price);
         assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, price);
       }
     });
@@ -106,9 +126,11 @@ export function describeCoinCache(provider: Provider): void {
     test('a coin deleted, brought back or created outside the server is seen at once (misses are not kept)', async () => {
       const anon = await app.client();
       assert.equal((await anon.getCoin({ symbol: 'ETH' })).coin!.symbol, 'ETH');
+      const code = (symbol: string) => anon.getCoin({ symbol }).then(() => status.OK, (e: { code: number }) => e.code);
       await writeOutside(app, `UPDATE crypto_coin SET "isActive" = false WHERE symbol = 'ETH'`);
-      assert.equal((await callError(anon.getCoin({ symbol: 'ETH' }))).code, status.NOT_FOUND);
+      assert.equal(await afterOutsideWrite(app, () => code('ETH'), (c) => c === status.NOT_FOUND), status.NOT_FOUND);
       await writeOutside(app, `UPDATE crypto_coin SET "isActive" = true WHERE symbol = 'ETH'`);
+      assert.equal(await afterOutsideWrite(app, () => code('ETH'), (c) => c === status.OK), status.OK);
       assert.equal((await anon.getCoin({ symbol: 'ETH' })).coin!.symbol, 'ETH');
 
       assert.equal((await callError(anon.getCoin({ symbol: 'NEWC' }))).code, status.NOT_FOUND);
@@ -116,11 +138,12 @@ export function describeCoinCache(provider: Provider): void {
         app,
         `INSERT INTO crypto_coin (symbol, name, "priceUnits", "updatedAt") VALUES ('NEWC', 'New Coin', 150000000, CURRENT_TIMESTAMP)`,
       );
+      assert.equal(await afterOutsideWrite(app, () => code('NEWC'), (c) => c === status.OK), status.OK);
       const created = (await anon.getCoin({ symbol: 'NEWC' })).coin!;
       assert.deepEqual([created.symbol, created.name, created.priceUsd], ['NEWC', 'New Coin', '1.5']);
     });
 
-    test("the server's own writes (UpdateCoinPrice, DeleteCoin) are seen by the next GetCoin", async () => {
+    test("the server's own writes (UpdateCoinPrice, DeleteCoin) are seen by the next GetCoin, at once", async () => {
       const anon = await app.client();
       const editor = await app.client('editor');
       assert.equal((await anon.getCoin({ symbol: 'SOL' })).coin!.symbol, 'SOL');

@@ -5,32 +5,75 @@ import type { Coin } from '../../../generated/crypto_service.ts';
 const MAX_ENTRIES = 1024;
 
 interface Entry {
-  /** The database's data version read before the row was loaded. */
+  /** SQLite: the database's data version read before the row was loaded. */
   version: number;
   coin: Coin | null;
 }
 
 /**
- * GetCoin's read cache: symbol -> the coin as sent (or null: no such row). An entry is used only
- * while the database's data version is the one read *before* it was loaded, so any commit, from
- * this process, another cluster worker or a CLI on the same file, makes every entry stale; a
- * commit racing the load leaves the entry already stale. Without a DataVersion (PostgreSQL) or
- * with CRYPTO_COIN_CACHE=off, every call loads.
+ * What tells the cache about writes: invalidations as they arrive, and whether it may be trusted
+ * now (the coin feed of the event channel, price-bus.ts).
+ */
+export interface InvalidationSource {
+  coherent(): boolean;
+  onInvalidate(fn: (symbol: string | null) => void): () => void;
+}
+
+/**
+ * GetCoin's read cache: symbol -> the coin as sent (or null: no such row), per process. Two ways
+ * of knowing an entry is still right, one per database:
+ *
+ * - SQLite (a DataVersion): an entry is used only while the database's data version is the one
+ *   read *before* it was loaded, so any commit, from this process, another cluster worker or a CLI
+ *   on the same file, makes every entry stale; a commit racing the load leaves it stale already.
+ * - PostgreSQL (the event channel): every write of a coin sends an event in its own transaction
+ *   (a trigger), which every process receives at the commit; the entry of that symbol goes. This
+ *   process's own writes drop theirs at once (before the reply). An entry is used only while the
+ *   channel is coherent (up, and a heartbeat sent at most events.maxStalenessMs ago has come back:
+ *   every event committed before it was received), so the worst case is maxStalenessMs; while the
+ *   channel is down or stalled every call loads, and after it was lost everything is dropped. A
+ *   load that an invalidation overtook is not kept.
+ *
+ * Without either (CRYPTO_COIN_CACHE=off, or a channel that is not transactional), every call loads.
  */
 export class CoinCache {
   private readonly entries = new Map<string, Entry>();
+  /** Bumped by every invalidation: a load that started before one is not kept. */
+  private generation = 0;
 
-  constructor(private readonly version: DataVersion | undefined) {}
+  constructor(private readonly source: DataVersion | InvalidationSource | undefined) {
+    if (source && 'onInvalidate' in source) {
+      source.onInvalidate((symbol) => {
+        this.generation++;
+        if (symbol === null) this.entries.clear();
+        else this.entries.delete(symbol);
+      });
+    }
+  }
 
   async get(symbol: string, load: () => Promise<Coin | null>): Promise<Coin | null> {
-    if (this.version === undefined) return load();
-    const version = this.version.read();
+    const source = this.source;
+    if (source === undefined) return load();
+    if ('read' in source) {
+      const version = source.read();
+      const hit = this.entries.get(symbol);
+      if (hit !== undefined && hit.version === version) return hit.coin;
+      const coin = await load();
+      this.remember(symbol, { version, coin }, hit === undefined);
+      return coin;
+    }
+    if (!source.coherent()) return load();
     const hit = this.entries.get(symbol);
-    if (hit !== undefined && hit.version === version) return hit.coin;
+    if (hit !== undefined) return hit.coin;
+    const generation = this.generation;
     const coin = await load();
-    if (hit === undefined && this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(symbol, { version, coin });
+    if (generation === this.generation && source.coherent()) this.remember(symbol, { version: generation, coin }, true);
     return coin;
+  }
+
+  private remember(symbol: string, entry: Entry, added: boolean): void {
+    if (added && this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(symbol, entry);
   }
 }
 

@@ -1,7 +1,7 @@
 import { sqlDriver, type Db } from 'cfg/db';
 import type { CoinRow } from './converters.ts';
 
-const COLUMNS = `"id", "symbol", "name", "priceUnits", "marketCapCents", "volume24hCents", "change24hBps", "isActive", "createdAt", "updatedAt"`;
+const COLUMNS = `"id", "symbol", "name", "priceUnits", "marketCapCents", "volume24hCents", "change24hBps", "isActive", "createdAt", "updatedAt", "version"`;
 
 /**
  * pg's text parsers for the columns below, giving the values Prisma's $queryRaw gives on
@@ -47,7 +47,7 @@ export async function findCoinBySymbol(db: Db, symbol: string): Promise<CoinRow 
     return rows[0] ?? null;
   }
   const rows = await db.$queryRaw<CoinRow[]>`
-    SELECT "id", "symbol", "name", "priceUnits", "marketCapCents", "volume24hCents", "change24hBps", "isActive", "createdAt", "updatedAt"
+    SELECT "id", "symbol", "name", "priceUnits", "marketCapCents", "volume24hCents", "change24hBps", "isActive", "createdAt", "updatedAt", "version"
     FROM "crypto_coin" WHERE "symbol" = ${symbol} LIMIT 1`;
   return rows[0] ?? null;
 }

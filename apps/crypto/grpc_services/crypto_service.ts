@@ -36,7 +36,7 @@ import { findCoinBySymbol } from './coin-query.ts';
 import { coinToProto, priceUpdateOf, transferToProto, WALLET_INCLUDE, walletToProto } from './converters.ts';
 import { applyOperation, type Operation, type OperationResult } from './ledger.ts';
 import { CENT_SCALE, formatDecimal, parseDecimal, UNIT_SCALE, valueUnits } from './money.ts';
-import { priceBus } from './price-bus.ts';
+import { coinFeed, type CoinFeed, priceChanged, toPriceUpdate } from './price-bus.ts';
 import { amountOf, idempotencyKeyOf, nonNegativeOf, offsetOf, pageSizeOf, symbolOf, tokenFor } from './validation.ts';
 
 const SORTS = {
@@ -86,10 +86,25 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     return row ? coinToProto(row) : null;
   }
 
-  /** GetCoin's cache, on this service's database (its data version: SQLite only). */
+  /**
+   * GetCoin's cache, on this service's database: kept coherent by SQLite's data version, or on
+   * PostgreSQL by the coin events of a transactional event channel (coin-cache.ts).
+   */
   private coinCache: CoinCache | undefined;
   private openCoinCache(): CoinCache {
-    return (this.coinCache ??= new CoinCache(coinCacheEnabled() ? getDataVersion(this.db) : undefined));
+    if (this.coinCache) return this.coinCache;
+    const db = this.db;
+    let source: ConstructorParameters<typeof CoinCache>[0];
+    if (coinCacheEnabled()) {
+      if (db.provider === 'sqlite') source = getDataVersion(db);
+      else if (this.hasEvents && this.events.transactional) source = this.feed!;
+    }
+    return (this.coinCache = new CoinCache(source));
+  }
+
+  /** The coin changes of the deployment, ordered per coin (price-bus.ts); undefined outside a server. */
+  private get feed(): CoinFeed | undefined {
+    return this.hasEvents ? coinFeed(this.events, this.db) : undefined;
   }
 
   async listCoins(request: ListCoinsRequest, ctx: CallContext): Promise<ListCoinsResponse> {
@@ -168,16 +183,32 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     };
   }
 
+  /**
+   * The current price of each coin asked for (all active coins when none), then every change made
+   * through any process of the deployment, once each, in each coin's commit order (price-bus.ts).
+   * After the event channel was lost and is back, each coin that changed meanwhile is sent as it
+   * now is. Outside a server (no event channel), only this process's changes.
+   */
   async *watchPrices(request: WatchPricesRequest, ctx: CallContext): AsyncIterable<PriceUpdate> {
     if (request.symbols.length > 100) this.abortInvalidArgument(ctx, 'symbols: at most 100');
     const wanted = new Set(request.symbols.map((s) => symbolOf(s)));
-    const updates = priceBus.subscribe(ctx.signal);
-    // First the current prices (so a client knows it is subscribed), then every change.
+    const feed = this.feed;
+    if (!feed) this.abort(ctx, Status.UNAVAILABLE, 'WatchPrices needs the server\'s event channel');
+    await feed.ready;
+    // Subscribed before the current prices are read: nothing committed in between is missed.
+    const updates = this.events.subscribe(priceChanged, ctx.signal);
+    const sent = new Map<string, number>();
     const db = this.db;
     const current = await db.coin.findMany({ where: { isActive: true, ...(wanted.size ? { symbol: { in: [...wanted] } } : {}) }, orderBy: { symbol: 'asc' } });
-    for (const coin of current) yield priceUpdateOf(coin);
+    for (const coin of current) {
+      sent.set(coin.symbol, coin.version);
+      yield priceUpdateOf(coin);
+    }
     for await (const update of updates) {
-      if (wanted.size === 0 || wanted.has(update.symbol)) yield update;
+      if (wanted.size > 0 && !wanted.has(update.symbol)) continue;
+      if ((sent.get(update.symbol) ?? -1) >= update.version) continue; // in the current prices already
+      sent.set(update.symbol, update.version);
+      yield toPriceUpdate(update);
     }
   }
 
@@ -199,11 +230,12 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     if (existing?.isActive) this.abort(ctx, Status.ALREADY_EXISTS, `Coin ${symbol} already exists`);
     // A deleted (inactive) coin is brought back: its ledger history stays attached.
     const coin = existing
-      ? await db.coin.update({ where: { symbol }, data: { ...data, isActive: true, change24hBps: 0 } })
+      ? await db.coin.update({ where: { symbol }, data: { ...data, isActive: true, change24hBps: 0, version: { increment: 1 } } })
       : await db.coin.create({ data }).catch((err: { code?: string }) => {
           if (err.code === 'P2002') throw new GrpcError(Status.ALREADY_EXISTS, `Coin ${symbol} already exists`);
           throw err;
         });
+    await this.feed?.committed(coin);
     this.log.info(`coin ${symbol} created`, { by: this.getUser(ctx)?.username });
     return { success: true, coin: coinToProto(coin) };
   }
@@ -218,20 +250,24 @@ export class CryptoService extends BaseService implements ServiceImplementation<
       if (bps < -100_00n || bps > 1_000_000_00n) this.abortInvalidArgument(ctx, 'change_24h_percent must be between -100 and 1000000');
       change24hBps = Number(bps);
     }
-    const db = this.db;
-    const { count } = await db.coin.updateMany({ where: { symbol, isActive: true }, data: { priceUnits, ...(change24hBps === undefined ? {} : { change24hBps }) } });
-    if (count === 0) this.abortNotFound(ctx, `Coin ${symbol} not found`);
-    const coin = await db.coin.findUniqueOrThrow({ where: { symbol } });
-    priceBus.publish(priceUpdateOf(coin));
+    // One statement: the row as committed, with its version (the order of this coin's commits).
+    const coin = await this.db.coin
+      .update({ where: { symbol, isActive: true }, data: { priceUnits, version: { increment: 1 }, ...(change24hBps === undefined ? {} : { change24hBps }) } })
+      .catch((err: { code?: string }) => (err.code === 'P2025' ? null : Promise.reject(err)));
+    if (!coin) this.abortNotFound(ctx, `Coin ${symbol} not found`);
+    // Its WatchPrices streams and GetCoin cache see it at once; the other processes at the commit.
+    await this.feed?.committed(coin);
     return { success: true, coin: coinToProto(coin) };
   }
 
   /** Deactivates the coin (its wallets and ledger rows are kept: nothing written is lost). */
   async deleteCoin(request: DeleteCoinRequest, ctx: CallContext): Promise<DeleteCoinResponse> {
     const symbol = symbolOf(request.symbol);
-    const db = this.db;
-    const { count } = await db.coin.updateMany({ where: { symbol, isActive: true }, data: { isActive: false } });
-    if (count === 0) this.abortNotFound(ctx, `Coin ${symbol} not found`);
+    const coin = await this.db.coin
+      .update({ where: { symbol, isActive: true }, data: { isActive: false, version: { increment: 1 } } })
+      .catch((err: { code?: string }) => (err.code === 'P2025' ? null : Promise.reject(err)));
+    if (!coin) this.abortNotFound(ctx, `Coin ${symbol} not found`);
+    await this.feed?.committed(coin);
     this.log.info(`coin ${symbol} deleted`, { by: this.getUser(ctx)?.username });
     return { success: true };
   }

@@ -54,8 +54,11 @@ async function loadServers() {
       el('td', { class: s.status === 'down' ? 'status-down' : 'status-ok' }, s.status),
       el('td', { class: 'uptime' }, duration(s.uptimeSeconds)),
       el('td', {}, s.version),
-      el('td', {}, when(s.lastHeartbeat))),
-  ) : [el('tr', {}, el('td', { colspan: 6 }, 'No server has reported yet.'))]);
+      el('td', {}, when(s.lastHeartbeat)),
+      el('td', {}, String(s.processes)),
+      el('td', {}, String(s.subscribers)),
+      el('td', { class: / down$/.test(s.channel) ? 'status-down' : '' }, s.channel || '-')),
+  ) : [el('tr', {}, el('td', { colspan: 9 }, 'No server has reported yet.'))]);
 }
 
 async function loadServices() {
