@@ -1,4 +1,4 @@
-import { BaseService, getDataVersion, getDb, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation } from 'cfg';
+import { BaseService, getDataVersion, getDb, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation, type StreamWriter } from 'cfg';
 import {
   type Coin,
   type CoinResponse,
@@ -14,6 +14,8 @@ import {
   type GetTopCoinsRequest,
   type GetTrendingCoinsRequest,
   type GetWalletRequest,
+  type ImportPricesRequest,
+  type ImportPricesResponse,
   type ListCoinsRequest,
   type ListCoinsResponse,
   type ListWalletsRequest,
@@ -22,6 +24,9 @@ import {
   type PortfolioResponse,
   type PriceUpdate,
   type SearchCoinsRequest,
+  type TradeOrder,
+  type TradeRequest,
+  type TradeResponse,
   type TransferRequest,
   type TransferResponse,
   type UpdateCoinPriceRequest,
@@ -33,10 +38,12 @@ import {
 import { CoinCache, coinCacheEnabled } from './coin-cache.ts';
 import { findCoinBySymbol } from './coin-query.ts';
 import { coinToProto, priceUpdateOf, transferToProto, WALLET_INCLUDE, walletToProto } from './converters.ts';
-import { applyOperation, type Operation, type OperationResult } from './ledger.ts';
-import { CENT_SCALE, formatDecimal, parseDecimal, UNIT_SCALE, valueUnits } from './money.ts';
+import { importPrices, importSettings } from './import-prices.ts';
+import { applyOperation, setPrices, type Operation, type OperationResult } from './ledger.ts';
+import { CENT_SCALE, formatDecimal, UNIT_SCALE, valueUnits } from './money.ts';
 import { priceBus } from './price-bus.ts';
-import { amountOf, idempotencyKeyOf, nonNegativeOf, offsetOf, pageSizeOf, symbolOf, tokenFor } from './validation.ts';
+import { fillOf, rejectionOf, runTrade, tradeOperationOf, tradeSettings } from './trade.ts';
+import { amountOf, changeBpsOf, idempotencyKeyOf, nonNegativeOf, offsetOf, pageSizeOf, symbolOf, tokenFor } from './validation.ts';
 
 const SORTS = {
   [CoinSort.COIN_SORT_UNSPECIFIED]: [{ marketCapCents: 'desc' }, { id: 'asc' }],
@@ -70,6 +77,8 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     transfer: 'user',
     deposit: 'user',
     withdraw: 'user',
+    importPrices: 'staff',
+    trade: 'user',
   };
 
   // --- coins (public) --------------------------------------------------------------------
@@ -207,19 +216,25 @@ export class CryptoService extends BaseService implements ServiceImplementation<
   async updateCoinPrice(request: UpdateCoinPriceRequest, ctx: CallContext): Promise<CoinResponse> {
     const symbol = symbolOf(request.symbol);
     const priceUnits = nonNegativeOf(request.priceUsd, 'price_usd', UNIT_SCALE);
-    let change24hBps: number | undefined;
-    if (request.change24hPercent.trim() !== '') {
-      const bps = parseDecimal(request.change24hPercent, 2);
-      if (typeof bps === 'string') this.abortInvalidArgument(ctx, `change_24h_percent ${bps}`);
-      if (bps < -100_00n || bps > 1_000_000_00n) this.abortInvalidArgument(ctx, 'change_24h_percent must be between -100 and 1000000');
-      change24hBps = Number(bps);
-    }
+    const change24hBps = changeBpsOf(request.change24hPercent);
     const db = await getDb();
     const { count } = await db.coin.updateMany({ where: { symbol, isActive: true }, data: { priceUnits, ...(change24hBps === undefined ? {} : { change24hBps }) } });
     if (count === 0) this.abortNotFound(ctx, `Coin ${symbol} not found`);
     const coin = await db.coin.findUniqueOrThrow({ where: { symbol } });
     priceBus.publish(priceUpdateOf(coin));
     return { success: true, coin: coinToProto(coin) };
+  }
+
+  /**
+   * Staff only: a price feed applied in batches, each in one transaction (import-prices.ts; the
+   * proto says what a failed call leaves applied). A long import holds no maxWorkers slot: it
+   * waits on its client, with at most one batch in memory.
+   */
+  async importPrices(requests: AsyncIterable<ImportPricesRequest>, ctx: CallContext): Promise<ImportPricesResponse> {
+    this.requireStaff(ctx);
+    ctx.releaseWorkerSlot();
+    const db = await getDb();
+    return importPrices(requests, ctx, importSettings(), { write: (ticks) => setPrices(db, ticks), publish: (update) => priceBus.publish(update) });
   }
 
   /** Deactivates the coin (its wallets and ledger rows are kept: nothing written is lost). */
@@ -297,5 +312,30 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const op: Operation = { kind: 'withdraw', symbol: symbolOf(request.symbol), amount: amountOf(request.amount), idempotencyKey: idempotencyKeyOf(request.idempotencyKey) };
     const result = await this.operate(ctx, op);
     return { wallet: result.wallet ? walletToProto(result.wallet) : undefined, transfer: transferToProto(result.transfer), replayed: result.replayed };
+  }
+
+  /**
+   * A trading session (trade.ts): orders answered one at a time, each a ledger operation (buy or
+   * sell, docs/money.md), so the money path is the one Transfer takes; price pushes of the coins
+   * traded, pings. An order still waiting for its batch when the stream ends is dropped unapplied.
+   */
+  async trade(requests: AsyncIterable<TradeRequest>, ctx: CallContext, out: StreamWriter<TradeResponse>): Promise<void> {
+    const user = this.requireUser(ctx);
+    const db = await getDb();
+    const signal = ctx.signal;
+    const gone = { get aborted() { return signal.aborted; } };
+    const execute = async (order: TradeOrder) => {
+      let op: Operation;
+      try {
+        op = tradeOperationOf(order);
+        return { $case: 'fill' as const, value: fillOf(order, op, await applyOperation(db, user, op, gone)) };
+      } catch (err) {
+        const rejection = rejectionOf(order.clientOrderId, err);
+        if (!rejection) throw err;
+        return rejection;
+      }
+    };
+    const { orders, dropped } = await runTrade(requests, ctx, out, tradeSettings(), execute, (listener, s) => priceBus.listen(listener, s));
+    if (dropped > 0) this.log.info(`Trade stream of ${user.username} dropped ${dropped} price push(es): its client read too slowly`, { orders, dropped });
   }
 }

@@ -19,6 +19,21 @@ export class PriceBus {
     for (const listener of this.listeners) listener(update);
   }
 
+  /**
+   * Calls `listener` with every update published from now until `signal` aborts or the returned
+   * function is called; for a subscriber with a queue of its own (a Trade stream's).
+   */
+  listen(listener: Listener, signal: AbortSignal): () => void {
+    const stop = () => {
+      this.listeners.delete(listener);
+      signal.removeEventListener('abort', stop);
+    };
+    if (signal.aborted) return () => {};
+    this.listeners.add(listener);
+    signal.addEventListener('abort', stop, { once: true });
+    return stop;
+  }
+
   /** Updates published from now until `signal` aborts. */
   async *subscribe(signal: AbortSignal, maxQueue = 1000): AsyncGenerator<PriceUpdate> {
     const queue: PriceUpdate[] = [];
