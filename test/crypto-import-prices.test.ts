@@ -88,6 +88,25 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
         assert.deepEqual([err.code, err.details], [status.PERMISSION_DENIED, 'Staff access required'], user);
       }
       assert.deepEqual(await feedPrices(app), before);
+      // The typed client stops pulling a feed once its call has ended, and closes it.
+      let pulled = 0;
+      let closed = false;
+      const endless = async function* () {
+        try {
+          for (;;) {
+            pulled++;
+            yield feedTick(run(), 0);
+            await sleep(1);
+          }
+        } finally {
+          closed = true;
+        }
+      };
+      assert.equal((await callError((await app.client('alice')).importPrices(endless()))).code, status.PERMISSION_DENIED);
+      await until(() => closed, 'the refused call\'s feed closed');
+      const atClose = pulled;
+      await sleep(100);
+      assert.equal(pulled, atClose, 'nothing pulled after');
     });
 
     test('a malformed tick mid-stream: INVALID_ARGUMENT naming it; the two batches before it stay, nothing of its own batch is applied', async () => {
@@ -99,6 +118,7 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.equal(err.code, status.INVALID_ARGUMENT);
       assert.equal(err.details, 'tick 230: price_usd must be a decimal number like "12.5" (got "12.5x"). Nothing from tick 200 on was applied; ticks 0-199 were (2 batches).');
       assert.equal(await appliedPrefix(app, initial, ticks), 200);
+      await until(() => /"msg":"\/crypto\.CryptoService\/ImportPrices","status":"INVALID_ARGUMENT"[^\n]*"user":"admin"/.test(app.logs()), 'the call log line (the interceptor chain saw the status)');
       for (const [change, message] of [
         [{ symbol: '' }, 'Symbol is required'],
         [{ priceUsd: '-1' }, 'price_usd must not be negative'],
@@ -205,6 +225,36 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.equal(summary.ticks, pulled.n, 'every tick handed over was applied');
       admin.close();
     });
+
+    if (provider === 'postgresql') {
+      test('a database error mid-stream (the coins locked past lock_timeout): ABORTED, never OK, saying which ticks the batches before applied', async () => {
+        const admin = await app.client('admin');
+        const ticks = feedOf(200);
+        const initial = await feedPrices(app);
+        let go!: () => void;
+        const held = new Promise<void>((resolve) => (go = resolve));
+        const call = admin.importPrices(
+          (async function* () {
+            yield* ticks.slice(0, 100);
+            await held;
+            yield* ticks.slice(100);
+          })(),
+          { deadline: 30_000 },
+        );
+        call.catch(() => {});
+        await until(async () => (await appliedPrefix(app, initial, ticks)) === 100, 'the first batch');
+        const unlock = await lockCoins(app);
+        try {
+          go();
+          const err = await callError(call);
+          assert.equal(err.code, status.ABORTED, err.details);
+          assert.match(err.details, /lock.*\. Nothing from tick 100 on was applied; ticks 0-99 were \(1 batch\)\.$/);
+        } finally {
+          await unlock();
+        }
+        assert.equal(await appliedPrefix(app, initial, ticks), 100);
+      });
+    }
 
     test('SIGTERM mid-stream (a second server on the same data, batches by time): UNAVAILABLE with the shutdown message; whole batches only', async () => {
       const second = await spawnCryptoServer({ ...app.env, CRYPTO_IMPORT_BATCH: '1000', CRYPTO_IMPORT_FLUSH_MS: '100' });

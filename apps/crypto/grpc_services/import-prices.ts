@@ -1,4 +1,4 @@
-import { GrpcError, Status, type CallContext } from 'cfg';
+import { classify, GrpcError, Status, type CallContext } from 'cfg';
 import type { ImportPricesRequest, ImportPricesResponse, PriceUpdate } from '../../../generated/crypto_service.ts';
 import type { CoinRow } from './converters.ts';
 import { priceUpdateOf } from './converters.ts';
@@ -74,7 +74,15 @@ export async function importPrices(requests: AsyncIterable<ImportPricesRequest>,
       }
     }
     if (ctx.signal.aborted) throw callEnded(ctx); // cancelled, past its deadline or drained: the batch is dropped
-    const result = await deps.write([...bySymbol.values()].map(({ symbol, price, changeBps }) => ({ symbol, price, changeBps })));
+    let result: Awaited<ReturnType<ImportDeps['write']>>;
+    try {
+      result = await deps.write([...bySymbol.values()].map(({ symbol, price, changeBps }) => ({ symbol, price, changeBps })));
+    } catch (err) {
+      // The database (busy, unreachable, a conflict): its status, and what the batches before it applied.
+      const status = classify(err);
+      if (status.code === Status.INTERNAL || status.code === Status.UNKNOWN) throw err;
+      throw new GrpcError(status.code, `${status.message}. ${outcome()}`, status.metadata, { cause: err });
+    }
     if ('missing' in result) fail(Status.NOT_FOUND, bySymbol.get(result.missing)!.first, `Coin ${result.missing} not found`);
     else {
       applied += batch.length;

@@ -1,5 +1,5 @@
 import { GrpcError, sqlDriver, Status, type AuthUser, type Db } from 'cfg';
-import type { CoinRow, TransferRow, WalletRow } from './converters.ts';
+import type { TransferRow, WalletRow } from './converters.ts';
 import type { Cancellation, LedgerEngine, LedgerRow, PricesResult, PriceTick, TradeLeg } from './ledger-item.ts';
 import { formatDecimal, MAX_UNITS, UNIT_SCALE } from './money.ts';
 
@@ -99,7 +99,8 @@ function resultOf(op: Operation, row: LedgerRow): OperationResult {
 }
 
 /**
- * Applies a transfer, deposit or withdrawal exactly once per (user, idempotency key): the money
+ * Applies a transfer, deposit, withdrawal or trade (a buy or sell paid in QUOTE_SYMBOL, at the
+ * coin's price read in the same transaction) exactly once per (user, idempotency key): the money
  * moves and the ledger row is written in one transaction; a retry with the same key returns the
  * stored result with replayed = true, and the same key for another request is ALREADY_EXISTS.
  * Every error means nothing was applied (see LedgerEngine for the one exception, a connection
@@ -128,8 +129,6 @@ export async function applyOperation(db: Db, user: AuthUser, op: Operation, sign
  * thread: price batches and money batches never overlap, and a trade fills at a price a batch
  * left whole). `missing`: a symbol that names no active coin; then nothing was written.
  */
-export async function setPrices(db: Db, ticks: PriceTick[]): Promise<{ coins: CoinRow[] } | { missing: string }> {
-  const engine = await engineFor(db);
-  const result: PricesResult = await engine.setPrices(ticks);
-  return result;
+export async function setPrices(db: Db, ticks: PriceTick[]): Promise<PricesResult> {
+  return (await engineFor(db)).setPrices(ticks);
 }

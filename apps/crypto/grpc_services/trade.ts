@@ -1,10 +1,9 @@
 import { GrpcError, Status, statusName, type CallContext, type StreamWriter } from 'cfg';
 import { TradeSide, type PriceUpdate, type TradeFill, type TradeOrder, type TradeRequest, type TradeResponse } from '../../../generated/crypto_service.ts';
-import type { Operation, OperationResult } from './ledger.ts';
+import { QUOTE_SYMBOL, type Operation, type OperationResult } from './ledger.ts';
 import { formatDecimal, UNIT_SCALE } from './money.ts';
 import { RequestReader, TIMEOUT } from './request-reader.ts';
 import { amountOf, idempotencyKeyOf, symbolOf } from './validation.ts';
-import { QUOTE_SYMBOL } from './ledger.ts';
 
 export interface TradeSettings {
   /** A ping is sent after this long without anything sent. */
