@@ -10,11 +10,12 @@ import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { ImportPricesRequest } from '../generated/crypto_service.ts';
+import { ImportPricesRequest } from '../generated/crypto_service.ts';
 import { callError } from './fixtures/client.ts';
 import { cryptoClient } from '../apps/crypto/grpc_services/client.ts';
 import { spawnCryptoServer, startCrypto, type CryptoEnv, type Provider } from './support/crypto-env.ts';
-import { appliedPrefix, feedPrices, feedTick, until } from './support/streams.ts';
+import { frame } from './support/raw-grpc.ts';
+import { appliedPrefix, feedPrices, feedTick, rawOpenStream, until } from './support/streams.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -182,6 +183,22 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.ok(droppedOrWhole(applied, atDeadline), `applied ${applied} of ${atDeadline} sent`);
       await sleep(300);
       assert.equal(await appliedPrefix(app, initial, ticks), applied, 'nothing written after the deadline');
+    });
+
+    test('server deadline: a client that never cancels (raw HTTP/2, grpc-timeout 1 s) is ended by the server DEADLINE_EXCEEDED; exactly the batch written before stays', async () => {
+      const ticks = feedOf(150);
+      const initial = await feedPrices(app);
+      const call = rawOpenStream(app.port, '/crypto.CryptoService/ImportPrices', { authorization: `Bearer ${await app.token('admin')}`, 'grpc-timeout': '1000m' });
+      try {
+        call.send(Buffer.concat(ticks.map((t) => frame(ImportPricesRequest.encode(t).finish()))));
+        const { status: code, message, ms } = await call.ended;
+        assert.equal(code, String(status.DEADLINE_EXCEEDED), message);
+        assert.ok(ms >= 900 && ms < 5_000, `ended after ${ms.toFixed(0)} ms`);
+        await sleep(300);
+        assert.equal(await appliedPrefix(app, initial, ticks), 100, 'the full batch, not the 50 ticks read after it');
+      } finally {
+        call.close();
+      }
     });
 
     test('back-pressure: while the database is locked the server stops reading, so the client can hand over only what the transport holds; all of it is applied after', async () => {

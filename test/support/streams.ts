@@ -1,6 +1,7 @@
 // Helpers for the ImportPrices and Trade tests: price feeds whose every tick sets a price no other
 // tick sets (so the database tells exactly which ticks were applied), and Trade orders.
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import { TradeSide, type ImportPricesRequest, type TradeOrder } from '../../generated/crypto_service.ts';
 import type { CryptoEnv } from './crypto-env.ts';
 
@@ -106,4 +107,49 @@ export async function tradeRows(app: CryptoEnv, prefix: string): Promise<Map<str
     else out.set(key, { kind: String(r.kind), symbol: String(r.s), amount: BigInt(String(r.a)), quote: BigInt(String(r.q)), price: BigInt(String(r.p)), rows: 1 });
   }
   return out;
+}
+
+/**
+ * A call over raw HTTP/2 whose request stream stays open until the server ends it: unlike a grpc-js
+ * client, it never cancels at its own deadline (grpc-timeout), so what ends it is the server.
+ */
+export function rawOpenStream(port: number, path: string, headers: Record<string, string>): {
+  send(frameBytes: Buffer): void;
+  /** The response messages' payloads so far. */
+  messages: Buffer[];
+  ended: Promise<{ status: string | undefined; message: string; ms: number }>;
+  close(): void;
+} {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  const started = performance.now();
+  const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+  const messages: Buffer[] = [];
+  let pending = Buffer.alloc(0);
+  let head: http2.IncomingHttpHeaders = {};
+  let trailers: http2.IncomingHttpHeaders = {};
+  req.on('response', (h) => (head = h));
+  req.on('trailers', (t) => (trailers = t));
+  req.on('data', (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
+      const length = pending.readUInt32BE(1);
+      messages.push(pending.subarray(5, 5 + length));
+      pending = pending.subarray(5 + length);
+    }
+  });
+  req.on('error', () => {});
+  // The status comes in the trailers (or trailers-only headers), which end the server's side; this
+  // side is still open, so the stream itself only closes when the session does.
+  const ended = new Promise<{ status: string | undefined; message: string; ms: number }>((resolve) => {
+    const done = () => {
+      const status = (trailers['grpc-status'] ?? head['grpc-status']) as string | undefined;
+      resolve({ status, message: decodeURIComponent(String(trailers['grpc-message'] ?? head['grpc-message'] ?? '')), ms: performance.now() - started });
+      session.destroy();
+    };
+    req.on('trailers', (t) => ((trailers = t), done()));
+    req.on('response', (h) => (h['grpc-status'] !== undefined ? ((head = h), done()) : undefined));
+    req.on('close', done);
+  });
+  return { send: (bytes) => void req.write(bytes), messages, ended, close: () => session.destroy() };
 }
