@@ -2,7 +2,8 @@
 // while an ImportPrices feed moves the prices (money exact and conserved: the invariant below), a
 // slow reader (every fill arrives; price pushes are dropped, and each drop is counted), and
 // SIGTERM mid-stream (UNAVAILABLE with the shutdown message; an order whose answer was lost fills
-// once when its id is sent again to another server).
+// once when its id is sent again to another server); PostgreSQL counts no deadlock and no
+// rolled-back transaction.
 //
 // The conservation invariant, for any set of trades however concurrent: each fill is one ledger
 // row (kind, coin, quantity q, price p and quote amount as the fill reports them), with quote
@@ -37,7 +38,8 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
     let app: CryptoEnv;
     before(async () => {
       // A small push queue, so that a slow reader overflows it soon.
-      app = await startCrypto(provider, { CRYPTO_TRADE_QUEUE: '16', CRYPTO_IMPORT_FLUSH_MS: '20' });
+      // PostgreSQL: a database of its own, so that its deadlock and rollback counters see this suite alone.
+      app = await startCrypto(provider, { CRYPTO_TRADE_QUEUE: '16', CRYPTO_IMPORT_FLUSH_MS: '20' }, { ownDatabase: provider === 'postgresql' });
     });
     after(async () => {
       await app?.stop();
@@ -265,5 +267,12 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
         await second.stop();
       }
     });
+
+    if (provider === 'postgresql') {
+      test('PostgreSQL counted no deadlock and no rolled-back transaction over the whole suite (runs last: stops the server)', async () => {
+        await app.stopServer();
+        assert.deepEqual(await app.counters(), { deadlocks: 0, rollbacks: 0 });
+      });
+    }
   });
 }
