@@ -322,13 +322,11 @@ export class CryptoService extends BaseService implements ServiceImplementation<
   async trade(requests: AsyncIterable<TradeRequest>, ctx: CallContext, out: StreamWriter<TradeResponse>): Promise<void> {
     const user = this.requireUser(ctx);
     const db = await getDb();
-    const signal = ctx.signal;
-    const gone = { get aborted() { return signal.aborted; } };
     const execute = async (order: TradeOrder) => {
       let op: Operation;
       try {
         op = tradeOperationOf(order);
-        return { $case: 'fill' as const, value: fillOf(order, op, await applyOperation(db, user, op, gone)) };
+        return { $case: 'fill' as const, value: fillOf(order, op, await applyOperation(db, user, op, ctx.signal)) };
       } catch (err) {
         const rejection = rejectionOf(order.clientOrderId, err);
         if (!rejection) throw err;
