@@ -47,6 +47,8 @@ export type { AddToServer, GrpcHandlers, ServiceClass, ServiceRegistrar, Service
 
 /** Calls: the status a call ends with, the call context, who may call, custom interceptors. */
 export { GrpcError, Status, statusName } from './call/error.ts';
+/** The status an error would end a call with (a GrpcError as it is, a mapped database error, or INTERNAL). */
+export { classify } from './call/boundary.ts';
 export type { MetadataRecord, MetadataValue } from './call/error.ts';
 export type { CallContext, RequestMetadata } from './call/context.ts';
 export { createContextKey } from './call/values.ts';

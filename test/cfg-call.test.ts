@@ -1,8 +1,9 @@
 // `cfg call`, `cfg list` and `cfg describe` as a user runs them (the real `cfg`, spawned) against
-// the crypto app served by a real `cfg rungrpc` on port 0: unary and server-streaming calls, a
-// status as the exit code, tokens, unknown methods. Client streams, bidi, the fallback to the
-// project's descriptors and TLS (the greeter fixture): cfg-call-streams.test.ts; outside a project,
-// cfg list and cfg describe: cfg-list-describe.test.ts.
+// the crypto app served by a real `cfg rungrpc` on port 0: unary, server-streaming, client-streaming
+// (ImportPrices from stdin) and bidi (Trade) calls, a status as the exit code, tokens, unknown
+// methods. Client streams from files, the fallback to the project's descriptors and TLS (the
+// greeter fixture): cfg-call-streams.test.ts; outside a project, cfg list and cfg describe:
+// cfg-list-describe.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { replies, runCfg, spawnCfg } from './support/cfg-call.ts';
@@ -51,6 +52,56 @@ test('server stream: each reply printed as it arrives, the call still open', asy
   }
 });
 
+test('client stream: ImportPrices reads newline-delimited JSON ticks from stdin and prints the summary; a bad tick is INVALID_ARGUMENT, exit 3', async () => {
+  const ticks = '{"symbol": "ADA", "priceUsd": "0.61"}\n{"symbol": "XRP", "priceUsd": "0.55", "change24hPercent": "-2"}\n{"symbol": "ADA", "priceUsd": "0.62"}\n';
+  const [done, bad, refused] = await Promise.all([
+    call(['crypto.CryptoService/ImportPrices', '--token-user', 'admin', '--compact'], { input: ticks }),
+    call(['crypto.CryptoService/ImportPrices', '--token-user', 'admin'], { input: '{"symbol": "ADA", "priceUsd": "cheap"}\n' }),
+    call(['crypto.CryptoService/ImportPrices', '--token-user', 'alice'], { input: ticks }),
+  ]);
+  assert.equal(done.code, 0, done.stderr);
+  const summary = replies(done.stdout)[0] as { ticks: number; batches: number; prices: Array<{ symbol: string; priceUsd: string; change24hPercent: string }> };
+  assert.deepEqual([summary.ticks, summary.batches], [3, 1]);
+  assert.deepEqual(
+    summary.prices.map((p) => [p.symbol, p.priceUsd, p.change24hPercent]),
+    [
+      ['ADA', '0.62', '0.91'],
+      ['XRP', '0.55', '-2'],
+    ],
+  );
+  assert.equal((await (await app.client()).getCoin({ symbol: 'ADA' })).coin!.priceUsd, '0.62');
+  assert.deepEqual(bad, { code: 3, stdout: '', stderr: 'error INVALID_ARGUMENT tick 0: price_usd must be a decimal number like "12.5" (got "cheap"). Nothing was applied.\n' });
+  assert.deepEqual(refused, { code: 7, stdout: '', stderr: 'error PERMISSION_DENIED Staff access required\n' });
+});
+
+test('bidi: Trade answers each order from stdin as it comes, while stdin is open; the call ends OK when stdin does', async () => {
+  const proc = spawnCfg(['call', app.address, 'crypto.CryptoService/Trade', '--token-user', 'alice', '--compact'], { env: app.env });
+  try {
+    proc.child.stdin!.write('{"order": {"clientOrderId": "call-1", "side": "TRADE_SIDE_BUY", "symbol": "SOL", "quantity": "0.5"}}\n');
+    await proc.waitFor('stdout', /"fill":\{"clientOrderId":"call-1"/);
+    assert.ok(proc.running, 'the fill came before the input ended');
+    proc.child.stdin!.write('{"order": {"clientOrderId": "call-2", "side": "TRADE_SIDE_SELL", "symbol": "SOL", "quantity": "1000"}}\n{"ping": {"nonce": "n1"}}\n');
+    await proc.waitFor('stdout', /"pong"/);
+    proc.child.stdin!.write('{"order": {"clientOrderId": "call-1", "side": "TRADE_SIDE_BUY", "symbol": "SOL", "quantity": "0.5"}}\n');
+    proc.child.stdin!.end();
+    assert.equal((await proc.exited).code, 0, proc.stderr);
+    const events = replies(proc.stdout);
+    const sol = (await (await app.client()).getCoin({ symbol: 'SOL' })).coin!.priceUsd;
+    const fill = events[0]!.fill as Record<string, unknown>;
+    assert.deepEqual([fill.side, fill.symbol, fill.quantity, fill.priceUsd, fill.quoteSymbol], ['TRADE_SIDE_BUY', 'SOL', '0.5', sol, 'USDT']);
+    assert.deepEqual(events.slice(1), [
+      { rejection: { clientOrderId: 'call-2', code: 'FAILED_PRECONDITION', message: 'Insufficient SOL balance' } },
+      { pong: { nonce: 'n1' } },
+      { fill: { ...fill, replayed: true, balance: (events[3]!.fill as { balance: string }).balance, quoteBalance: (events[3]!.fill as { quoteBalance: string }).quoteBalance } },
+    ]);
+  } finally {
+    await proc.stop();
+  }
+  const anonymous = await call(['crypto.CryptoService/Trade'], { input: '{"ping": {}}\n' });
+  assert.equal(anonymous.code, 16, anonymous.stderr);
+  assert.match(anonymous.stderr, /^error UNAUTHENTICATED /);
+});
+
 test('a failed call: one line "error <STATUS> <message>" on stderr, the status code as exit code', async () => {
   const [missing, anonymous] = await Promise.all([
     call(['crypto.CryptoService/GetCoin', '{"symbol": "XYZ"}']),
@@ -84,7 +135,7 @@ test('an unknown method, service or field: a clear message naming what exists, e
     call(['GetCoin']),
   ]);
   assert.equal(method.code, 1);
-  assert.match(method.stderr, /^error E_NOT_FOUND crypto\.CryptoService has no method GetCoins\.\nhint {2}Its methods: GetCoin, ListCoins, .*WatchPrices\n$/);
+  assert.match(method.stderr, /^error E_NOT_FOUND crypto\.CryptoService has no method GetCoins\.\nhint {2}Its methods: GetCoin, ListCoins, .*WatchPrices, ImportPrices, Trade\n$/);
   assert.equal(service.code, 1);
   assert.match(service.stderr, /^error E_NOT_FOUND 127\.0\.0\.1:\d+ has no service crypto\.CoinService \(by reflection\)\.\nhint {2}Its services: crypto\.CryptoService, grpc\.health\.v1\.Health, /);
   assert.equal(field.code, 1);

@@ -48,6 +48,8 @@ const RPCS: Record<string, { call: (c: CryptoClient) => Promise<unknown>; own: n
   transfer: { call: (c) => c.transfer({ symbol: bad, amount: '1', toUsername: 'bob', idempotencyKey: 'access-table' }), own: status.INVALID_ARGUMENT, access: 'user', row: [U, P, P, P, P, P, P] },
   deposit: { call: (c) => c.deposit({ symbol: bad, amount: '1', idempotencyKey: 'access-table' }), own: status.INVALID_ARGUMENT, access: 'user', row: [U, P, P, P, P, P, P] },
   withdraw: { call: (c) => c.withdraw({ symbol: bad, amount: '1', idempotencyKey: 'access-table' }), own: status.INVALID_ARGUMENT, access: 'user', row: [U, P, P, P, P, P, P] },
+  importPrices: { call: (c) => c.importPrices([{ symbol: bad, priceUsd: '1', change24hPercent: '' }]), own: status.INVALID_ARGUMENT, access: 'staff', row: [U, D, P, D, D, D, P] },
+  trade: { call: (c) => drain(c.trade([{ kind: undefined }])), own: status.INVALID_ARGUMENT, access: 'user', row: [U, P, P, P, P, P, P] },
 };
 
 async function drain(stream: AsyncIterable<unknown>): Promise<void> {
@@ -96,7 +98,8 @@ describe('crypto RPC access', () => {
       for (const [i, role] of ROLES.entries()) {
         const [code, message] = await outcome(call(clients.get(role)!));
         const expected = row[i]!;
-        const refusal = expected === U ? 'Authentication required' : expected === D ? (access.startsWith('staff or ') ? `Staff or permission ${access.slice(9)} required` : `Permission ${access} required`) : '';
+        const denied = access === 'staff' ? 'Staff access required' : access.startsWith('staff or ') ? `Staff or permission ${access.slice(9)} required` : `Permission ${access} required`;
+        const refusal = expected === U ? 'Authentication required' : expected === D ? denied : '';
         const refused = code === status.UNAUTHENTICATED || code === status.PERMISSION_DENIED;
         seen.push(`${rpc} ${role}: ${status[code]}${refused ? ` "${message}"` : ''}`);
         wanted.push(`${rpc} ${role}: ${status[expected === P ? own : status[expected]]}${refusal ? ` "${refusal}"` : ''}`);

@@ -26,7 +26,7 @@ for (const provider of PROVIDERS) {
           ),
         });
         const seeded = await snapshot();
-        assert.deepEqual(seeded.coins, ['ADA', 'BTC', 'DOGE', 'ETH', 'SOL', 'XRP']);
+        assert.deepEqual(seeded.coins, ['ADA', 'BTC', 'DOGE', 'ETH', 'SOL', 'USDT', 'XRP']);
         // The crypto seed's four, and cfg's own (made by the migration that introduced it).
         assert.deepEqual(seeded.permissions, ['crypto.add_coin', 'crypto.change_coin', 'crypto.delete_coin', 'cfg.manage_api_keys', 'crypto.view_coin']);
         const truthy = (v: unknown) => v === true || v === '1';
@@ -38,6 +38,7 @@ for (const provider of PROVIDERS) {
         assert.equal(balance('alice', 'ETH'), '1000000000');
         assert.equal(balance('bob', 'BTC'), '25000000');
         assert.equal(balance('bob', 'ETH'), '300000000');
+        assert.equal(balance('alice', 'USDT'), '1000000000000', 'USDT, what trades are paid in');
 
         // A balance changed since (by a transfer, say) survives a second seed, which adds no rows.
         await database.query(`UPDATE "crypto_wallet" SET "balanceUnits" = 1 WHERE "id" = (SELECT MIN("id") FROM "crypto_wallet")`);

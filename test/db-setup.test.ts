@@ -89,12 +89,12 @@ describe('cfg setup', () => {
           db.close();
         }
       };
-      assert.equal(count('crypto_coin'), 6);
+      assert.equal(count('crypto_coin'), 7);
 
       const again = await setupOffline(project, isolated.prefix);
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /0 migration\(s\) applied/);
-      assert.equal(count('crypto_coin'), 6);
+      assert.equal(count('crypto_coin'), 7);
       assert.equal(count('auth_user'), 3);
     } finally {
       await project.remove();

@@ -18,6 +18,8 @@ const COINS = [
   { symbol: 'XRP', name: 'XRP', price: '0.52', cap: 28_700_000_000, volume: 1_100_000_000, bps: -48 },
   { symbol: 'ADA', name: 'Cardano', price: '0.45', cap: 16_000_000_000, volume: 410_000_000, bps: 91 },
   { symbol: 'DOGE', name: 'Dogecoin', price: '0.13', cap: 18_800_000_000, volume: 900_000_000, bps: -701 },
+  // What trades (the Trade RPC) are paid in: a buy debits the caller's USDT wallet, a sell credits it.
+  { symbol: 'USDT', name: 'Tether', price: '1', cap: 110_000_000_000, volume: 45_000_000_000, bps: 1 },
 ];
 
 const PERMISSIONS = [
@@ -28,9 +30,9 @@ const PERMISSIONS = [
 ] as const;
 
 const USERS = [
-  { username: 'alice', email: 'alice@example.com', isStaff: false, isSuperuser: false, wallets: { BTC: '1.5', ETH: '10', SOL: '25' } },
-  { username: 'bob', email: 'bob@example.com', isStaff: false, isSuperuser: false, wallets: { BTC: '0.25', ETH: '3' } },
-  { username: 'admin', email: 'admin@example.com', isStaff: true, isSuperuser: true, wallets: { BTC: '2', ETH: '20' } },
+  { username: 'alice', email: 'alice@example.com', isStaff: false, isSuperuser: false, wallets: { BTC: '1.5', ETH: '10', SOL: '25', USDT: '10000' } },
+  { username: 'bob', email: 'bob@example.com', isStaff: false, isSuperuser: false, wallets: { BTC: '0.25', ETH: '3', USDT: '2500' } },
+  { username: 'admin', email: 'admin@example.com', isStaff: true, isSuperuser: true, wallets: { BTC: '2', ETH: '20', USDT: '50000' } },
 ];
 
 export async function seed(db: Db): Promise<void> {

@@ -137,11 +137,26 @@ export function createClient<D extends ServiceDefinition>(definition: D, address
       else signal.addEventListener('abort', () => call.cancel(), { once: true });
     }
   };
+  // Writes the requests as the transport takes them; stops pulling them (and closes a generator)
+  // once the call has ended, whether by its status, a cancel or a deadline.
   const feed = async (stream: { write(m: unknown): boolean; end(): void; once(e: string, f: () => void): unknown }, requests: AsyncIterable<unknown> | Iterable<unknown>) => {
+    let ended = false;
+    let wake: (() => void) | undefined;
+    stream.once('status', () => {
+      ended = true;
+      wake?.();
+    });
     for await (const r of requests as AsyncIterable<unknown>) {
-      if (!stream.write(r)) await new Promise<void>((resolve) => stream.once('drain', resolve));
+      if (ended) return;
+      if (!stream.write(r)) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          stream.once('drain', resolve);
+        });
+        wake = undefined;
+      }
     }
-    stream.end();
+    if (!ended) stream.end();
   };
 
   const client: Record<string, unknown> = {

@@ -1,4 +1,4 @@
-import { BaseService, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation } from 'cfg';
+import { BaseService, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation, type StreamWriter } from 'cfg';
 import { getDataVersion } from 'cfg/db';
 import {
   type Coin,
@@ -15,6 +15,8 @@ import {
   type GetTopCoinsRequest,
   type GetTrendingCoinsRequest,
   type GetWalletRequest,
+  type ImportPricesRequest,
+  type ImportPricesResponse,
   type ListCoinsRequest,
   type ListCoinsResponse,
   type ListWalletsRequest,
@@ -23,6 +25,9 @@ import {
   type PortfolioResponse,
   type PriceUpdate,
   type SearchCoinsRequest,
+  type TradeOrder,
+  type TradeRequest,
+  type TradeResponse,
   type TransferRequest,
   type TransferResponse,
   type UpdateCoinPriceRequest,
@@ -34,9 +39,11 @@ import {
 import { CoinCache, coinCacheEnabled } from './coin-cache.ts';
 import { findCoinBySymbol } from './coin-query.ts';
 import { coinToProto, priceUpdateOf, transferToProto, WALLET_INCLUDE, walletToProto } from './converters.ts';
-import { applyOperation, type Operation, type OperationResult } from './ledger.ts';
+import { importPrices, importSettings } from './import-prices.ts';
+import { applyOperation, setPrices, type Operation, type OperationResult } from './ledger.ts';
 import { CENT_SCALE, formatDecimal, parseDecimal, UNIT_SCALE, valueUnits } from './money.ts';
 import { coinFeed, type CoinFeed, priceChanged, toPriceUpdate } from './price-bus.ts';
+import { fillOf, rejectionOf, runTrade, tradeOperationOf, tradeSettings } from './trade.ts';
 import { amountOf, idempotencyKeyOf, nonNegativeOf, offsetOf, pageSizeOf, symbolOf, tokenFor } from './validation.ts';
 
 const SORTS = {
@@ -69,6 +76,8 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     transfer: 'user',
     deposit: 'user',
     withdraw: 'user',
+    importPrices: 'staff',
+    trade: 'user',
   };
 
   // --- coins (public) --------------------------------------------------------------------
@@ -260,6 +269,30 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     return { success: true, coin: coinToProto(coin) };
   }
 
+  /**
+   * Staff only: a price feed applied in batches, each in one transaction (import-prices.ts; the
+   * proto says what a failed call leaves applied). A long import holds no maxWorkers slot: it
+   * waits on its client, with at most one batch in memory.
+   */
+  async importPrices(requests: AsyncIterable<ImportPricesRequest>, ctx: CallContext): Promise<ImportPricesResponse> {
+    this.requireStaff(ctx);
+    ctx.releaseWorkerSlot();
+    const db = this.db;
+    const feed = this.feed;
+    // On PostgreSQL and SQLite the database's triggers announce each coin a batch wrote, at its
+    // commit, to every process (events migration); a channel that is not transactional (Redis) is
+    // told here, with the rows as committed (their versions order them).
+    const write = async (ticks: Parameters<typeof setPrices>[1]) => {
+      const result = await setPrices(db, ticks);
+      if (feed && 'coins' in result && !this.events.transactional) {
+        const rows = await db.coin.findMany({ where: { symbol: { in: result.coins.map((c) => c.symbol) } } });
+        for (const row of rows) await feed.committed(row);
+      }
+      return result;
+    };
+    return importPrices(requests, ctx, importSettings(), { write, publish: () => {} });
+  }
+
   /** Deactivates the coin (its wallets and ledger rows are kept: nothing written is lost). */
   async deleteCoin(request: DeleteCoinRequest, ctx: CallContext): Promise<DeleteCoinResponse> {
     const symbol = symbolOf(request.symbol);
@@ -337,5 +370,43 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const op: Operation = { kind: 'withdraw', symbol: symbolOf(request.symbol), amount: amountOf(request.amount), idempotencyKey: idempotencyKeyOf(request.idempotencyKey) };
     const result = await this.operate(ctx, op);
     return { wallet: result.wallet ? walletToProto(result.wallet) : undefined, transfer: transferToProto(result.transfer), replayed: result.replayed };
+  }
+
+  /**
+   * A trading session (trade.ts): orders answered one at a time, each a ledger operation (buy or
+   * sell, docs/money.md), so the money path is the one Transfer takes; price pushes of the coins
+   * traded, pings. An order still waiting for its batch when the stream ends is dropped unapplied.
+   */
+  async trade(requests: AsyncIterable<TradeRequest>, ctx: CallContext, out: StreamWriter<TradeResponse>): Promise<void> {
+    const user = this.requireUser(ctx);
+    const db = this.db;
+    const execute = async (order: TradeOrder) => {
+      let op: Operation;
+      try {
+        op = tradeOperationOf(order);
+        return { $case: 'fill' as const, value: fillOf(order, op, await applyOperation(db, user, op, ctx.signal)) };
+      } catch (err) {
+        const rejection = rejectionOf(order.clientOrderId, err);
+        if (!rejection) throw err;
+        return rejection;
+      }
+    };
+    const { orders, dropped } = await runTrade(requests, ctx, out, tradeSettings(), execute, (listener, signal) => this.listenPrices(listener, signal));
+    if (dropped > 0) this.log.info(`Trade stream of ${user.username} dropped ${dropped} price push(es): its client read too slowly`, { orders, dropped });
+  }
+
+  /**
+   * Calls `listener` with each price change of the deployment (the event channel's, in each coin's
+   * commit order) until `signal` aborts or the returned function is called: a Trade stream's pushes.
+   */
+  private listenPrices(listener: (update: PriceUpdate) => void, signal: AbortSignal): () => void {
+    if (!this.hasEvents || signal.aborted) return () => {};
+    const off = this.events.on(priceChanged, (p) => listener(toPriceUpdate(p)));
+    const stop = () => {
+      off();
+      signal.removeEventListener('abort', stop);
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    return stop;
   }
 }

@@ -1,10 +1,34 @@
 import type { Pool, PoolClient } from 'pg';
 import { GrpcError, Status } from 'cfg';
-import { ledgerRowOf, type Cancellation, type LedgerEngine, type LedgerItem, type LedgerRow, type OutcomeColumns } from './ledger-item.ts';
+import {
+  coinRowOf,
+  ledgerRowOf,
+  type Cancellation,
+  type CoinColumns,
+  type LedgerEngine,
+  type LedgerItem,
+  type LedgerRow,
+  type OutcomeColumns,
+  type PricesResult,
+  type PriceTick,
+} from './ledger-item.ts';
 import { PendingQueue, type Pending } from './ledger-queue.ts';
 
 /** A named statement: pg prepares it once per connection. */
-const QUERY = { name: 'crypto_apply_operations', text: 'SELECT * FROM crypto_apply_operations($1, $2, $3, $4, $5, $6)' };
+const QUERY = { name: 'crypto_apply_operations', text: 'SELECT * FROM crypto_apply_operations($1, $2, $3, $4, $5, $6, $7, $8)' };
+/** A price batch: its coins locked in id order (two batches never deadlock), then written in one statement. */
+const LOCK_COINS = {
+  name: 'crypto_lock_coins',
+  text: 'SELECT symbol FROM crypto_coin WHERE symbol = ANY($1::TEXT[]) AND "isActive" ORDER BY id FOR NO KEY UPDATE',
+};
+const SET_PRICES = {
+  name: 'crypto_set_prices',
+  text: `UPDATE crypto_coin c SET "priceUnits" = v.price, "change24hBps" = COALESCE(v.bps, c."change24hBps"), "updatedAt" = (now() AT TIME ZONE 'UTC')::TIMESTAMP(3)
+    FROM unnest($1::TEXT[], $2::BIGINT[], $3::INTEGER[]) AS v(symbol, price, bps)
+    WHERE c.symbol = v.symbol AND c."isActive"
+    RETURNING c.id, c.symbol, c.name, c."priceUnits" AS price, c."marketCapCents" AS cap, c."volume24hCents" AS volume, c."change24hBps" AS change,
+      c."isActive" AS active, c."createdAt" AT TIME ZONE 'UTC' AS created, c."updatedAt" AT TIME ZONE 'UTC' AS updated`,
+};
 /** Most items in one statement. */
 const MAX_BATCH = 256;
 /**
@@ -59,6 +83,8 @@ function valuesOf(batch: Pending[]): unknown[] {
     batch.map((p) => p.item.symbol),
     batch.map((p) => p.item.amount.toString()),
     batch.map((p) => p.item.toUsername),
+    batch.map((p) => p.item.quoteSymbol),
+    batch.map((p) => (p.item.limitPrice === null ? null : p.item.limitPrice.toString())),
   ];
 }
 
@@ -90,6 +116,38 @@ export class PgLedger implements LedgerEngine {
         this.pump();
       });
     });
+  }
+
+  /**
+   * A price batch in one transaction on a pooled connection of its own: the coins are locked in id
+   * order (FOR NO KEY UPDATE: the ledger's foreign-key checks on coins never wait for it), a
+   * missing one rolls everything back, the rest are written in one statement.
+   */
+  async setPrices(ticks: PriceTick[]): Promise<PricesResult> {
+    const client = await this.pool.connect();
+    client.on('error', ignore);
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN; SET LOCAL lock_timeout = '3s'");
+      const symbols = ticks.map((t) => t.symbol);
+      const found = new Set((await client.query<{ symbol: string }>({ ...LOCK_COINS, values: [symbols] })).rows.map((r) => r.symbol));
+      const missing = symbols.find((s) => !found.has(s));
+      if (missing !== undefined) {
+        await client.query('ROLLBACK');
+        return { missing };
+      }
+      const values = [symbols, ticks.map((t) => t.price.toString()), ticks.map((t) => t.changeBps)];
+      const { rows } = await client.query<CoinColumns>({ ...SET_PRICES, values });
+      await client.query('COMMIT');
+      return { coins: rows.map(coinRowOf) };
+    } catch (err) {
+      if (connectionLost(sqlState(err))) broken = err as Error;
+      else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      if (!broken) client.off('error', ignore);
+      client.release(broken);
+    }
   }
 
   /** Starts batches while fewer than IN_FLIGHT are out; each finished one starts the next. */

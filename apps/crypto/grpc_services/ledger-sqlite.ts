@@ -1,6 +1,17 @@
 import { Worker } from 'node:worker_threads';
 import { GrpcError, Status } from 'cfg';
-import { ledgerRowOf, type Cancellation, type LedgerEngine, type LedgerItem, type LedgerRow, type OutcomeColumns } from './ledger-item.ts';
+import {
+  coinRowOf,
+  ledgerRowOf,
+  type Cancellation,
+  type CoinColumns,
+  type LedgerEngine,
+  type LedgerItem,
+  type LedgerRow,
+  type OutcomeColumns,
+  type PricesResult,
+  type PriceTick,
+} from './ledger-item.ts';
 import { PendingQueue } from './ledger-queue.ts';
 import { MAX_UNITS } from './money.ts';
 
@@ -13,7 +24,7 @@ const MAX_QUEUE = 4096;
 
 type ErrorInfo = { message: string; code?: string };
 type Result = { outcome: LedgerRow['outcome']; columns?: OutcomeColumns } | { error: ErrorInfo; committed?: boolean };
-type Reply = { id: number; results?: Result[]; error?: ErrorInfo };
+type Reply = { id: number; results?: Result[]; coins?: CoinColumns[]; missing?: string; error?: ErrorInfo };
 
 /** An error from the writer thread, with its SQLite code so that the boundary can classify it (SQLITE_BUSY: "Database busy"). */
 const errorOf = (info: ErrorInfo) => Object.assign(new Error(info.message), { code: info.code });
@@ -40,6 +51,13 @@ export class SqliteLedger implements LedgerEngine {
 
   apply(item: LedgerItem, signal?: Cancellation): Promise<LedgerRow> {
     return this.queue.add(item, signal, () => this.pump());
+  }
+
+  /** A price batch, on the writer thread between two money batches (one writer: they never overlap). */
+  async setPrices(ticks: PriceTick[]): Promise<PricesResult> {
+    this.writer ??= new WriterThread(this.file, () => (this.writer = undefined));
+    const reply = await this.writer.send({ prices: ticks });
+    return reply.missing !== undefined ? { missing: reply.missing } : { coins: reply.coins!.map(coinRowOf) };
   }
 
   /** One batch at a time: the next one leaves when the last one is answered. */
@@ -71,7 +89,7 @@ export class SqliteLedger implements LedgerEngine {
       if ('error' in r) {
         // An operation that committed but whose row could not be read back: its key tells the retry.
         p.reject(r.committed ? new GrpcError(Status.UNAVAILABLE, 'Applied, but its result could not be read; retry with the same idempotency_key') : errorOf(r.error));
-      } else if (!r.columns) p.resolve({ outcome: r.outcome, transfer: null, wallet: null });
+      } else if (!r.columns) p.resolve({ outcome: r.outcome, transfer: null, wallet: null, trade: null });
       else p.resolve(ledgerRowOf({ ...r.columns, outcome: r.outcome }));
     });
   }
@@ -81,7 +99,7 @@ export class SqliteLedger implements LedgerEngine {
 class WriterThread {
   private readonly worker: Worker;
   private readonly ready: Promise<void>;
-  private readonly waiting = new Map<number, { resolve(results: Result[]): void; reject(err: unknown): void }>();
+  private readonly waiting = new Map<number, { resolve(reply: Reply): void; reject(err: unknown): void }>();
   private nextId = 0;
 
   constructor(file: string, onStopped: () => void) {
@@ -97,7 +115,7 @@ class WriterThread {
         const w = this.waiting.get(msg.id);
         this.waiting.delete(msg.id);
         if (msg.error) w?.reject(errorOf(msg.error));
-        else w?.resolve(msg.results!);
+        else w?.resolve(msg);
       });
       const stopped = (why: string) => {
         onStopped();
@@ -116,11 +134,16 @@ class WriterThread {
   }
 
   async apply(items: LedgerItem[]): Promise<Result[]> {
+    return (await this.send({ items })).results!;
+  }
+
+  /** Posts a message (a money batch or a price batch); resolves with its reply. */
+  async send(message: { items: LedgerItem[] } | { prices: PriceTick[] }): Promise<Reply> {
     await this.ready;
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, items });
+      this.worker.postMessage({ id, ...message });
     });
   }
 }

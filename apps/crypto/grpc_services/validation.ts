@@ -34,10 +34,19 @@ export function nonNegativeOf(raw: string, field: string, scale: number, require
 }
 
 /** 1 to 128 printable ASCII characters. */
-export function idempotencyKeyOf(raw: string): string {
-  if (raw.length === 0) invalid('idempotency_key is required (a unique string per operation; retries reuse it)');
-  if (raw.length > 128 || !/^[\x21-\x7e]+$/.test(raw)) invalid('idempotency_key must be 1 to 128 printable ASCII characters');
+export function idempotencyKeyOf(raw: string, field = 'idempotency_key'): string {
+  if (raw.length === 0) invalid(`${field} is required (a unique string per operation; retries reuse it)`);
+  if (raw.length > 128 || !/^[\x21-\x7e]+$/.test(raw)) invalid(`${field} must be 1 to 128 printable ASCII characters`);
   return raw;
+}
+
+/** A 24 h change in percent ("-1.5"), as basis points; "" (or blanks) is undefined: left as it is. */
+export function changeBpsOf(raw: string, field = 'change_24h_percent'): number | undefined {
+  if (raw.trim() === '') return undefined;
+  const bps = parseDecimal(raw, 2);
+  if (typeof bps === 'string') return invalid(`${field} ${bps}`);
+  if (bps < -100_00n || bps > 1_000_000_00n) invalid(`${field} must be between -100 and 1000000`);
+  return Number(bps);
 }
 
 /** page_size: 0 means the default; 1..max. */
