@@ -3,7 +3,7 @@
 // guide's select_related. Counted on the shared Prisma client of an in-process server.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startTestServer, type TestServer } from 'cfg/testing';
+import { startTestServer, type TestServer } from 'cfg-grpc/testing';
 import { CryptoServiceService } from '../generated/crypto_service.ts';
 import { closeDb, setQueryListener } from '../src/db/client.ts';
 import { configureLogging } from '../src/log/logger.ts';

@@ -1,4 +1,4 @@
-// cfg/testing's startTestServer, as an app author's test uses it: the crypto app on a temp SQLite
+// cfg-grpc/testing's startTestServer, as an app author's test uses it: the crypto app on a temp SQLite
 // database of its own (the project's migrations applied, its seed run), anonymous and signed-in
 // typed clients, a user made by the test; stop() drains the server and removes the database. And
 // a server that cannot start leaves nothing behind but the error.
@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { Status, type ClientError } from 'cfg';
-import { startTestServer, type TestServer } from 'cfg/testing';
+import { Status, type ClientError } from 'cfg-grpc';
+import { startTestServer, type TestServer } from 'cfg-grpc/testing';
 import { CryptoServiceService } from '../generated/crypto_service.ts';
 import { configureLogging } from '../src/log/logger.ts';
 

@@ -1,7 +1,13 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { CfgConfig } from '../config/types.ts';
+import { CfgError } from '../errors.ts';
 import { getLogger } from '../log/logger.ts';
 import { registerErrorMapper } from '../call/boundary.ts';
-import type { PrismaClient as SqliteClient } from '../../generated/prisma/sqlite/client.ts';
+// The project's generated client (tsconfig.json "paths": generated/prisma/sqlite/client.ts); in
+// cfg's published declarations, the type a project names in ProjectTypes (prisma-client.d.ts).
+import type { PrismaClient as SqliteClient } from '#prisma-client';
 import type { Database } from 'better-sqlite3';
 import type { Pool } from 'pg';
 import { mapDatabaseError } from './errors.ts';
@@ -15,7 +21,24 @@ import { ensureSqliteDir, parseDatabaseUrl, type DatabaseTarget, type Provider }
  */
 export type Db = SqliteClient & { readonly provider: Provider };
 
+/**
+ * Where a project that installed cfg names its own Prisma client type, so that `Db` (getDb(),
+ * this.db) has its models (`cfg startproject` writes this into cfg-env.d.ts):
+ *
+ *   declare module 'cfg-grpc/db' {
+ *     interface ProjectTypes { prismaClient: import('./generated/prisma/sqlite/client.ts').PrismaClient }
+ *   }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by a project's declaration merging
+export interface ProjectTypes {}
+
 export interface CreateDbOptions {
+  /**
+   * The project whose Prisma client (generated/prisma/<provider>/client.ts, written by cfg setup
+   * from its prisma/schema.prisma) is used. Default: the root of the config getDb() uses, or of
+   * the nearest cfg.config.ts above the working directory.
+   */
+  root?: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
   /**
@@ -74,6 +97,20 @@ export function poolStats(db: Db): PoolStats | null {
   return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
+/**
+ * The project's generated Prisma client module. In cfg's own repository, a project without one
+ * (the test suites' temporary projects) uses the repository's; an installed cfg has none of its
+ * own, so there the project's is the only one.
+ */
+async function prismaClientModule(provider: Provider, root: string | undefined): Promise<{ PrismaClient: new (options: object) => SqliteClient }> {
+  const project = root ?? activeConfig?.root ?? (await import('../config/load.ts')).findProjectRoot(process.cwd()) ?? process.cwd();
+  const own = new URL(`../../generated/prisma/${provider}/client.ts`, import.meta.url);
+  const file = join(project, 'generated', 'prisma', provider, 'client.ts');
+  const url = existsSync(file) ? pathToFileURL(file) : existsSync(own) ? own : null;
+  if (!url) throw new CfgError('E_DB', `No Prisma client in ${join(project, 'generated', 'prisma', provider)}.`, 'Run cfg setup: it generates the Prisma clients from prisma/schema.prisma.');
+  return (await import(url.href)) as { PrismaClient: new (options: object) => SqliteClient };
+}
+
 /** A new client for `target` (most code wants the shared one: getDb()). */
 export async function createDb(target: DatabaseTarget, options: CreateDbOptions = {}): Promise<Db> {
   const log = options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
@@ -81,7 +118,7 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
   if (target.provider === 'sqlite') {
     ensureSqliteDir(target.file);
     const [{ PrismaClient }, { PrismaBetterSqlite3 }] = await Promise.all([
-      import('../../generated/prisma/sqlite/client.ts'),
+      prismaClientModule('sqlite', options.root),
       import('@prisma/adapter-better-sqlite3'),
     ]);
     const factory = new PrismaBetterSqlite3({ url: target.file, timeout: SQLITE_BUSY_TIMEOUT_MS });
@@ -96,7 +133,7 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
     drivers.set(client, { provider: 'sqlite', file: target.file });
   } else {
     const [{ PrismaClient }, { PrismaPg }, { default: pg }] = await Promise.all([
-      import('../../generated/prisma/postgresql/client.ts'),
+      prismaClientModule('postgresql', options.root),
       import('@prisma/adapter-pg'),
       import('pg'),
     ]);
@@ -153,7 +190,7 @@ export function getDb(config?: CfgConfig): Promise<Db> {
           }
         : undefined;
     sharedTarget = parseDatabaseUrl(cfg.database.url, cfg.root);
-    return createDb(sharedTarget, { poolSize: cfg.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
+    return createDb(sharedTarget, { root: cfg.root, poolSize: cfg.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
   })();
   shared.catch(() => (shared = undefined));
   return shared;

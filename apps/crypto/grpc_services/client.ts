@@ -1,4 +1,4 @@
-import { createClient, idempotentMethods, resumable, type ClientOptions, type ResumeOptions, type TypedClient } from 'cfg';
+import { createClient, idempotentMethods, resumable, type ClientOptions, type ResumeOptions, type TypedClient } from 'cfg-grpc';
 import { CryptoServiceService, type PriceUpdate, type WatchPricesRequest } from '../../../generated/crypto_service.ts';
 
 export type CryptoClient = TypedClient<typeof CryptoServiceService>;

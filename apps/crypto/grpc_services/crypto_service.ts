@@ -1,5 +1,5 @@
-import { BaseService, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation } from 'cfg';
-import { getDataVersion, getDb } from 'cfg/db';
+import { BaseService, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation } from 'cfg-grpc';
+import { getDataVersion, getDb } from 'cfg-grpc/db';
 import {
   type Coin,
   type CoinResponse,

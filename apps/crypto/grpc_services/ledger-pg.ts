@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { GrpcError, Status } from 'cfg';
+import { GrpcError, Status } from 'cfg-grpc';
 import { ledgerRowOf, type Cancellation, type LedgerEngine, type LedgerItem, type LedgerRow, type OutcomeColumns } from './ledger-item.ts';
 import { PendingQueue, type Pending } from './ledger-queue.ts';
 

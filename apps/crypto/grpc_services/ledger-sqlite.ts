@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { GrpcError, Status } from 'cfg';
+import { GrpcError, Status } from 'cfg-grpc';
 import { ledgerRowOf, type Cancellation, type LedgerEngine, type LedgerItem, type LedgerRow, type OutcomeColumns } from './ledger-item.ts';
 import { PendingQueue } from './ledger-queue.ts';
 import { MAX_UNITS } from './money.ts';
