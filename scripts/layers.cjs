@@ -20,8 +20,8 @@ const LAYERS = [
   ['server'], // the composition root: start, CfgServer
   ['runtime'], // process supervision: run, cluster, reload, signals
   ['commands'], // one file per management command
-  ['testing'], // cfg/testing: a server on port 0 with given apps, typed clients, users and tokens
-  ['cli.ts', 'index.ts', 'exports'], // entry points: the CLI, the public API (cfg) and its subpaths (cfg/server, cfg/db, ...)
+  ['testing'], // cfg-grpc/testing: a server on port 0 with given apps, typed clients, users and tokens
+  ['cli.ts', 'index.ts', 'exports'], // entry points: the CLI, the public API (cfg-grpc) and its subpaths (cfg-grpc/server, cfg-grpc/db, ...)
 ];
 
 module.exports = { LAYERS };

@@ -21,6 +21,7 @@ import { rungrpcCommand } from './commands/rungrpc.ts';
 import { seedCommand } from './commands/seed.ts';
 import { setupCommand } from './commands/setup.ts';
 import { startappCommand } from './commands/startapp.ts';
+import { startprojectCommand } from './commands/startproject.ts';
 import { tokenCommand } from './commands/token.ts';
 
 export { colourFor };
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   for (const command of [
     generateProtoCommand,
     protoCommand,
+    startprojectCommand,
     startappCommand,
     rungrpcCommand,
     checkCommand,

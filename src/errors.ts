@@ -122,6 +122,12 @@ export const ERROR_CODES = {
     hint: 'Choose another name: lower_snake_case, not a proto package cfg serves.',
     exitCode: 1,
   },
+  // startproject.
+  E_PROJECT_EXISTS: {
+    meaning: 'cfg startproject would overwrite a file, or the folder already holds a cfg project',
+    hint: 'Choose another folder, or move what is there first.',
+    exitCode: 1,
+  },
   // Serving.
   E_PORT_IN_USE: { meaning: 'another process holds the port', hint: null, exitCode: 1 },
   E_BIND: { meaning: 'the address cannot be bound (not one of this machine)', hint: 'Check the host and port settings.', exitCode: 1 },

@@ -1,6 +1,6 @@
 // The public API of cfg: what an app author writes against. The rest is under subpaths
-// (package.json "exports", files in src/exports/): cfg/server to compose a server of one's own,
-// cfg/db for the database, cfg/ops for operations, cfg/testing for tests.
+// (package.json "exports", files in src/exports/): cfg-grpc/server to compose a server of one's own,
+// cfg-grpc/db for the database, cfg-grpc/ops for operations, cfg-grpc/testing for tests.
 // Nothing inside src/ imports this file or src/exports/.
 
 /** Configuration: `export default defineConfig({ ... })` in cfg.config.ts, and its types. */

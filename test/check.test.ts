@@ -12,7 +12,7 @@ const troubled = {
   // 3. a module without a grpcHandlers export (the Python spelling instead)
   'apps/nohandlers/grpc_services/index.ts': 'export function grpc_handlers() {\n  return [];\n}\n',
   // 4. the wrong return shape: a bare pair instead of a list of pairs
-  'apps/badshape/grpc_services/index.ts': `import { registration } from 'cfg';
+  'apps/badshape/grpc_services/index.ts': `import { registration } from 'cfg-grpc';
 export async function grpcHandlers() {
   const { PingService } = await import('../../../generated/farewell.ts');
   class Ping {

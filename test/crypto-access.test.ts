@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { startTestServer } from 'cfg/testing';
+import { startTestServer } from 'cfg-grpc/testing';
 import { cryptoClient, type CryptoClient } from '../apps/crypto/grpc_services/client.ts';
 import { CryptoServiceService, type CoinSort } from '../generated/crypto_service.ts';
 import { upsertUser } from '../src/auth/manage.ts';

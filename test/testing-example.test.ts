@@ -1,9 +1,9 @@
-// test/testing-example.test.ts: the crypto app tested through cfg/testing, as docs/testing.md shows it.
+// test/testing-example.test.ts: the crypto app tested through cfg-grpc/testing, as docs/testing.md shows it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Status } from 'cfg';
-import { startTestServer, type TestServer } from 'cfg/testing';
+import { Status } from 'cfg-grpc';
+import { startTestServer, type TestServer } from 'cfg-grpc/testing';
 import { CryptoServiceService } from '../generated/crypto_service.ts';
 
 let server: TestServer;

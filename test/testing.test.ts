@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { statusName, type ClientError } from 'cfg';
-import { startTestServer, type TestServer } from 'cfg/testing';
+import { statusName, type ClientError } from 'cfg-grpc';
+import { startTestServer, type TestServer } from 'cfg-grpc/testing';
 import { CryptoServiceService } from '../generated/crypto_service.ts';
 import { configureLogging } from '../src/log/logger.ts';
 

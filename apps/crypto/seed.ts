@@ -1,4 +1,4 @@
-import type { Db } from 'cfg/db';
+import type { Db } from 'cfg-grpc/db';
 
 // Demo data for the crypto app, loaded by `cfg seed` (and by `npm install` on the SQLite default).
 // Idempotent: every row is an upsert keyed on a natural key, so running it again changes nothing

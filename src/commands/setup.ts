@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import kleur from 'kleur';
 
@@ -13,13 +14,19 @@ export function setupCommand(): Command {
     .action(async () => {
       const { withDatabase } = await import('./database.ts');
       const { generatePrismaClients } = await import('../db/generate.ts');
-      const { generateProto } = await import('../proto/generate.ts');
+      const { generateProto, listProtoFiles } = await import('../proto/generate.ts');
       const say = (s: string) => process.stdout.write(`${kleur.green('setup')} ${s}\n`);
       await withDatabase(async ({ config, target, db }) => {
         await generatePrismaClients(config.root);
         say('Prisma clients -> generated/prisma/{sqlite,postgresql}');
-        const r = await generateProto({ protoDir: config.grpc.proto.protoDir, outputDir: config.grpc.proto.outputDir, cwd: config.root });
-        say(`gRPC stubs from ${r.protoFiles.length} proto file(s) -> ${config.grpc.proto.outputDir}/`);
+        const { protoDir, outputDir } = config.grpc.proto;
+        // A new project (cfg startproject) has no .proto yet: nothing to generate, nothing wrong.
+        const protos = await listProtoFiles(resolve(config.root, protoDir)).catch(() => []);
+        if (protos.length === 0) say(`no .proto files in ${protoDir}/ yet: no gRPC stubs (cfg startapp NAME writes an app and its proto)`);
+        else {
+          const r = await generateProto({ protoDir, outputDir, cwd: config.root });
+          say(`gRPC stubs from ${r.protoFiles.length} proto file(s) -> ${outputDir}/`);
+        }
         if (process.env.DATABASE_URL || target.provider !== 'sqlite') {
           say('the database is not the SQLite default: run cfg migrate, then cfg seed (README "Switching to PostgreSQL")');
           return;

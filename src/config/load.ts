@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CfgError } from '../errors.ts';
 import { configureLogging } from '../log/logger.ts';
@@ -8,11 +8,15 @@ import type { CfgConfig } from './types.ts';
 
 export const CONFIG_FILE = 'cfg.config.ts';
 
-/** The nearest folder at or above `cwd` holding cfg.config.ts, or null. */
+/**
+ * The nearest folder at or above `cwd` holding cfg.config.ts, or null. A folder inside
+ * node_modules is never the project (an installed package is not), so from inside one the search
+ * goes on above it, to the project that installed it.
+ */
 export function findProjectRoot(cwd: string): string | null {
   let dir = resolve(cwd);
   for (;;) {
-    if (existsSync(join(dir, CONFIG_FILE))) return dir;
+    if (!dir.split(sep).includes('node_modules') && existsSync(join(dir, CONFIG_FILE))) return dir;
     const parent = dirname(dir);
     if (parent === dir) return null;
     dir = parent;

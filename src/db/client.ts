@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { CfgConfig } from '../config/types.ts';
+import { CfgError } from '../errors.ts';
 import { getLogger } from '../log/logger.ts';
 import type { Database as SqliteConnection } from 'better-sqlite3';
 import type { Pool } from 'pg';
@@ -18,7 +22,24 @@ import { ensureSqliteDir, parseDatabaseUrl, type DatabaseTarget, type Provider }
  */
 export type Db = PortableClient & { readonly provider: Provider };
 
+/**
+ * Where a project that installed cfg names its own Prisma client type, so that `Db` (this.db,
+ * openDb()) has its models (`cfg startproject` writes this into cfg-env.d.ts):
+ *
+ *   declare module 'cfg-grpc/db' {
+ *     interface ProjectTypes { prismaClient: import('./generated/prisma/sqlite/client.ts').PrismaClient }
+ *   }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by a project's declaration merging
+export interface ProjectTypes {}
+
 export interface CreateDbOptions {
+  /**
+   * The project whose Prisma client (generated/prisma/<provider>/client.ts, written by cfg setup
+   * from its prisma/schema.prisma) is used. Default: the nearest folder with cfg.config.ts above
+   * the working directory (openDb(config) passes the config's root).
+   */
+  root?: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
   /**
@@ -77,6 +98,20 @@ function stateOf(db: Db, caller: string): DbState {
   return state;
 }
 
+/**
+ * The project's generated Prisma client module. In cfg's own repository, a project without one
+ * (the test suites' temporary projects) uses the repository's; an installed cfg has none of its
+ * own, so there the project's is the only one.
+ */
+async function prismaClientModule<C>(provider: Provider, root: string | undefined): Promise<{ PrismaClient: new (options: object) => C }> {
+  const project = root ?? (await import('../config/load.ts')).findProjectRoot(process.cwd()) ?? process.cwd();
+  const own = new URL(`../../generated/prisma/${provider}/client.ts`, import.meta.url);
+  const file = join(project, 'generated', 'prisma', provider, 'client.ts');
+  const url = existsSync(file) ? pathToFileURL(file) : existsSync(own) ? own : null;
+  if (!url) throw new CfgError('E_DB', `No Prisma client in ${join(project, 'generated', 'prisma', provider)}.`, 'Run cfg setup: it generates the Prisma clients from prisma/schema.prisma.');
+  return (await import(url.href)) as { PrismaClient: new (options: object) => C };
+}
+
 /** A new handle on `target` (openDb(config) makes one from cfg.config.ts's database settings). */
 export async function createDb(target: DatabaseTarget, options: CreateDbOptions = {}): Promise<Db> {
   const log = options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
@@ -86,7 +121,7 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
   if (target.provider === 'sqlite') {
     ensureSqliteDir(target.file);
     const [{ PrismaClient }, { PrismaBetterSqlite3 }, { default: Sqlite }] = await Promise.all([
-      import('../../generated/prisma/sqlite/client.ts'),
+      prismaClientModule<PortableClient>('sqlite', options.root),
       import('@prisma/adapter-better-sqlite3'),
       import('better-sqlite3'),
     ]);
@@ -103,7 +138,7 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
     openVersion = () => sqliteDataVersion(Sqlite, target.file);
   } else {
     const [{ PrismaClient }, { PrismaPg }, { default: pg }] = await Promise.all([
-      import('../../generated/prisma/postgresql/client.ts'),
+      prismaClientModule<PostgresClient>('postgresql', options.root),
       import('@prisma/adapter-pg'),
       import('pg'),
     ]);
@@ -145,7 +180,7 @@ export function openDb(config: CfgConfig, options: Pick<CreateDbOptions, 'onQuer
       : debug
         ? (sql: string, durationMs: number) => log.debug('query', { sql, durationMs })
         : given;
-  return createDb(parseDatabaseUrl(config.database.url, config.root), { poolSize: config.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
+  return createDb(parseDatabaseUrl(config.database.url, config.root), { root: config.root, poolSize: config.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
 }
 
 /**

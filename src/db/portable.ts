@@ -10,8 +10,8 @@
 // from the generated TypeMaps: every argument the portable type allows, PostgreSQL's client accepts
 // (arguments are compared as types, not by name), and the result is the same type. A schema
 // change that breaks this (a feature one provider lacks) fails `tsc` here, naming nothing else.
-import type { Prisma as SqlitePrisma, PrismaClient as SqliteClient } from '../../generated/prisma/sqlite/client.ts';
-import type { Prisma as PgPrisma, PrismaClient as PostgresClient } from '../../generated/prisma/postgresql/client.ts';
+import type { Prisma as SqlitePrisma, PrismaClient as SqliteClient } from '#prisma-client';
+import type { Prisma as PgPrisma, PrismaClient as PostgresClient } from '#prisma-client-postgresql';
 
 type SqliteMap = SqlitePrisma.TypeMap;
 type PgMap = PgPrisma.TypeMap;

@@ -4,7 +4,7 @@
 
 /** Opening and closing a handle, and what cfg keeps per handle. */
 export { openDb, createDb, closeDb, getDb, getDataVersion, sqlDriver, dbTarget, postgresClient } from '../db/client.ts';
-export type { Db, CreateDbOptions, SqlDriver } from '../db/client.ts';
+export type { Db, CreateDbOptions, ProjectTypes, SqlDriver } from '../db/client.ts';
 export type { DataVersion } from '../db/data-version.ts';
 
 /** What apps/NAME/seed.ts exports. */

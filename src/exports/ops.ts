@@ -1,4 +1,4 @@
-// cfg/ops: operations from code: what the HTTP side port and `cfg apikey`, `cfg prunelogs` use.
+// cfg-grpc/ops: operations from code: what the HTTP side port and `cfg apikey`, `cfg prunelogs` use.
 // Nothing inside src/ imports this file.
 
 /** The request log and the server registry: queries and pruning. */

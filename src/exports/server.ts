@@ -1,4 +1,4 @@
-// cfg/server: for code that starts or composes a server itself (rungrpc does all of this).
+// cfg-grpc/server: for code that starts or composes a server itself (rungrpc does all of this).
 // Nothing inside src/ imports this file.
 
 /** Configuration as rungrpc reads it: cfg.config.ts (loadConfig), or an object (resolveConfig). */

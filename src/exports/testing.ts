@@ -1,4 +1,4 @@
-// cfg/testing: what a project's tests use to serve its apps and call them (docs/testing.md).
+// cfg-grpc/testing: what a project's tests use to serve its apps and call them (docs/testing.md).
 // Nothing inside src/ imports this file.
 
 /** A server on a free port with the given apps, a database of its own, typed clients and tokens. */

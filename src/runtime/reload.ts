@@ -10,7 +10,7 @@ import { flushLogs, getLogger } from '../log/logger.ts';
 import { stopWhenOrphaned } from './parent-watch.ts';
 
 const log = getLogger('grpc.reload');
-const CLI = fileURLToPath(new URL('../../bin/cfg.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/cfg', import.meta.url));
 /** Changes closer together than this restart once. */
 const DEBOUNCE_MS = 150;
 /** How long a restart lets the old server drain before killing it (development: keep it short). */

@@ -98,7 +98,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const config = resolveConfig(wanted, { root, env: options.env ?? {} });
   const target = parseDatabaseUrl(url, root);
   let admin: Promise<Db> | undefined;
-  const db = () => (admin ??= createDb(target, { poolSize: 1 }));
+  const db = () => (admin ??= createDb(target, { root, poolSize: 1 }));
   const removeTemp = () => {
     if (temp) rmSync(temp, { recursive: true, force: true });
     if (temp) temps.delete(temp);

@@ -122,6 +122,7 @@ export function databaseFree(name: string): Expect | undefined {
   if (name === 'proto lint' || name === 'proto breaking') return 'no-db'; // the fixture's protos have findings, and it is no git repository
   if (name === 'proto format') return { skip: "rewrites the project's protos (the other commands run on them meanwhile); needs no database: proto-lint.test.ts" };
   if (name === 'startapp') return { skip: 'adds an app to the project the other commands run on; needs no database: startapp.test.ts' };
+  if (name === 'startproject') return { skip: 'makes a new project (a folder beside the files the other commands use); needs no database: startproject.test.ts' };
   if (name === 'setup') return { skip: 'with DATABASE_URL set, setup never connects (an install must not fail on a server that is down): db-setup-postgresql.test.ts' };
   return undefined;
 }

@@ -1,5 +1,5 @@
 // Fresh projects for the `cfg startapp` tests: as a team starts one (package.json, node_modules,
-// a cfg.config.ts importing 'cfg'; no apps, no protos), and the apps the tests make in them.
+// a cfg.config.ts importing 'cfg-grpc'; no apps, no protos), and the apps the tests make in them.
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -19,7 +19,7 @@ export const SINGLE_KIND_APPS: ReadonlyArray<readonly [string, RpcKind]> = [
 export async function freshProject(projects: Project[], enabledApps = '[]'): Promise<Project> {
   const p = await bareProject(
     {
-      'cfg.config.ts': `import { defineConfig } from 'cfg';
+      'cfg.config.ts': `import { defineConfig } from 'cfg-grpc';
 
 export default defineConfig({
   grpc: {

@@ -1,4 +1,4 @@
-import type { DataVersion } from 'cfg/db';
+import type { DataVersion } from 'cfg-grpc/db';
 import type { Coin } from '../../../generated/crypto_service.ts';
 
 /** Symbols remembered at most (misses included, so a scan of made-up symbols stays bounded). */

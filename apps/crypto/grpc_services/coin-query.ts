@@ -1,4 +1,4 @@
-import { sqlDriver, type Db } from 'cfg/db';
+import { sqlDriver, type Db } from 'cfg-grpc/db';
 import type { CoinRow } from './converters.ts';
 
 const COLUMNS = `"id", "symbol", "name", "priceUnits", "marketCapCents", "volume24hCents", "change24hBps", "isActive", "createdAt", "updatedAt", "version"`;

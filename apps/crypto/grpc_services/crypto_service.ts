@@ -1,5 +1,5 @@
-import { BaseService, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation, type StreamWriter } from 'cfg';
-import { getDataVersion } from 'cfg/db';
+import { BaseService, GrpcError, Status, type AccessOf, type CallContext, type ServiceImplementation, type StreamWriter } from 'cfg-grpc';
+import { getDataVersion } from 'cfg-grpc/db';
 import {
   type Coin,
   type CoinResponse,

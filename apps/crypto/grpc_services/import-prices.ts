@@ -1,4 +1,4 @@
-import { classify, GrpcError, Status, type CallContext } from 'cfg';
+import { classify, GrpcError, Status, type CallContext } from 'cfg-grpc';
 import type { ImportPricesRequest, ImportPricesResponse, PriceUpdate } from '../../../generated/crypto_service.ts';
 import type { CoinRow } from './converters.ts';
 import { priceUpdateOf } from './converters.ts';

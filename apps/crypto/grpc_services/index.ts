@@ -1,4 +1,4 @@
-import type { GrpcHandlers } from 'cfg';
+import type { GrpcHandlers } from 'cfg-grpc';
 
 /**
  * Discovered by `cfg rungrpc` (apps/crypto/grpc_services is the first module name it tries).
@@ -6,7 +6,7 @@ import type { GrpcHandlers } from 'cfg';
  * cheap and free of import cycles, as the guide advises.
  */
 export const grpcHandlers: GrpcHandlers = async (server) => {
-  const { registration } = await import('cfg');
+  const { registration } = await import('cfg-grpc');
   const { CryptoServiceService } = await import('../../../generated/crypto_service.ts');
   const { CryptoService } = await import('./crypto_service.ts');
   const entry = registration(CryptoServiceService, CryptoService);

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { GrpcError, Status } from 'cfg';
+import { GrpcError, Status } from 'cfg-grpc';
 import {
   coinRowOf,
   ledgerRowOf,

@@ -1,4 +1,4 @@
-import { GrpcError, Status } from 'cfg';
+import { GrpcError, Status } from 'cfg-grpc';
 import type { Cancellation, LedgerItem, LedgerRow } from './ledger-item.ts';
 
 /** An operation waiting for its batch, with the call's promise to settle. */

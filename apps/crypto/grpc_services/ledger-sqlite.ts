@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { GrpcError, Status } from 'cfg';
+import { GrpcError, Status } from 'cfg-grpc';
 import {
   coinRowOf,
   ledgerRowOf,

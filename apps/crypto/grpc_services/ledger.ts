@@ -1,5 +1,5 @@
-import { GrpcError, Status, type AuthUser } from 'cfg';
-import { sqlDriver, type Db } from 'cfg/db';
+import { GrpcError, Status, type AuthUser } from 'cfg-grpc';
+import { sqlDriver, type Db } from 'cfg-grpc/db';
 import type { TransferRow, WalletRow } from './converters.ts';
 import type { Cancellation, LedgerEngine, LedgerRow, PricesResult, PriceTick, TradeLeg } from './ledger-item.ts';
 import { formatDecimal, MAX_UNITS, UNIT_SCALE } from './money.ts';

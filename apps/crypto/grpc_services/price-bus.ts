@@ -1,5 +1,5 @@
-import { defineTopic, getLogger, type EventChannel } from 'cfg';
-import type { Db } from 'cfg/db';
+import { defineTopic, getLogger, type EventChannel } from 'cfg-grpc';
+import type { Db } from 'cfg-grpc/db';
 import type { PriceUpdate } from '../../../generated/crypto_service.ts';
 import type { CoinRow } from './converters.ts';
 import { formatBps } from './converters.ts';

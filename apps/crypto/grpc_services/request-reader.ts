@@ -1,4 +1,4 @@
-import { GrpcError, Status, type CallContext } from 'cfg';
+import { GrpcError, Status, type CallContext } from 'cfg-grpc';
 
 /** What `next(ms)` resolves to when no request came within `ms`. */
 export const TIMEOUT = Symbol('timeout');

@@ -1,4 +1,4 @@
-import { GrpcError, Status, statusName, type CallContext, type StreamWriter } from 'cfg';
+import { GrpcError, Status, statusName, type CallContext, type StreamWriter } from 'cfg-grpc';
 import { TradeSide, type PriceUpdate, type TradeFill, type TradeOrder, type TradeRequest, type TradeResponse } from '../../../generated/crypto_service.ts';
 import { QUOTE_SYMBOL, type Operation, type OperationResult } from './ledger.ts';
 import { formatDecimal, UNIT_SCALE } from './money.ts';

@@ -1,4 +1,4 @@
-import { GrpcError, Status } from 'cfg';
+import { GrpcError, Status } from 'cfg-grpc';
 import { formatDecimal, MAX_UNITS, parseDecimal, UNIT_SCALE } from './money.ts';
 
 const invalid = (message: string): never => {

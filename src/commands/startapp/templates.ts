@@ -47,7 +47,7 @@ ${messages.join('\n')}`;
 /** apps/NAME/grpc_services/index.ts: the handlers module discovery imports. */
 export function handlersTemplate(names: AppNames, paths: TemplatePaths): string {
   const cls = names.serviceFile.replace(/\.ts$/, '');
-  return `import type { GrpcHandlers } from 'cfg';
+  return `import type { GrpcHandlers } from 'cfg-grpc';
 
 /**
  * The ${names.app} app's services, found by \`cfg rungrpc\` (apps/${names.app}/grpc_services) when
@@ -55,7 +55,7 @@ export function handlersTemplate(names: AppNames, paths: TemplatePaths): string 
  * cheap and free of import cycles. Return more pairs to serve more services.
  */
 export const grpcHandlers: GrpcHandlers = async (server) => {
-  const { registration } = await import('cfg');
+  const { registration } = await import('cfg-grpc');
   const { ${names.definition} } = await import('${paths.stubFromApp}');
   const { ${names.service} } = await import('./${cls}.ts');
   const entry = registration(${names.definition}, ${names.service});
@@ -85,7 +85,7 @@ function methodTemplate(names: AppNames, rpc: RpcNames): string {
 /** apps/NAME/grpc_services/NAME_service.ts: the class, every method a clear placeholder. */
 export function serviceClassTemplate(names: AppNames, paths: TemplatePaths): string {
   const types = [...names.rpcs.flatMap((r) => [r.request, r.response]), names.definition].sort();
-  return `import { BaseService, type CallContext, type ServiceImplementation } from 'cfg';
+  return `import { BaseService, type CallContext, type ServiceImplementation } from 'cfg-grpc';
 import type { ${types.join(', ')} } from '${paths.stubFromApp}';
 
 /**
@@ -129,8 +129,8 @@ async function drain<T>(stream: AsyncIterable<T>): Promise<T[]> {
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Status, type ClientError, type TypedClient } from 'cfg';
-import { startTestServer, type TestServer } from 'cfg/testing';
+import { Status, type ClientError, type TypedClient } from 'cfg-grpc';
+import { startTestServer, type TestServer } from 'cfg-grpc/testing';
 import { ${names.definition} } from '${paths.stubFromTest}';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -1,0 +1,119 @@
+-- CreateTable
+CREATE TABLE "auth_user" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "username" TEXT NOT NULL,
+    "email" TEXT NOT NULL DEFAULT '',
+    "isActive" BOOLEAN NOT NULL DEFAULT true,
+    "isStaff" BOOLEAN NOT NULL DEFAULT false,
+    "isSuperuser" BOOLEAN NOT NULL DEFAULT false,
+    "dateJoined" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "lastLogin" DATETIME
+);
+
+-- CreateTable
+CREATE TABLE "auth_group" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "name" TEXT NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "auth_permission" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "app" TEXT NOT NULL,
+    "codename" TEXT NOT NULL,
+    "name" TEXT NOT NULL DEFAULT ''
+);
+
+-- CreateTable
+CREATE TABLE "auth_user_groups" (
+    "userId" INTEGER NOT NULL,
+    "groupId" INTEGER NOT NULL,
+
+    PRIMARY KEY ("userId", "groupId"),
+    CONSTRAINT "auth_user_groups_userId_fkey" FOREIGN KEY ("userId") REFERENCES "auth_user" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "auth_user_groups_groupId_fkey" FOREIGN KEY ("groupId") REFERENCES "auth_group" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "auth_user_user_permissions" (
+    "userId" INTEGER NOT NULL,
+    "permissionId" INTEGER NOT NULL,
+
+    PRIMARY KEY ("userId", "permissionId"),
+    CONSTRAINT "auth_user_user_permissions_userId_fkey" FOREIGN KEY ("userId") REFERENCES "auth_user" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "auth_user_user_permissions_permissionId_fkey" FOREIGN KEY ("permissionId") REFERENCES "auth_permission" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "auth_group_permissions" (
+    "groupId" INTEGER NOT NULL,
+    "permissionId" INTEGER NOT NULL,
+
+    PRIMARY KEY ("groupId", "permissionId"),
+    CONSTRAINT "auth_group_permissions_groupId_fkey" FOREIGN KEY ("groupId") REFERENCES "auth_group" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "auth_group_permissions_permissionId_fkey" FOREIGN KEY ("permissionId") REFERENCES "auth_permission" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "grpc_api_key" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "name" TEXT NOT NULL,
+    "prefix" TEXT NOT NULL,
+    "keyHash" TEXT NOT NULL,
+    "userId" INTEGER NOT NULL,
+    "createdById" INTEGER,
+    "isActive" BOOLEAN NOT NULL DEFAULT true,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "expiresAt" DATETIME,
+    "lastUsedAt" DATETIME,
+    CONSTRAINT "grpc_api_key_userId_fkey" FOREIGN KEY ("userId") REFERENCES "auth_user" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "grpc_api_key_createdById_fkey" FOREIGN KEY ("createdById") REFERENCES "auth_user" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "grpc_request_log" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "service" TEXT NOT NULL,
+    "method" TEXT NOT NULL,
+    "code" INTEGER NOT NULL,
+    "durationMs" REAL NOT NULL,
+    "peer" TEXT,
+    "userId" INTEGER,
+    "apiKeyId" INTEGER,
+    "error" TEXT,
+    "requestSize" INTEGER,
+    "responseSize" INTEGER,
+    "serverId" TEXT
+);
+
+-- CreateTable
+CREATE TABLE "grpc_server" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "host" TEXT NOT NULL,
+    "pid" INTEGER NOT NULL,
+    "address" TEXT NOT NULL,
+    "version" TEXT NOT NULL,
+    "services" TEXT NOT NULL,
+    "startedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "lastHeartbeat" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "status" TEXT NOT NULL DEFAULT 'serving'
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "auth_user_username_key" ON "auth_user"("username");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "auth_group_name_key" ON "auth_group"("name");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "auth_permission_app_codename_key" ON "auth_permission"("app", "codename");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "grpc_api_key_keyHash_key" ON "grpc_api_key"("keyHash");
+
+-- CreateIndex
+CREATE INDEX "grpc_request_log_createdAt_idx" ON "grpc_request_log"("createdAt");
+
+-- CreateIndex
+CREATE INDEX "grpc_request_log_service_method_createdAt_idx" ON "grpc_request_log"("service", "method", "createdAt");
