@@ -157,7 +157,7 @@ test('a project made with --app: cfg setup, rungrpc serves the app; a model of i
   assert.match(migrated.stdout, /^1 migration\(s\) applied/m);
   await writeFile(
     p.path('count.ts'),
-    "import { closeDb, getDb } from 'cfg-grpc/db';\nconst db = await getDb();\nawait db.note.create({ data: { text: 'buy milk' } });\nconsole.log(await db.note.count(), await db.user.count());\nawait closeDb();\n",
+    "import { closeDb, getDb } from 'cfg-grpc/db';\nconst db = await getDb();\nawait db.note.create({ data: { text: 'buy milk' } });\nconsole.log(await db.note.count(), await db.user.count());\nawait closeDb(db);\n",
   );
   const counted = new CfgProcess(
     spawn(process.execPath, ['--import', 'tsx', 'count.ts'], { cwd: p.root, stdio: ['ignore', 'pipe', 'pipe'] }),
@@ -198,7 +198,7 @@ test("the template's models are this repository's cfg models, and its migrations
   const theirs = models(repo);
   assert.deepEqual(
     [...ours.keys()],
-    ['User', 'Group', 'Permission', 'UserGroup', 'UserPermission', 'GroupPermission', 'ApiKey', 'RequestLog', 'ServerInstance'],
+    ['User', 'Group', 'Permission', 'UserGroup', 'UserPermission', 'GroupPermission', 'ApiKey', 'RequestLog', 'ServerInstance', 'Event'],
   );
   for (const [name, body] of ours) {
     // The repository's User also has its crypto app's relation (wallets Wallet[]).

@@ -100,8 +100,21 @@ CREATE TABLE "grpc_server" (
     "startedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "lastHeartbeat" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "status" TEXT NOT NULL DEFAULT 'serving',
+    "processes" INTEGER NOT NULL DEFAULT 1,
+    "subscribers" INTEGER NOT NULL DEFAULT 0,
+    "channel" TEXT NOT NULL DEFAULT '',
 
     CONSTRAINT "grpc_server_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "cfg_event" (
+    "id" SERIAL NOT NULL,
+    "topic" TEXT NOT NULL,
+    "payload" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "cfg_event_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateIndex
@@ -121,6 +134,9 @@ CREATE INDEX "grpc_request_log_createdAt_idx" ON "grpc_request_log"("createdAt")
 
 -- CreateIndex
 CREATE INDEX "grpc_request_log_service_method_createdAt_idx" ON "grpc_request_log"("service", "method", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "cfg_event_createdAt_idx" ON "cfg_event"("createdAt");
 
 -- AddForeignKey
 ALTER TABLE "auth_user_groups" ADD CONSTRAINT "auth_user_groups_userId_fkey" FOREIGN KEY ("userId") REFERENCES "auth_user"("id") ON DELETE CASCADE ON UPDATE CASCADE;

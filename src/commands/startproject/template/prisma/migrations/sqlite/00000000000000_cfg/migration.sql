@@ -97,7 +97,18 @@ CREATE TABLE "grpc_server" (
     "services" TEXT NOT NULL,
     "startedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "lastHeartbeat" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "status" TEXT NOT NULL DEFAULT 'serving'
+    "status" TEXT NOT NULL DEFAULT 'serving',
+    "processes" INTEGER NOT NULL DEFAULT 1,
+    "subscribers" INTEGER NOT NULL DEFAULT 0,
+    "channel" TEXT NOT NULL DEFAULT ''
+);
+
+-- CreateTable
+CREATE TABLE "cfg_event" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "topic" TEXT NOT NULL,
+    "payload" TEXT NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 -- CreateIndex
@@ -117,3 +128,6 @@ CREATE INDEX "grpc_request_log_createdAt_idx" ON "grpc_request_log"("createdAt")
 
 -- CreateIndex
 CREATE INDEX "grpc_request_log_service_method_createdAt_idx" ON "grpc_request_log"("service", "method", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "cfg_event_createdAt_idx" ON "cfg_event"("createdAt");
