@@ -98,12 +98,15 @@ async function loadWithDrain(clients: Array<{ user: string; client: CryptoClient
     }
   };
   const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
-  await sleep(BEFORE_MS);
-  drainTimes.began = performance.now();
-  await drain();
-  drainTimes.ended = performance.now();
-  stopAt = performance.now() + AFTER_MS;
-  await Promise.all(workers);
+  try {
+    await sleep(BEFORE_MS);
+    drainTimes.began = performance.now();
+    await drain();
+    drainTimes.ended = performance.now();
+  } finally {
+    stopAt = performance.now() + AFTER_MS; // the workers stop even when the drain failed
+    await Promise.all(workers);
+  }
   return { outcomes, drainTimes };
 }
 
