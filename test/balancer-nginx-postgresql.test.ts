@@ -6,12 +6,13 @@
 // OK (UNAVAILABLE before a call started is retried by the client: GetCoin as a read, Transfer with
 // its idempotency key), each OK transfer is in the ledger once, and money is conserved.
 import assert from 'node:assert/strict';
+import { setMaxListeners } from 'node:events';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
-import { cryptoClient, type CryptoClient } from '../apps/crypto/grpc_services/client.ts';
+import { cryptoClient, type CryptoClient, watchPricesResumed } from '../apps/crypto/grpc_services/client.ts';
 import { spawnCryptoServer, type CryptoServerProcess } from './support/crypto-env.ts';
-import { ms, percentile, startDeployment, type Deployment } from './support/deployment.ts';
+import { freePort, ms, percentile, startDeployment, type Deployment, until } from './support/deployment.ts';
 import { assertLedgerMatches, balancesOf, tokensFor, type MoneyCall } from './support/money.ts';
 import { startNginx, type Nginx } from './support/nginx.ts';
 
@@ -23,6 +24,8 @@ const AMOUNT_UNITS = 1_000_000n;
 /** Load before the drain starts, and after the drained server has exited. */
 const BEFORE_MS = 2_500;
 const AFTER_MS = 2_500;
+/** WatchPrices streams through nginx in the drain test. */
+const STREAMS = 12;
 
 interface Outcome {
   kind: 'getCoin' | 'transfer';
@@ -164,6 +167,27 @@ async function checkRun(
   assert.equal(sum(await balancesOf(d.app, 'ETH')), sum(before), 'the sum of ETH balances is unchanged');
 }
 
+test('nginx with no server up answers a trailers-only UNAVAILABLE that the client retries (its default HTML 502 could not be retried)', async (t) => {
+  const nginx = await startNginx([await freePort(), await freePort(), await freePort()]);
+  const client = cryptoClient(nginx.address, { retry: { maxAttempts: 3, initialBackoffMs: 10 }, deadlineMs: 10_000 });
+  try {
+    const err = (await client.getCoin({ symbol: 'BTC' }).then(
+      () => assert.fail('a call with no server up succeeded'),
+      (e: unknown) => e,
+    )) as { code: number; details: string };
+    const lines = nginx.accessLog();
+    t.diagnostic(`access log: ${lines.join(' | ')}`);
+    assert.equal(err.code, status.UNAVAILABLE, err.details);
+    assert.equal(lines.length, 3, `three attempts reached nginx: the client retried its UNAVAILABLE (${err.details})`);
+    assert.match(err.details, /^nginx: no upstream server answered this call/);
+    for (const l of lines) assert.match(l, / 204 grpc_trailer=- grpc_header=14 /, 'answered by nginx with grpc-status 14 in its headers');
+    assert.match(lines[0]!, /upstream_status=502, 502, 502 /, 'the first attempt was tried on the three servers');
+  } finally {
+    client.close();
+    await nginx.stop();
+  }
+});
+
 describe('three cfg rungrpc servers on one PostgreSQL, one drained under load', () => {
   let d: Deployment;
   let tokens: Record<string, string>;
@@ -185,8 +209,33 @@ describe('three cfg rungrpc servers on one PostgreSQL, one drained under load', 
   test('behind nginx (deploy/nginx.conf): GetCoin and Transfer from a client pool, server B drained mid-run: no call fails, money conserved', async (t) => {
     let nginx: Nginx | undefined;
     const clients = [] as Array<{ user: string; client: CryptoClient }>;
+    const closing: CryptoClient[] = [];
+    const stopWatching = new AbortController();
+    setMaxListeners(0, stopWatching.signal); // one listener per stream
+    let watching: Promise<unknown> = Promise.resolve();
     try {
       nginx = await startNginx(d.addresses.map(portOf));
+      // WatchPrices streams through nginx, opened first so that nginx's round robin puts a third
+      // of them on B: the drain ends those, and watchPricesResumed opens them again through nginx.
+      const watcher = cryptoClient(nginx.address, { channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
+      closing.push(watcher);
+      const seen: string[][] = Array.from({ length: STREAMS }, () => []);
+      let resumed = 0;
+      const streams = seen.map(async (got) => {
+        try {
+          for await (const u of watchPricesResumed(
+            watcher,
+            { symbols: ['XRP'] },
+            { signal: stopWatching.signal, onResume: () => void resumed++ },
+          ))
+            got.push(u.priceUsd);
+        } catch (err) {
+          if (!stopWatching.signal.aborted) throw err;
+        }
+      });
+      watching = Promise.all(streams);
+      assert.ok(await until(() => seen.every((g) => g.length > 0), 20_000), 'every stream has the current price');
+
       clients.push(...makeClients(nginx.address, tokens));
       const before = await balancesOf(d.app, 'ETH');
       const drained = d.others[0]!;
@@ -196,17 +245,31 @@ describe('three cfg rungrpc servers on one PostgreSQL, one drained under load', 
       });
       const lines = nginx.accessLog();
       const through = (port: number) => lines.filter((l) => l.includes(`127.0.0.1:${port}`)).length;
-      const refused = lines.filter((l) => / 502 /.test(l)).length;
+      // Answered by nginx's own UNAVAILABLE (deploy/nginx.conf's @grpc_unavailable: status 204
+      // after an upstream error); the client retried it.
+      const refused = lines.filter((l) => / 204 grpc_trailer=- grpc_header=14 /.test(l) || / 50[234] /.test(l)).length;
       const retriedInside = lines.filter((l) => /upstream_status=\S+, /.test(l)).length;
       t.diagnostic(
         `nginx: ${lines.length} calls; through A ${through(portOf(d.addresses[0]))}, B ${through(portOf(d.addresses[1]))}, C ${through(portOf(d.addresses[2]))}; ` +
-          `${retriedInside} tried again on another server by nginx, ${refused} answered 502 (UNAVAILABLE, retried by the client)`,
+          `${retriedInside} tried again on another server by nginx, ${refused} answered UNAVAILABLE by nginx (retried by the client)`,
       );
       for (const a of d.addresses) assert.ok(through(portOf(a)) > 0, `nginx sent calls to ${a}`);
       await checkRun(t, d, 'through nginx', 'lb', before, run);
+
+      const editor = cryptoClient(nginx.address, { token: await d.app.token('editor') });
+      closing.push(editor);
+      await editor.updateCoinPrice({ symbol: 'XRP', priceUsd: '4321.5', change24hPercent: '' });
+      const updated = await until(() => seen.every((g) => g.includes('4321.5')), 20_000);
+      t.diagnostic(
+        `WatchPrices through nginx: ${STREAMS} streams, ${resumed} reopened after the drain; ${seen.filter((g) => g.includes('4321.5')).length} got the price written after it`,
+      );
+      assert.ok(resumed >= 1, 'the drain ended the streams nginx had put on B, and they were reopened');
+      assert.ok(updated, 'every stream, reopened or not, got the price written after the drain');
       assert.doesNotMatch(nginx.errorLog(), /\[(emerg|alert|crit)\]/);
     } finally {
-      for (const c of clients) c.client.close();
+      stopWatching.abort();
+      await watching;
+      for (const c of [...clients.map((c) => c.client), ...closing]) c.close();
       await nginx?.stop();
     }
   });
