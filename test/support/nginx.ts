@@ -57,7 +57,11 @@ export async function startNginx(upstreams: number[]): Promise<Nginx> {
     }
   };
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${out}${read('error.log')}`);
+    if (child.exitCode !== null) {
+      const why = `nginx exited ${child.exitCode}: ${out}${read('error.log')}`;
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(why);
+    }
     const up = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1', () => {
         s.destroy();
@@ -65,7 +69,12 @@ export async function startNginx(upstreams: number[]): Promise<Nginx> {
       }).once('error', () => resolve(false));
     });
     if (up) break;
-    if (i > 200) throw new Error(`nginx did not listen on ${port}: ${out}${read('error.log')}`);
+    if (i > 200) {
+      const why = `nginx did not listen on ${port}: ${out}${read('error.log')}`;
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(why);
+    }
     await sleep(25);
   }
   return {
