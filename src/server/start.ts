@@ -28,6 +28,8 @@ export interface StartOptions {
   http?: boolean;
   /** Overrides grpc.http.port. */
   httpPort?: number;
+  /** Overrides grpc.web.port (the web listener is served when grpc.web.enabled). */
+  webPort?: number;
   /**
    * Serve although the database has unapplied migrations (rungrpc --allow-unmigrated); health
    * stays NOT_SERVING until they are applied. Without it, start-up fails with E_DB_NOT_MIGRATED.
@@ -50,6 +52,8 @@ export interface RunningServer {
   readonly serverId: string;
   /** The HTTP side port's bound port, when it is served (grpc.http.enabled). */
   readonly httpPort: number | undefined;
+  /** The web listener's bound port (gRPC-Web and Connect), when it is served (grpc.web.enabled). */
+  readonly webPort: number | undefined;
   /** The database this server serves: the handle its services get as `this.db`. */
   readonly db: Db;
   /** Graceful stop: health NOT_SERVING, drain, flush the request log, mark the server stopped, close the database (the one it opened). */
@@ -95,6 +99,22 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   } catch (err) {
     if (ownDb) await closeDb(db).catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * The registry the web listener reads and writes JSON with: the app's descriptor set (the one
+ * reflection serves) and cfg's own. Without the descriptor set, the web listener serves binary only.
+ */
+async function webRegistry(generatedDir: string): Promise<import('@bufbuild/protobuf').FileRegistry | undefined> {
+  const { appRawFiles, builtinRawFiles, registryOf } = await import('../proto/descriptors.ts');
+  try {
+    const files = new Map<string, import('@bufbuild/protobuf/wkt').FileDescriptorProto>();
+    for (const file of [...appRawFiles(generatedDir), ...builtinRawFiles()]) if (!files.has(file.proto.name)) files.set(file.proto.name, file.proto);
+    return registryOf([...files.values()]);
+  } catch (err) {
+    log.warn(`the web listener serves binary content types only: ${(err as Error).message}`);
+    return undefined;
   }
 }
 
@@ -156,6 +176,15 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, ownDb: bo
   const origin = { host: settingOrigin('grpc.server.host', overrideFlag(config, 'grpc.server.host')), port: settingOrigin('grpc.server.port', overrideFlag(config, 'grpc.server.port')) };
   const { host } = config.grpc.server;
   const port = await server.listen(host, config.grpc.server.port, origin);
+  let webPort: number | undefined;
+  if (config.grpc.web.enabled) {
+    try {
+      webPort = await server.listenWeb(await webRegistry(join(config.root, outputDir)), config.grpc.web.host, options.webPort ?? config.grpc.web.port);
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+  }
   (await import('../transports/grpc/fd-limit.ts')).checkDescriptorLimit(config, withHttp, log);
   let http: import('../http/server.ts').HttpSidePort | undefined;
   if (metrics) {
@@ -179,6 +208,7 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, ownDb: bo
     port,
     serverId,
     httpPort: http?.port,
+    webPort,
     db,
     async stop() {
       // Both ports drain together; then the interceptors close (the request log flushes).
