@@ -25,6 +25,8 @@ export default defineConfig({
       autoGenerate: true,
       protoDir: 'proto',
       outputDir: 'generated',
+      // Also generated/es/: ECMAScript clients for browsers (@connectrpc/connect-web).
+      es: true,
     },
     auth: {
       enabled: true,

@@ -18,7 +18,7 @@ export function setupCommand(): Command {
       await withDatabase(async ({ config, target, db }) => {
         await generatePrismaClients(config.root);
         say('Prisma clients -> generated/prisma/{sqlite,postgresql}');
-        const r = await generateProto({ protoDir: config.grpc.proto.protoDir, outputDir: config.grpc.proto.outputDir, cwd: config.root });
+        const r = await generateProto({ protoDir: config.grpc.proto.protoDir, outputDir: config.grpc.proto.outputDir, cwd: config.root, es: config.grpc.proto.es });
         say(`gRPC stubs from ${r.protoFiles.length} proto file(s) -> ${config.grpc.proto.outputDir}/`);
         if (process.env.DATABASE_URL || target.provider !== 'sqlite') {
           say('the database is not the SQLite default: run cfg migrate, then cfg seed (README "Switching to PostgreSQL")');
