@@ -192,7 +192,8 @@ export function serveConnectGet(ex: Exchange, route: WebRoute, query: string, sc
   };
   if (route.bound.info.kind !== 'unary') return fail(Status.UNIMPLEMENTED, `${route.bound.info.path} is ${route.bound.info.kind === 'serverStream' ? 'server-streaming' : 'streaming'}: GET serves unary methods only`);
   if (!route.noSideEffects) {
-    connectError(ex, scope, Status.UNIMPLEMENTED, `${route.bound.info.path} may have side effects: call it with POST (GET serves methods marked idempotency_level = NO_SIDE_EFFECTS)`, { allow: 'POST' });
+    const message = `${route.bound.info.path} may have side effects: call it with POST (GET serves methods marked idempotency_level = NO_SIDE_EFFECTS)`;
+    ex.respond(405, { ...scope.baseHeaders, allow: 'POST', 'content-type': 'application/json' }, connectErrorJson(Status.UNIMPLEMENTED, message));
     scope.settled();
     return;
   }
