@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Server, type ChannelOptions, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { CfgError } from '../errors.ts';
 import type { CfgConfig } from '../config/types.ts';
@@ -59,6 +60,8 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     private readonly options: CfgServerOptions = {},
   ) {
     this.grpc = new Server(channelOptions(config));
+    // Every call's signal listens to this one while it runs: thousands at once are expected.
+    setMaxListeners(0, this.abortAll.signal);
     if (!installRequestFrameCheck()) log.warn('this @grpc/grpc-js version\'s internals are not the ones cfg checks request frames through; a message with an invalid compressed flag is read as uncompressed');
     if (config.grpc.server.compression !== 'none' && !installResponseCompression()) {
       log.warn(`grpc.server.compression "${config.grpc.server.compression}": this @grpc/grpc-js version's internals are not the ones cfg compresses responses through; responses stay uncompressed`);

@@ -2,7 +2,7 @@
 // the gRPC port) or canonical proto3 JSON (@bufbuild/protobuf with the registry of the descriptor
 // set cfg generates for reflection). The service method always gets and returns ts-proto
 // messages; JSON is converted through the binary encoding, which both sides read exactly.
-import { fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type FileRegistry } from '@bufbuild/protobuf';
+import { fromBinary, fromJson, toBinary, toJsonString, type DescMessage, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
 import { GrpcError, Status } from '../../call/error.ts';
 
 /** What a method definition of the generated stubs (a grpc-js MethodDefinition) gives the web transport. */
@@ -49,12 +49,17 @@ export function methodCodec(serializers: MethodSerializers, registry: FileRegist
     encode,
     json: true,
     fromJson(text) {
+      let value: JsonValue;
+      try {
+        value = text.length === 0 ? {} : (JSON.parse(text) as JsonValue);
+      } catch (err) {
+        throw new GrpcError(Status.INVALID_ARGUMENT, `Request is not a ${input.typeName} in JSON: malformed JSON (${(err as Error).message})`);
+      }
       let bytes: Uint8Array;
       try {
-        bytes = toBinary(input, fromJsonString(input, text.length === 0 ? '{}' : text, read));
+        bytes = toBinary(input, fromJson(input, value, read));
       } catch (err) {
-        const reason = err instanceof SyntaxError ? `malformed JSON (${err.message})` : (err as Error).message;
-        throw new GrpcError(Status.INVALID_ARGUMENT, `Request is not a ${input.typeName} in JSON: ${reason}`);
+        throw new GrpcError(Status.INVALID_ARGUMENT, `Request is not a ${input.typeName} in JSON: ${(err as Error).message}`);
       }
       return decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },

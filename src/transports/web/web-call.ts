@@ -119,8 +119,11 @@ export abstract class WebCall extends CallState {
    * (the status goes out now). The method's signal aborts; whatever it answers later is dropped.
    */
   private cancel(status: GrpcError | undefined): void {
-    if (this._cancelled || this.exchange.done) return;
-    if (status) this.sendError({ code: status.code, message: status.message, metadata: undefined });
+    if (this._cancelled) return;
+    if (status) {
+      if (this.exchange.done) return; // answered already: the deadline no longer matters
+      this.sendError({ code: status.code, message: status.message, metadata: undefined });
+    }
     this._cancelled = true;
     const listeners = this.cancelListeners;
     this.cancelListeners = undefined;
