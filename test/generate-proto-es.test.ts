@@ -10,7 +10,7 @@ import { configText } from './fixtures/project.ts';
 import { CLOCK, project, snapshot } from './support/proto-project.ts';
 import { stubsAreStale } from '../src/proto/generate.ts';
 
-test('--es: generated/es/ holds ECMAScript messages and the service descriptor; their bytes are the ts-proto stubs\' bytes', async () => {
+test("--es: generated/es/ holds ECMAScript messages and the service descriptor; their bytes are the ts-proto stubs' bytes", async () => {
   const p = await project({ 'proto/clock.proto': CLOCK });
   const { code, stdout, stderr } = await p.run(['generate-proto', '--es']);
   assert.equal(code, 0, stderr);
@@ -19,11 +19,23 @@ test('--es: generated/es/ holds ECMAScript messages and the service descriptor; 
   assert.ok(files.has('es/clock_pb.ts'), [...files.keys()].join(', '));
   assert.ok(!files.has('es/google/protobuf/timestamp_pb.ts'), 'well-known types come from @bufbuild/protobuf/wkt');
 
-  const es = (await import(pathToFileURL(p.path('generated', 'es', 'clock_pb.ts')).href)) as { TickSchema: DescMessage; Clock: DescService };
-  assert.deepEqual(es.Clock.methods.map((m) => [m.name, m.methodKind]), [['Now', 'unary'], ['Ticks', 'server_streaming']]);
+  const es = (await import(pathToFileURL(p.path('generated', 'es', 'clock_pb.ts')).href)) as {
+    TickSchema: DescMessage;
+    Clock: DescService;
+  };
+  assert.deepEqual(
+    es.Clock.methods.map((m) => [m.name, m.methodKind]),
+    [
+      ['Now', 'unary'],
+      ['Ticks', 'server_streaming'],
+    ],
+  );
   assert.equal(es.Clock.typeName, 'clock.v1.Clock');
   const at = new Date('2025-01-02T03:04:05.678Z');
-  const bytes = toBinary(es.TickSchema, create(es.TickSchema, { at: timestampFromDate(at), seq: 2n ** 60n, source: { case: 'zone', value: 'UTC' } } as never));
+  const bytes = toBinary(
+    es.TickSchema,
+    create(es.TickSchema, { at: timestampFromDate(at), seq: 2n ** 60n, source: { case: 'zone', value: 'UTC' } } as never),
+  );
   const stub = (await import(pathToFileURL(p.path('generated', 'clock.ts')).href)) as { Tick: { decode(b: Uint8Array): unknown } };
   assert.deepEqual(stub.Tick.decode(bytes), { at, seq: 2n ** 60n, source: { $case: 'zone', value: 'UTC' } });
 });

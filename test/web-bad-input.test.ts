@@ -22,13 +22,19 @@ before(async () => {
   web = await webServer({
     grpc: {
       server: { maxReceiveMessageLength: LIMIT, handshakeTimeoutMs: 1000, maxConcurrentStreams: 200 },
-      web: { requestTimeoutMs: 1000, headersTimeoutMs: 1000, maxConnections: 40, cors: { allowedOrigins: [ORIGIN], allowedHeaders: ['x-request-id'], maxAgeSeconds: 600 } },
+      web: {
+        requestTimeoutMs: 1000,
+        headersTimeoutMs: 1000,
+        maxConnections: 40,
+        cors: { allowedOrigins: [ORIGIN], allowedHeaders: ['x-request-id'], maxAgeSeconds: 600 },
+      },
     },
   });
 });
 after(() => web?.stop());
 
-const postJson = (body: string, headers: Record<string, string> = {}) => h1(web.port, 'POST', GET_COIN, { 'content-type': 'application/json', ...headers }, body);
+const postJson = (body: string, headers: Record<string, string> = {}) =>
+  h1(web.port, 'POST', GET_COIN, { 'content-type': 'application/json', ...headers }, body);
 const connectError = (reply: Reply) => json(reply) as { code: string; message: string };
 
 test('JSON that is malformed, of the wrong type, or names an unknown field: 400 invalid_argument saying which', async () => {
@@ -43,7 +49,11 @@ test('JSON that is malformed, of the wrong type, or names an unknown field: 400 
   assert.equal(unknown.status, 400);
   assert.match(connectError(unknown).message, /key "colour" is unknown/);
   // The same in a Connect stream's envelope: the end-stream message carries the error.
-  const stream = await h2(h2session(web.port), { ':path': WATCH, 'content-type': 'application/connect+json' }, frame(0, '{"symbols":"BTC"}'));
+  const stream = await h2(
+    h2session(web.port),
+    { ':path': WATCH, 'content-type': 'application/connect+json' },
+    frame(0, '{"symbols":"BTC"}'),
+  );
   const end = frames(stream.body).at(-1)!;
   assert.equal(end.flags, 0x02);
   assert.equal((JSON.parse(end.payload.toString()) as { error: { code: string } }).error.code, 'invalid_argument');
@@ -70,14 +80,19 @@ test('a body over the receive limit: refused before it is read when Content-Leng
   // Content-Length says 10 MB and nothing follows: the answer comes at once, without the body.
   const declared = await new Promise<{ head: string; ms: number }>((resolve, reject) => {
     const t0 = performance.now();
-    const socket = net.connect(web.port, '127.0.0.1', () => socket.write(`POST ${GET_COIN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n`));
+    const socket = net.connect(web.port, '127.0.0.1', () =>
+      socket.write(`POST ${GET_COIN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n`),
+    );
     let head = '';
     socket.on('data', (d) => (head += d));
     socket.on('close', () => resolve({ head, ms: performance.now() - t0 }));
     socket.on('error', reject);
   });
   assert.match(declared.head, /^HTTP\/1\.1 429 /);
-  assert.match(declared.head, /"code":"resource_exhausted","message":"Request body of 10000000 bytes is over the receive limit of 65536 bytes/);
+  assert.match(
+    declared.head,
+    /"code":"resource_exhausted","message":"Request body of 10000000 bytes is over the receive limit of 65536 bytes/,
+  );
   assert.match(declared.head, /[Cc]onnection: close/);
   assert.ok(declared.ms < 900, `answered in ${declared.ms.toFixed(0)} ms, before the body timeout`);
   // No Content-Length (chunked): read up to the limit, then refused.
@@ -95,19 +110,35 @@ test('a body over the receive limit: refused before it is read when Content-Leng
   assert.equal(chunked.status, 429);
   assert.equal(connectError(chunked).code, 'resource_exhausted');
   // gRPC-Web: the same status in its trailer frame.
-  const grpcWeb = await h1(web.port, 'POST', GET_COIN, { 'content-type': 'application/grpc-web+proto' }, frame(0, GetCoinRequest.encode({ symbol: 'x'.repeat(LIMIT) }).finish()));
+  const grpcWeb = await h1(
+    web.port,
+    'POST',
+    GET_COIN,
+    { 'content-type': 'application/grpc-web+proto' },
+    frame(0, GetCoinRequest.encode({ symbol: 'x'.repeat(LIMIT) }).finish()),
+  );
   assert.equal(trailersOf(frames(grpcWeb.body)[0]!.payload)['grpc-status'], '8');
 });
 
 test('truncated frames and bad base64: invalid_argument (gRPC-Web status 3, a Connect end-stream error)', async () => {
   const whole = frame(0, GetCoinRequest.encode({ symbol: 'BTC' }).finish());
-  const truncated = await h1(web.port, 'POST', GET_COIN, { 'content-type': 'application/grpc-web+proto' }, whole.subarray(0, whole.length - 2));
+  const truncated = await h1(
+    web.port,
+    'POST',
+    GET_COIN,
+    { 'content-type': 'application/grpc-web+proto' },
+    whole.subarray(0, whole.length - 2),
+  );
   const t = trailersOf(frames(truncated.body)[0]!.payload);
   assert.equal(t['grpc-status'], '3');
   assert.match(decodeURIComponent(t['grpc-message']!), /^Truncated frame: its prefix says 5 byte\(s\), 3 arrived/);
   const short = await h1(web.port, 'POST', GET_COIN, { 'content-type': 'application/grpc-web+proto' }, Buffer.from([0, 0, 0]));
   assert.match(decodeURIComponent(trailersOf(frames(short.body)[0]!.payload)['grpc-message']!), /less than the 5-byte prefix/);
-  const connect = await h2(h2session(web.port), { ':path': WATCH, 'content-type': 'application/connect+proto' }, frame(0, 'abcdef').subarray(0, 7));
+  const connect = await h2(
+    h2session(web.port),
+    { ':path': WATCH, 'content-type': 'application/connect+proto' },
+    frame(0, 'abcdef').subarray(0, 7),
+  );
   const end = JSON.parse(frames(connect.body).at(-1)!.payload.toString()) as { error: { code: string; message: string } };
   assert.equal(end.error.code, 'invalid_argument');
   assert.match(end.error.message, /Truncated frame/);
@@ -158,20 +189,46 @@ test('a GET with a malformed message parameter: 400 invalid_argument', async () 
 });
 
 test('CORS: a preflight or a call from an origin not allowed is refused (403, no CORS headers) and runs nothing; an allowed one gets its headers', async () => {
-  const evil = await h1(web.port, 'OPTIONS', GET_COIN, { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' });
+  const evil = await h1(web.port, 'OPTIONS', GET_COIN, {
+    origin: 'https://evil.example',
+    'access-control-request-method': 'POST',
+    'access-control-request-headers': 'content-type',
+  });
   assert.equal(evil.status, 403);
   assert.equal(evil.headers['access-control-allow-origin'], undefined);
-  const good = await h1(web.port, 'OPTIONS', GET_COIN, { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization,x-request-id' });
+  const good = await h1(web.port, 'OPTIONS', GET_COIN, {
+    origin: ORIGIN,
+    'access-control-request-method': 'POST',
+    'access-control-request-headers': 'content-type,authorization,x-request-id',
+  });
   assert.equal(good.status, 204);
   assert.equal(good.headers['access-control-allow-origin'], ORIGIN);
   assert.equal(good.headers['access-control-max-age'], '600');
-  for (const h of ['content-type', 'authorization', 'x-api-key', 'connect-protocol-version', 'x-grpc-web', 'x-request-id']) assert.match(String(good.headers['access-control-allow-headers']), new RegExp(`\\b${h}\\b`));
+  for (const h of ['content-type', 'authorization', 'x-api-key', 'connect-protocol-version', 'x-grpc-web', 'x-request-id'])
+    assert.match(String(good.headers['access-control-allow-headers']), new RegExp(`\\b${h}\\b`));
 
   // A deposit from a page of another origin, with a valid token: refused, and the balance is unchanged.
   const token = await web.tokenOf('alice');
-  const balance = async () => (json(await h1(web.port, 'POST', '/crypto.CryptoService/GetWallet', { 'content-type': 'application/json', authorization: `Bearer ${token}` }, '{"symbol":"ETH"}')).wallet as { balance: string }).balance;
+  const balance = async () =>
+    (
+      json(
+        await h1(
+          web.port,
+          'POST',
+          '/crypto.CryptoService/GetWallet',
+          { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          '{"symbol":"ETH"}',
+        ),
+      ).wallet as { balance: string }
+    ).balance;
   const before = await balance();
-  const deposit = await h1(web.port, 'POST', '/crypto.CryptoService/Deposit', { 'content-type': 'application/json', authorization: `Bearer ${token}`, origin: 'https://evil.example' }, '{"symbol":"ETH","amount":"1"}');
+  const deposit = await h1(
+    web.port,
+    'POST',
+    '/crypto.CryptoService/Deposit',
+    { 'content-type': 'application/json', authorization: `Bearer ${token}`, origin: 'https://evil.example' },
+    '{"symbol":"ETH","amount":"1"}',
+  );
   assert.equal(deposit.status, 403);
   assert.equal(await balance(), before);
   const allowed = await postJson('{"symbol":"BTC"}', { origin: ORIGIN });
@@ -211,10 +268,16 @@ test('a client that sends its headers and then nothing is timed out; so is one t
 });
 
 test('connections past grpc.web.maxConnections are closed at once', async () => {
-  const sockets = await Promise.all(Array.from({ length: 40 }, () => new Promise<net.Socket>((resolve) => {
-    const s = net.connect(web.port, '127.0.0.1', () => resolve(s));
-    s.on('error', () => {});
-  })));
+  const sockets = await Promise.all(
+    Array.from(
+      { length: 40 },
+      () =>
+        new Promise<net.Socket>((resolve) => {
+          const s = net.connect(web.port, '127.0.0.1', () => resolve(s));
+          s.on('error', () => {});
+        }),
+    ),
+  );
   await new Promise((r) => setTimeout(r, 100));
   const extra = await new Promise<string>((resolve) => {
     const s = net.connect(web.port, '127.0.0.1');
@@ -238,13 +301,21 @@ test('1,000 server streams opened and abandoned: every subscription ends, no cal
   for (let i = 0; i < 1000; i++) {
     const session = sessions[i % sessions.length]!;
     const json = i % 2 === 0;
-    const req = session.request({ ':method': 'POST', ':path': WATCH, 'content-type': json ? 'application/connect+json' : 'application/grpc-web+proto' });
+    const req = session.request({
+      ':method': 'POST',
+      ':path': WATCH,
+      'content-type': json ? 'application/connect+json' : 'application/grpc-web+proto',
+    });
     req.on('error', () => {});
     req.end(json ? frame(0, '{"symbols":["BTC"]}') : frame(0, Buffer.from([10, 3, 66, 84, 67])));
-    opened.push(new Promise((resolve, reject) => {
-      req.once('data', () => resolve());
-      req.once("close", () => reject(new Error(`stream ${i} closed before its first message: rst ${req.rstCode}, session destroyed ${session.destroyed}`)));
-    }));
+    opened.push(
+      new Promise((resolve, reject) => {
+        req.once('data', () => resolve());
+        req.once('close', () =>
+          reject(new Error(`stream ${i} closed before its first message: rst ${req.rstCode}, session destroyed ${session.destroyed}`)),
+        );
+      }),
+    );
   }
   await Promise.all(opened);
   assert.equal(priceBus.subscriberCount - subscribersBefore, 1000, 'every stream subscribed');

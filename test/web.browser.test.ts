@@ -15,7 +15,16 @@ import { REPO } from './fixtures/project.ts';
 import { webServer, type WebServer } from './support/web.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let web: WebServer;
 let pages: http.Server;
@@ -28,7 +37,15 @@ const sent: string[] = [];
 
 before(async () => {
   // The page: the fixture bundled for the browser, served from an origin of its own.
-  const bundle = await build({ entryPoints: [join(REPO, 'test/fixtures/web/page.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+  const bundle = await build({
+    entryPoints: [join(REPO, 'test/fixtures/web/page.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
   const script = bundle.outputFiles[0]!.text;
   pages = http.createServer((req, res) => {
     if (req.url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
@@ -45,7 +62,8 @@ before(async () => {
   page.on('console', (msg) => msg.type() === 'error' && !msg.text().startsWith('Failed to load resource') && pageErrors.push(msg.text()));
   page.on('request', (req) => {
     const url = new URL(req.url());
-    if (url.port === String(web.port) && req.method() !== 'OPTIONS') sent.push(`${req.method()} ${url.pathname} ${req.headers()['content-type'] ?? ''}`.trim());
+    if (url.port === String(web.port) && req.method() !== 'OPTIONS')
+      sent.push(`${req.method()} ${url.pathname} ${req.headers()['content-type'] ?? ''}`.trim());
   });
   const admin = web.srv.client(CryptoServiceService, { user: await web.srv.user('admin') });
   await page.exposeFunction('updatePriceElsewhere', async (price: string) => {
@@ -60,19 +78,26 @@ after(async () => {
   pages?.close();
 });
 
-for (const [transport, newPrice] of [['connect', '71000.25'], ['grpc-web', '72000.5']] as const) {
+for (const [transport, newPrice] of [
+  ['connect', '71000.25'],
+  ['grpc-web', '72000.5'],
+] as const) {
   test(`the generated client over connect-web's ${transport} transport: unary calls, a token, a stream, errors`, async () => {
     const aliceToken = await web.tokenOf('alice');
     sent.length = 0;
     const result = (await page.evaluate(
-      (options) => (globalThis as unknown as { cryptoScenario(o: typeof options): Promise<Record<string, unknown>> }).cryptoScenario(options),
+      (options) =>
+        (globalThis as unknown as { cryptoScenario(o: typeof options): Promise<Record<string, unknown>> }).cryptoScenario(options),
       { transport, baseUrl: `http://127.0.0.1:${web.port}`, aliceToken, key: `browser-${transport}`, newPrice },
     )) as Record<string, Record<string, unknown>>;
     assert.deepEqual(result.getCoin, { symbol: 'BTC', name: 'Bitcoin', createdAt: true });
     assert.deepEqual(result.listCoins, { count: 3, next: true, total: result.listCoins!.total });
     assert.ok(Number(result.listCoins!.total) >= 5);
     assert.equal(result.getWallet!.username, 'alice');
-    assert.deepEqual({ ...result.transfer, balance: undefined }, { kind: 'transfer', to: 'bob', amount: '0.5', balance: undefined, replayed: false });
+    assert.deepEqual(
+      { ...result.transfer, balance: undefined },
+      { kind: 'transfer', to: 'bob', amount: '0.5', balance: undefined, replayed: false },
+    );
     assert.equal(Number(result.transfer!.balance), Number(result.getWallet!.balance) - 0.5);
     assert.deepEqual(result.errors, { notFound: 'NotFound', unauthenticated: 'Unauthenticated', invalidArgument: 'InvalidArgument' });
     const watch = result.watch as { seen: string[]; ended: string };
@@ -84,6 +109,7 @@ for (const [transport, newPrice] of [['connect', '71000.25'], ['grpc-web', '7200
       assert.ok(sent.includes('GET /crypto.CryptoService/GetCoin'), `a method without side effects goes as GET: ${sent.join('; ')}`);
       assert.ok(sent.includes('POST /crypto.CryptoService/Transfer application/json'), sent.join('; '));
       assert.ok(sent.includes('POST /crypto.CryptoService/WatchPrices application/connect+json'), sent.join('; '));
-    } else assert.ok(sent.length > 0 && sent.every((r) => r.startsWith('POST ') && r.endsWith(' application/grpc-web+proto')), sent.join('; '));
+    } else
+      assert.ok(sent.length > 0 && sent.every((r) => r.startsWith('POST ') && r.endsWith(' application/grpc-web+proto')), sent.join('; '));
   });
 }

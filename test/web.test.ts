@@ -20,7 +20,7 @@ before(async () => {
 });
 after(() => web?.stop());
 
-test('curl\'s call: JSON in, the coin as canonical proto3 JSON out (lowerCamel names, RFC 3339 timestamps)', async () => {
+test("curl's call: JSON in, the coin as canonical proto3 JSON out (lowerCamel names, RFC 3339 timestamps)", async () => {
   const reply = await h1(web.port, 'POST', GET_COIN, { 'content-type': 'application/json' }, '{"symbol":"BTC"}');
   assert.equal(reply.status, 200);
   assert.equal(reply.headers['content-type'], 'application/json');
@@ -35,7 +35,11 @@ test('curl\'s call: JSON in, the coin as canonical proto3 JSON out (lowerCamel n
 
 test('Connect binary over h2c, and GET (JSON, and base64 binary) for a method without side effects; GET of one with side effects is 405', async () => {
   const session = h2session(web.port);
-  const bin = await h2(session, { ':path': GET_COIN, 'content-type': 'application/proto', 'connect-protocol-version': '1' }, GetCoinRequest.encode({ symbol: 'ETH' }).finish());
+  const bin = await h2(
+    session,
+    { ':path': GET_COIN, 'content-type': 'application/proto', 'connect-protocol-version': '1' },
+    GetCoinRequest.encode({ symbol: 'ETH' }).finish(),
+  );
   assert.equal(bin.status, 200);
   assert.equal(bin.headers['content-type'], 'application/proto');
   assert.equal(CoinResponse.decode(bin.body).coin?.symbol, 'ETH');
@@ -50,14 +54,17 @@ test('Connect binary over h2c, and GET (JSON, and base64 binary) for a method wi
   assert.equal(getBin.status, 200);
   assert.equal(CoinResponse.decode(getBin.body).coin?.symbol, 'BTC');
 
-  const transfer = await h1(web.port, 'GET', `/crypto.CryptoService/Transfer?encoding=json&message=%7B%7D`, { authorization: `Bearer ${aliceToken}` });
+  const transfer = await h1(web.port, 'GET', `/crypto.CryptoService/Transfer?encoding=json&message=%7B%7D`, {
+    authorization: `Bearer ${aliceToken}`,
+  });
   assert.equal(transfer.status, 405);
   assert.equal(transfer.headers.allow, 'POST');
   assert.equal(json(transfer).code, 'unimplemented');
 });
 
 test('errors are Connect error JSON with the canonical code and HTTP status: not_found, unauthenticated, invalid_argument, permission_denied, unimplemented', async () => {
-  const call = (path: string, body: string, headers: Record<string, string> = {}) => h1(web.port, 'POST', path, { 'content-type': 'application/json', ...headers }, body);
+  const call = (path: string, body: string, headers: Record<string, string> = {}) =>
+    h1(web.port, 'POST', path, { 'content-type': 'application/json', ...headers }, body);
   const notFound = await call(GET_COIN, '{"symbol":"NOPE"}');
   assert.equal(notFound.status, 404);
   assert.deepEqual(json(notFound), { code: 'not_found', message: 'Coin NOPE not found' });
@@ -66,10 +73,14 @@ test('errors are Connect error JSON with the canonical code and HTTP status: not
   assert.equal(json(unauthenticated).code, 'unauthenticated');
   const badToken = await call('/crypto.CryptoService/GetWallet', '{"symbol":"BTC"}', { authorization: 'Bearer not-a-jwt' });
   assert.equal(badToken.status, 401);
-  const toSelf = await call('/crypto.CryptoService/Transfer', '{"toUsername":"alice","symbol":"BTC","amount":"1"}', { authorization: `Bearer ${aliceToken}` });
+  const toSelf = await call('/crypto.CryptoService/Transfer', '{"toUsername":"alice","symbol":"BTC","amount":"1"}', {
+    authorization: `Bearer ${aliceToken}`,
+  });
   assert.equal(toSelf.status, 400);
   assert.deepEqual(json(toSelf), { code: 'invalid_argument', message: 'Cannot transfer to yourself' });
-  const denied = await call('/crypto.CryptoService/UpdateCoinPrice', '{"symbol":"BTC","priceUsd":"1"}', { authorization: `Bearer ${aliceToken}` });
+  const denied = await call('/crypto.CryptoService/UpdateCoinPrice', '{"symbol":"BTC","priceUsd":"1"}', {
+    authorization: `Bearer ${aliceToken}`,
+  });
   assert.equal(denied.status, 403);
   assert.equal(json(denied).code, 'permission_denied');
   const missing = await call('/crypto.CryptoService/NoSuchMethod', '{}');
@@ -78,11 +89,23 @@ test('errors are Connect error JSON with the canonical code and HTTP status: not
 });
 
 test('auth through the same interceptors: a Bearer token or the API key header', async () => {
-  const withToken = await h1(web.port, 'POST', '/crypto.CryptoService/GetWallet', { 'content-type': 'application/json', authorization: `Bearer ${aliceToken}` }, '{"symbol":"BTC"}');
+  const withToken = await h1(
+    web.port,
+    'POST',
+    '/crypto.CryptoService/GetWallet',
+    { 'content-type': 'application/json', authorization: `Bearer ${aliceToken}` },
+    '{"symbol":"BTC"}',
+  );
   assert.equal(withToken.status, 200, withToken.body.toString());
   assert.equal((json(withToken).wallet as { username: string }).username, 'alice');
   const { key } = await createApiKeyFor(await web.srv.db(), { username: 'bob', name: 'web test' });
-  const withKey = await h1(web.port, 'POST', '/crypto.CryptoService/GetWallet', { 'content-type': 'application/json', 'x-api-key': key }, '{"symbol":"BTC"}');
+  const withKey = await h1(
+    web.port,
+    'POST',
+    '/crypto.CryptoService/GetWallet',
+    { 'content-type': 'application/json', 'x-api-key': key },
+    '{"symbol":"BTC"}',
+  );
   assert.equal(withKey.status, 200, withKey.body.toString());
   assert.equal((json(withKey).wallet as { username: string }).username, 'bob');
 });
@@ -103,7 +126,13 @@ test('gRPC-Web: unary in binary over HTTP/1.1 and in base64 text; status in the 
   const decoded = frames(Buffer.from(text.body.toString(), 'base64'));
   assert.equal(CoinResponse.decode(decoded[0]!.payload).coin?.symbol, 'BTC');
 
-  const missing = await h1(web.port, 'POST', GET_COIN, { 'content-type': 'application/grpc-web+proto' }, frame(0, GetCoinRequest.encode({ symbol: 'NOPE' }).finish()));
+  const missing = await h1(
+    web.port,
+    'POST',
+    GET_COIN,
+    { 'content-type': 'application/grpc-web+proto' },
+    frame(0, GetCoinRequest.encode({ symbol: 'NOPE' }).finish()),
+  );
   assert.equal(missing.status, 200);
   const only = frames(missing.body);
   assert.equal(only.length, 1);
@@ -114,9 +143,19 @@ test('server streaming: WatchPrices over Connect (JSON, h2c) and gRPC-Web sees a
   const session = h2session(web.port);
   const admin = web.srv.client(CryptoServiceService, { user: await web.srv.user('admin') });
   // Connect streaming, a deadline of 3 s: the current BTC price, the change, then deadline_exceeded in the end-stream message.
-  const connect = session.request({ ':method': 'POST', ':path': WATCH, 'content-type': 'application/connect+json', 'connect-timeout-ms': '3000' });
+  const connect = session.request({
+    ':method': 'POST',
+    ':path': WATCH,
+    'content-type': 'application/connect+json',
+    'connect-timeout-ms': '3000',
+  });
   connect.end(frame(0, '{"symbols":["BTC"]}'));
-  const grpcWeb = session.request({ ':method': 'POST', ':path': WATCH, 'content-type': 'application/grpc-web+proto', 'grpc-timeout': '3S' });
+  const grpcWeb = session.request({
+    ':method': 'POST',
+    ':path': WATCH,
+    'content-type': 'application/grpc-web+proto',
+    'grpc-timeout': '3S',
+  });
   grpcWeb.end(frame(0, WatchPricesRequest.encode({ symbols: ['BTC'] }).finish()));
   const collect = (req: typeof connect) => {
     const chunks: Buffer[] = [];
@@ -135,8 +174,13 @@ test('server streaming: WatchPrices over Connect (JSON, h2c) and gRPC-Web sees a
   assert.equal(updated.coin?.priceUsd, '70123.5');
 
   const connectFrames = frames(await a.done);
-  const messages = connectFrames.filter((f) => f.flags === 0).map((f) => JSON.parse(f.payload.toString()) as { symbol: string; priceUsd: string });
-  assert.ok(messages.some((m) => m.symbol === 'BTC' && m.priceUsd === '70123.5'), JSON.stringify(messages));
+  const messages = connectFrames
+    .filter((f) => f.flags === 0)
+    .map((f) => JSON.parse(f.payload.toString()) as { symbol: string; priceUsd: string });
+  assert.ok(
+    messages.some((m) => m.symbol === 'BTC' && m.priceUsd === '70123.5'),
+    JSON.stringify(messages),
+  );
   const end = connectFrames.at(-1)!;
   assert.equal(end.flags, 0x02);
   assert.equal((JSON.parse(end.payload.toString()) as { error: { code: string } }).error.code, 'deadline_exceeded');
@@ -148,10 +192,22 @@ test('server streaming: WatchPrices over Connect (JSON, h2c) and gRPC-Web sees a
 });
 
 test('gzip both ways: a gzip request body is read, a large response is gzip for a client that accepts it', async () => {
-  const zipped = await h1(web.port, 'POST', GET_COIN, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync('{"symbol":"ETH"}'));
+  const zipped = await h1(
+    web.port,
+    'POST',
+    GET_COIN,
+    { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    gzipSync('{"symbol":"ETH"}'),
+  );
   assert.equal(zipped.status, 200, zipped.body.toString());
   assert.equal((json(zipped).coin as { symbol: string }).symbol, 'ETH');
-  const list = await h1(web.port, 'POST', '/crypto.CryptoService/ListCoins', { 'content-type': 'application/json', 'accept-encoding': 'gzip, br' }, '{"pageSize":50}');
+  const list = await h1(
+    web.port,
+    'POST',
+    '/crypto.CryptoService/ListCoins',
+    { 'content-type': 'application/json', 'accept-encoding': 'gzip, br' },
+    '{"pageSize":50}',
+  );
   assert.equal(list.status, 200);
   assert.equal(list.headers['content-encoding'], 'gzip');
   const coins = (JSON.parse(gunzipSync(list.body).toString()) as { coins: unknown[] }).coins;
@@ -160,19 +216,32 @@ test('gzip both ways: a gzip request body is read, a large response is gzip for 
   assert.equal(plain.headers['content-encoding'], undefined, 'not for a client that does not accept gzip');
   // Connect streaming: the request envelope compressed (flag 1) with connect-content-encoding.
   const session = h2session(web.port);
-  const stream = await h2(session, { ':path': WATCH, 'content-type': 'application/connect+json', 'connect-content-encoding': 'gzip', 'connect-timeout-ms': '300' }, frame(1, gzipSync('{"symbols":["SOL"]}')));
+  const stream = await h2(
+    session,
+    { ':path': WATCH, 'content-type': 'application/connect+json', 'connect-content-encoding': 'gzip', 'connect-timeout-ms': '300' },
+    frame(1, gzipSync('{"symbols":["SOL"]}')),
+  );
   const got = frames(stream.body);
   assert.equal((JSON.parse(got[0]!.payload.toString()) as { symbol: string }).symbol, 'SOL');
 });
 
 test('metrics carry the protocol: connect and grpc-web series beside grpc', async () => {
   const metrics = await fetch(`http://127.0.0.1:${web.srv.running.httpPort}/metrics`).then((r) => r.text());
-  assert.match(metrics, /grpc_server_handled_total\{grpc_service="crypto\.CryptoService",grpc_method="GetCoin",grpc_type="unary",protocol="connect",grpc_code="OK"\} [1-9]/);
-  assert.match(metrics, /grpc_server_handled_total\{grpc_service="crypto\.CryptoService",grpc_method="GetCoin",grpc_type="unary",protocol="grpc-web",grpc_code="NOT_FOUND"\} 1/);
-  assert.match(metrics, /grpc_server_handled_total\{grpc_service="crypto\.CryptoService",grpc_method="UpdateCoinPrice",grpc_type="unary",protocol="grpc",grpc_code="OK"\} 1/);
+  assert.match(
+    metrics,
+    /grpc_server_handled_total\{grpc_service="crypto\.CryptoService",grpc_method="GetCoin",grpc_type="unary",protocol="connect",grpc_code="OK"\} [1-9]/,
+  );
+  assert.match(
+    metrics,
+    /grpc_server_handled_total\{grpc_service="crypto\.CryptoService",grpc_method="GetCoin",grpc_type="unary",protocol="grpc-web",grpc_code="NOT_FOUND"\} 1/,
+  );
+  assert.match(
+    metrics,
+    /grpc_server_handled_total\{grpc_service="crypto\.CryptoService",grpc_method="UpdateCoinPrice",grpc_type="unary",protocol="grpc",grpc_code="OK"\} 1/,
+  );
 });
 
-test('drain: the server\'s stop ends an open web stream with unavailable, then the port is closed', async () => {
+test("drain: the server's stop ends an open web stream with unavailable, then the port is closed", async () => {
   const own = await webServer();
   const session = h2session(own.port);
   const req = session.request({ ':method': 'POST', ':path': WATCH, 'content-type': 'application/connect+json' });

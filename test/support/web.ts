@@ -44,7 +44,13 @@ export interface Reply {
 }
 
 /** One HTTP/1.1 request on a connection of its own. */
-export function h1(port: number, method: string, path: string, headers: http.OutgoingHttpHeaders = {}, body?: Uint8Array | string): Promise<Reply> {
+export function h1(
+  port: number,
+  method: string,
+  path: string,
+  headers: http.OutgoingHttpHeaders = {},
+  body?: Uint8Array | string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];

@@ -47,9 +47,21 @@ export class BodyDeadlines {
  * larger than `limit` bytes (reading stops there) or not complete in time, or with null when the
  * client went away. `declared` is Content-Length, when sent: over `limit`, nothing is read.
  */
-export function readBody(readable: Readable, limit: number, declared: number | undefined, deadlines: BodyDeadlines, done: (err: BodyError | null | undefined, body: Buffer) => void): void {
+export function readBody(
+  readable: Readable,
+  limit: number,
+  declared: number | undefined,
+  deadlines: BodyDeadlines,
+  done: (err: BodyError | null | undefined, body: Buffer) => void,
+): void {
   if (declared !== undefined && declared > limit) {
-    done(new BodyError(Status.RESOURCE_EXHAUSTED, `Request body of ${declared} bytes is over the receive limit of ${limit} bytes (grpc.server.maxReceiveMessageLength)`), EMPTY);
+    done(
+      new BodyError(
+        Status.RESOURCE_EXHAUSTED,
+        `Request body of ${declared} bytes is over the receive limit of ${limit} bytes (grpc.server.maxReceiveMessageLength)`,
+      ),
+      EMPTY,
+    );
     return;
   }
   let first: Buffer | undefined;
@@ -70,7 +82,13 @@ export function readBody(readable: Readable, limit: number, declared: number | u
     size += chunk.length;
     if (size > limit) {
       readable.pause();
-      finish(new BodyError(Status.RESOURCE_EXHAUSTED, `Request body is over the receive limit of ${limit} bytes (grpc.server.maxReceiveMessageLength)`), EMPTY);
+      finish(
+        new BodyError(
+          Status.RESOURCE_EXHAUSTED,
+          `Request body is over the receive limit of ${limit} bytes (grpc.server.maxReceiveMessageLength)`,
+        ),
+        EMPTY,
+      );
     } else if (first === undefined) first = chunk;
     else (chunks ??= [first]).push(chunk);
   };
@@ -80,7 +98,9 @@ export function readBody(readable: Readable, limit: number, declared: number | u
   readable.once('end', onEnd);
   readable.once('error', onGone);
   readable.once('close', onGone);
-  deadlines.add(readable, () => finish(new BodyError(Status.DEADLINE_EXCEEDED, 'Request body not received in time (grpc.web.requestTimeoutMs)'), EMPTY));
+  deadlines.add(readable, () =>
+    finish(new BodyError(Status.DEADLINE_EXCEEDED, 'Request body not received in time (grpc.web.requestTimeoutMs)'), EMPTY),
+  );
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -90,7 +110,13 @@ export function inflate(data: Buffer, limit: number, done: (err: GrpcError | und
   gunzip(data, { maxOutputLength: limit }, (err, out) => {
     if (!err) return done(undefined, out);
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      done(new GrpcError(Status.RESOURCE_EXHAUSTED, `Decompressed request message is over the receive limit of ${limit} bytes (grpc.server.maxReceiveMessageLength)`), EMPTY);
+      done(
+        new GrpcError(
+          Status.RESOURCE_EXHAUSTED,
+          `Decompressed request message is over the receive limit of ${limit} bytes (grpc.server.maxReceiveMessageLength)`,
+        ),
+        EMPTY,
+      );
     } else done(new GrpcError(Status.INVALID_ARGUMENT, `Request message is not valid gzip data: ${err.message}`), EMPTY);
   });
 }

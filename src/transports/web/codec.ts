@@ -27,7 +27,12 @@ export interface MethodCodec {
 
 const jsonRead = { ignoreUnknownFields: false } as const;
 
-export function methodCodec(serializers: MethodSerializers, registry: FileRegistry | undefined, input: DescMessage | undefined, output: DescMessage | undefined): MethodCodec {
+export function methodCodec(
+  serializers: MethodSerializers,
+  registry: FileRegistry | undefined,
+  input: DescMessage | undefined,
+  output: DescMessage | undefined,
+): MethodCodec {
   const decode = (bytes: Buffer): unknown => {
     try {
       return serializers.requestDeserialize(bytes);
@@ -38,7 +43,10 @@ export function methodCodec(serializers: MethodSerializers, registry: FileRegist
   const encode = (message: unknown): Buffer => serializers.responseSerialize(message);
   if (!registry || !input || !output) {
     const none = (): never => {
-      throw new GrpcError(Status.UNIMPLEMENTED, 'JSON is not available for this method: its types are not in the descriptor set (run cfg generate-proto); use the binary content type');
+      throw new GrpcError(
+        Status.UNIMPLEMENTED,
+        'JSON is not available for this method: its types are not in the descriptor set (run cfg generate-proto); use the binary content type',
+      );
     };
     return { decode, encode, json: false, fromJson: none, toJson: none };
   }
@@ -53,7 +61,10 @@ export function methodCodec(serializers: MethodSerializers, registry: FileRegist
       try {
         value = text.length === 0 ? {} : (JSON.parse(text) as JsonValue);
       } catch (err) {
-        throw new GrpcError(Status.INVALID_ARGUMENT, `Request is not a ${input.typeName} in JSON: malformed JSON (${(err as Error).message})`);
+        throw new GrpcError(
+          Status.INVALID_ARGUMENT,
+          `Request is not a ${input.typeName} in JSON: malformed JSON (${(err as Error).message})`,
+        );
       }
       let bytes: Uint8Array;
       try {

@@ -15,7 +15,13 @@ import { metadataEntries, WebCall, type WebCallInit } from './web-call.ts';
 const log = getLogger('grpc.web');
 
 /** Answers a request that did not become a call with a Connect unary error. */
-export function connectError(ex: Exchange, scope: Pick<WebScope, 'baseHeaders'>, code: Status, message: string, extra?: OutgoingHttpHeaders): void {
+export function connectError(
+  ex: Exchange,
+  scope: Pick<WebScope, 'baseHeaders'>,
+  code: Status,
+  message: string,
+  extra?: OutgoingHttpHeaders,
+): void {
   const headers: OutgoingHttpHeaders = { ...scope.baseHeaders, ...extra, 'content-type': 'application/json' };
   ex.respond(CONNECT_HTTP_STATUS[code] ?? 500, headers, connectErrorJson(code, message));
 }
@@ -52,7 +58,11 @@ class ConnectUnaryCall extends WebCall {
       return null;
     }
     if (body.length > this.sendLimit) {
-      this.sendError({ code: Status.RESOURCE_EXHAUSTED, message: `Response message of ${body.length} bytes is over the send limit of ${this.sendLimit} (grpc.server.maxSendMessageLength)`, metadata: undefined });
+      this.sendError({
+        code: Status.RESOURCE_EXHAUSTED,
+        message: `Response message of ${body.length} bytes is over the send limit of ${this.sendLimit} (grpc.server.maxSendMessageLength)`,
+        metadata: undefined,
+      });
       return null;
     }
     const headers = this.responseHeaders(this.json ? 'application/json' : 'application/proto');
@@ -113,7 +123,11 @@ class ConnectStreamCall extends WebCall {
   write(message: unknown): boolean {
     if (this.closed) return true;
     let payload: Buffer = this.format.json ? Buffer.from(this.codec.toJson(message)) : this.codec.encode(message);
-    if (payload.length > this.sendLimit) throw new GrpcError(Status.RESOURCE_EXHAUSTED, `Response message of ${payload.length} bytes is over the send limit of ${this.sendLimit} (grpc.server.maxSendMessageLength)`);
+    if (payload.length > this.sendLimit)
+      throw new GrpcError(
+        Status.RESOURCE_EXHAUSTED,
+        `Response message of ${payload.length} bytes is over the send limit of ${this.sendLimit} (grpc.server.maxSendMessageLength)`,
+      );
     let flags = 0;
     if (this.gzip && payload.length >= COMPRESS_MIN_BYTES) {
       payload = gzipSync(payload);
@@ -144,19 +158,30 @@ export function serveConnectPost(ex: Exchange, route: WebRoute, format: WireForm
   const headers = ex.headers;
   const timeoutMs = connectTimeout(headers['connect-timeout-ms']);
   const fail = (code: Status, message: string) => failConnect(ex, format, scope, code, message);
-  if (Number.isNaN(timeoutMs)) return fail(Status.INVALID_ARGUMENT, `Invalid Connect-Timeout-Ms ${JSON.stringify(headers['connect-timeout-ms'])}: milliseconds, at most 10 digits`);
+  if (Number.isNaN(timeoutMs)) {
+    fail(
+      Status.INVALID_ARGUMENT,
+      `Invalid Connect-Timeout-Ms ${JSON.stringify(headers['connect-timeout-ms'])}: milliseconds, at most 10 digits`,
+    );
+    return;
+  }
   const encoding = format.streaming ? headers['connect-content-encoding'] : headers['content-encoding'];
   if (encoding !== undefined && encoding !== 'gzip' && encoding !== 'identity') {
-    return fail(Status.UNIMPLEMENTED, `Request compression ${JSON.stringify(encoding)} is not supported: gzip or identity`);
+    fail(Status.UNIMPLEMENTED, `Request compression ${JSON.stringify(encoding)} is not supported: gzip or identity`);
+    return;
   }
   const compressed = encoding === 'gzip';
   const limit = format.streaming ? scope.receiveLimit + 5 : scope.receiveLimit;
   const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
   readBody(ex.body, limit, declared, scope.deadlines, (err, body) => {
-    if (err === null) return scope.settled(); // the client went away
+    if (err === null) {
+      scope.settled(); // the client went away
+      return;
+    }
     if (err) {
       ex.closeAfter();
-      return fail(err.code, err.message);
+      fail(err.code, err.message);
+      return;
     }
     let payload: Buffer;
     let inflateIt = compressed;
@@ -167,19 +192,37 @@ export function serveConnectPost(ex: Exchange, route: WebRoute, format: WireForm
         inflateIt = (env.flags & FLAG_COMPRESSED) !== 0;
       } else payload = body;
     } catch (e) {
-      return fail((e as GrpcError).code, (e as GrpcError).message);
+      fail((e as GrpcError).code, (e as GrpcError).message);
+      return;
     }
     const run = (bytes: Buffer) => {
       let request: unknown;
       try {
         request = format.json ? route.codec.fromJson(bytes.toString('utf8')) : route.codec.decode(bytes);
       } catch (e) {
-        return fail((e as GrpcError).code ?? Status.INVALID_ARGUMENT, (e as Error).message);
+        fail((e as GrpcError).code ?? Status.INVALID_ARGUMENT, (e as Error).message);
+        return;
       }
-      const init: WebCallInit = { method: route.bound.info, codec: route.codec, exchange: ex, baseHeaders: scope.baseHeaders, serverSignal: scope.serverSignal, requestSize: bytes.length, timeoutMs, gzip: acceptsGzip(format.streaming ? headers['connect-accept-encoding'] : headers['accept-encoding']), settled: scope.settled };
-      route.bound.invoke(format.streaming ? new ConnectStreamCall(init, format, scope.sendLimit) : new ConnectUnaryCall(init, format.json, scope.sendLimit), request);
+      const init: WebCallInit = {
+        method: route.bound.info,
+        codec: route.codec,
+        exchange: ex,
+        baseHeaders: scope.baseHeaders,
+        serverSignal: scope.serverSignal,
+        requestSize: bytes.length,
+        timeoutMs,
+        gzip: acceptsGzip(format.streaming ? headers['connect-accept-encoding'] : headers['accept-encoding']),
+        settled: scope.settled,
+      };
+      route.bound.invoke(
+        format.streaming ? new ConnectStreamCall(init, format, scope.sendLimit) : new ConnectUnaryCall(init, format.json, scope.sendLimit),
+        request,
+      );
     };
-    if (!inflateIt) return run(payload);
+    if (!inflateIt) {
+      run(payload);
+      return;
+    }
     inflate(payload, scope.receiveLimit, (e, out) => (e ? fail(e.code, e.message) : run(out)));
   });
 }
@@ -190,39 +233,82 @@ export function serveConnectGet(ex: Exchange, route: WebRoute, query: string, sc
     connectError(ex, scope, code, message);
     scope.settled();
   };
-  if (route.bound.info.kind !== 'unary') return fail(Status.UNIMPLEMENTED, `${route.bound.info.path} is ${route.bound.info.kind === 'serverStream' ? 'server-streaming' : 'streaming'}: GET serves unary methods only`);
+  if (route.bound.info.kind !== 'unary') {
+    fail(
+      Status.UNIMPLEMENTED,
+      `${route.bound.info.path} is ${route.bound.info.kind === 'serverStream' ? 'server-streaming' : 'streaming'}: GET serves unary methods only`,
+    );
+    return;
+  }
   if (!route.noSideEffects) {
     const message = `${route.bound.info.path} may have side effects: call it with POST (GET serves methods marked idempotency_level = NO_SIDE_EFFECTS)`;
-    ex.respond(405, { ...scope.baseHeaders, allow: 'POST', 'content-type': 'application/json' }, connectErrorJson(Status.UNIMPLEMENTED, message));
+    ex.respond(
+      405,
+      { ...scope.baseHeaders, allow: 'POST', 'content-type': 'application/json' },
+      connectErrorJson(Status.UNIMPLEMENTED, message),
+    );
     scope.settled();
     return;
   }
   const params = new URLSearchParams(query);
   const connect = params.get('connect');
-  if (connect !== null && connect !== 'v1') return fail(Status.INVALID_ARGUMENT, `Unsupported connect=${connect}: v1`);
+  if (connect !== null && connect !== 'v1') {
+    fail(Status.INVALID_ARGUMENT, `Unsupported connect=${connect}: v1`);
+    return;
+  }
   const encoding = params.get('encoding');
-  if (encoding !== 'json' && encoding !== 'proto') return fail(Status.INVALID_ARGUMENT, 'Missing or unknown "encoding" query parameter: json or proto');
+  if (encoding !== 'json' && encoding !== 'proto') {
+    fail(Status.INVALID_ARGUMENT, 'Missing or unknown "encoding" query parameter: json or proto');
+    return;
+  }
   const message = params.get('message');
-  if (message === null) return fail(Status.INVALID_ARGUMENT, 'Missing "message" query parameter');
+  if (message === null) {
+    fail(Status.INVALID_ARGUMENT, 'Missing "message" query parameter');
+    return;
+  }
   const compression = params.get('compression');
-  if (compression !== null && compression !== 'gzip' && compression !== 'identity') return fail(Status.UNIMPLEMENTED, `Request compression ${JSON.stringify(compression)} is not supported: gzip or identity`);
+  if (compression !== null && compression !== 'gzip' && compression !== 'identity') {
+    fail(Status.UNIMPLEMENTED, `Request compression ${JSON.stringify(compression)} is not supported: gzip or identity`);
+    return;
+  }
   const timeoutMs = connectTimeout(ex.headers['connect-timeout-ms']);
-  if (Number.isNaN(timeoutMs)) return fail(Status.INVALID_ARGUMENT, 'Invalid Connect-Timeout-Ms: milliseconds, at most 10 digits');
+  if (Number.isNaN(timeoutMs)) {
+    fail(Status.INVALID_ARGUMENT, 'Invalid Connect-Timeout-Ms: milliseconds, at most 10 digits');
+    return;
+  }
   let bytes: Buffer;
   try {
     bytes = params.get('base64') === '1' ? decodeBase64Param(message) : Buffer.from(message, encoding === 'json' ? 'utf8' : 'latin1');
   } catch (e) {
-    return fail((e as GrpcError).code, (e as GrpcError).message);
+    fail((e as GrpcError).code, (e as GrpcError).message);
+    return;
   }
-  if (bytes.length > scope.receiveLimit) return fail(Status.RESOURCE_EXHAUSTED, `Request message of ${bytes.length} bytes is over the receive limit of ${scope.receiveLimit} bytes (grpc.server.maxReceiveMessageLength)`);
+  if (bytes.length > scope.receiveLimit) {
+    fail(
+      Status.RESOURCE_EXHAUSTED,
+      `Request message of ${bytes.length} bytes is over the receive limit of ${scope.receiveLimit} bytes (grpc.server.maxReceiveMessageLength)`,
+    );
+    return;
+  }
   const run = (data: Buffer) => {
     let request: unknown;
     try {
       request = encoding === 'json' ? route.codec.fromJson(data.toString('utf8')) : route.codec.decode(data);
     } catch (e) {
-      return fail((e as GrpcError).code ?? Status.INVALID_ARGUMENT, `"message" query parameter: ${(e as Error).message}`);
+      fail((e as GrpcError).code ?? Status.INVALID_ARGUMENT, `"message" query parameter: ${(e as Error).message}`);
+      return;
     }
-    const init: WebCallInit = { method: route.bound.info, codec: route.codec, exchange: ex, baseHeaders: scope.baseHeaders, serverSignal: scope.serverSignal, requestSize: data.length, timeoutMs, gzip: acceptsGzip(ex.headers['accept-encoding']), settled: scope.settled };
+    const init: WebCallInit = {
+      method: route.bound.info,
+      codec: route.codec,
+      exchange: ex,
+      baseHeaders: scope.baseHeaders,
+      serverSignal: scope.serverSignal,
+      requestSize: data.length,
+      timeoutMs,
+      gzip: acceptsGzip(ex.headers['accept-encoding']),
+      settled: scope.settled,
+    };
     route.bound.invoke(new ConnectUnaryCall(init, encoding === 'json', scope.sendLimit), request);
   };
   if (compression === 'gzip') inflate(bytes, scope.receiveLimit, (e, out) => (e ? fail(e.code, e.message) : run(out)));
@@ -230,10 +316,19 @@ export function serveConnectGet(ex: Exchange, route: WebRoute, query: string, sc
 }
 
 /** Answers a request that did not become a call, in its protocol's shape (unary: an HTTP error; streaming: an end-stream message). */
-export function failConnect(ex: Exchange, format: WireFormat, scope: Pick<WebScope, 'baseHeaders' | 'settled'>, code: Status, message: string): void {
+export function failConnect(
+  ex: Exchange,
+  format: WireFormat,
+  scope: Pick<WebScope, 'baseHeaders' | 'settled'>,
+  code: Status,
+  message: string,
+): void {
   if (format.streaming) {
-    ex.respond(200, { ...scope.baseHeaders, 'content-type': format.contentType }, envelope(FLAG_END_STREAM, Buffer.from(endStreamJson({ code, message, metadata: undefined }, []))));
+    ex.respond(
+      200,
+      { ...scope.baseHeaders, 'content-type': format.contentType },
+      envelope(FLAG_END_STREAM, Buffer.from(endStreamJson({ code, message, metadata: undefined }, []))),
+    );
   } else connectError(ex, scope, code, message);
   scope.settled();
 }
-

@@ -5,8 +5,18 @@ import type { GrpcWebConfig } from '../../config/types.ts';
 
 /** Headers a page may always send: the protocols' own, auth, tracing. */
 const ALWAYS_ALLOWED = [
-  'content-type', 'connect-protocol-version', 'connect-timeout-ms', 'connect-content-encoding', 'connect-accept-encoding',
-  'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'x-grpc-web', 'x-user-agent', 'traceparent', 'tracestate',
+  'content-type',
+  'connect-protocol-version',
+  'connect-timeout-ms',
+  'connect-content-encoding',
+  'connect-accept-encoding',
+  'grpc-timeout',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'x-grpc-web',
+  'x-user-agent',
+  'traceparent',
+  'tracestate',
 ];
 /** Response headers a page may read: the status and encodings (trailers of gRPC-Web are in the body). */
 const EXPOSED = 'grpc-status, grpc-message, grpc-status-details-bin, grpc-encoding, content-encoding, connect-content-encoding';
@@ -26,8 +36,20 @@ export class CorsPolicy {
     this.exact = new Set(origins.filter((o) => !o.includes('*')));
     this.patterns = origins
       .filter((o) => o.includes('*.'))
-      .map((o) => new RegExp(`^${o.replace(/[.+?^${}()|[\]\\/]/g, '\\$&').replace('\\*\\.', '[a-z0-9-]+(\\.[a-z0-9-]+)*\\.').replace('*\\.', '[a-z0-9-]+(\\.[a-z0-9-]+)*\\.')}$`));
-    const headers = new Set([...ALWAYS_ALLOWED, ...authHeaders.filter(Boolean).map((h) => h.toLowerCase()), ...cors.allowedHeaders.map((h) => h.toLowerCase())]);
+      .map(
+        (o) =>
+          new RegExp(
+            `^${o
+              .replace(/[.+?^${}()|[\]\\/]/g, '\\$&')
+              .replace('\\*\\.', '[a-z0-9-]+(\\.[a-z0-9-]+)*\\.')
+              .replace('*\\.', '[a-z0-9-]+(\\.[a-z0-9-]+)*\\.')}$`,
+          ),
+      );
+    const headers = new Set([
+      ...ALWAYS_ALLOWED,
+      ...authHeaders.filter(Boolean).map((h) => h.toLowerCase()),
+      ...cors.allowedHeaders.map((h) => h.toLowerCase()),
+    ]);
     this.allowHeaders = [...headers].join(', ');
     this.maxAge = String(cors.maxAgeSeconds);
   }

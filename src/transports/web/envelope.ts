@@ -29,13 +29,24 @@ export interface Envelope {
  */
 export function singleEnvelope(body: Buffer, allowedFlags: number): Envelope {
   if (body.length < 5) {
-    throw new GrpcError(Status.INVALID_ARGUMENT, body.length === 0 ? 'Request has no message: expected one enveloped message (5-byte prefix and the message)' : `Truncated frame: ${body.length} byte(s), less than the 5-byte prefix`);
+    throw new GrpcError(
+      Status.INVALID_ARGUMENT,
+      body.length === 0
+        ? 'Request has no message: expected one enveloped message (5-byte prefix and the message)'
+        : `Truncated frame: ${body.length} byte(s), less than the 5-byte prefix`,
+    );
   }
   const flags = body[0]!;
   const length = body.readUInt32BE(1);
-  if (5 + length > body.length) throw new GrpcError(Status.INVALID_ARGUMENT, `Truncated frame: its prefix says ${length} byte(s), ${body.length - 5} arrived`);
-  if (5 + length < body.length) throw new GrpcError(Status.INVALID_ARGUMENT, `Request has more than one message (${body.length - 5 - length} byte(s) after the first); this method takes one`);
-  if ((flags & ~allowedFlags) !== 0) throw new GrpcError(Status.INVALID_ARGUMENT, `Frame flags 0x${flags.toString(16).padStart(2, '0')} are not valid in a request message`);
+  if (5 + length > body.length)
+    throw new GrpcError(Status.INVALID_ARGUMENT, `Truncated frame: its prefix says ${length} byte(s), ${body.length - 5} arrived`);
+  if (5 + length < body.length)
+    throw new GrpcError(
+      Status.INVALID_ARGUMENT,
+      `Request has more than one message (${body.length - 5 - length} byte(s) after the first); this method takes one`,
+    );
+  if ((flags & ~allowedFlags) !== 0)
+    throw new GrpcError(Status.INVALID_ARGUMENT, `Frame flags 0x${flags.toString(16).padStart(2, '0')} are not valid in a request message`);
   return { flags, payload: body.subarray(5) };
 }
 

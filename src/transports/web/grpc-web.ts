@@ -16,7 +16,16 @@ const log = getLogger('grpc.web');
 
 /** grpc-message: percent-encoded outside printable ASCII (and '%' itself), as gRPC requires. */
 function percentEncode(message: string): string {
-  return /^[\x20-\x24\x26-\x7e]*$/.test(message) ? message : Buffer.from(message).reduce((out, byte) => out + (byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`), '');
+  return /^[\x20-\x24\x26-\x7e]*$/.test(message)
+    ? message
+    : Buffer.from(message).reduce(
+        (out, byte) =>
+          out +
+          (byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+            ? String.fromCharCode(byte)
+            : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`),
+        '',
+      );
 }
 
 /** The trailer frame: grpc-status, grpc-message and the trailing metadata as HTTP/1 header lines. */
@@ -48,7 +57,11 @@ class GrpcWebCall extends WebCall {
   /** A message frame (compressed when the client accepts gzip and it is large enough). */
   private frame(message: unknown): Buffer {
     const payload = this.codec.encode(message);
-    if (payload.length > this.sendLimit) throw new GrpcError(Status.RESOURCE_EXHAUSTED, `Response message of ${payload.length} bytes is over the send limit of ${this.sendLimit} (grpc.server.maxSendMessageLength)`);
+    if (payload.length > this.sendLimit)
+      throw new GrpcError(
+        Status.RESOURCE_EXHAUSTED,
+        `Response message of ${payload.length} bytes is over the send limit of ${this.sendLimit} (grpc.server.maxSendMessageLength)`,
+      );
     return this.gzip && payload.length >= COMPRESS_MIN_BYTES ? envelope(FLAG_COMPRESSED, gzipSync(payload)) : envelope(0, payload);
   }
 
@@ -62,8 +75,13 @@ class GrpcWebCall extends WebCall {
     try {
       frame = this.frame(message);
     } catch (err) {
-      if (!(err instanceof GrpcError)) log.error(`${this.method.path}: the response could not be serialized`, { error: (err as Error).message });
-      this.sendError(err instanceof GrpcError ? { code: err.code, message: err.message, metadata: undefined } : { code: Status.INTERNAL, message: 'Response message could not be serialized', metadata: undefined });
+      if (!(err instanceof GrpcError))
+        log.error(`${this.method.path}: the response could not be serialized`, { error: (err as Error).message });
+      this.sendError(
+        err instanceof GrpcError
+          ? { code: err.code, message: err.message, metadata: undefined }
+          : { code: Status.INTERNAL, message: 'Response message could not be serialized', metadata: undefined },
+      );
       return null;
     }
     const headers = this.headersFor();
@@ -96,9 +114,19 @@ class GrpcWebCall extends WebCall {
 }
 
 /** Answers a gRPC-Web request that did not become a call: HTTP 200 and a trailer frame with the status. */
-export function failGrpcWeb(ex: Exchange, format: WireFormat, scope: Pick<WebScope, 'baseHeaders' | 'settled'>, code: Status, message: string): void {
+export function failGrpcWeb(
+  ex: Exchange,
+  format: WireFormat,
+  scope: Pick<WebScope, 'baseHeaders' | 'settled'>,
+  code: Status,
+  message: string,
+): void {
   const body = trailerFrame({ code, message, metadata: undefined }, []);
-  ex.respond(200, { ...scope.baseHeaders, 'content-type': format.contentType }, 'text' in format && format.text ? body.toString('base64') : body);
+  ex.respond(
+    200,
+    { ...scope.baseHeaders, 'content-type': format.contentType },
+    'text' in format && format.text ? body.toString('base64') : body,
+  );
   scope.settled();
 }
 
@@ -107,18 +135,28 @@ export function serveGrpcWeb(ex: Exchange, route: WebRoute, format: WireFormat &
   const headers = ex.headers;
   const fail = (code: Status, message: string) => failGrpcWeb(ex, format, scope, code, message);
   const timeoutMs = grpcTimeout(headers['grpc-timeout']);
-  if (Number.isNaN(timeoutMs)) return fail(Status.INVALID_ARGUMENT, `Invalid grpc-timeout ${JSON.stringify(headers['grpc-timeout'])}`);
+  if (Number.isNaN(timeoutMs)) {
+    fail(Status.INVALID_ARGUMENT, `Invalid grpc-timeout ${JSON.stringify(headers['grpc-timeout'])}`);
+    return;
+  }
   const encoding = headers['grpc-encoding'];
-  if (encoding !== undefined && encoding !== 'gzip' && encoding !== 'identity') return fail(Status.UNIMPLEMENTED, `Request compression ${JSON.stringify(encoding)} is not supported: gzip or identity`);
+  if (encoding !== undefined && encoding !== 'gzip' && encoding !== 'identity') {
+    fail(Status.UNIMPLEMENTED, `Request compression ${JSON.stringify(encoding)} is not supported: gzip or identity`);
+    return;
+  }
   // One frame: the message and its 5-byte prefix; base64 takes 4 characters for every 3 bytes.
   const frameLimit = scope.receiveLimit + 5;
   const limit = format.text ? Math.ceil(frameLimit / 3) * 4 + 2 : frameLimit;
   const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
   readBody(ex.body, limit, declared, scope.deadlines, (err, raw) => {
-    if (err === null) return scope.settled();
+    if (err === null) {
+      scope.settled();
+      return;
+    }
     if (err) {
       ex.closeAfter();
-      return fail(err.code, err.message);
+      fail(err.code, err.message);
+      return;
     }
     let payload: Buffer;
     let compressed: boolean;
@@ -128,16 +166,28 @@ export function serveGrpcWeb(ex: Exchange, route: WebRoute, format: WireFormat &
       payload = env.payload;
       compressed = (env.flags & FLAG_COMPRESSED) !== 0;
     } catch (e) {
-      return fail((e as GrpcError).code, (e as GrpcError).message);
+      fail((e as GrpcError).code, (e as GrpcError).message);
+      return;
     }
     const run = (bytes: Buffer) => {
       let request: unknown;
       try {
         request = route.codec.decode(bytes);
       } catch (e) {
-        return fail((e as GrpcError).code ?? Status.INVALID_ARGUMENT, (e as Error).message);
+        fail((e as GrpcError).code ?? Status.INVALID_ARGUMENT, (e as Error).message);
+        return;
       }
-      const init: WebCallInit = { method: route.bound.info, codec: route.codec, exchange: ex, baseHeaders: scope.baseHeaders, serverSignal: scope.serverSignal, requestSize: bytes.length, timeoutMs, gzip: acceptsGzip(headers['grpc-accept-encoding']), settled: scope.settled };
+      const init: WebCallInit = {
+        method: route.bound.info,
+        codec: route.codec,
+        exchange: ex,
+        baseHeaders: scope.baseHeaders,
+        serverSignal: scope.serverSignal,
+        requestSize: bytes.length,
+        timeoutMs,
+        gzip: acceptsGzip(headers['grpc-accept-encoding']),
+        settled: scope.settled,
+      };
       route.bound.invoke(new GrpcWebCall(init, format, scope.sendLimit), request);
     };
     if (compressed) inflate(payload, scope.receiveLimit, (e, out) => (e ? fail(e.code, e.message) : run(out)));

@@ -9,7 +9,13 @@ export type WireFormat =
   /** Connect streaming: enveloped messages, then an end-stream message (application/connect+proto, +json). */
   | { readonly protocol: 'connect'; readonly streaming: true; readonly json: boolean; readonly contentType: string }
   /** gRPC-Web: length-prefixed frames, trailers in a last frame; `text` is the base64 variant. */
-  | { readonly protocol: 'grpc-web'; readonly streaming: boolean; readonly json: false; readonly text: boolean; readonly contentType: string };
+  | {
+      readonly protocol: 'grpc-web';
+      readonly streaming: boolean;
+      readonly json: false;
+      readonly text: boolean;
+      readonly contentType: string;
+    };
 
 const FORMATS: Record<string, WireFormat> = {
   'application/proto': { protocol: 'connect', streaming: false, json: false, contentType: 'application/proto' },
@@ -17,9 +23,27 @@ const FORMATS: Record<string, WireFormat> = {
   'application/connect+proto': { protocol: 'connect', streaming: true, json: false, contentType: 'application/connect+proto' },
   'application/connect+json': { protocol: 'connect', streaming: true, json: true, contentType: 'application/connect+json' },
   'application/grpc-web': { protocol: 'grpc-web', streaming: true, json: false, text: false, contentType: 'application/grpc-web+proto' },
-  'application/grpc-web+proto': { protocol: 'grpc-web', streaming: true, json: false, text: false, contentType: 'application/grpc-web+proto' },
-  'application/grpc-web-text': { protocol: 'grpc-web', streaming: true, json: false, text: true, contentType: 'application/grpc-web-text+proto' },
-  'application/grpc-web-text+proto': { protocol: 'grpc-web', streaming: true, json: false, text: true, contentType: 'application/grpc-web-text+proto' },
+  'application/grpc-web+proto': {
+    protocol: 'grpc-web',
+    streaming: true,
+    json: false,
+    text: false,
+    contentType: 'application/grpc-web+proto',
+  },
+  'application/grpc-web-text': {
+    protocol: 'grpc-web',
+    streaming: true,
+    json: false,
+    text: true,
+    contentType: 'application/grpc-web-text+proto',
+  },
+  'application/grpc-web-text+proto': {
+    protocol: 'grpc-web',
+    streaming: true,
+    json: false,
+    text: true,
+    contentType: 'application/grpc-web-text+proto',
+  },
 };
 
 /** The content types served, for a 415's message and its Accept-Post header. */
@@ -41,9 +65,23 @@ export function wireFormat(contentType: string | undefined): WireFormat | undefi
 
 /** Connect's name of each status code (https://connectrpc.com/docs/protocol#error-codes). */
 export const CONNECT_CODE: readonly string[] = [
-  'ok', 'canceled', 'unknown', 'invalid_argument', 'deadline_exceeded', 'not_found', 'already_exists', 'permission_denied',
-  'resource_exhausted', 'failed_precondition', 'aborted', 'out_of_range', 'unimplemented', 'internal', 'unavailable',
-  'data_loss', 'unauthenticated',
+  'ok',
+  'canceled',
+  'unknown',
+  'invalid_argument',
+  'deadline_exceeded',
+  'not_found',
+  'already_exists',
+  'permission_denied',
+  'resource_exhausted',
+  'failed_precondition',
+  'aborted',
+  'out_of_range',
+  'unimplemented',
+  'internal',
+  'unavailable',
+  'data_loss',
+  'unauthenticated',
 ];
 
 /** The HTTP status of a Connect unary error, by status code. */
@@ -51,7 +89,9 @@ export const CONNECT_HTTP_STATUS: readonly number[] = [200, 499, 500, 400, 504, 
 
 /** Connect's error JSON: `{"code":"not_found","message":"Coin XYZ not found"}`. */
 export function connectErrorJson(code: Status, message: string): string {
-  return message ? `{"code":"${CONNECT_CODE[code] ?? 'unknown'}","message":${JSON.stringify(message)}}` : `{"code":"${CONNECT_CODE[code] ?? 'unknown'}"}`;
+  return message
+    ? `{"code":"${CONNECT_CODE[code] ?? 'unknown'}","message":${JSON.stringify(message)}}`
+    : `{"code":"${CONNECT_CODE[code] ?? 'unknown'}"}`;
 }
 
 /** Longest Connect-Timeout-Ms: ten digits (the protocol's bound). */
@@ -77,10 +117,30 @@ export function grpcTimeout(value: string | string[] | undefined): number | unde
  * rest (authorization, x-api-key, traceparent, user-agent, custom ones) reach the call as metadata.
  */
 export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
-  'host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'content-type', 'content-length', 'content-encoding',
-  'accept-encoding', 'accept', 'origin', 'referer', 'access-control-request-method', 'access-control-request-headers',
-  'connect-protocol-version', 'connect-timeout-ms', 'connect-content-encoding', 'connect-accept-encoding',
-  'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'x-grpc-web', 'x-user-agent',
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'accept-encoding',
+  'accept',
+  'origin',
+  'referer',
+  'access-control-request-method',
+  'access-control-request-headers',
+  'connect-protocol-version',
+  'connect-timeout-ms',
+  'connect-content-encoding',
+  'connect-accept-encoding',
+  'grpc-timeout',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'x-grpc-web',
+  'x-user-agent',
 ]);
 
 /** True when a comma-separated Accept-Encoding style list names gzip. */

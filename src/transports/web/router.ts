@@ -48,7 +48,14 @@ export class WebRouter {
 
   private scope(baseHeaders: OutgoingHttpHeaders | undefined): WebScope {
     const o = this.options;
-    return { serverSignal: o.serverSignal, receiveLimit: o.receiveLimit, sendLimit: o.sendLimit, deadlines: this.deadlines, baseHeaders, settled: this.settled };
+    return {
+      serverSignal: o.serverSignal,
+      receiveLimit: o.receiveLimit,
+      sendLimit: o.sendLimit,
+      deadlines: this.deadlines,
+      baseHeaders,
+      settled: this.settled,
+    };
   }
 
   handle(ex: Exchange): void {
@@ -58,8 +65,13 @@ export class WebRouter {
     let scope = this.plain;
     if (origin !== undefined) {
       if (!this.cors.allows(origin)) {
-        ex.respond(403, { 'content-type': 'text/plain; charset=utf-8' }, `Origin ${origin} is not allowed to call this server (grpc.web.cors.allowedOrigins)\n`);
-        return this.settled();
+        ex.respond(
+          403,
+          { 'content-type': 'text/plain; charset=utf-8' },
+          `Origin ${origin} is not allowed to call this server (grpc.web.cors.allowedOrigins)\n`,
+        );
+        this.settled();
+        return;
       }
       scope = this.scope(this.cors.headersFor(origin));
     }
@@ -68,12 +80,14 @@ export class WebRouter {
       if (origin === undefined || headers['access-control-request-method'] === undefined) {
         ex.respond(204, { allow: 'GET, POST, OPTIONS' });
       } else ex.respond(204, this.cors.preflight(origin));
-      return this.settled();
+      this.settled();
+      return;
     }
     if (this.draining) {
       ex.closeAfter();
       connectError(ex, scope, Status.UNAVAILABLE, 'Server is shutting down: call again (another server, or this one once it is back)');
-      return this.settled();
+      this.settled();
+      return;
     }
     const url = ex.url;
     const q = url.indexOf('?');
@@ -82,40 +96,73 @@ export class WebRouter {
     if (method === 'GET') {
       if (!route) {
         connectError(ex, scope, Status.UNIMPLEMENTED, `No method ${path} on this server`);
-        return this.settled();
+        this.settled();
+        return;
       }
-      return serveConnectGet(ex, route, q < 0 ? '' : url.slice(q + 1), scope);
+      serveConnectGet(ex, route, q < 0 ? '' : url.slice(q + 1), scope);
+      return;
     }
     if (method !== 'POST') {
-      ex.respond(405, { ...scope.baseHeaders, allow: 'GET, POST, OPTIONS', 'content-type': 'text/plain; charset=utf-8' }, `Method ${method} is not allowed: POST (or GET for methods without side effects)\n`);
-      return this.settled();
+      ex.respond(
+        405,
+        { ...scope.baseHeaders, allow: 'GET, POST, OPTIONS', 'content-type': 'text/plain; charset=utf-8' },
+        `Method ${method} is not allowed: POST (or GET for methods without side effects)\n`,
+      );
+      this.settled();
+      return;
     }
     const format = wireFormat(headers['content-type']);
     if (!format) {
       ex.closeAfter();
       const got = headers['content-type'] === undefined ? 'no content-type' : `content-type ${JSON.stringify(headers['content-type'])}`;
-      ex.respond(415, { ...scope.baseHeaders, 'accept-post': ACCEPTED_TYPES, 'content-type': 'text/plain; charset=utf-8' }, `Unsupported ${got}: send one of ${ACCEPTED_TYPES}\n`);
-      return this.settled();
+      ex.respond(
+        415,
+        { ...scope.baseHeaders, 'accept-post': ACCEPTED_TYPES, 'content-type': 'text/plain; charset=utf-8' },
+        `Unsupported ${got}: send one of ${ACCEPTED_TYPES}\n`,
+      );
+      this.settled();
+      return;
     }
     const fail = format.protocol === 'grpc-web' ? failGrpcWeb : failConnect;
     if (!route) {
       ex.closeAfter();
-      return fail(ex, format, scope, Status.UNIMPLEMENTED, `No method ${path} on this server`);
+      fail(ex, format, scope, Status.UNIMPLEMENTED, `No method ${path} on this server`);
+      return;
     }
     const kind = route.bound.info.kind;
     if (kind === 'clientStream' || kind === 'bidi') {
       ex.closeAfter();
-      return fail(ex, format, scope, Status.UNIMPLEMENTED, `${path} is ${kind === 'bidi' ? 'bidirectional' : 'client'}-streaming: the web listener serves unary and server-streaming methods; call it on the gRPC port`);
+      fail(
+        ex,
+        format,
+        scope,
+        Status.UNIMPLEMENTED,
+        `${path} is ${kind === 'bidi' ? 'bidirectional' : 'client'}-streaming: the web listener serves unary and server-streaming methods; call it on the gRPC port`,
+      );
+      return;
     }
     if (format.protocol === 'connect' && format.streaming !== (kind === 'serverStream')) {
       ex.closeAfter();
-      const want = kind === 'serverStream' ? 'application/connect+proto or application/connect+json' : 'application/proto or application/json';
-      ex.respond(415, { ...scope.baseHeaders, 'content-type': 'text/plain; charset=utf-8' }, `${path} is ${kind === 'serverStream' ? 'server-streaming' : 'unary'}: send ${want}\n`);
-      return this.settled();
+      const want =
+        kind === 'serverStream' ? 'application/connect+proto or application/connect+json' : 'application/proto or application/json';
+      ex.respond(
+        415,
+        { ...scope.baseHeaders, 'content-type': 'text/plain; charset=utf-8' },
+        `${path} is ${kind === 'serverStream' ? 'server-streaming' : 'unary'}: send ${want}\n`,
+      );
+      this.settled();
+      return;
     }
     if (format.json && !route.codec.json) {
       ex.closeAfter();
-      return fail(ex, format, scope, Status.UNIMPLEMENTED, `JSON is not available for ${path}: its types are not in the descriptor set (run cfg generate-proto); use application/proto`);
+      fail(
+        ex,
+        format,
+        scope,
+        Status.UNIMPLEMENTED,
+        `JSON is not available for ${path}: its types are not in the descriptor set (run cfg generate-proto); use application/proto`,
+      );
+      return;
     }
     if (format.protocol === 'grpc-web') serveGrpcWeb(ex, route, format, scope);
     else serveConnectPost(ex, route, format, scope);
