@@ -39,6 +39,17 @@ function peerOf(address: string | undefined, port: number | undefined): string {
   return host.includes(':') ? `ipv6:[${host}]:${port}` : `ipv4:${host}:${port}`;
 }
 
+/**
+ * The end of an HTTP/2 response is an empty trailers frame: with it, node:http2 closes the stream
+ * after its last write completed. Ending with the data frame instead closes it before, and then
+ * makes an ERR_STREAM_DESTROYED error (with its stack trace) for every response: ~10% of the CPU
+ * of a small call.
+ */
+const WAIT_FOR_TRAILERS = { waitForTrailers: true } as const;
+function noTrailers(this: ServerHttp2Stream): void {
+  this.sendTrailers({});
+}
+
 export class H2Exchange implements Exchange {
   private ended = false;
   private _peer: string | undefined;
@@ -78,7 +89,8 @@ export class H2Exchange implements Exchange {
     headers[':status'] = status;
     if (body === undefined || body.length === 0) this.stream.respond(headers, { endStream: true });
     else {
-      this.stream.respond(headers);
+      this.stream.respond(headers, WAIT_FOR_TRAILERS);
+      this.stream.once('wantTrailers', noTrailers);
       this.stream.end(body);
     }
   }
@@ -86,7 +98,8 @@ export class H2Exchange implements Exchange {
   start(status: number, headers: OutgoingHttpHeaders): void {
     if (this.done) return;
     headers[':status'] = status;
-    this.stream.respond(headers);
+    this.stream.respond(headers, WAIT_FOR_TRAILERS);
+    this.stream.once('wantTrailers', noTrailers);
   }
 
   write(chunk: Buffer | string): boolean {
