@@ -3,10 +3,13 @@
 // streaming) over HTTP/1.1 and h2c, with auth, Connect errors, deadlines, gzip, metrics and drain.
 // Plain node:http and node:http2 clients: every status, header and frame is read as sent.
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import https from 'node:https';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { CoinResponse, CryptoServiceService, GetCoinRequest, PriceUpdate, WatchPricesRequest } from '../generated/crypto_service.ts';
 import { createApiKeyFor } from '../src/auth/manage.ts';
+import { makeCerts } from './support/certs.ts';
 import { frame, frames, h1, h2, h2session, json, trailersOf, webServer, type WebServer } from './support/web.ts';
 
 const GET_COIN = '/crypto.CryptoService/GetCoin';
@@ -259,4 +262,32 @@ test("drain: the server's stop ends an open web stream with unavailable, then th
   assert.equal(end.flags, 0x02);
   assert.equal((JSON.parse(end.payload.toString()) as { error: { code: string } }).error.code, 'unavailable');
   await assert.rejects(h1(own.port, 'POST', GET_COIN, { 'content-type': 'application/json' }, '{}'), /ECONNREFUSED/);
+});
+
+test('with grpc.server.tls: the web port speaks HTTPS, HTTP/2 by ALPN and HTTP/1.1, with the same certificate', async () => {
+  const certs = makeCerts();
+  const own = await webServer({ grpc: { server: { tls: { cert: certs.serverCert, key: certs.serverKey } } } });
+  try {
+    const ca = certs.read(certs.caCert);
+    const session = http2.connect(`https://127.0.0.1:${own.port}`, { ca });
+    session.on('error', () => {});
+    const viaH2 = await h2(session, { ':path': GET_COIN, 'content-type': 'application/json' }, '{"symbol":"BTC"}');
+    session.close();
+    assert.equal(viaH2.status, 200);
+    assert.equal((json(viaH2).coin as { symbol: string }).symbol, 'BTC');
+    const viaH1 = await new Promise<{ status: number; body: string; protocol: string }>((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port: own.port, method: 'POST', path: GET_COIN, ca, headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body, protocol: `HTTP/${res.httpVersion}` }));
+      });
+      req.on('error', reject);
+      req.end('{"symbol":"ETH"}');
+    });
+    assert.deepEqual([viaH1.status, viaH1.protocol], [200, 'HTTP/1.1']);
+    assert.equal((JSON.parse(viaH1.body) as { coin: { symbol: string } }).coin.symbol, 'ETH');
+    await assert.rejects(h1(own.port, 'POST', GET_COIN, { 'content-type': 'application/json' }, '{}'), 'plaintext is not served on a TLS port');
+  } finally {
+    await own.stop();
+  }
 });
