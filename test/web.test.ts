@@ -9,6 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { CoinResponse, CryptoServiceService, GetCoinRequest, PriceUpdate, WatchPricesRequest } from '../generated/crypto_service.ts';
 import { createApiKeyFor } from '../src/auth/manage.ts';
+import type { CallContext } from '../src/call/context.ts';
 import { makeCerts } from './support/certs.ts';
 import { frame, frames, h1, h2, h2session, json, trailersOf, webServer, type WebServer } from './support/web.ts';
 
@@ -264,6 +265,32 @@ test("drain: the server's stop ends an open web stream with unavailable, then th
   await assert.rejects(h1(own.port, 'POST', GET_COIN, { 'content-type': 'application/json' }, '{}'), /ECONNREFUSED/);
 });
 
+test('drain: a unary call in flight when the server stops is answered; one that arrives during the drain is refused', async () => {
+  // A project interceptor holds calls that ask for it (x-slow) for 600 ms.
+  const slow = {
+    name: 'slow',
+    async intercept(ctx: CallContext, next: (ctx: CallContext) => Promise<void>) {
+      if (ctx.metadata.get('x-slow').length > 0) await new Promise((r) => setTimeout(r, 600));
+      return next(ctx);
+    },
+  };
+  const own = await webServer({}, { project: [slow] });
+  const session = h2session(own.port);
+  const inFlight = h2(session, { ':path': GET_COIN, 'content-type': 'application/json', 'x-slow': '1' }, '{"symbol":"BTC"}');
+  await new Promise((r) => setTimeout(r, 150));
+  const stopped = own.stop();
+  await new Promise((r) => setTimeout(r, 50));
+  const late = await h2(session, { ':path': GET_COIN, 'content-type': 'application/json' }, '{"symbol":"BTC"}').then(
+    (r) => (r.status === 503 ? 'refused: unavailable' : `HTTP ${r.status}`),
+    (err: Error) => `refused: ${err.message}`,
+  );
+  assert.match(late, /^refused: /);
+  const answered = await inFlight;
+  assert.equal(answered.status, 200);
+  assert.equal((json(answered).coin as { symbol: string }).symbol, 'BTC');
+  await stopped;
+});
+
 test('with grpc.server.tls: the web port speaks HTTPS, HTTP/2 by ALPN and HTTP/1.1, with the same certificate', async () => {
   const certs = makeCerts();
   const own = await webServer({ grpc: { server: { tls: { cert: certs.serverCert, key: certs.serverKey } } } });
@@ -276,17 +303,31 @@ test('with grpc.server.tls: the web port speaks HTTPS, HTTP/2 by ALPN and HTTP/1
     assert.equal(viaH2.status, 200);
     assert.equal((json(viaH2).coin as { symbol: string }).symbol, 'BTC');
     const viaH1 = await new Promise<{ status: number; body: string; protocol: string }>((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port: own.port, method: 'POST', path: GET_COIN, ca, headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body, protocol: `HTTP/${res.httpVersion}` }));
-      });
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port: own.port,
+          method: 'POST',
+          path: GET_COIN,
+          ca,
+          headers: { 'content-type': 'application/json' },
+          agent: false,
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, body, protocol: `HTTP/${res.httpVersion}` }));
+        },
+      );
       req.on('error', reject);
       req.end('{"symbol":"ETH"}');
     });
     assert.deepEqual([viaH1.status, viaH1.protocol], [200, 'HTTP/1.1']);
     assert.equal((JSON.parse(viaH1.body) as { coin: { symbol: string } }).coin.symbol, 'ETH');
-    await assert.rejects(h1(own.port, 'POST', GET_COIN, { 'content-type': 'application/json' }, '{}'), 'plaintext is not served on a TLS port');
+    await assert.rejects(
+      h1(own.port, 'POST', GET_COIN, { 'content-type': 'application/json' }, '{}'),
+      'plaintext is not served on a TLS port',
+    );
   } finally {
     await own.stop();
   }

@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { configureLogging } from '../../src/log/logger.ts';
 import { startTestServer, type TestServer } from '../../src/testing/test-server.ts';
 import type { UserConfig } from '../../src/config/types.ts';
+import type { StartOptions } from '../../src/server/start.ts';
 import { REPO } from '../fixtures/project.ts';
 
 configureLogging({ level: 'silent' });
@@ -21,9 +22,15 @@ export interface WebServer {
 }
 
 /** The crypto app, seeded, with grpc.web on (127.0.0.1, port 0) and `config` over it; the caller stops it. */
-export async function webServer(config: UserConfig = {}): Promise<WebServer> {
+export async function webServer(config: UserConfig = {}, interceptors?: StartOptions['interceptors']): Promise<WebServer> {
   const web = { enabled: true, host: '127.0.0.1', port: 0, ...(config.grpc?.web ?? {}) };
-  const srv = await startTestServer({ apps: ['crypto'], root: REPO, seed: true, config: { ...config, grpc: { ...config.grpc, web } } });
+  const srv = await startTestServer({
+    apps: ['crypto'],
+    root: REPO,
+    seed: true,
+    config: { ...config, grpc: { ...config.grpc, web } },
+    interceptors,
+  });
   const port = srv.running.webPort!;
   const server: WebServer = {
     srv,
