@@ -19,7 +19,7 @@ let web: WebServer;
 let aliceToken: string;
 
 before(async () => {
-  web = await webServer({ grpc: { http: { enabled: true, host: '127.0.0.1', port: 0, publicMetrics: true } } });
+  web = await webServer({ grpc: { http: { enabled: true, host: '127.0.0.1', port: 0, publicMetrics: true }, requestLog: { enabled: true, flushIntervalMs: 50 } } });
   aliceToken = await web.tokenOf('alice');
 });
 after(() => web?.stop());
@@ -243,6 +243,22 @@ test('metrics carry the protocol: connect and grpc-web series beside grpc', asyn
     metrics,
     /grpc_server_handled_total\{grpc_service="crypto\.CryptoService",grpc_method="UpdateCoinPrice",grpc_type="unary",protocol="grpc",grpc_code="OK"\} 1/,
   );
+});
+
+test('the request log records each web call with its protocol', async () => {
+  const session = h2session(web.port);
+  await h2(session, { ':path': GET_COIN, 'content-type': 'application/grpc-web+proto' }, frame(0, GetCoinRequest.encode({ symbol: 'SOL' }).finish()));
+  await h1(web.port, 'POST', GET_COIN, { 'content-type': 'application/json' }, '{"symbol":"SOL"}');
+  await web.srv.client(CryptoServiceService).getCoin({ symbol: 'SOL' });
+  const db = await web.srv.db();
+  const until = Date.now() + 5000;
+  let protocols = new Set<string>();
+  while (Date.now() < until && protocols.size < 3) {
+    const rows = await db.requestLog.findMany({ where: { method: 'GetCoin' }, select: { protocol: true } });
+    protocols = new Set(rows.map((r) => r.protocol));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.deepEqual([...protocols].sort(), ['connect', 'grpc', 'grpc-web']);
 });
 
 test("drain: the server's stop ends an open web stream with unavailable, then the port is closed", async () => {

@@ -73,6 +73,8 @@ export interface RequestLogEntry {
   /** Serialized bytes of the response (null for server-streaming and bidi calls, and failures). */
   responseSize: number | null;
   serverId: string | null;
+  /** "grpc" (the gRPC port), "grpc-web" or "connect" (the web listener). */
+  protocol: string;
 }
 
 export interface RecentCallsOptions {
