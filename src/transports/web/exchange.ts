@@ -80,7 +80,7 @@ export class H2Exchange implements Exchange {
   }
 
   get done(): boolean {
-    return this.ended || this.stream.destroyed;
+    return this.ended || this.stream.destroyed || this.stream.closed;
   }
 
   respond(status: number, headers: OutgoingHttpHeaders, body?: Buffer | string): void {
