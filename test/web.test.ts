@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import https from 'node:https';
+import net from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { CoinResponse, CryptoServiceService, GetCoinRequest, PriceUpdate, WatchPricesRequest } from '../generated/crypto_service.ts';
@@ -19,7 +20,9 @@ let web: WebServer;
 let aliceToken: string;
 
 before(async () => {
-  web = await webServer({ grpc: { http: { enabled: true, host: '127.0.0.1', port: 0, publicMetrics: true }, requestLog: { enabled: true, flushIntervalMs: 50 } } });
+  web = await webServer({
+    grpc: { http: { enabled: true, host: '127.0.0.1', port: 0, publicMetrics: true }, requestLog: { enabled: true, flushIntervalMs: 50 } },
+  });
   aliceToken = await web.tokenOf('alice');
 });
 after(() => web?.stop());
@@ -247,7 +250,11 @@ test('metrics carry the protocol: connect and grpc-web series beside grpc', asyn
 
 test('the request log records each web call with its protocol', async () => {
   const session = h2session(web.port);
-  await h2(session, { ':path': GET_COIN, 'content-type': 'application/grpc-web+proto' }, frame(0, GetCoinRequest.encode({ symbol: 'SOL' }).finish()));
+  await h2(
+    session,
+    { ':path': GET_COIN, 'content-type': 'application/grpc-web+proto' },
+    frame(0, GetCoinRequest.encode({ symbol: 'SOL' }).finish()),
+  );
   await h1(web.port, 'POST', GET_COIN, { 'content-type': 'application/json' }, '{"symbol":"SOL"}');
   await web.srv.client(CryptoServiceService).getCoin({ symbol: 'SOL' });
   const db = await web.srv.db();
@@ -305,6 +312,49 @@ test('drain: a unary call in flight when the server stops is answered; one that 
   assert.equal(answered.status, 200);
   assert.equal((json(answered).coin as { symbol: string }).symbol, 'BTC');
   await stopped;
+});
+
+test("a client that goes away cancels its call: the method's signal aborts (HTTP/1.1 and HTTP/2)", async () => {
+  const aborted: string[] = [];
+  let started: () => void = () => {};
+  // A project interceptor that waits, for calls that ask it to (x-hang), until the call is cancelled.
+  const hang = {
+    name: 'hang',
+    async intercept(ctx: CallContext, next: (ctx: CallContext) => Promise<void>) {
+      const tag = ctx.metadata.get('x-hang')[0];
+      if (tag !== undefined) {
+        started();
+        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+        aborted.push(`${String(tag)} ${ctx.protocol} cancelled=${ctx.cancelled}`);
+      }
+      return next(ctx);
+    },
+  };
+  const own = await webServer({}, { project: [hang] });
+  try {
+    const began = () => new Promise<void>((r) => (started = r));
+    let running = began();
+    const socket = net.connect(own.port, '127.0.0.1', () =>
+      socket.write(`POST ${GET_COIN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-hang: h1\r\nContent-Length: 2\r\n\r\n{}`),
+    );
+    socket.on('error', () => {});
+    await running;
+    socket.destroy();
+    running = began();
+    const session = http2.connect(`http://127.0.0.1:${own.port}`);
+    session.on('error', () => {});
+    const req = session.request({ ':method': 'POST', ':path': GET_COIN, 'content-type': 'application/grpc-web+proto', 'x-hang': 'h2' });
+    req.on('error', () => {});
+    req.end(frame(0, GetCoinRequest.encode({ symbol: 'BTC' }).finish()));
+    await running;
+    req.close(http2.constants.NGHTTP2_CANCEL);
+    const until = Date.now() + 3000;
+    while (aborted.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    session.destroy();
+    assert.deepEqual(aborted.sort(), ['h1 connect cancelled=true', 'h2 grpc-web cancelled=true']);
+  } finally {
+    await own.stop();
+  }
 });
 
 test('with grpc.server.tls: the web port speaks HTTPS, HTTP/2 by ALPN and HTTP/1.1, with the same certificate', async () => {
