@@ -102,18 +102,24 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   }
 }
 
+/** Where this process reaches its own listener bound to `host`: loopback for a wildcard address. */
+function loopbackOf(host: string): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return bare === '::' || bare === '0.0.0.0' || bare === '' ? '127.0.0.1' : bare;
+}
+
 /**
  * The registry the web listener reads and writes JSON with: the app's descriptor set (the one
  * reflection serves) and cfg's own. Without the descriptor set, the web listener serves binary only.
  */
-async function webRegistry(generatedDir: string): Promise<import('@bufbuild/protobuf').FileRegistry | undefined> {
+async function webRegistry(generatedDir: string, web: boolean): Promise<import('@bufbuild/protobuf').FileRegistry | undefined> {
   const { appRawFiles, builtinRawFiles, registryOf } = await import('../proto/descriptors.ts');
   try {
     const files = new Map<string, import('@bufbuild/protobuf/wkt').FileDescriptorProto>();
     for (const file of [...appRawFiles(generatedDir), ...builtinRawFiles()]) if (!files.has(file.proto.name)) files.set(file.proto.name, file.proto);
     return registryOf([...files.values()]);
   } catch (err) {
-    log.warn(`the web listener serves binary content types only: ${(err as Error).message}`);
+    if (web) log.warn(`the web listener serves binary content types only: ${(err as Error).message}`);
     return undefined;
   }
 }
@@ -177,9 +183,10 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, ownDb: bo
   const { host } = config.grpc.server;
   const port = await server.listen(host, config.grpc.server.port, origin);
   let webPort: number | undefined;
+  const registry = config.grpc.web.enabled || withHttp ? await webRegistry(join(config.root, outputDir), config.grpc.web.enabled) : undefined;
   if (config.grpc.web.enabled) {
     try {
-      webPort = await server.listenWeb(await webRegistry(join(config.root, outputDir)), config.grpc.web.host, options.webPort ?? config.grpc.web.port);
+      webPort = await server.listenWeb(registry, config.grpc.web.host, options.webPort ?? config.grpc.web.port);
     } catch (err) {
       server.forceShutdown();
       throw err;
@@ -191,7 +198,7 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, ownDb: bo
     const { startHttpSidePort } = await import('../http/server.ts');
     try {
       const requestLog = interceptors.find((i): i is Interceptor & { writer: RequestLogCounts } => i.name === 'request-log' && 'writer' in i)?.writer;
-      http = await startHttpSidePort({ config, server, metrics, db, port: options.httpPort, requestLog });
+      http = await startHttpSidePort({ config, server, metrics, db, port: options.httpPort, requestLog, registry, web: webPort === undefined ? undefined : { host: loopbackOf(config.grpc.web.host), port: webPort, secure: server.webScheme === 'https' } });
     } catch (err) {
       server.forceShutdown();
       throw err;
