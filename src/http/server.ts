@@ -11,7 +11,7 @@ import type { ServiceHost } from '../services/host.ts';
 import { ConnectionCap } from '../transports/grpc/connection-cap.ts';
 import { Status } from '../call/error.ts';
 import { classify } from '../call/boundary.ts';
-import { callsRoute, statsRoute } from './api-calls.ts';
+import { callsRoute, seriesRoute, statsRoute } from './api-calls.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { serversRoute } from './api-servers.ts';
 import { meRoute, servicesRoute } from './api-services.ts';
@@ -61,6 +61,7 @@ export function sidePortRoutes(options: HttpSidePortOptions): Route[] {
     serversRoute(options.db, options.config.grpc.monitor.heartbeatMs),
     callsRoute(options.db),
     statsRoute(options.db),
+    seriesRoute(options.db),
     ...apiKeyRoutes(options.db),
     ...consoleRoutes(options.server, options.registry, options.web),
     ...dashboardRoutes(),

@@ -45,17 +45,24 @@ function duration(seconds) {
 }
 const fill = (tbody, rows) => tbody.replaceChildren(...rows);
 
+const serverRow = (s) =>
+  el('tr', {},
+    el('td', {}, `${s.host} pid ${s.pid}`),
+    el('td', {}, s.address),
+    el('td', { class: s.status === 'serving' ? 'status-ok' : 'status-down' }, s.status),
+    el('td', { class: 'uptime' }, duration(s.uptimeSeconds)),
+    el('td', {}, s.version),
+    el('td', {}, when(s.lastHeartbeat)));
+
+/** Live servers first; stopped and down ones folded under them (a day of restarts leaves dozens). */
 async function loadServers() {
   const { servers } = await api('/api/servers');
-  fill($('#servers tbody'), servers.length ? servers.map((s) =>
-    el('tr', {},
-      el('td', {}, `${s.host} pid ${s.pid}`),
-      el('td', {}, s.address),
-      el('td', { class: s.status === 'down' ? 'status-down' : 'status-ok' }, s.status),
-      el('td', { class: 'uptime' }, duration(s.uptimeSeconds)),
-      el('td', {}, s.version),
-      el('td', {}, when(s.lastHeartbeat))),
-  ) : [el('tr', {}, el('td', { colspan: 6 }, 'No server has reported yet.'))]);
+  const live = servers.filter((s) => s.status === 'serving');
+  const past = servers.filter((s) => s.status !== 'serving');
+  fill($('#servers tbody'), live.length ? live.map(serverRow) : [el('tr', {}, el('td', { colspan: 6 }, servers.length ? 'No server is serving now.' : 'No server has reported yet.'))]);
+  $('#servers-past').hidden = past.length === 0;
+  $('#servers-past summary').textContent = `${past.length} stopped or down server${past.length === 1 ? '' : 's'}`;
+  fill($('#servers-past tbody'), past.map(serverRow));
 }
 
 async function loadServices() {
@@ -115,6 +122,24 @@ async function loadStats() {
     { key: 'p50Ms', cls: 'bar-p50', format: (v) => `${v.toFixed(1)} ms` },
     { key: 'p99Ms', cls: 'bar-p99', format: (v) => `${v.toFixed(1)} ms` },
   ], maxMs);
+}
+
+/** Per method, a small chart: calls per second (blue) and p99 ms (orange), each on its own scale. */
+async function loadSeries() {
+  const { methods, bucketSeconds } = await api(`/api/stats/series?window=${encodeURIComponent($('#window').value)}`);
+  const width = 240, height = 60;
+  const line = (points, key, cls) => {
+    const max = Math.max(...points.map((p) => p[key]), 0);
+    const xy = points.map((p, i) => `${((i / Math.max(1, points.length - 1)) * width).toFixed(1)},${(height - (max > 0 ? (p[key] / max) * (height - 4) : 0) - 2).toFixed(1)}`);
+    return { node: svg('polyline', { points: xy.join(' '), class: cls }), max };
+  };
+  $('#chart-series').replaceChildren(...(methods.length ? methods.map((m) => {
+    const rate = line(m.points, 'callsPerSecond', 'line-rate');
+    const p99 = line(m.points, 'p99Ms', 'line-p99');
+    const chart = svg('svg', { width, height, role: 'img', 'data-method': `${m.service}/${m.method}` });
+    chart.append(svg('title', {}, `${m.service}/${m.method}: up to ${rate.max.toFixed(2)} calls/s, p99 up to ${p99.max.toFixed(1)} ms (${bucketSeconds}s steps)`), rate.node, p99.node);
+    return el('figure', {}, el('figcaption', {}, `${m.service.split('.').pop()}/${m.method}: ≤ ${rate.max.toFixed(1)}/s, p99 ≤ ${p99.max.toFixed(1)} ms`), chart);
+  }) : [el('p', {}, 'No calls in this window.')]));
 }
 
 async function loadKeys() {
@@ -277,14 +302,14 @@ async function guard(fn) {
 }
 
 let timer;
-const refresh = () => guard(() => Promise.all([loadServers(), loadCalls(), loadStats()]));
+const refresh = () => guard(() => Promise.all([loadServers(), loadCalls(), loadStats(), loadSeries()]));
 
 async function signIn() {
   let failure = '';
   try {
     const me = await api('/api/me');
     $('#who').textContent = `signed in as ${me.username}`;
-    await Promise.all([loadServices(), loadServers(), loadCalls(), loadStats(), loadKeys(), loadConsole()]);
+    await Promise.all([loadServices(), loadServers(), loadCalls(), loadStats(), loadSeries(), loadKeys(), loadConsole()]);
   } catch (err) {
     if (err instanceof AuthError) return signOut(err.message);
     failure = err.message;
@@ -319,7 +344,7 @@ document.addEventListener('DOMContentLoaded', () => {
     e.preventDefault();
     void guard(loadCalls);
   });
-  $('#window').addEventListener('change', () => void guard(loadStats));
+  $('#window').addEventListener('change', () => void guard(() => Promise.all([loadStats(), loadSeries()])));
   $('#key-form').addEventListener('submit', (e) => void createKey(e));
   $('#console-method').addEventListener('change', showMethod);
   $('#console-as').addEventListener('change', () => ($('#console-credential').hidden = $('#console-as').value !== 'other'));
