@@ -38,7 +38,7 @@ test('every setting in the schema has a default that passes its own check, and r
 });
 
 /** Texts tried for each variable: the first that is accepted and changes the setting is the one checked. */
-const CANDIDATES = ['true', 'false', '7', '2', 'auto', 'warn', 'json', 'file:./var/env.sqlite3', 'env-value', 'redis', 'redis://127.0.0.1:6390', 'postgresql://127.0.0.1:6432/db', '5000'];
+const CANDIDATES = ['true', 'false', '7', '2', 'auto', 'warn', 'json', 'file:./var/env.sqlite3', 'env-value', 'redis', 'redis://127.0.0.1:6390', 'postgresql://127.0.0.1:6432/db', '5000', '*'];
 
 test('every environment variable in the schema reaches its setting in the resolved config', () => {
   const overridden = SETTINGS.filter((s) => s.meta.env !== undefined);

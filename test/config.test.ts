@@ -41,7 +41,8 @@ describe('defaults', () => {
     assert.deepEqual(grpc.enabledApps, []);
     assert.deepEqual(grpc.customServices, {});
     assert.equal(grpc.handlersHook, null);
-    assert.deepEqual(grpc.proto, { autoGenerate: true, protoDir: 'proto', outputDir: 'generated', packagePrefix: '' });
+    assert.deepEqual(grpc.proto, { autoGenerate: true, protoDir: 'proto', outputDir: 'generated', packagePrefix: '', es: false });
+    assert.deepEqual({ enabled: grpc.web.enabled, host: grpc.web.host, port: grpc.web.port, cors: grpc.web.cors }, { enabled: false, host: '[::]', port: 8080, cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 7200 } });
     assert.equal(grpc.auth.enabled, true);
     assert.equal(grpc.auth.requireAuth, false);
     assert.equal(grpc.auth.jwtAlgorithm, 'HS256');
@@ -116,6 +117,8 @@ describe('validation: the error names the field, the bad value and what is allow
     ['unbounded streams per connection', { grpc: { server: { maxConcurrentStreams: 2 ** 32 - 1 } } }, 'grpc.server.maxConcurrentStreams is 4294967295; it must be an integer from 1 to 2147483647.'],
     ['a side port header timeout in seconds', { grpc: { http: { headersTimeoutMs: 10 } } }, 'grpc.http.headersTimeoutMs is 10; it must be an integer from 100 to 600000.'],
     ['HTTP side port out of range', { grpc: { http: { port: 70000 } } }, 'grpc.http.port is 70000; it must be an integer from 0 to 65535.'],
+    ['a CORS origin with a path', { grpc: { web: { cors: { allowedOrigins: ['https://app.example.com/'] } } } }, 'grpc.web.cors.allowedOrigins[0] is "https://app.example.com/"; it must be an origin "https://app.example.com" (no path), "https://*.example.com" or "*".'],
+    ['a CORS header with a space', { grpc: { web: { cors: { allowedHeaders: ['x request'] } } } }, 'grpc.web.cors.allowedHeaders[0] is "x request"; it must be a header name ("x-request-id").'],
     ['HTTP side port as a string', { grpc: { http: { port: '8090' } } }, 'grpc.http.port is "8090"; it must be an integer from 0 to 65535.'],
     ['HTTP side port switch as a string', { grpc: { http: { enabled: 'yes' } } }, 'grpc.http.enabled is "yes"; it must be a boolean (true or false).'],
     ['empty HTTP host', { grpc: { http: { host: '' } } }, 'grpc.http.host is ""; it must be a non-empty string.'],
@@ -184,6 +187,13 @@ describe('environment overrides', () => {
     assert.equal(config.logging.format, 'json');
   });
 
+  test('a list setting takes a comma-separated variable', () => {
+    const config = resolve({}, { CFG_WEB_CORS_ORIGINS: 'https://a.example, https://*.b.example,', CFG_WEB: '1', CFG_WEB_PORT: '0' });
+    assert.deepEqual(config.grpc.web.cors.allowedOrigins, ['https://a.example', 'https://*.b.example']);
+    assert.equal(config.grpc.web.enabled, true);
+    assert.equal(config.grpc.web.port, 0);
+  });
+
   test('unset or empty variables leave the file\'s values', () => {
     const config = resolve({ grpc: { server: { port: 7000 } } }, { CFG_GRPC_PORT: '', CFG_GRPC_HOST: undefined });
     assert.equal(config.grpc.server.port, 7000);
@@ -199,6 +209,7 @@ describe('environment overrides', () => {
     [{ CFG_HTTP_PORT: '70000' }, 'environment CFG_HTTP_PORT="70000" (for grpc.http.port) must be an integer from 0 to 65535.'],
     [{ CFG_HTTP_PORT: 'web' }, 'environment CFG_HTTP_PORT="web" (for grpc.http.port) must be an integer from 0 to 65535.'],
     [{ CFG_HTTP: 'maybe' }, 'environment CFG_HTTP="maybe" (for grpc.http.enabled) must be 1 or 0.'],
+    [{ CFG_WEB_CORS_ORIGINS: 'https://a.example, ftp://b' }, 'environment CFG_WEB_CORS_ORIGINS="https://a.example, ftp://b" (for grpc.web.cors.allowedOrigins) must be an origin "https://app.example.com" (no path), "https://*.example.com" or "*".'],
   ];
   for (const [env, message] of bad) {
     test(`a bad ${Object.keys(env)[0]} is refused by name`, () => {

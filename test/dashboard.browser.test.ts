@@ -122,6 +122,22 @@ test('sign in, see services, servers, the calls just made, charts; keys created 
   assert.deepEqual(pageErrors, [], 'no script errors (CSP included)');
 });
 
+test('calls per second and p99 over time per method; stopped servers folded under the live one', async () => {
+  // A chart per method the request log saw, with its two lines.
+  await page.waitForSelector('#chart-series svg[data-method="fixture.Greeter/SayHello"] polyline.line-p99', { state: 'attached' });
+  assert.equal(await page.$$eval('#chart-series svg[data-method="fixture.Greeter/SayHello"] polyline', (ls) => ls.length), 2);
+  assert.match((await page.textContent('#chart-series svg[data-method="fixture.Greeter/SayHello"] title'))!, /^fixture\.Greeter\/SayHello: up to \d+\.\d\d calls\/s, p99 up to \d+\.\d ms/);
+  // Two servers of yesterday's restarts: folded, the live one alone in the table.
+  const old = { host: 'h', pid: 1, address: '127.0.0.1:1', version: '0.1.0', services: 'fixture.Greeter', startedAt: new Date(Date.now() - 86_400_000), lastHeartbeat: new Date(Date.now() - 80_000_000) };
+  await bed.db.serverInstance.createMany({ data: [{ ...old, id: 'old-1', status: 'stopped' }, { ...old, id: 'old-2', status: 'serving' }] });
+  await page.reload();
+  await page.waitForSelector('#servers-past:not([hidden])');
+  assert.equal(await page.textContent('#servers-past summary'), '2 stopped or down servers');
+  assert.deepEqual((await rows('#servers')).map((r) => r[2]), ['serving']);
+  assert.deepEqual((await page.$$eval('#servers-past tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent))).sort(), ['down', 'stopped']);
+  assert.deepEqual(pageErrors, []);
+});
+
 test('a credential that stops working signs the page out', async () => {
   await page.evaluate(() => (globalThis as unknown as Dom).sessionStorage.setItem('cfg.credential', 'cfg_revoked-or-bogus'));
   await page.reload();

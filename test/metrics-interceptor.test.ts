@@ -97,7 +97,7 @@ test('counters move by method and status code after real calls', async () => {
   const sum = await value('grpc_server_handling_seconds', hello, '_sum');
   assert.ok(sum !== undefined && sum > 0, `latency sum ${sum} s`);
   const text = await metrics.registry.metrics();
-  assert.match(text, /grpc_server_handled_total\{grpc_service="fixture.Greeter",grpc_method="SayHello",grpc_type="unary",grpc_code="OK"\} 3/);
+  assert.match(text, /grpc_server_handled_total\{grpc_service="fixture.Greeter",grpc_method="SayHello",grpc_type="unary",protocol="grpc",grpc_code="OK"\} 3/);
 });
 
 test('the in-flight gauge is up while a call runs and back to zero after it', async () => {

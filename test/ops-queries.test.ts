@@ -1,10 +1,11 @@
 // The operations queries (src/ops/queries.ts) on SQLite and PostgreSQL, over rows written the way
 // the request log and the server monitor write them: listServers computes "down" from the
 // heartbeat, pruneServers deletes old rows of stopped or down servers only, recentCalls filters,
-// orders and caps its limit, methodStats counts, error rates and percentiles.
+// orders and caps its limit, methodStats counts, error rates and percentiles, methodSeries calls per
+// second and p99 per step of a window.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { listServers, methodStats, pruneServers, recentCalls } from '../src/ops/queries.ts';
+import { listServers, methodSeries, methodStats, pruneServers, recentCalls } from '../src/ops/queries.ts';
 import { PROVIDERS, withMigratedDb } from './support/db.ts';
 
 const now = new Date('2026-11-28T12:00:00Z');
@@ -86,6 +87,26 @@ for (const provider of PROVIDERS) {
         ]);
         const wide = await methodStats(db, { sinceMs: 2 * 3_600_000 });
         assert.deepEqual(wide.map((s) => [s.method, s.count]), [['GetCoin', 100], ['WatchPrices', 3], ['Do', 1]]);
+      });
+    });
+
+    test('methodSeries: calls per second and p99 per step, every step of the window present', async () => {
+      await withMigratedDb(provider, async (db) => {
+        const end = new Date('2026-11-28T12:00:00Z');
+        const rows = [];
+        // 60 s window in 6 steps of 10 s: GetCoin 20 calls in the last step (1..20 ms), 5 in the first.
+        for (let i = 1; i <= 20; i++) rows.push({ createdAt: new Date(end.getTime() - 5_000), service: 'c.S', method: 'GetCoin', code: 0, durationMs: i, serverId: 's' });
+        for (let i = 1; i <= 5; i++) rows.push({ createdAt: new Date(end.getTime() - 55_000), service: 'c.S', method: 'GetCoin', code: 0, durationMs: 100, serverId: 's' });
+        rows.push({ createdAt: new Date(end.getTime() - 120_000), service: 'c.S', method: 'Old', code: 0, durationMs: 1, serverId: 's' });
+        await db.requestLog.createMany({ data: rows });
+        const { bucketSeconds, methods } = await methodSeries(db, { sinceMs: 60_000, buckets: 6, now: end });
+        assert.equal(bucketSeconds, 10);
+        assert.deepEqual(methods.map((m) => m.method), ['GetCoin'], 'calls outside the window are not counted');
+        const points = methods[0]!.points;
+        assert.equal(points.length, 6);
+        assert.deepEqual(points.map((p) => p.callsPerSecond), [0.5, 0, 0, 0, 0, 2]);
+        assert.deepEqual(points.map((p) => p.p99Ms), [100, 0, 0, 0, 0, 20]);
+        assert.equal(points[0]!.at.toISOString(), '2026-11-28T11:59:00.000Z');
       });
     });
 

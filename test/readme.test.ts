@@ -24,6 +24,17 @@ test('"Writing a service": the notes app, from its .proto to a unary and a strea
   await stopServers();
 });
 
+test('"Browsers and curl": curl calls the web listener with JSON, by POST and GET, with a token, and gets Connect error JSON', async () => {
+  const [bash] = blocks('Browsers and curl (gRPC-Web and Connect)').filter((b) => b.lang === 'bash');
+  await follow([bash!]);
+  const [, post, get, , wallet, missing] = bash!.lines;
+  assert.equal((JSON.parse(await run(post!)) as { coin: { symbol: string } }).coin.symbol, 'BTC');
+  assert.equal((JSON.parse(await run(get!)) as { coin: { symbol: string } }).coin.symbol, 'ETH');
+  assert.equal((JSON.parse(await run(wallet!)) as { wallet: { username: string } }).wallet.username, 'alice');
+  assert.deepEqual(JSON.parse(await run(missing!)), { code: 'not_found', message: 'Coin XYZ not found' });
+  await stopServers();
+});
+
 test('"Switching to PostgreSQL": migrate, seed, serve and call on PostgreSQL', async () => {
   await follow(blocks('Switching to PostgreSQL'));
   assert.match(env.DATABASE_URL!, /^postgresql:/);

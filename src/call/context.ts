@@ -16,8 +16,13 @@ export interface RequestMetadata {
  * first use. What an interceptor adds to a call travels in `values`, under a key it owns
  * (src/call/values.ts): the auth interceptor's caller is `userOf(ctx)` / `ctx.values.get(CALLER)`.
  */
+/** The protocol a call came over: native gRPC (the gRPC port), or gRPC-Web / Connect (the web listener). */
+export type CallProtocol = 'grpc' | 'grpc-web' | 'connect';
+
 export interface CallContext {
   readonly method: MethodInfo;
+  /** The protocol the call came over (a label for metrics, traces and logs). */
+  readonly protocol: CallProtocol;
   readonly metadata: RequestMetadata;
   /** "ipv4:127.0.0.1:12345" or "ipv6:[::1]:12345". */
   readonly peer: string;
@@ -91,6 +96,7 @@ export abstract class CallState implements CallContext, ContextValues {
   }
 
   abstract readonly method: MethodInfo;
+  abstract readonly protocol: CallProtocol;
   abstract readonly metadata: RequestMetadata;
   abstract readonly peer: string;
   abstract readonly deadline: Date | number;

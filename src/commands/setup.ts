@@ -24,7 +24,7 @@ export function setupCommand(): Command {
         const protos = await listProtoFiles(resolve(config.root, protoDir)).catch(() => []);
         if (protos.length === 0) say(`no .proto files in ${protoDir}/ yet: no gRPC stubs (cfg startapp NAME writes an app and its proto)`);
         else {
-          const r = await generateProto({ protoDir, outputDir, cwd: config.root });
+          const r = await generateProto({ protoDir, outputDir, cwd: config.root, es: config.grpc.proto.es });
           say(`gRPC stubs from ${r.protoFiles.length} proto file(s) -> ${outputDir}/`);
         }
         if (process.env.DATABASE_URL || target.provider !== 'sqlite') {

@@ -13,7 +13,7 @@ export const ENV_SETTINGS: readonly (Setting & { meta: { env: string } })[] = SE
 );
 
 /** True when `schema` (under its default, nullable or union) takes values of zod type `type`. */
-function takes(schema: ZodType, type: 'boolean' | 'number'): boolean {
+function takes(schema: ZodType, type: 'boolean' | 'number' | 'array'): boolean {
   const def = schema.def as { type: string; innerType?: ZodType; options?: ZodType[] };
   if (def.type === type) return true;
   if (def.innerType) return takes(def.innerType, type);
@@ -22,10 +22,11 @@ function takes(schema: ZodType, type: 'boolean' | 'number'): boolean {
 
 const FLAGS = new Map([['1', true], ['0', false], ['true', true], ['false', false]]);
 
-/** The variable's text as the setting's value: a flag for a boolean, a number for digits where numbers go. */
+/** The variable's text as the setting's value: a flag for a boolean, a number for digits where numbers go, a comma-separated list for a list. */
 function fromText(setting: Setting, raw: string): unknown {
   if (takes(setting.schema, 'boolean')) return FLAGS.get(raw) ?? raw;
   if (takes(setting.schema, 'number') && /^\d+$/.test(raw)) return Number(raw);
+  if (takes(setting.schema, 'array')) return raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
   return raw;
 }
 

@@ -3,7 +3,7 @@
 import type { input, output } from 'zod';
 import type { configSchema, database, logging } from './schema.ts';
 import type { JWT_ALGORITHMS, grpcAuth } from './schema-auth.ts';
-import type { grpc, grpcHttp, grpcProto, monitor, requestLog } from './schema-grpc.ts';
+import type { grpc, grpcHttp, grpcProto, grpcWeb, monitor, requestLog } from './schema-grpc.ts';
 import type { events } from './schema-events.ts';
 import type { grpcServer } from './schema-server.ts';
 
@@ -24,6 +24,8 @@ export interface GrpcConfig extends output<typeof grpc> {}
 export interface GrpcServerConfig extends output<typeof grpcServer> {}
 /** `grpc.http`: the HTTP side port (Prometheus metrics, JSON operations API, dashboard). Off by default. */
 export interface GrpcHttpConfig extends output<typeof grpcHttp> {}
+/** `grpc.web`: gRPC-Web and Connect for browsers and HTTP clients, on a port of their own. Off by default. */
+export interface GrpcWebConfig extends output<typeof grpcWeb> {}
 /** `grpc.proto`: the guide's GRPCProtoConfig. */
 export interface GrpcProtoConfig extends output<typeof grpcProto> {}
 /** `grpc.auth`: the guide's GRPCAuthConfig. */

@@ -116,6 +116,6 @@ async function checkStubs(cfg: CfgConfig, report: Report): Promise<void> {
     return;
   }
   const { stubsAreStale } = await import('../proto/generate.ts');
-  if (await stubsAreStale(protoPath, outPath)) report.warn('stubs', `${outputDir}/ is older than ${protoDir}/: run cfg generate-proto${auto}`);
+  if (await stubsAreStale(protoPath, outPath, cfg.grpc.proto.es)) report.warn('stubs', `${outputDir}/ is older than ${protoDir}/: run cfg generate-proto${auto}`);
   else report.good('stubs', `${outputDir}/ is up to date with ${protoDir}/`);
 }

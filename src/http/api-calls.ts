@@ -1,6 +1,6 @@
 import { parseDuration } from '../auth/tokens.ts';
 import type { Db } from '../db/client.ts';
-import { methodStats, recentCalls, type RecentCallsOptions } from '../ops/queries.ts';
+import { methodSeries, methodStats, recentCalls, type RecentCallsOptions } from '../ops/queries.ts';
 import { Status } from '../call/error.ts';
 import { badRequest, intParam, queryParams, type Route } from './router.ts';
 
@@ -70,4 +70,29 @@ export function statsRoute(db: Db): Route {
       return { json: { windowSeconds: seconds, methods: await methodStats(db, { sinceMs: seconds * 1000 }) } };
     },
   };
+}
+
+/** GET /api/stats/series?window=1h: per method, calls per second and p99 latency in 30 steps over the window. */
+export function seriesRoute(db: Db): Route {
+  return {
+    method: 'GET',
+    path: '/api/stats/series',
+    access: 'staff',
+    async handle(req) {
+      const q = queryParams(req, ['window']);
+      const seconds = q.window === undefined ? 3600 : windowSeconds(q.window);
+      return { json: { windowSeconds: seconds, ...(await methodSeries(db, { sinceMs: seconds * 1000 })) } };
+    },
+  };
+}
+
+function windowSeconds(text: string): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(text);
+  } catch {
+    seconds = NaN;
+  }
+  if (!(seconds >= 1 && seconds <= MAX_WINDOW_S)) throw badRequest(`window must be a duration from 1s to 7d such as 90s, 15m, 1h or 1d (got ${JSON.stringify(text)}).`);
+  return seconds;
 }

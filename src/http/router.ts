@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AuthUser } from '../auth/types.ts';
 
 /** An error answered as `{ "error": code, "message": message }` with this HTTP status. */
@@ -34,7 +34,9 @@ export interface HttpRequest {
 /** What a handler answers: JSON, or text/bytes with a content type. */
 export type HttpReply =
   | { status?: number; json: unknown }
-  | { status?: number; body: string | Buffer; contentType: string; headers?: Record<string, string> };
+  | { status?: number; body: string | Buffer; contentType: string; headers?: Record<string, string> }
+  /** A reply the handler writes itself, as it happens (the request console's streams). */
+  | { stream: (res: ServerResponse) => Promise<void> };
 
 /** "staff": a staff user's token or API key; "public": anyone; "metrics": public when grpc.http.publicMetrics. */
 export type RouteAccess = 'staff' | 'public' | 'metrics';

@@ -11,12 +11,14 @@ import type { ServiceHost } from '../services/host.ts';
 import { ConnectionCap } from '../transports/grpc/connection-cap.ts';
 import { Status } from '../call/error.ts';
 import { classify } from '../call/boundary.ts';
-import { callsRoute, statsRoute } from './api-calls.ts';
+import { callsRoute, seriesRoute, statsRoute } from './api-calls.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { serversRoute } from './api-servers.ts';
 import { meRoute, servicesRoute } from './api-services.ts';
 import { httpAuthenticator } from './auth.ts';
+import { consoleRoutes, type WebTarget } from './api-console.ts';
 import { dashboardRoutes } from './dashboard.ts';
+import type { FileRegistry } from '@bufbuild/protobuf';
 import { addProcessMetrics, addRequestLogMetrics, metricsRoute, type RequestLogCounts } from './metrics.ts';
 import { badRequest, HttpError, matchRoute, parseQuery, type HttpReply, type HttpRequest, type Route } from './router.ts';
 
@@ -33,6 +35,10 @@ export interface HttpSidePortOptions {
   db: Db;
   /** The request log writer, when grpc.requestLog is on: its written and dropped counts go to /metrics. */
   requestLog?: RequestLogCounts;
+  /** The web listener, when served: the request console sends its calls there. */
+  web?: WebTarget;
+  /** The descriptor set's registry: the request console's forms. */
+  registry?: FileRegistry;
   host?: string;
   port?: number;
 }
@@ -55,7 +61,9 @@ export function sidePortRoutes(options: HttpSidePortOptions): Route[] {
     serversRoute(options.db, options.config.grpc.monitor.heartbeatMs),
     callsRoute(options.db),
     statsRoute(options.db),
+    seriesRoute(options.db),
     ...apiKeyRoutes(options.db),
+    ...consoleRoutes(options.server, options.registry, options.web),
     ...dashboardRoutes(),
   ];
 }
@@ -85,6 +93,13 @@ function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 function send(res: ServerResponse, reply: HttpReply, head: boolean): void {
+  if ('stream' in reply) {
+    void reply.stream(res).catch((err: unknown) => {
+      log.error('a streamed reply failed', { error: (err as Error)?.message ?? String(err) });
+      res.destroy();
+    });
+    return;
+  }
   const status = reply.status ?? 200;
   if ('json' in reply) {
     const body = JSON.stringify(reply.json);
@@ -153,7 +168,7 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
       }
       const query = parseQuery(url.search);
       const match = matchRoute(routes, method, url.pathname);
-      if (match === null) throw new HttpError(404, 'not_found', `Nothing at ${url.pathname}; see /api/me, /api/services, /api/servers, /api/calls, /api/stats, /api/keys, /metrics or the dashboard at /.`);
+      if (match === null) throw new HttpError(404, 'not_found', `Nothing at ${url.pathname}; see /api/me, /api/services, /api/servers, /api/calls, /api/stats, /api/keys, /api/console, /metrics or the dashboard at /.`);
       if ('allowed' in match) {
         res.setHeader('allow', match.allowed.join(', '));
         throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${match.allowed.join(' or ')}.`);

@@ -20,6 +20,7 @@ export function callLogger(): Interceptor {
         status: statusName(end.code),
         durationMs: Math.round(end.durationMs * 100) / 100,
         peer: ctx.peer,
+        ...(ctx.protocol === 'grpc' ? {} : { protocol: ctx.protocol }),
         user: userOf(ctx)?.username,
       };
       if (ok) log.info(ctx.method.path, fields);

@@ -1,5 +1,6 @@
 import { Registry, type Metric } from 'prom-client';
 import { Status, statusName } from '../call/error.ts';
+import type { CallProtocol } from '../call/context.ts';
 import type { MethodInfo } from '../call/method.ts';
 import type { Interceptor } from '../call/interceptor.ts';
 
@@ -26,8 +27,8 @@ class MethodSeries {
   readonly codeLabels: Labels[];
   readonly bucketLabels: Labels[];
 
-  constructor(method: MethodInfo) {
-    this.labels = { grpc_service: method.service, grpc_method: method.name, grpc_type: TYPES[method.kind] };
+  constructor(method: MethodInfo, protocol: CallProtocol) {
+    this.labels = { grpc_service: method.service, grpc_method: method.name, grpc_type: TYPES[method.kind], protocol };
     this.codeLabels = CODES.map((code) => ({ ...this.labels, grpc_code: statusName(code) }));
     this.bucketLabels = [...LATENCY_BUCKETS.map((le) => ({ ...this.labels, le })), { ...this.labels, le: '+Inf' }];
   }
@@ -59,15 +60,16 @@ function family(registry: Registry, name: string, help: string, type: 'counter' 
 /**
  * Prometheus series per method, named as go-grpc-prometheus names them so existing dashboards
  * work: grpc_server_started_total, grpc_server_handled_total (by grpc_code), the
- * grpc_server_handling_seconds histogram, and the grpc_server_in_flight gauge. Each method's
- * numbers and label sets are made in appliesTo, once per method at start-up (every status code is
- * exported from zero); a call costs two map lookups and a few additions — no label set, string or
- * hash is built per call, and no step is added to it (an observer). Prometheus reads the numbers
- * at scrape time.
+ * grpc_server_handling_seconds histogram, and the grpc_server_in_flight gauge, each with a
+ * `protocol` label ("grpc", "grpc-web", "connect": the transport the call came over). Each method's
+ * numbers and label sets are made in appliesTo, once per method at start-up for native gRPC (every
+ * status code is exported from zero) and on a method's first call over a web protocol; a call
+ * costs two map lookups and a few additions — no label set, string or hash is built per call, and
+ * no step is added to it (an observer). Prometheus reads the numbers at scrape time.
  */
 export function callMetrics(registry: Registry = new Registry()): CallMetrics {
-  const byPath = new Map<string, MethodSeries>();
-  const all = () => [...byPath.values()];
+  const byPath = new Map<string, Partial<Record<CallProtocol, MethodSeries>>>();
+  const all = () => [...byPath.values()].flatMap((p) => [p.grpc, p['grpc-web'], p.connect].filter((m): m is MethodSeries => m !== undefined));
   family(registry, 'grpc_server_started_total', 'RPCs started on the server.', 'counter', () => all().map((m) => ({ value: m.started, labels: m.labels })));
   family(registry, 'grpc_server_handled_total', 'RPCs completed on the server, by status code.', 'counter', () =>
     all().flatMap((m) => CODES.map((code, i) => ({ value: m.handled[code]!, labels: m.codeLabels[i]! }))),
@@ -83,26 +85,26 @@ export function callMetrics(registry: Registry = new Registry()): CallMetrics {
   );
   family(registry, 'grpc_server_in_flight', 'RPCs running now.', 'gauge', () => all().map((m) => ({ value: m.inFlight, labels: m.labels })));
 
-  const seriesOf = (method: MethodInfo): MethodSeries => {
-    let series = byPath.get(method.path);
-    if (!series) byPath.set(method.path, (series = new MethodSeries(method)));
-    return series;
+  const seriesOf = (method: MethodInfo, protocol: CallProtocol): MethodSeries => {
+    let protocols = byPath.get(method.path);
+    if (!protocols) byPath.set(method.path, (protocols = {}));
+    return (protocols[protocol] ??= new MethodSeries(method, protocol));
   };
 
   return {
     name: 'metrics',
     registry,
     appliesTo(method) {
-      seriesOf(method);
+      seriesOf(method, 'grpc');
       return true;
     },
     onStart(ctx) {
-      const m = byPath.get(ctx.method.path) ?? seriesOf(ctx.method);
+      const m = byPath.get(ctx.method.path)?.[ctx.protocol] ?? seriesOf(ctx.method, ctx.protocol);
       m.started++;
       m.inFlight++;
     },
     onEnd(ctx, end) {
-      (byPath.get(ctx.method.path) ?? seriesOf(ctx.method)).observe(end.durationMs / 1000, end.code);
+      (byPath.get(ctx.method.path)?.[ctx.protocol] ?? seriesOf(ctx.method, ctx.protocol)).observe(end.durationMs / 1000, end.code);
     },
   };
 }

@@ -27,6 +27,7 @@ export function requestLog(writer: RequestLogWriter, options: { sampleRate: numb
         error: end.code === 0 ? null : end.message,
         requestSize: ctx.requestSize,
         responseSize: end.responseSize,
+        protocol: ctx.protocol,
       });
     },
     close: () => writer.close(),

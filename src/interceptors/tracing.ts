@@ -16,8 +16,8 @@ const metadataGetter: TextMapGetter<RequestMetadata> = {
 
 /**
  * OpenTelemetry tracing (grpc.server.tracing): one SERVER span per call named
- * "package.Service/Method" with rpc.system, rpc.service, rpc.method and
- * rpc.grpc.status_code, continuing the trace context sent in the request metadata
+ * "package.Service/Method" with rpc.system ("grpc", or "connect_rpc" for a Connect call),
+ * rpc.service, rpc.method, rpc.grpc.status_code and cfg.rpc.protocol ("grpc", "grpc-web", "connect"), continuing the trace context sent in the request metadata
  * (W3C traceparent, or whatever propagator the application registered). Without a registered
  * SDK the API hands out non-recording spans and this interceptor only passes the call on.
  */
@@ -29,7 +29,10 @@ export function tracing(options: { tracerName?: string } = {}): Interceptor {
       const parent = propagation.extract(ROOT_CONTEXT, ctx.metadata, metadataGetter);
       const span = tracer.startSpan(
         `${ctx.method.service}/${ctx.method.name}`,
-        { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.service': ctx.method.service, 'rpc.method': ctx.method.name } },
+        {
+          kind: SpanKind.SERVER,
+          attributes: { 'rpc.system': ctx.protocol === 'connect' ? 'connect_rpc' : 'grpc', 'rpc.service': ctx.method.service, 'rpc.method': ctx.method.name, 'cfg.rpc.protocol': ctx.protocol },
+        },
         parent,
       );
       if (!span.isRecording()) {

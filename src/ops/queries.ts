@@ -79,6 +79,8 @@ export interface RequestLogEntry {
   /** Serialized bytes of the response (null for server-streaming and bidi calls, and failures). */
   responseSize: number | null;
   serverId: string | null;
+  /** "grpc" (the gRPC port), "grpc-web" or "connect" (the web listener). */
+  protocol: string;
 }
 
 export interface RecentCallsOptions {
@@ -170,6 +172,52 @@ export async function methodStats(db: Db, options: MethodStatsOptions): Promise<
       return { service: r.service, method: r.method, count, errors: errs, errorRate: count ? errs / count : 0, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
     })
     .sort((a, b) => b.count - a.count || key(a).localeCompare(key(b)));
+}
+
+/** One method's calls per second and p99 latency over time, in equal buckets. */
+export interface MethodSeries {
+  service: string;
+  method: string;
+  /** Oldest first; every bucket of the window, empty ones with 0. */
+  points: Array<{ at: Date; callsPerSecond: number; p99Ms: number }>;
+}
+
+/**
+ * Calls per second and p99 latency per method over the last `sinceMs`, in `buckets` equal steps
+ * (the dashboard's small charts). Read from at most `maxSamples` of the window's latest calls:
+ * past that, the oldest buckets are undercounted.
+ */
+export async function methodSeries(db: Db, options: MethodStatsOptions & { buckets?: number }): Promise<{ bucketSeconds: number; methods: MethodSeries[] }> {
+  const end = options.now ?? new Date();
+  const buckets = Math.max(1, Math.min(options.buckets ?? 30, 500));
+  const bucketMs = Math.max(1, Math.ceil(options.sinceMs / buckets));
+  const since = new Date(end.getTime() - bucketMs * buckets);
+  const rows = await db.requestLog.findMany({
+    where: { createdAt: { gte: since, lte: end } },
+    select: { service: true, method: true, durationMs: true, createdAt: true },
+    orderBy: { createdAt: 'desc' },
+    take: options.maxSamples ?? 100_000,
+  });
+  const byMethod = new Map<string, { service: string; method: string; durations: number[][] }>();
+  for (const r of rows) {
+    const k = `${r.service}/${r.method}`;
+    let m = byMethod.get(k);
+    if (!m) byMethod.set(k, (m = { service: r.service, method: r.method, durations: Array.from({ length: buckets }, () => []) }));
+    const i = Math.min(buckets - 1, Math.floor((r.createdAt.getTime() - since.getTime()) / bucketMs));
+    m.durations[i]!.push(r.durationMs);
+  }
+  const methods = [...byMethod.values()]
+    .map((m) => ({
+      service: m.service,
+      method: m.method,
+      points: m.durations.map((d, i) => ({
+        at: new Date(since.getTime() + i * bucketMs),
+        callsPerSecond: d.length / (bucketMs / 1000),
+        p99Ms: percentile(d.sort((a, b) => a - b), 99),
+      })),
+    }))
+    .sort((a, b) => `${a.service}/${a.method}`.localeCompare(`${b.service}/${b.method}`));
+  return { bucketSeconds: bucketMs / 1000, methods };
 }
 
 /** Deletes request log rows recorded before `before`; returns how many. */

@@ -4,9 +4,11 @@ import type { LogSink } from './log-sink.ts';
 import type { RequestLogEntry } from './queries.ts';
 
 /** One call as the request log interceptor records it: a row without id and serverId, its time in ms. */
-export type RequestRecord = Omit<RequestLogEntry, 'id' | 'createdAt' | 'status' | 'serverId'> & {
+export type RequestRecord = Omit<RequestLogEntry, 'id' | 'createdAt' | 'status' | 'serverId' | 'protocol'> & {
   /** ms since epoch */
   createdAt: number;
+  /** "grpc" when not given. */
+  protocol?: string;
 };
 
 export interface RequestLogWriterOptions {
@@ -189,6 +191,6 @@ function rowValues(batch: RequestRecord[], serverId: string | null): unknown[][]
   return batch.map((r) => [
     uuid7(r.createdAt),
     new Date(r.createdAt).toISOString().replace('Z', '+00:00'),
-    r.service, r.method, r.code, r.durationMs, r.peer, r.userId, r.apiKeyId, r.error, r.requestSize, r.responseSize, serverId,
+    r.service, r.method, r.code, r.durationMs, r.peer, r.userId, r.apiKeyId, r.error, r.requestSize, r.responseSize, serverId, r.protocol ?? 'grpc',
   ]);
 }

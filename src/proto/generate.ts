@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, stat, w
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { CfgError } from '../errors.ts';
-import { bufCommand, DESCRIPTOR_SET, MANIFEST, TS_PROTO_OPTIONS, tsProtoPlugin } from './tools.ts';
+import { bufCommand, DESCRIPTOR_SET, ES_OPTIONS, ES_OUT, esPlugin, esVersion, MANIFEST, TS_PROTO_OPTIONS, tsProtoPlugin } from './tools.ts';
 
 export interface GenerateOptions {
   /** Folder holding the .proto files (absolute, or relative to `cwd`). */
@@ -13,6 +13,8 @@ export interface GenerateOptions {
   outputDir: string;
   /** Base of relative paths, and of the paths in buf's messages. Default process.cwd(). */
   cwd?: string;
+  /** Also emit ECMAScript messages and service descriptors for browsers (protoc-gen-es) into `<outputDir>/es/` (grpc.proto.es). */
+  es?: boolean;
 }
 
 export interface GenerateResult {
@@ -35,8 +37,11 @@ interface Manifest {
 const BUF_TIMEOUT_MS = 120_000;
 
 const tsProtoVersion = (createRequire(import.meta.url)('ts-proto/package.json') as { version: string }).version;
-/** Changes when cfg's generator changes: stubs from another version or options are stale. */
-const GENERATOR = `ts-proto ${tsProtoVersion} ${TS_PROTO_OPTIONS.join(',')}`;
+/** Changes when cfg's generator changes: stubs from another version or options (or targets) are stale. */
+function generatorId(es: boolean): string {
+  const ts = `ts-proto ${tsProtoVersion} ${TS_PROTO_OPTIONS.join(',')}`;
+  return es ? `${ts}; protoc-gen-es ${esVersion()} ${ES_OPTIONS.join(',')}` : ts;
+}
 
 const posix = (path: string) => path.split(sep).join('/');
 
@@ -120,7 +125,9 @@ export async function compileProtos(options: GenerateOptions): Promise<{ protoFi
 
 /**
  * Runs buf with ts-proto over every .proto in `protoDir` and writes typed messages, grpc-js
- * service definitions (with their client types) and a FileDescriptorSet into `outputDir`.
+ * service definitions (with their client types) and a FileDescriptorSet into `outputDir`; with
+ * `es`, also protoc-gen-es's messages and service descriptors into `outputDir/es/`, for browsers
+ * (@connectrpc/connect-web).
  * Everything is generated into a temporary folder first, so a proto with an error leaves
  * `outputDir` untouched; each file is then replaced atomically (write beside, rename), unchanged
  * files are not rewritten, and files a previous run wrote that are no longer produced are removed.
@@ -132,10 +139,9 @@ export async function generateProto(options: GenerateOptions): Promise<GenerateR
 
   const staging = await mkdtemp(join(tmpdir(), 'cfg-proto-'));
   try {
-    const template = JSON.stringify({
-      version: 'v2',
-      plugins: [{ local: tsProtoPlugin(), out: staging, opt: [...TS_PROTO_OPTIONS] }],
-    });
+    const plugins: object[] = [{ local: tsProtoPlugin(), out: staging, opt: [...TS_PROTO_OPTIONS] }];
+    if (options.es) plugins.push({ local: esPlugin(), out: join(staging, ES_OUT), opt: [...ES_OPTIONS] });
+    const template = JSON.stringify({ version: 'v2', plugins });
     // Both compile the same files; run side by side. Imports (well-known types included) are
     // part of the descriptor set, so reflection can serve every type a service uses.
     const runs = await Promise.allSettled([
@@ -154,7 +160,7 @@ export async function generateProto(options: GenerateOptions): Promise<GenerateR
     for (const old of previous?.files ?? []) {
       if (!written.includes(old)) await removeWithEmptyParents(outputDir, old);
     }
-    const manifest: Manifest = { generator: GENERATOR, protoDir: posix(relative(outputDir, protoDir)), protoFiles: files, files: written };
+    const manifest: Manifest = { generator: generatorId(options.es ?? false), protoDir: posix(relative(outputDir, protoDir)), protoFiles: files, files: written };
     const manifestPath = join(outputDir, MANIFEST);
     const temp = `${manifestPath}.${process.pid}.tmp`;
     await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -201,9 +207,9 @@ async function readManifest(outputDir: string): Promise<Partial<Manifest> | null
  * True when the stubs need regenerating (rungrpc's auto-generation check): never generated, made
  * by another generator version, a .proto added or removed, or a .proto newer than the stubs.
  */
-export async function stubsAreStale(protoDir: string, outputDir: string): Promise<boolean> {
+export async function stubsAreStale(protoDir: string, outputDir: string, es = false): Promise<boolean> {
   const manifest = await readManifest(outputDir);
-  if (!manifest || manifest.generator !== GENERATOR) return true;
+  if (!manifest || manifest.generator !== generatorId(es)) return true;
   let generatedAt: number;
   try {
     generatedAt = (await stat(join(outputDir, MANIFEST))).mtimeMs;

@@ -69,3 +69,21 @@ export const TS_PROTO_OPTIONS = [
 export const DESCRIPTOR_SET = 'descriptors.binpb';
 /** Lists the files generate-proto wrote, so a re-run replaces exactly those. */
 export const MANIFEST = '.proto-manifest.json';
+
+/**
+ * protoc-gen-es (@bufbuild/protoc-gen-es), as buf's `local` command, run by this node binary:
+ * ECMAScript messages and service descriptors for @connectrpc/connect-web in browsers.
+ */
+export function esPlugin(): string[] {
+  return [process.execPath, join(dirname(require.resolve('@bufbuild/protoc-gen-es/package.json')), 'bin', 'protoc-gen-es')];
+}
+
+export function esVersion(): string {
+  return (require('@bufbuild/protoc-gen-es/package.json') as { version: string }).version;
+}
+
+/** protoc-gen-es options: TypeScript (bundlers and tsc read it), ".js" import suffixes for ESM. */
+export const ES_OPTIONS = ['target=ts', 'import_extension=js'] as const;
+
+/** The folder of the output dir protoc-gen-es writes into. */
+export const ES_OUT = 'es';

@@ -72,7 +72,7 @@ export async function startProtoWatch(options: WatchOptions): Promise<ProtoWatch
     const prefix = `${clock()} ${why.length ? `${why.join(', ')} changed: ` : ''}`;
     const started = performance.now();
     try {
-      const result = await generateProto({ protoDir, outputDir, cwd });
+      const result = await generateProto({ protoDir, outputDir, cwd, es: options.es });
       report(`${prefix}${kleur.green('generated')} ${result.protoFiles.length} proto file(s) -> ${shownOut} (${result.written.length} files) in ${result.ms} ms`, true);
       for (const line of await lintSaved({ root: options.root ?? cwd, protoDir, shownFrom: cwd }, saved)) report(`${clock()} ${kleur.yellow('lint')} ${line}`, true);
     } catch (err) {

@@ -10,6 +10,10 @@ export function printBanner(server: CfgServer, port: number, host: string, httpP
     `${kleur.bold('cfg gRPC server')} listening on ${kleur.cyan(`${host}:${port}`)} (pid ${process.pid})`,
     `  reflection ${on(c.server.enableReflection)}  health ${on(c.server.enableHealthCheck)}  auth ${auth}  maxWorkers ${c.server.maxWorkers}`,
   ];
+  if (server.webPort !== undefined) {
+    const h = c.web.host;
+    lines.push(`  gRPC-Web and Connect ${kleur.cyan(`${server.webScheme}://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${server.webPort}/`)} (browsers, curl: JSON or binary; HTTP/1.1 and HTTP/2)`);
+  }
   if (httpPort !== undefined) {
     const h = c.http.host;
     lines.push(`  HTTP side port ${kleur.cyan(`http://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${httpPort}/`)} (dashboard, /metrics, /api)`);

@@ -79,7 +79,7 @@ export async function runWithReload(opts: RunOptions): Promise<void> {
     if (changed.some((p) => p.endsWith('.proto'))) {
       try {
         const { generateProto } = await import('../proto/generate.ts');
-        const result = await generateProto({ protoDir, outputDir, cwd: root });
+        const result = await generateProto({ protoDir, outputDir, cwd: root, es: config.grpc.proto.es });
         log.info(`regenerated stubs from ${result.protoFiles.length} proto file(s) in ${result.ms} ms`);
         const { lintSaved } = await import('../proto/lint.ts');
         for (const line of await lintSaved({ root, protoDir, shownFrom: root }, changed)) log.warn(`lint ${line}`);

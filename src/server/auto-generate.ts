@@ -10,10 +10,10 @@ const log = getLogger('grpc.server');
  * workers (workers generating into one folder at the same time would trip over each other).
  */
 export async function autoGenerateStubs(config: CfgConfig): Promise<void> {
-  const { protoDir, outputDir, autoGenerate } = config.grpc.proto;
+  const { protoDir, outputDir, autoGenerate, es } = config.grpc.proto;
   if (!autoGenerate) return;
   const { generateProto, stubsAreStale } = await import('../proto/generate.ts');
-  if (!(await stubsAreStale(join(config.root, protoDir), join(config.root, outputDir)))) return;
-  const result = await generateProto({ protoDir, outputDir, cwd: config.root });
+  if (!(await stubsAreStale(join(config.root, protoDir), join(config.root, outputDir), es))) return;
+  const result = await generateProto({ protoDir, outputDir, cwd: config.root, es });
   log.info(`generated stubs from ${result.protoFiles.length} proto file(s) in ${result.ms} ms`);
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Server, type ChannelOptions, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { CfgError } from '../errors.ts';
 import type { CfgConfig } from '../config/types.ts';
@@ -17,7 +18,10 @@ import { installRequestFrameCheck } from '../transports/grpc/request-frames.ts';
 import { installResponseCompression } from '../transports/grpc/response-compression.ts';
 import { measured } from '../transports/grpc/sizes.ts';
 import { methodInfo, type MethodInfo } from '../call/method.ts';
+import { bindMethod } from '../call/invoke.ts';
 import { OpenStreams } from '../call/open-streams.ts';
+import type { ServedMethod, WebListener } from '../transports/web/serve.ts';
+import type { FileRegistry } from '@bufbuild/protobuf';
 
 export interface CfgServerOptions {
   /** The chain every call of an app service crosses, outermost first (closed after shutdown drains). */
@@ -50,12 +54,17 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
   private readonly shutdownHooks: Array<() => void | Promise<void>> = [];
   private shuttingDown: Promise<void> | undefined;
   private listener: GrpcListener | undefined;
+  private web: WebListener | undefined;
+  /** Every app method, bound once: the gRPC port and the web listener run the same ones. */
+  private readonly bound: ServedMethod[] = [];
 
   constructor(
     readonly config: CfgConfig,
     private readonly options: CfgServerOptions = {},
   ) {
     this.grpc = new Server(channelOptions(config));
+    // Every call's signal listens to this one while it runs: thousands at once are expected.
+    setMaxListeners(0, this.abortAll.signal);
     if (!installRequestFrameCheck()) log.warn('this @grpc/grpc-js version\'s internals are not the ones cfg checks request frames through; a message with an invalid compressed flag is read as uncompressed');
     if (config.grpc.server.compression !== 'none' && !installResponseCompression()) {
       log.warn(`grpc.server.compression "${config.grpc.server.compression}": this @grpc/grpc-js version's internals are not the ones cfg compresses responses through; responses stay uncompressed`);
@@ -80,6 +89,16 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     return this.listener?.port;
   }
 
+  /** The web listener's bound port (gRPC-Web and Connect), once listenWeb has bound it. */
+  get webPort(): number | undefined {
+    return this.web?.port;
+  }
+
+  /** The web listener's scheme: "https" with grpc.server.tls, else "http". */
+  get webScheme(): 'http' | 'https' {
+    return this.web?.secure ? 'https' : 'http';
+  }
+
   /** Connections open on the gRPC port now (0 before listen). */
   get connections(): number {
     return this.listener?.connections ?? 0;
@@ -102,7 +121,9 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     for (const [key, def] of Object.entries(definition)) {
       const info = methodInfo(key, def, access.get(key));
       methods.push(info);
-      handlers[key] = createHandler(info, impl, this.options.interceptors ?? [], this.abortAll.signal, this.streams);
+      const bound = bindMethod(info, impl, this.options.interceptors ?? [], this.streams);
+      handlers[key] = createHandler(bound, this.abortAll.signal);
+      this.bound.push({ bound, definition: def });
       if (this.options.measureSizes) served[key] = measured(def);
     }
     const name = methods[0]?.service ?? cls.name;
@@ -146,6 +167,25 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
   }
 
   /**
+   * Serves the app's services (as registered so far) over gRPC-Web and Connect on a port of their
+   * own (grpc.web): the same bound methods, so the same interceptors, auth, limits and drain.
+   * `registry` (the descriptor set's) gives JSON; without it, binary content types only.
+   */
+  async listenWeb(registry: FileRegistry | undefined, host = this.config.grpc.web.host, port = this.config.grpc.web.port): Promise<number> {
+    const { serveWeb } = await import('../transports/web/serve.ts');
+    try {
+      this.web = await serveWeb({ config: this.config, methods: this.bound, registry, serverSignal: this.abortAll.signal, host, port });
+    } catch (err) {
+      if (err instanceof CfgError) throw err;
+      const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      throw inUse
+        ? new CfgError('E_PORT_IN_USE', `Port ${port} on ${host} (grpc.web.port) is already in use: stop the other server, or pick another port (CFG_WEB_PORT).`)
+        : new CfgError('E_BIND', `Cannot listen on ${host}:${port}: ${(err as Error).message}`, 'Check grpc.web.host and grpc.web.port in cfg.config.ts (or CFG_WEB_HOST, CFG_WEB_PORT).');
+    }
+    return this.web.port;
+  }
+
+  /**
    * Graceful shutdown: hooks run (health NOT_SERVING), open streams (server-, client- and
    * bidi-streaming calls) are ended at once with UNAVAILABLE, new calls are refused, unary calls
    * in flight get up to `graceMs` to finish, then the rest are cancelled. Resolves as soon as the
@@ -161,6 +201,7 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
         }
       }
       this.listener?.stopAccepting();
+      this.web?.stopAccepting();
       const ended = this.streams.endAll();
       if (ended > 0) log.info(`ended ${ended} open stream(s) with UNAVAILABLE (server shutting down)`);
       await new Promise<void>((resolve) => {
@@ -170,12 +211,14 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
           resolve();
         }, graceMs);
         timer.unref();
-        this.grpc.tryShutdown(() => {
+        const grpcDone = new Promise<void>((done) => this.grpc.tryShutdown(() => done()));
+        void Promise.all([grpcDone, this.web?.drain()]).then(() => {
           clearTimeout(timer);
           resolve();
         });
       });
       this.listener?.destroyAll();
+      this.web?.destroyAll();
       await closeInterceptors(this.options.interceptors ?? []);
     })();
     return this.shuttingDown;
@@ -187,6 +230,8 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     this.listener?.stopAccepting();
     this.grpc.forceShutdown();
     this.listener?.destroyAll();
+    this.web?.stopAccepting();
+    this.web?.destroyAll();
   }
 }
 

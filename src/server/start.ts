@@ -29,6 +29,8 @@ export interface StartOptions {
   http?: boolean;
   /** Overrides grpc.http.port. */
   httpPort?: number;
+  /** Overrides grpc.web.port (the web listener is served when grpc.web.enabled). */
+  webPort?: number;
   /**
    * Serve although the database has unapplied migrations (rungrpc --allow-unmigrated); health
    * stays NOT_SERVING until they are applied. Without it, start-up fails with E_DB_NOT_MIGRATED.
@@ -51,6 +53,8 @@ export interface RunningServer {
   readonly serverId: string;
   /** The HTTP side port's bound port, when it is served (grpc.http.enabled). */
   readonly httpPort: number | undefined;
+  /** The web listener's bound port (gRPC-Web and Connect), when it is served (grpc.web.enabled). */
+  readonly webPort: number | undefined;
   /** The database this server serves: the handle its services get as `this.db`. */
   readonly db: Db;
   /** The event channel between the processes of the deployment: the one its services get as `this.events`. */
@@ -115,6 +119,28 @@ async function openEventChannel(config: CfgConfig, db: Db): Promise<EventChannel
   }
 }
 
+/** Where this process reaches its own listener bound to `host`: loopback for a wildcard address. */
+function loopbackOf(host: string): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return bare === '::' || bare === '0.0.0.0' || bare === '' ? '127.0.0.1' : bare;
+}
+
+/**
+ * The registry the web listener reads and writes JSON with: the app's descriptor set (the one
+ * reflection serves) and cfg's own. Without the descriptor set, the web listener serves binary only.
+ */
+async function webRegistry(generatedDir: string, web: boolean): Promise<import('@bufbuild/protobuf').FileRegistry | undefined> {
+  const { appRawFiles, builtinRawFiles, registryOf } = await import('../proto/descriptors.ts');
+  try {
+    const files = new Map<string, import('@bufbuild/protobuf/wkt').FileDescriptorProto>();
+    for (const file of [...appRawFiles(generatedDir), ...builtinRawFiles()]) if (!files.has(file.proto.name)) files.set(file.proto.name, file.proto);
+    return registryOf([...files.values()]);
+  } catch (err) {
+    if (web) log.warn(`the web listener serves binary content types only: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 /** startServer once the database is open: discovery, the chain, built-in services, listen. */
 async function serve(config: CfgConfig, options: StartOptions, db: Db, events: EventChannel, ownDb: boolean, pendingMigrations: number, recheckMigrations: () => Promise<{ pending: number }>): Promise<RunningServer> {
   const discovery = await discover(config);
@@ -174,13 +200,23 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, events: E
   const origin = { host: settingOrigin('grpc.server.host', overrideFlag(config, 'grpc.server.host')), port: settingOrigin('grpc.server.port', overrideFlag(config, 'grpc.server.port')) };
   const { host } = config.grpc.server;
   const port = await server.listen(host, config.grpc.server.port, origin);
+  let webPort: number | undefined;
+  const registry = config.grpc.web.enabled || withHttp ? await webRegistry(join(config.root, config.grpc.proto.outputDir), config.grpc.web.enabled) : undefined;
+  if (config.grpc.web.enabled) {
+    try {
+      webPort = await server.listenWeb(registry, config.grpc.web.host, options.webPort ?? config.grpc.web.port);
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+  }
   (await import('../transports/grpc/fd-limit.ts')).checkDescriptorLimit(config, withHttp, log);
   let http: import('../http/server.ts').HttpSidePort | undefined;
   if (metrics) {
     const { startHttpSidePort } = await import('../http/server.ts');
     try {
       const requestLog = interceptors.find((i): i is Interceptor & { writer: RequestLogCounts } => i.name === 'request-log' && 'writer' in i)?.writer;
-      http = await startHttpSidePort({ config, server, metrics, db, port: options.httpPort, requestLog });
+      http = await startHttpSidePort({ config, server, metrics, db, port: options.httpPort, requestLog, registry, web: webPort === undefined ? undefined : { host: loopbackOf(config.grpc.web.host), port: webPort, secure: server.webScheme === 'https' } });
     } catch (err) {
       server.forceShutdown();
       throw err;
@@ -198,6 +234,7 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, events: E
     port,
     serverId,
     httpPort: http?.port,
+    webPort,
     db,
     events,
     async stop() {

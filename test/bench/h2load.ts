@@ -40,6 +40,10 @@ export interface LoadOptions {
   /** Bytes of one successful reply's DATA (5 + message length). */
   replyBytes: number;
   headers?: Record<string, string>;
+  /** The request's content type. Default "application/grpc" (with te: trailers). */
+  contentType?: string;
+  /** HTTP/1.1 (h2load --h1): `streams` is then requests in flight per connection (1: keep-alive, no pipelining). */
+  h1?: boolean;
   seconds: number;
   connections: number;
   streams: number;
@@ -53,8 +57,9 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
   const args = [
     `http://127.0.0.1:${o.port}${o.path}`,
     '-d', bodyFile,
-    '-H', 'content-type: application/grpc',
-    '-H', 'te: trailers',
+    '-H', `content-type: ${o.contentType ?? 'application/grpc'}`,
+    ...(o.contentType === undefined ? ['-H', 'te: trailers'] : []),
+    ...(o.h1 ? ['--h1'] : []),
     '-c', String(o.connections),
     '-m', String(o.streams),
     '-t', '1',

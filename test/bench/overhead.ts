@@ -14,6 +14,7 @@ import { closeDb, openDb } from '../../src/db/client.ts';
 import { buildInterceptors } from '../../src/interceptors/pipeline.ts';
 import { createHandler } from '../../src/transports/grpc/adapter.ts';
 import { methodInfo } from '../../src/call/method.ts';
+import { bindMethod } from '../../src/call/invoke.ts';
 
 const CALLS = Number(process.env.OVERHEAD_CALLS ?? 4000);
 const ROUNDS = Number(process.env.OVERHEAD_ROUNDS ?? 9);
@@ -24,7 +25,7 @@ const chain = await buildInterceptors(config, { db });
 const def = CryptoServiceService.getCoin as unknown as MethodDefinition<unknown, unknown>;
 const service = new CryptoService(db);
 type Callback = (err: unknown, value?: unknown) => void;
-const handler = createHandler(methodInfo('getCoin', def), service, chain, new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
+const handler = createHandler(bindMethod(methodInfo('getCoin', def), service, chain), new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
 
 // What the adapter reads of a grpc-js unary call.
 const metadata = new Metadata();
@@ -33,7 +34,7 @@ const call = () => ({ request: { symbol: 'BTC' }, metadata, cancelled: false, ge
 // A method that answers at once, behind the same adapter and chain, and called bare.
 const reply = { success: true };
 const instant = { getCoin: async () => reply };
-const instantHandler = createHandler(methodInfo('getCoin', def), instant, chain, new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
+const instantHandler = createHandler(bindMethod(methodInfo('getCoin', def), instant, chain), new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
 
 const variants = {
   bare: () => findCoinBySymbol(db, 'BTC').then((row) => void coinToProto(row!)),

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { GetCoinRequest } from '../../generated/crypto_service.ts';
 import { grpcFrame, type LoadResult, requireH2load, runLoad } from './h2load.ts';
 import { type Target, writeReport } from './report.ts';
-import { type BenchServer, cfgCli, requestLogRows, ROOT, rss, sampleReplyBytes, serverCpuSeconds, startProcess } from './servers.ts';
+import { type BenchServer, cfgCli, requestLogRows, ROOT, rss, sampleReplyBytes, sampleWebReplyBytes, serverCpuSeconds, startProcess } from './servers.ts';
 import { BOTH, measureTransfers, ONE, type TransferCase, type TransferRow } from './transfer.ts';
 import { measureWatch, WATCH_LABELS, watchNotes, watchOptionsFromEnv, watchTargets, type WatchRow } from './watch.ts';
 
@@ -27,7 +27,8 @@ const PG_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432
 
 // --- databases: a fresh SQLite file and a fresh PostgreSQL schema, migrated and seeded ---------
 const work = mkdtempSync(join(tmpdir(), 'cfg-bench-'));
-const sqliteEnv = { DATABASE_URL: `file:${join(work, 'bench.sqlite3')}`, CFG_LOG_LEVEL: 'warn', CFG_GRPC_HOST: '127.0.0.1', CFG_SECRET_KEY: 'bench-secret' };
+// The web listener (on in cfg.config.ts) on a free port of each server's own.
+const sqliteEnv = { DATABASE_URL: `file:${join(work, 'bench.sqlite3')}`, CFG_LOG_LEVEL: 'warn', CFG_GRPC_HOST: '127.0.0.1', CFG_WEB_HOST: '127.0.0.1', CFG_WEB_PORT: '0', CFG_SECRET_KEY: 'bench-secret' };
 const schema = `cfg_bench_${process.pid}`;
 const pgEnv = { ...sqliteEnv, DATABASE_URL: `${PG_URL}?schema=${schema}` };
 const admin = new pg.Client({ connectionString: PG_URL });
@@ -46,7 +47,8 @@ const TRANSFER_PAIRS = ['t1/t2', 'ts/t2'].filter((label) => !ONLY || ONLY.has(la
 const WATCH_CASES = WATCH_LABELS.filter((label) => !ONLY || ONLY.has(label));
 
 const mean = (v: number[]) => v.reduce((sum, n) => sum + n, 0) / v.length;
-const body = grpcFrame(GetCoinRequest.encode({ symbol: 'BTC' }).finish());
+const request = GetCoinRequest.encode({ symbol: 'BTC' }).finish();
+const body = grpcFrame(request);
 const servers: BenchServer[] = [];
 const results: Record<string, { runs: LoadResult[]; startupMs: number; peakRss: number; serverCores: number[] }> = {};
 try {
@@ -70,6 +72,19 @@ try {
   const c = await start('c. cfg rungrpc (SQLite, auth on, public method), coin cache off', cfgArgs, off);
   const cs = await start('c+. c as shipped (coin cache on)', cfgArgs, sqliteEnv);
   const d = { ...c, name: 'd. c + a valid token (JWT + user)' };
+  // GetCoin over the web listener of c+ (the same process as c+'s native gRPC): Connect binary on
+  // h2c (4 x 16 streams, as native), Connect JSON on HTTP/1.1 keep-alive (64 connections, one
+  // request at a time each, as browsers and curl send), gRPC-Web on h2c (4 x 16).
+  const wc = { ...cs, name: 'wc. c+ over Connect+proto (h2c)', port: cs.webPort! };
+  const wj = { ...cs, name: 'wj. c+ over Connect+JSON (HTTP/1.1 keep-alive, 64 connections)', port: cs.webPort! };
+  const ww = { ...cs, name: 'ww. c+ over gRPC-Web (h2c)', port: cs.webPort! };
+  /** How each case is driven: the gRPC cases as native gRPC (4 x 16 streams); the web cases as above. */
+  const loads = new Map<string, { body: Buffer; contentType?: string; h1?: boolean; connections: number; streams: number }>([
+    [wc.name, { body: Buffer.from(request), contentType: 'application/proto', connections: CONNECTIONS, streams: STREAMS }],
+    [wj.name, { body: Buffer.from('{"symbol":"BTC"}'), contentType: 'application/json', h1: true, connections: CONNECTIONS * STREAMS, streams: 1 }],
+    [ww.name, { body, contentType: 'application/grpc-web+proto', connections: CONNECTIONS, streams: STREAMS }],
+  ]);
+  const loadOf = (s: { name: string }) => loads.get(s.name) ?? { body, connections: CONNECTIONS, streams: STREAMS };
   const e = await start('e. cfg rungrpc on PostgreSQL, coin cache off', cfgArgs, { ...pgEnv, CRYPTO_COIN_CACHE: 'off' });
   const f = await start('f. c with 2 processes (cluster), coin cache off', [...cfgArgs, '--processes', '2'], off);
   const fs = await start('f+. c+ with 2 processes (cluster), as shipped', [...cfgArgs, '--processes', '2'], sqliteEnv);
@@ -91,6 +106,10 @@ try {
   const headersFor = (s: { name: string }): Record<string, string> => (s === d ? { authorization: `Bearer ${token}` } : {});
   const replyBytes = new Map<string, number>();
   for (const s of all) replyBytes.set(s.name, await sampleReplyBytes(s.port, PATH, body, headersFor(s)));
+  for (const s of [wc, wj, ww]) {
+    const load = loadOf(s);
+    replyBytes.set(s.name, await sampleWebReplyBytes(s.port, PATH, load.body, load.contentType!, load.h1));
+  }
   void pgToken;
 
   // Warm every server first, over as many connections as the runs use, until two runs in a row
@@ -110,13 +129,16 @@ try {
     [g, c, 'g/c'],
     ...(es ? [[es, cs, 'e+/c+']] : []),
     ...(fpg ? [[fpg, e, 'fpg/e']] : []),
+    [wc, cs, 'wc/c+'],
+    [wj, cs, 'wj/c+'],
+    [ww, cs, 'ww/c+'],
   ].filter(([, , label]) => !ONLY || ONLY.has(label as string)) as Array<[BenchServer | typeof d, BenchServer | typeof d, string]>;
   const used = new Set(pairs.flatMap(([x, y]) => [x.name, y.name]));
-  for (const s of all) {
+  for (const s of [...all, wc, wj, ww]) {
     if (!used.has(s.name)) continue;
     let last = 0;
     for (let run = 0; run < 8; run++) {
-      const { rps } = await runLoad({ port: s.port, path: PATH, body, replyBytes: replyBytes.get(s.name)!, headers: headersFor(s), seconds: 3, connections: CONNECTIONS, streams: STREAMS });
+      const { rps } = await runLoad({ port: s.port, path: PATH, ...loadOf(s), replyBytes: replyBytes.get(s.name)!, headers: headersFor(s), seconds: 3 });
       say(`  warming ${s.name.split('.')[0]}: run ${run + 1} of at most 8, ${rps.toFixed(0)} req/s`);
       if (run > 0 && Math.abs(rps - last) <= 0.15 * Math.max(rps, last)) break;
       last = rps;
@@ -126,7 +148,7 @@ try {
   const measure = async (s: BenchServer | typeof d) => {
     const cpuBefore = serverCpuSeconds(s.pid);
     const t0 = performance.now();
-    const r = await runLoad({ port: s.port, path: PATH, body, replyBytes: replyBytes.get(s.name)!, headers: headersFor(s), seconds: SECONDS, connections: CONNECTIONS, streams: STREAMS });
+    const r = await runLoad({ port: s.port, path: PATH, ...loadOf(s), replyBytes: replyBytes.get(s.name)!, headers: headersFor(s), seconds: SECONDS });
     const serverCores = (serverCpuSeconds(s.pid) - cpuBefore) / ((performance.now() - t0) / 1000);
     const entry = (results[s.name] ??= { runs: [], startupMs: 'startupMs' in s ? s.startupMs : 0, peakRss: 0, serverCores: [] });
     entry.runs.push(r);
@@ -270,6 +292,9 @@ try {
   target('c+/a (cached path over bare grpc-js from memory)', '>= 0.9', ratios['c+/a'], (v) => v >= 0.9);
   target('e+/c+ (PostgreSQL cached over SQLite cached)', '>= 0.9', ratios['e+/c+'], (v) => v >= 0.9);
   target('start-up ms (median)', '< 1500', startup.median, (v) => v < 1500);
+  target('wc/c+ (Connect+proto over native gRPC, same process)', '>= 0.7', ratios['wc/c+'], (v) => v >= 0.7);
+  target('wj/c+ (Connect+JSON, HTTP/1.1, over native gRPC)', '>= 0.7', ratios['wj/c+'], (v) => v >= 0.7);
+  target('ww/c+ (gRPC-Web over native gRPC)', '>= 0.7', ratios['ww/c+'], (v) => v >= 0.7);
   const t2Row = transfers.find((t) => t.case.startsWith('t2.'));
   target('t2 Transfer OK/s, PostgreSQL, both directions', '>= 1100', t2Row?.okPerSecond, (v) => v >= 1100);
   if (t2Row) target('t2 calls not OK', '= 0', Object.entries(t2Row.statuses).reduce((n, [s, k]) => n + (s === 'OK' ? 0 : k), 0), (v) => v === 0);

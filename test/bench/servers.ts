@@ -1,6 +1,7 @@
 // Starting and measuring the bench's server processes.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import http2 from 'node:http2';
 import Database from 'better-sqlite3';
 import { cpuSeconds } from './h2load.ts';
@@ -14,6 +15,8 @@ export interface BenchServer {
   child: ChildProcess;
   /** ms from spawn to the "listening on" line. */
   startupMs: number;
+  /** The web listener's port (gRPC-Web and Connect), when the banner names one. */
+  webPort?: number;
   /** The server's stderr so far (its last 64 KB). */
   stderr(): string;
   stop(): Promise<void>;
@@ -40,6 +43,7 @@ export function startProcess(name: string, args: string[], env: NodeJS.ProcessEn
           pid: child.pid!,
           child,
           startupMs: performance.now() - started,
+          webPort: /gRPC-Web and Connect \S*:(\d+)\//.exec(out) ? Number(/gRPC-Web and Connect \S*:(\d+)\//.exec(out)![1]) : undefined,
           stderr: () => err,
           stop: () =>
             new Promise((res) => {
@@ -120,6 +124,48 @@ export async function sampleReplyBytes(port: number, path: string, body: Buffer,
     return size;
   } finally {
     session.close();
+  }
+}
+
+/**
+ * Makes `count` calls to the web listener (Connect or gRPC-Web) over HTTP/2 or HTTP/1.1; each must
+ * answer 200 with a body of the same size (a gRPC-Web body ending in grpc-status 0). Resolves to
+ * that size (the bytes h2load must see per good reply).
+ */
+export async function sampleWebReplyBytes(port: number, path: string, body: Buffer, contentType: string, h1 = false, count = 20): Promise<number> {
+  let size = -1;
+  const session = h1 ? undefined : http2.connect(`http://127.0.0.1:${port}`);
+  const once = () =>
+    new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      if (session) {
+        const req = session.request({ ':method': 'POST', ':path': path, 'content-type': contentType });
+        let status = 0;
+        req.on('response', (h) => (status = Number(h[':status'])));
+        req.on('data', (d: Buffer) => chunks.push(d));
+        req.on('end', () => resolve({ status, body: Buffer.concat(chunks) }));
+        req.on('error', reject);
+        req.end(body);
+      } else {
+        const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': contentType } }, (res) => {
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      }
+    });
+  try {
+    for (let i = 0; i < count; i++) {
+      const reply = await once();
+      const grpcWebOk = !contentType.startsWith('application/grpc-web') || reply.body.includes('grpc-status:0\r\n');
+      if (reply.status !== 200 || !grpcWebOk) throw new Error(`sample call to ${path} (${contentType}) failed: HTTP ${reply.status} ${reply.body.toString('latin1').slice(0, 200)}`);
+      if (size !== -1 && size !== reply.body.length) throw new Error(`sample call to ${path} (${contentType}): a reply of ${reply.body.length} bytes, earlier replies ${size}`);
+      size = reply.body.length;
+    }
+    return size;
+  } finally {
+    session?.close();
   }
 }
 

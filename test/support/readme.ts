@@ -4,7 +4,7 @@
 // `// in <path>` replaces the lines of that file with the same key; a bash block is run line by
 // line with sh (`... &` in the background, waiting for its banner; `VAR=$(...)` keeps the output
 // for the lines after it). A `npx tsx` line's comment is its expected output. The only changes: every server gets a free port (CFG_GRPC_PORT, which the
-// README's clients read too), DATABASE_URL names a schema of the test database, and grpcurl lines
+// README's clients read too, and CFG_WEB_PORT for the web listener's localhost:8080), DATABASE_URL names a schema of the test database, and grpcurl lines
 // run only where grpcurl is installed.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -48,6 +48,7 @@ before(async () => {
   await cp(join(REPO, 'generated'), project.path('generated'), { recursive: true, preserveTimestamps: true, filter: (src) => !src.startsWith(join(REPO, 'generated', 'prisma')) });
   for (const l of ['node_modules', 'src', 'generated/prisma']) await symlink(join(REPO, l), project.path(l), 'dir');
   env.CFG_GRPC_PORT = String(await closedPort());
+  env.CFG_WEB_PORT = String(await closedPort());
   for (const step of ['migrate', 'seed']) {
     const r = await project.run([step], env);
     assert.equal(r.code, 0, r.stderr);
@@ -88,7 +89,10 @@ export async function run(line: string): Promise<string> {
     return '';
   }
   if (command.startsWith('grpcurl') && !hasGrpcurl) return '';
-  const shell = command.replace(/localhost:50051/g, `localhost:${env.CFG_GRPC_PORT}`).replace(/\s*&\s*$/, '');
+  const shell = command
+    .replace(/localhost:50051/g, `localhost:${env.CFG_GRPC_PORT}`)
+    .replace(/localhost:8080/g, `localhost:${env.CFG_WEB_PORT}`)
+    .replace(/\s*&\s*$/, '');
   // exec: the process the test holds (and later signals) is the command itself, npx for a server.
   const child = spawn('sh', ['-c', `exec ${shell}`], { cwd: project.root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc = new CfgProcess(child);

@@ -45,20 +45,27 @@ function duration(seconds) {
 }
 const fill = (tbody, rows) => tbody.replaceChildren(...rows);
 
+const serverRow = (s) =>
+  el('tr', {},
+    el('td', {}, `${s.host} pid ${s.pid}`),
+    el('td', {}, s.address),
+    el('td', { class: s.status === 'serving' ? 'status-ok' : 'status-down' }, s.status),
+    el('td', { class: 'uptime' }, duration(s.uptimeSeconds)),
+    el('td', {}, s.version),
+    el('td', {}, when(s.lastHeartbeat)),
+    el('td', {}, String(s.processes)),
+    el('td', {}, String(s.subscribers)),
+    el('td', { class: / down$/.test(s.channel) ? 'status-down' : '' }, s.channel || '-'));
+
+/** Live servers first; stopped and down ones folded under them (a day of restarts leaves dozens). */
 async function loadServers() {
   const { servers } = await api('/api/servers');
-  fill($('#servers tbody'), servers.length ? servers.map((s) =>
-    el('tr', {},
-      el('td', {}, `${s.host} pid ${s.pid}`),
-      el('td', {}, s.address),
-      el('td', { class: s.status === 'down' ? 'status-down' : 'status-ok' }, s.status),
-      el('td', { class: 'uptime' }, duration(s.uptimeSeconds)),
-      el('td', {}, s.version),
-      el('td', {}, when(s.lastHeartbeat)),
-      el('td', {}, String(s.processes)),
-      el('td', {}, String(s.subscribers)),
-      el('td', { class: / down$/.test(s.channel) ? 'status-down' : '' }, s.channel || '-')),
-  ) : [el('tr', {}, el('td', { colspan: 9 }, 'No server has reported yet.'))]);
+  const live = servers.filter((s) => s.status === 'serving');
+  const past = servers.filter((s) => s.status !== 'serving');
+  fill($('#servers tbody'), live.length ? live.map(serverRow) : [el('tr', {}, el('td', { colspan: 9 }, servers.length ? 'No server is serving now.' : 'No server has reported yet.'))]);
+  $('#servers-past').hidden = past.length === 0;
+  $('#servers-past summary').textContent = `${past.length} stopped or down server${past.length === 1 ? '' : 's'}`;
+  fill($('#servers-past tbody'), past.map(serverRow));
 }
 
 async function loadServices() {
@@ -120,6 +127,24 @@ async function loadStats() {
   ], maxMs);
 }
 
+/** Per method, a small chart: calls per second (blue) and p99 ms (orange), each on its own scale. */
+async function loadSeries() {
+  const { methods, bucketSeconds } = await api(`/api/stats/series?window=${encodeURIComponent($('#window').value)}`);
+  const width = 240, height = 60;
+  const line = (points, key, cls) => {
+    const max = Math.max(...points.map((p) => p[key]), 0);
+    const xy = points.map((p, i) => `${((i / Math.max(1, points.length - 1)) * width).toFixed(1)},${(height - (max > 0 ? (p[key] / max) * (height - 4) : 0) - 2).toFixed(1)}`);
+    return { node: svg('polyline', { points: xy.join(' '), class: cls }), max };
+  };
+  $('#chart-series').replaceChildren(...(methods.length ? methods.map((m) => {
+    const rate = line(m.points, 'callsPerSecond', 'line-rate');
+    const p99 = line(m.points, 'p99Ms', 'line-p99');
+    const chart = svg('svg', { width, height, role: 'img', 'data-method': `${m.service}/${m.method}` });
+    chart.append(svg('title', {}, `${m.service}/${m.method}: up to ${rate.max.toFixed(2)} calls/s, p99 up to ${p99.max.toFixed(1)} ms (${bucketSeconds}s steps)`), rate.node, p99.node);
+    return el('figure', {}, el('figcaption', {}, `${m.service.split('.').pop()}/${m.method}: ≤ ${rate.max.toFixed(1)}/s, p99 ≤ ${p99.max.toFixed(1)} ms`), chart);
+  }) : [el('p', {}, 'No calls in this window.')]));
+}
+
 async function loadKeys() {
   const { keys } = await api('/api/keys');
   fill($('#keys tbody'), keys.map((k) =>
@@ -154,6 +179,120 @@ async function createKey(event) {
   });
 }
 
+// --- Request console: a form from the request message's fields (or raw JSON), sent through the
+// web listener by the side port (/api/console/call/...), the reply read as NDJSON as it comes.
+let consoleMethods = [];
+let consoleAbort;
+
+function currentMethod() {
+  return consoleMethods.find((m) => m.path === $('#console-method').value);
+}
+
+function fieldInput(f) {
+  const id = `console-field-${f.name}`;
+  let input;
+  if (f.kind === 'scalar' && f.type === 'bool') input = el('input', { id, type: 'checkbox', 'data-field': f.name });
+  else if (f.kind === 'enum') input = el('select', { id, 'data-field': f.name }, ...f.values.map((v) => el('option', { value: v }, v)));
+  else if (f.kind === 'scalar') input = el('input', { id, 'data-field': f.name, placeholder: f.type, size: 16 });
+  else input = el('textarea', { id, 'data-field': f.name, rows: 2, cols: 30, placeholder: f.kind === 'map' ? '{}' : f.kind === 'list' ? '[]' : '{}' });
+  return el('label', { for: id }, `${f.name} (${f.kind === 'scalar' ? f.type : f.kind === 'enum' ? 'enum' : f.kind})`, input);
+}
+
+/** The request as JSON from the form: empty fields left out (their defaults). */
+function formRequest() {
+  const m = currentMethod();
+  const out = {};
+  for (const f of m.fields) {
+    const input = document.querySelector(`[data-field="${CSS.escape(f.name)}"]`);
+    if (f.kind === 'scalar' && f.type === 'bool') {
+      if (input.checked) out[f.name] = true;
+    } else if (f.kind === 'enum') {
+      if (input.selectedIndex > 0) out[f.name] = input.value;
+    } else if (input.value.trim() !== '') {
+      if (f.kind !== 'scalar') out[f.name] = JSON.parse(input.value);
+      else if (/^(int32|uint32|sint32|fixed32|sfixed32|float|double)$/.test(f.type)) out[f.name] = Number(input.value);
+      else out[f.name] = input.value;
+    }
+  }
+  return out;
+}
+
+function showMethod() {
+  const m = currentMethod();
+  $('#console-fields').replaceChildren(...(m ? m.fields.map(fieldInput) : []));
+  $('#console-raw').value = '{}';
+}
+
+async function loadConsole() {
+  const { web, methods } = await api('/api/console');
+  consoleMethods = methods;
+  $('#console-off').hidden = web;
+  $('#console-form').hidden = !web;
+  $('#console-method').replaceChildren(...methods.map((m) => el('option', { value: m.path }, `${m.path.slice(1)}${m.kind === 'unary' ? '' : ` [${m.kind}]`}`)));
+  showMethod();
+}
+
+function consoleShow({ status, time, headers, trailers }) {
+  if (status !== undefined) $('#console-status').textContent = status;
+  if (time !== undefined) $('#console-time').textContent = time;
+  if (headers !== undefined) $('#console-headers').textContent = JSON.stringify(headers, null, 2);
+  if (trailers !== undefined) $('#console-trailers').textContent = JSON.stringify(trailers, null, 2);
+}
+
+async function consoleSend(event) {
+  event.preventDefault();
+  const m = currentMethod();
+  let request;
+  try {
+    request = $('#console-raw-toggle').checked ? JSON.parse($('#console-raw').value || '{}') : formRequest();
+  } catch (err) {
+    consoleShow({ status: `not sent: the request is not JSON (${err.message})`, time: '' });
+    return;
+  }
+  consoleAbort?.abort();
+  const abort = (consoleAbort = new AbortController());
+  $('#console-reply').textContent = '';
+  $('#console-messages').replaceChildren();
+  consoleShow({ status: 'sending…', time: '', headers: {}, trailers: {} });
+  $('#console-cancel').disabled = false;
+  const as = $('#console-as').value;
+  const headers = { authorization: `Bearer ${sessionStorage.getItem(KEY)}`, 'content-type': 'application/json', 'x-cfg-console-as': as === 'other' ? 'credential' : as };
+  if (as === 'other') headers['x-cfg-console-credential'] = $('#console-credential').value.trim();
+  const started = performance.now();
+  try {
+    const res = await fetch(`/api/console/call${m.path}`, { method: 'POST', headers, body: JSON.stringify(request), signal: abort.signal });
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      throw new Error(body.message || `${res.status} ${res.statusText}`);
+    }
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffered += value;
+      let nl;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const event = JSON.parse(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+        if (event.headers) consoleShow({ headers: event.headers, status: m.kind === 'unary' ? 'waiting for the reply…' : 'streaming…' });
+        if (event.message !== undefined) {
+          if (m.kind === 'unary') $('#console-reply').textContent = JSON.stringify(event.message, null, 2);
+          else $('#console-messages').append(el('li', {}, JSON.stringify(event.message)));
+        }
+        if (event.status) {
+          consoleShow({ status: event.status.message ? `${event.status.name}: ${event.status.message}` : event.status.name, time: `${event.ms.toFixed(1)} ms`, trailers: event.trailers ?? {} });
+        }
+      }
+    }
+  } catch (err) {
+    if (abort.signal.aborted) consoleShow({ status: 'CANCELLED (by you)', time: `${(performance.now() - started).toFixed(1)} ms` });
+    else consoleShow({ status: `not sent: ${err.message}`, time: '' });
+  } finally {
+    if (consoleAbort === abort) $('#console-cancel').disabled = true;
+  }
+}
+
 /** Runs fn; an auth failure signs out, any other error is shown. */
 async function guard(fn) {
   try {
@@ -166,14 +305,14 @@ async function guard(fn) {
 }
 
 let timer;
-const refresh = () => guard(() => Promise.all([loadServers(), loadCalls(), loadStats()]));
+const refresh = () => guard(() => Promise.all([loadServers(), loadCalls(), loadStats(), loadSeries()]));
 
 async function signIn() {
   let failure = '';
   try {
     const me = await api('/api/me');
     $('#who').textContent = `signed in as ${me.username}`;
-    await Promise.all([loadServices(), loadServers(), loadCalls(), loadStats(), loadKeys()]);
+    await Promise.all([loadServices(), loadServers(), loadCalls(), loadStats(), loadSeries(), loadKeys(), loadConsole()]);
   } catch (err) {
     if (err instanceof AuthError) return signOut(err.message);
     failure = err.message;
@@ -208,8 +347,24 @@ document.addEventListener('DOMContentLoaded', () => {
     e.preventDefault();
     void guard(loadCalls);
   });
-  $('#window').addEventListener('change', () => void guard(loadStats));
+  $('#window').addEventListener('change', () => void guard(() => Promise.all([loadStats(), loadSeries()])));
   $('#key-form').addEventListener('submit', (e) => void createKey(e));
+  $('#console-method').addEventListener('change', showMethod);
+  $('#console-as').addEventListener('change', () => ($('#console-credential').hidden = $('#console-as').value !== 'other'));
+  $('#console-raw-toggle').addEventListener('change', () => {
+    const raw = $('#console-raw-toggle').checked;
+    if (raw) {
+      try {
+        $('#console-raw').value = JSON.stringify(formRequest(), null, 2);
+      } catch {
+        /* keep what the raw box holds */
+      }
+    }
+    $('#console-raw').hidden = !raw;
+    $('#console-fields').hidden = raw;
+  });
+  $('#console-form').addEventListener('submit', (e) => void consoleSend(e));
+  $('#console-cancel').addEventListener('click', () => consoleAbort?.abort());
   if (sessionStorage.getItem(KEY)) void signIn();
   else signOut();
 });

@@ -6,26 +6,17 @@ import type {
   ServerWritableStream,
   UntypedHandleCall,
 } from '@grpc/grpc-js';
-import type { Interceptor } from '../../call/interceptor.ts';
-import { bindMethod } from '../../call/invoke.ts';
-import type { MethodInfo } from '../../call/method.ts';
-import type { OpenStreams } from '../../call/open-streams.ts';
+import type { BoundMethod } from '../../call/invoke.ts';
 import { ServerCallContext } from './call-context.ts';
 
 /**
- * Builds the grpc-js handler for one method: the call core's bound method (src/call/invoke.ts)
- * behind the handler shape grpc-js wants for its kind. Per call: a ServerCallContext, and the
- * request (or the request stream) handed to the core as the method's input.
+ * Builds the grpc-js handler for one method: the call core's bound method (src/call/invoke.ts,
+ * bound once per method by the server, and shared with the web listener) behind the handler shape
+ * grpc-js wants for its kind. Per call: a ServerCallContext, and the request (or the request
+ * stream) handed to the core as the method's input.
  */
-export function createHandler(
-  info: MethodInfo,
-  implementation: object,
-  interceptors: readonly Interceptor[],
-  serverSignal: AbortSignal,
-  /** Where streaming calls register, so that a drain ends them at once (UNAVAILABLE). */
-  streams?: OpenStreams,
-): UntypedHandleCall {
-  const bound = bindMethod(info, implementation, interceptors, streams);
+export function createHandler(bound: BoundMethod, serverSignal: AbortSignal): UntypedHandleCall {
+  const info = bound.info;
   switch (info.kind) {
     case 'unary':
       return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>

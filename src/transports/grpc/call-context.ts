@@ -41,6 +41,10 @@ export class ServerCallContext extends CallState {
     this.startCall(serverSignal);
   }
 
+  get protocol(): 'grpc' {
+    return 'grpc';
+  }
+
   get metadata(): Metadata {
     return this.call.metadata;
   }

@@ -23,11 +23,12 @@ export function openFileLimit(): number | undefined {
  */
 export function checkDescriptorLimit(config: CfgConfig, withHttp: boolean, log: Logger, limit = openFileLimit()): void {
   if (limit === undefined) return;
-  const caps = config.grpc.server.maxConnections + (withHttp ? config.grpc.http.maxConnections : 0);
+  const web = config.grpc.web.enabled;
+  const caps = config.grpc.server.maxConnections + (withHttp ? config.grpc.http.maxConnections : 0) + (web ? config.grpc.web.maxConnections : 0);
   if (caps + RESERVE <= limit) return;
   const room = Math.max(0, limit - RESERVE);
   log.warn(
-    `grpc.server.maxConnections (${config.grpc.server.maxConnections}${withHttp ? ` + grpc.http.maxConnections ${config.grpc.http.maxConnections}` : ''}) does not fit under this process's open-file limit (${limit}, ulimit -n) with ${RESERVE} to spare: past about ${room} connections new ones fail for every client (EMFILE) before the cap applies. Lower maxConnections to ${room} or less, or raise the limit.`,
+    `grpc.server.maxConnections (${config.grpc.server.maxConnections}${withHttp ? ` + grpc.http.maxConnections ${config.grpc.http.maxConnections}` : ''}${web ? ` + grpc.web.maxConnections ${config.grpc.web.maxConnections}` : ''}) does not fit under this process's open-file limit (${limit}, ulimit -n) with ${RESERVE} to spare: past about ${room} connections new ones fail for every client (EMFILE) before the cap applies. Lower maxConnections to ${room} or less, or raise the limit.`,
     { maxConnections: config.grpc.server.maxConnections, openFileLimit: limit },
   );
 }

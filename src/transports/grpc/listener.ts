@@ -99,7 +99,7 @@ export async function openGrpcListener(grpc: Server, config: CfgConfig, host: st
  * grpc-js binds them), all on one port: `port`, or the port the first bind picked for 0.
  * Fails when the first address cannot be bound; a further one that cannot is skipped (logged).
  */
-async function bindAll(make: () => net.Server, host: string, port: number): Promise<net.Server[]> {
+export async function bindAll(make: () => net.Server, host: string, port: number): Promise<net.Server[]> {
   const bare = host.replace(/^\[(.*)\]$/, '$1');
   const addresses = net.isIP(bare) ? [bare] : [...new Set((await lookup(bare, { all: true })).map((a) => a.address))];
   const servers: net.Server[] = [];
@@ -124,7 +124,7 @@ async function bindAll(make: () => net.Server, host: string, port: number): Prom
 }
 
 /** grpc.server.tls as node:tls options: the certificate, and with clientCa, a client certificate required. */
-function secureContextOptions(config: NonNullable<CfgConfig['grpc']['server']['tls']>): tls.TlsOptions {
+export function secureContextOptions(config: NonNullable<CfgConfig['grpc']['server']['tls']>): tls.TlsOptions {
   const read = (field: string, path: string) => {
     try {
       return readFileSync(path);

@@ -85,6 +85,7 @@ CREATE TABLE "grpc_request_log" (
     "requestSize" INTEGER,
     "responseSize" INTEGER,
     "serverId" TEXT,
+    "protocol" TEXT NOT NULL DEFAULT 'grpc',
 
     CONSTRAINT "grpc_request_log_pkey" PRIMARY KEY ("id")
 );

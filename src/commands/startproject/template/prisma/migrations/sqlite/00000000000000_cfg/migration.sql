@@ -84,7 +84,8 @@ CREATE TABLE "grpc_request_log" (
     "error" TEXT,
     "requestSize" INTEGER,
     "responseSize" INTEGER,
-    "serverId" TEXT
+    "serverId" TEXT,
+    "protocol" TEXT NOT NULL DEFAULT 'grpc'
 );
 
 -- CreateTable

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "grpc_request_log" ADD COLUMN     "protocol" TEXT NOT NULL DEFAULT 'grpc';
