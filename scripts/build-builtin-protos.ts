@@ -14,12 +14,32 @@ const root = new URL('..', import.meta.url).pathname;
 const reflectionProtos = join(dirname(require.resolve('@grpc/reflection')), '..', 'proto');
 const work = mkdtempSync(join(tmpdir(), 'cfg-builtin-'));
 const build = (dir: string, paths: string[], out: string) =>
-  execFileSync(bufCommand().file, [...bufCommand().args, 'build', '.', ...paths.flatMap((p) => ['--path', p]), '--as-file-descriptor-set', '--exclude-source-info', '-o', out], { cwd: dir });
+  execFileSync(
+    bufCommand().file,
+    [
+      ...bufCommand().args,
+      'build',
+      '.',
+      ...paths.flatMap((p) => ['--path', p]),
+      '--as-file-descriptor-set',
+      '--exclude-source-info',
+      '-o',
+      out,
+    ],
+    { cwd: dir },
+  );
 try {
   build(join(root, 'src/proto/builtin'), ['grpc/health/v1/health.proto'], join(work, 'health.binpb'));
-  build(reflectionProtos, ['grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto'], join(work, 'reflection.binpb'));
+  build(
+    reflectionProtos,
+    ['grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto'],
+    join(work, 'reflection.binpb'),
+  );
   // A FileDescriptorSet is one repeated field: two serialized sets concatenated are their union.
-  writeFileSync(join(root, 'src/proto/builtin/builtin.binpb'), Buffer.concat([readFileSync(join(work, 'health.binpb')), readFileSync(join(work, 'reflection.binpb'))]));
+  writeFileSync(
+    join(root, 'src/proto/builtin/builtin.binpb'),
+    Buffer.concat([readFileSync(join(work, 'health.binpb')), readFileSync(join(work, 'reflection.binpb'))]),
+  );
   console.log('wrote src/proto/builtin/builtin.binpb');
 } finally {
   rmSync(work, { recursive: true, force: true });

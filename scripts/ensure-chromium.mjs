@@ -20,7 +20,10 @@ export function ensureChromium() {
   if (root && apt && !process.env.CHROMIUM_PATH) {
     console.error(`ensure-chromium: ${CHROMIUM} is missing; installing Debian's chromium package`);
     // A fresh image has no package lists yet: install straight away, else update and retry.
-    if (run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']) || (run('apt-get', ['update']) && run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']))) {
+    if (
+      run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']) ||
+      (run('apt-get', ['update']) && run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']))
+    ) {
       if (existsSync(CHROMIUM)) return true;
     }
     console.error(`ensure-chromium: apt-get could not install chromium; fix the error above, then run npm test again.`);
@@ -29,8 +32,8 @@ export function ensureChromium() {
   const how = process.env.CHROMIUM_PATH
     ? `unset CHROMIUM_PATH (to use Debian's /usr/bin/chromium) or point it at a Chromium executable`
     : apt
-    ? `sudo apt-get install -y chromium   (Debian/Ubuntu; then run npm test again)`
-    : `install Chromium and set CHROMIUM_PATH to its executable, e.g. CHROMIUM_PATH=/usr/bin/chromium-browser npm test`;
+      ? `sudo apt-get install -y chromium   (Debian/Ubuntu; then run npm test again)`
+      : `install Chromium and set CHROMIUM_PATH to its executable, e.g. CHROMIUM_PATH=/usr/bin/chromium-browser npm test`;
   console.error(`ensure-chromium: the dashboard test needs Chromium at ${CHROMIUM}, which is missing.\n  Run: ${how}`);
   return false;
 }

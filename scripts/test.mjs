@@ -25,7 +25,16 @@ if (files.length === 0) {
 // otherwise the run stops with the command to run. They are never skipped.
 if (files.some((f) => f.includes('.browser.test.')) && !ensureChromium()) process.exit(1);
 // The usual report on stdout, and each file's wall time on stderr at the end.
-const reporters = ['--test-reporter', process.stdout.isTTY ? 'spec' : 'tap', '--test-reporter-destination', 'stdout', '--test-reporter', './scripts/test-durations.mjs', '--test-reporter-destination', 'stderr'];
+const reporters = [
+  '--test-reporter',
+  process.stdout.isTTY ? 'spec' : 'tap',
+  '--test-reporter-destination',
+  'stdout',
+  '--test-reporter',
+  './scripts/test-durations.mjs',
+  '--test-reporter-destination',
+  'stderr',
+];
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...reporters, ...files],

@@ -111,7 +111,13 @@ function reportError(err: unknown): number {
     if (debug && err.cause !== undefined) write(details(err.cause));
     return err.exitCode;
   }
-  const first = err instanceof Error ? err.message.split('\n').find((l) => l.trim() !== '')?.trim() || err.name : String(err);
+  const first =
+    err instanceof Error
+      ? err.message
+          .split('\n')
+          .find((l) => l.trim() !== '')
+          ?.trim() || err.name
+      : String(err);
   write(`${kleur.red('error')} ${kleur.dim('E_INTERNAL')} ${first}`);
   if (debug) write(details(err));
   else write(`${kleur.yellow('hint')}  ${saveDetails(err)}`);

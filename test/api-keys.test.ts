@@ -26,7 +26,19 @@ for (const provider of PROVIDERS) {
         assert.equal(a.apiKey.prefix, a.key.slice(0, 12));
         assert.deepEqual(
           { ...a.apiKey, createdAt: undefined },
-          { id: a.apiKey.id, name: 'export', prefix: a.key.slice(0, 12), userId: alice.id, username: 'alice', isActive: true, createdAt: undefined, expiresAt: soon, lastUsedAt: null, createdById: null, createdBy: null },
+          {
+            id: a.apiKey.id,
+            name: 'export',
+            prefix: a.key.slice(0, 12),
+            userId: alice.id,
+            username: 'alice',
+            isActive: true,
+            createdAt: undefined,
+            expiresAt: soon,
+            lastUsedAt: null,
+            createdById: null,
+            createdBy: null,
+          },
         );
         assert.ok(a.apiKey.createdAt instanceof Date);
 
@@ -37,17 +49,34 @@ for (const provider of PROVIDERS) {
         assert.ok(!JSON.stringify(rows).includes(a.key.slice(12)), 'the secret part of the key is stored nowhere');
 
         const listed = await listApiKeys(db);
-        assert.deepEqual(listed.map((k) => [k.name, k.username, k.isActive]), [['export', 'alice', true], ['ci', 'alice', true]]);
+        assert.deepEqual(
+          listed.map((k) => [k.name, k.username, k.isActive]),
+          [
+            ['export', 'alice', true],
+            ['ci', 'alice', true],
+          ],
+        );
 
         // Revocation drops the key's cache entries in this process at once, and only those.
         const cache = new AuthCache();
-        const user = { id: alice.id, username: 'alice', email: '', isActive: true, isStaff: false, isSuperuser: false, permissions: new Set<string>() };
+        const user = {
+          id: alice.id,
+          username: 'alice',
+          email: '',
+          isActive: true,
+          isStaff: false,
+          isSuperuser: false,
+          permissions: new Set<string>(),
+        };
         cache.set(a.key, { user, auth: { kind: 'apiKey', keyId: a.apiKey.id }, until: Infinity });
         cache.set(b.key, { user, auth: { kind: 'apiKey', keyId: b.apiKey.id }, until: Infinity });
         assert.equal(await revokeApiKey(db, a.apiKey.id), true);
         assert.equal(cache.get(a.key, Date.now()), undefined);
         assert.ok(cache.get(b.key, Date.now()));
-        assert.deepEqual((await listApiKeys(db)).map((k) => k.isActive), [false, true]);
+        assert.deepEqual(
+          (await listApiKeys(db)).map((k) => k.isActive),
+          [false, true],
+        );
         assert.equal(await revokeApiKey(db, a.apiKey.id), true, 'revoking again still finds the key');
         assert.equal(await revokeApiKey(db, 999_999), false);
       });

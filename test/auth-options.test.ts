@@ -56,7 +56,10 @@ test('tokenHeader and tokenPrefix: a custom header and scheme; the prefix is com
     ),
     ['alice', 'alice', 'UNAUTHENTICATED: The x-api-token header must be "JWT <token>"', 'anonymous'],
   );
-  assert.deepEqual(await whoami({ tokenPrefix: '' }, { authorization: token }, { authorization: `Bearer ${token}` }), ['alice', 'UNAUTHENTICATED: Malformed token']);
+  assert.deepEqual(await whoami({ tokenPrefix: '' }, { authorization: token }, { authorization: `Bearer ${token}` }), [
+    'alice',
+    'UNAUTHENTICATED: Malformed token',
+  ]);
 });
 
 describe('asymmetric keys', () => {
@@ -73,7 +76,9 @@ describe('asymmetric keys', () => {
         { authorization: `Bearer ${jwt.sign(claims(), rsa.privateKey, { algorithm: 'RS256' })}` },
         { authorization: `Bearer ${jwt.sign(claims(), publicPem, { algorithm: 'HS256' })}` },
         { authorization: `Bearer ${jwt.sign(claims(), ec.privateKey, { algorithm: 'ES256' })}` },
-        { authorization: `Bearer ${jwt.sign(claims(), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, { algorithm: 'RS256' })}` },
+        {
+          authorization: `Bearer ${jwt.sign(claims(), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, { algorithm: 'RS256' })}`,
+        },
       ),
       [
         'alice',
@@ -88,7 +93,10 @@ describe('asymmetric keys', () => {
     const file = bed.project.path('var', 'jwt-public.pem');
     writeFileSync(file, pem(ec.publicKey));
     const privatePem = ec.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const config = resolveConfig({ grpc: { auth: { jwtAlgorithm: 'ES256', jwtPrivateKey: privatePem } } }, { root: bed.project.root, env: {} });
+    const config = resolveConfig(
+      { grpc: { auth: { jwtAlgorithm: 'ES256', jwtPrivateKey: privatePem } } },
+      { root: bed.project.root, env: {} },
+    );
     const minted = mintAccessToken(config, bed.ids.bob!, 60);
     assert.equal(jwt.decode(minted, { complete: true })?.header.alg, 'ES256');
     assert.deepEqual(
@@ -105,8 +113,14 @@ describe('asymmetric keys', () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ jwtAlgorithm: 'RS256' }, /jwtPublicKey is not set/],
       [{ jwtAlgorithm: 'RS256', jwtPublicKey: '/nonexistent/key.pem' }, /jwtPublicKey: cannot read \/nonexistent\/key\.pem/],
-      [{ jwtAlgorithm: 'RS256', jwtPublicKey: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n' }, /jwtPublicKey is not a valid PEM key/],
-      [{ jwtAlgorithm: 'RS256', jwtPublicKey: pem(ec.publicKey) }, /jwtPublicKey is a ec prime256v1 key, but jwtAlgorithm RS256 needs an RSA key/],
+      [
+        { jwtAlgorithm: 'RS256', jwtPublicKey: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n' },
+        /jwtPublicKey is not a valid PEM key/,
+      ],
+      [
+        { jwtAlgorithm: 'RS256', jwtPublicKey: pem(ec.publicKey) },
+        /jwtPublicKey is a ec prime256v1 key, but jwtAlgorithm RS256 needs an RSA key/,
+      ],
       [{ jwtAlgorithm: 'ES384', jwtPublicKey: pem(ec.publicKey) }, /needs an EC secp384r1 key/],
     ];
     for (const [auth, message] of cases) {
@@ -138,7 +152,9 @@ test('a token without exp is refused unless grpc.auth.allowTokensWithoutExp', as
 
 test('maxTokenLifetimeSeconds: a longer-lived token is refused, measured from iat (from now when iat is missing or in the future)', async () => {
   const t = now();
-  const token = (claims: Record<string, unknown>) => ({ authorization: `Bearer ${jwt.sign({ token_type: 'access', user_id: bed.ids.alice, jti: 'j', ...claims }, SECRET, { algorithm: 'HS256', noTimestamp: !('iat' in claims) })}` }); // noTimestamp: no iat at all
+  const token = (claims: Record<string, unknown>) => ({
+    authorization: `Bearer ${jwt.sign({ token_type: 'access', user_id: bed.ids.alice, jti: 'j', ...claims }, SECRET, { algorithm: 'HS256', noTimestamp: !('iat' in claims) })}`,
+  }); // noTimestamp: no iat at all
   const answers = await whoami(
     { maxTokenLifetimeSeconds: 3600 },
     token({ iat: t, exp: t + 3600 }),
@@ -159,10 +175,19 @@ test('maxTokenLifetimeSeconds: a longer-lived token is refused, measured from ia
     [answers[3], 7200],
     [answers[4], 86_460],
   ] as const) {
-    const seconds = Number(/^UNAUTHENTICATED: Token lifetime of (\d+) s is longer than this server accepts \(3600 s\)$/.exec(answer ?? '')?.[1]);
-    assert.ok(seconds <= lifetime && seconds >= lifetime - elapsed - 1, `${answer}: expected ${lifetime} s less the ${elapsed} s since the token was made`);
+    const seconds = Number(
+      /^UNAUTHENTICATED: Token lifetime of (\d+) s is longer than this server accepts \(3600 s\)$/.exec(answer ?? '')?.[1],
+    );
+    assert.ok(
+      seconds <= lifetime && seconds >= lifetime - elapsed - 1,
+      `${answer}: expected ${lifetime} s less the ${elapsed} s since the token was made`,
+    );
   }
-  assert.deepEqual(await whoami({}, token({ iat: t, exp: t + 7 * 86_400 })), ['UNAUTHENTICATED: Token lifetime of 604800 s is longer than this server accepts (86400 s)'], 'the default is one day');
+  assert.deepEqual(
+    await whoami({}, token({ iat: t, exp: t + 7 * 86_400 })),
+    ['UNAUTHENTICATED: Token lifetime of 604800 s is longer than this server accepts (86400 s)'],
+    'the default is one day',
+  );
 });
 
 test('claims: sub stands in for user_id; token_type must be "access"', async () => {
@@ -177,8 +202,14 @@ test('claims: sub stands in for user_id; token_type must be "access"', async () 
   try {
     assert.equal(await call({ token_type: 'access', sub: String(bed.ids.bob) }), 'bob');
     assert.equal(await call({ token_type: 'access', user_id: bed.ids.alice, sub: String(bed.ids.bob) }), 'alice', 'user_id wins');
-    assert.equal(await call({ user_id: bed.ids.alice }), 'UNAUTHENTICATED: Token has no token_type claim (an access token has token_type "access")');
-    assert.equal(await call({ token_type: 'refresh', user_id: bed.ids.alice }), 'UNAUTHENTICATED: Token type must be "access", not "refresh"');
+    assert.equal(
+      await call({ user_id: bed.ids.alice }),
+      'UNAUTHENTICATED: Token has no token_type claim (an access token has token_type "access")',
+    );
+    assert.equal(
+      await call({ token_type: 'refresh', user_id: bed.ids.alice }),
+      'UNAUTHENTICATED: Token type must be "access", not "refresh"',
+    );
     assert.equal(await call({ token_type: 'access', user_id: 'alice' }), 'UNAUTHENTICATED: Token has no valid user_id claim');
   } finally {
     client.close();
@@ -190,10 +221,10 @@ test('no secret configured: one is generated into var/secret_key (0600), shared 
   const token = mintAccessToken(config, bed.ids.alice!, 60); // generates var/secret_key
   const file = bed.project.path('var', 'secret_key');
   assert.equal(statSync(file).mode & 0o777, 0o600);
-  assert.deepEqual(await whoami({ jwtSecretKey: null }, { authorization: `Bearer ${token}` }, { authorization: `Bearer ${bed.token(bed.ids.alice!)}` }), [
-    'alice',
-    'UNAUTHENTICATED: Invalid token signature',
-  ]);
+  assert.deepEqual(
+    await whoami({ jwtSecretKey: null }, { authorization: `Bearer ${token}` }, { authorization: `Bearer ${bed.token(bed.ids.alice!)}` }),
+    ['alice', 'UNAUTHENTICATED: Invalid token signature'],
+  );
   assert.equal(mintAccessToken(config, 1, 60).split('.').length, 3, 'the file is reused, not rewritten');
   assert.equal(statSync(file).mode & 0o777, 0o600);
 });
@@ -209,7 +240,11 @@ test('the user cache: a cached token is refused as soon as upsertUser deactivate
     assert.equal((await client.unary('sayHello', { name: 'whoami' }, md)).value?.message, 'carol');
     assert.equal((await client.unary('sayHello', { name: 'perm:crypto.view_coin' }, md)).err?.code, status.PERMISSION_DENIED);
     await upsertUser(db, { username: 'carol', perm: ['crypto.view_coin'] });
-    assert.equal((await client.unary('sayHello', { name: 'perm:crypto.view_coin' }, md)).value?.message, 'carol', 'the new permission is seen at once');
+    assert.equal(
+      (await client.unary('sayHello', { name: 'perm:crypto.view_coin' }, md)).value?.message,
+      'carol',
+      'the new permission is seen at once',
+    );
     await upsertUser(db, { username: 'carol', inactive: true });
     const r = await client.unary('sayHello', { name: 'whoami' }, md);
     assert.deepEqual([r.err?.code, r.err?.details], [status.UNAUTHENTICATED, 'User account is disabled']);

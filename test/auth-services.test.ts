@@ -135,7 +135,11 @@ describe('requireAuth true', () => {
     assert.equal((await c.greeter.unary('sayHello', { name: 'whoami' })).value?.message, 'anonymous', 'static publicMethods');
     assert.deepEqual((await c.greeter.stream('countUp', { n: 1 })).values, [{ value: 1 }], 'a public stream');
     assert.equal((await c.greeter.unary('hold', { dir: '', key: '' })).value?.message, 'anonymous', 'auth.publicMethods (full name)');
-    for (const r of [await c.greeter.unary('fail', {}), await c.greeter.stream('chat', { name: 'x' }, {}, true), await c.ping.unary('ping', {})]) {
+    for (const r of [
+      await c.greeter.unary('fail', {}),
+      await c.greeter.stream('chat', { name: 'x' }, {}, true),
+      await c.ping.unary('ping', {}),
+    ]) {
       assert.deepEqual([r.err?.code, r.err?.details], [status.UNAUTHENTICATED, 'Authentication required']);
     }
     const md = bearer(bed.token(bed.ids.alice!));
@@ -147,7 +151,15 @@ describe('requireAuth true', () => {
   test('health is outside the chain: it answers without a token', async () => {
     // HealthCheckRequest {} is empty on the wire; HealthCheckResponse { status: SERVING } is 08 01.
     const bytes = (b: Buffer) => b;
-    const check = { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, requestSerialize: bytes, requestDeserialize: bytes, responseSerialize: bytes, responseDeserialize: bytes };
+    const check = {
+      path: '/grpc.health.v1.Health/Check',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: bytes,
+      requestDeserialize: bytes,
+      responseSerialize: bytes,
+      responseDeserialize: bytes,
+    };
     const client = new RawClient({ check }, `127.0.0.1:${server.port}`);
     try {
       const r = await client.unary('check', Buffer.alloc(0));

@@ -16,7 +16,10 @@ let rpcs: Array<{ path: string; requestStream: boolean }>;
 let hello: Uint8Array;
 
 before(async () => {
-  project = await makeProject({ apps: ['greeter'], config: { grpc: { server: { maxReceiveMessageLength: MAX } }, logging: { logCalls: false } } });
+  project = await makeProject({
+    apps: ['greeter'],
+    config: { grpc: { server: { maxReceiveMessageLength: MAX } }, logging: { logCalls: false } },
+  });
   const mod = await importFrom(project, 'generated/greeter.ts');
   rpcs = Object.values(mod.GreeterService as Record<string, { path: string; requestStream: boolean }>);
   hello = (mod.HelloRequest as { encode(m: unknown): { finish(): Uint8Array } }).encode({ name: 'hello' }).finish();
@@ -36,7 +39,10 @@ type Expected = { status: number; message: RegExp };
  * whether it takes a stream; `max` the receive limit.
  */
 function expected(name: string, rpc: { path: string; requestStream: boolean }, max: number): Expected {
-  const noMessage = { status: status.UNIMPLEMENTED, message: new RegExp(`^Received no request message for server streaming method ${rpc.path.replace(/\./g, '\\.')}$`) };
+  const noMessage = {
+    status: status.UNIMPLEMENTED,
+    message: new RegExp(`^Received no request message for server streaming method ${rpc.path.replace(/\./g, '\\.')}$`),
+  };
   switch (name) {
     case 'random protobuf bytes':
     case 'truncated protobuf':
@@ -73,7 +79,13 @@ test('every malformed body on every RPC gets its exact status, a safe message, a
     for (const rpc of rpcs) {
       if (rpc.path.endsWith('/Hold')) continue; // waits for the test by design
       for (const [name, body] of Object.entries(badBodies(hello, MAX))) {
-        const reply = await rawCall(session.closed || session.destroyed ? http2.connect(`http://127.0.0.1:${port}`) : session, rpc.path, body, {}, 5000);
+        const reply = await rawCall(
+          session.closed || session.destroyed ? http2.connect(`http://127.0.0.1:${port}`) : session,
+          rpc.path,
+          body,
+          {},
+          5000,
+        );
         cases++;
         assertAnswer(reply, expected(name, rpc, MAX), `${rpc.path} / ${name}`);
       }

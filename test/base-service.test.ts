@@ -19,7 +19,14 @@ import { importFrom, inProcessConfig, makeProject, type Project } from './fixtur
 
 configureLogging({ level: 'silent' });
 const user = (name: string, over: Partial<AuthUser> = {}): AuthUser => ({
-  id: name.length, username: name, email: '', isActive: true, isStaff: false, isSuperuser: false, permissions: new Set<string>(), ...over,
+  id: name.length,
+  username: name,
+  email: '',
+  isActive: true,
+  isStaff: false,
+  isSuperuser: false,
+  permissions: new Set<string>(),
+  ...over,
 });
 const USERS: Record<string, AuthUser> = {
   plain: user('plain'),
@@ -33,24 +40,43 @@ const USERS: Record<string, AuthUser> = {
 class Helpers extends BaseService {
   run(what: string, ctx: CallContext): string {
     switch (what) {
-      case 'requireUser': return this.requireUser(ctx).username;
-      case 'requireStaff': return this.requireStaff(ctx).username;
-      case 'requireSuperuser': return this.requireSuperuser(ctx).username;
-      case 'requirePermission': return this.requirePermission(ctx, 'crypto.delete_coin').username;
-      case 'checks': return [this.checkStaff(ctx), this.checkSuperuser(ctx), this.checkPermission(ctx, 'crypto.delete_coin'), this.getUser(ctx)?.username ?? null].join(',');
-      case 'abortInvalidArgument': return this.abortInvalidArgument(ctx, 'Symbol is required');
-      case 'abortNotFound': return this.abortNotFound(ctx, 'Coin XYZ not found');
-      case 'abortPermissionDenied': return this.abortPermissionDenied(ctx, 'no');
-      case 'abortUnauthenticated': return this.abortUnauthenticated(ctx, 'who?');
-      case 'abortUnimplemented': return this.abortUnimplemented(ctx, 'later');
-      case 'abortInternal': return this.abortInternal(ctx, 'Internal error: boom');
-      case 'abort': return this.abort(ctx, status.RESOURCE_EXHAUSTED, 'slow down');
+      case 'requireUser':
+        return this.requireUser(ctx).username;
+      case 'requireStaff':
+        return this.requireStaff(ctx).username;
+      case 'requireSuperuser':
+        return this.requireSuperuser(ctx).username;
+      case 'requirePermission':
+        return this.requirePermission(ctx, 'crypto.delete_coin').username;
+      case 'checks':
+        return [
+          this.checkStaff(ctx),
+          this.checkSuperuser(ctx),
+          this.checkPermission(ctx, 'crypto.delete_coin'),
+          this.getUser(ctx)?.username ?? null,
+        ].join(',');
+      case 'abortInvalidArgument':
+        return this.abortInvalidArgument(ctx, 'Symbol is required');
+      case 'abortNotFound':
+        return this.abortNotFound(ctx, 'Coin XYZ not found');
+      case 'abortPermissionDenied':
+        return this.abortPermissionDenied(ctx, 'no');
+      case 'abortUnauthenticated':
+        return this.abortUnauthenticated(ctx, 'who?');
+      case 'abortUnimplemented':
+        return this.abortUnimplemented(ctx, 'later');
+      case 'abortInternal':
+        return this.abortInternal(ctx, 'Internal error: boom');
+      case 'abort':
+        return this.abort(ctx, status.RESOURCE_EXHAUSTED, 'slow down');
       case 'metadata':
         this.setMetadata(ctx, 'x-out', 'one');
         this.setMetadata(ctx, 'x-out', 'two');
         return `${this.getMetadata(ctx, 'x-in')}|${this.getMetadata(ctx, 'x-missing') ?? 'none'}`;
-      case 'peer': return this.getPeer(ctx);
-      default: return 'ok';
+      case 'peer':
+        return this.getPeer(ctx);
+      default:
+        return 'ok';
     }
   }
   async sayHello(request: { name: string }, ctx: CallContext) {
@@ -105,10 +131,16 @@ function md(as?: string, extra: Record<string, string> = {}): Metadata {
   for (const [k, v] of Object.entries(extra)) m.set(k, v);
   return m;
 }
-function unary(what: string, as?: string, extra?: Record<string, string>): Promise<{ message?: string; err?: ServiceError; headers?: Metadata }> {
+function unary(
+  what: string,
+  as?: string,
+  extra?: Record<string, string>,
+): Promise<{ message?: string; err?: ServiceError; headers?: Metadata }> {
   return new Promise((resolve) => {
     let headers: Metadata | undefined;
-    const call = client.sayHello!({ name: what }, md(as, extra), (err: ServiceError | null, r: { message: string }) => resolve(err ? { err } : { message: r.message, headers })) as NodeJS.EventEmitter;
+    const call = client.sayHello!({ name: what }, md(as, extra), (err: ServiceError | null, r: { message: string }) =>
+      resolve(err ? { err } : { message: r.message, headers }),
+    ) as NodeJS.EventEmitter;
     call.on('metadata', (m: Metadata) => (headers = m));
   });
 }

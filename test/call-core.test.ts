@@ -41,13 +41,22 @@ test('the rule catches what it must: grpc-js, an upper layer, a dynamic import',
     "export { x } from '../server/start.ts';",
     "import '../db/client.ts';",
   ];
-  for (const line of bad) assert.ok(specifiers(line).some((s) => !allowed(s)), line);
+  for (const line of bad)
+    assert.ok(
+      specifiers(line).some((s) => !allowed(s)),
+      line,
+    );
   const good = [
     "import { getLogger } from '../log/logger.ts';",
     "import type { CallContext } from './context.ts';",
     "import { CfgError } from '../errors.ts';",
   ];
-  for (const line of good) assert.deepEqual(specifiers(line).filter((s) => !allowed(s)), [], line);
+  for (const line of good)
+    assert.deepEqual(
+      specifiers(line).filter((s) => !allowed(s)),
+      [],
+      line,
+    );
 });
 
 test('src/call imports nothing from @grpc/grpc-js nor from a layer above it', () => {

@@ -16,8 +16,15 @@ test('cfg call to a port nobody listens on: one line naming the refusal and what
       s.close(() => resolve(port));
     });
   });
-  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'cfg.js'), 'call', `127.0.0.1:${port}`, 'crypto.CryptoService/GetCoin', '{"symbol":"BTC"}'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  const r = spawnSync(
+    process.execPath,
+    [join(REPO, 'bin', 'cfg.js'), 'call', `127.0.0.1:${port}`, 'crypto.CryptoService/GetCoin', '{"symbol":"BTC"}'],
+    { cwd: REPO, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+  );
   assert.equal(r.status, 14, r.stderr);
-  assert.equal(r.stderr, `error UNAVAILABLE connect ECONNREFUSED 127.0.0.1:${port}: no server answers there (is cfg rungrpc running, and is the address host:port right?)\n`);
+  assert.equal(
+    r.stderr,
+    `error UNAVAILABLE connect ECONNREFUSED 127.0.0.1:${port}: no server answers there (is cfg rungrpc running, and is the address host:port right?)\n`,
+  );
   assert.equal(r.stdout, '');
 });

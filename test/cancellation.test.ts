@@ -60,7 +60,9 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 test('a client deadline aborts ctx.signal and the client gets DEADLINE_EXCEEDED', async () => {
-  const err = await new Promise<ServiceError>((resolve) => client.sayHello!({ name: 'deadline' }, { deadline: new Date(Date.now() + 150) }, (e: ServiceError) => resolve(e)));
+  const err = await new Promise<ServiceError>((resolve) =>
+    client.sayHello!({ name: 'deadline' }, { deadline: new Date(Date.now() + 150) }, (e: ServiceError) => resolve(e)),
+  );
   assert.equal(err.code, status.DEADLINE_EXCEEDED);
   await until(() => seen.aborted.some((s) => s.startsWith('deadline: ')), 'the handler saw the abort');
 });

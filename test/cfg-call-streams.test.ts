@@ -94,7 +94,18 @@ test("a server without reflection: the project's descriptor set, --protoset else
   const outside = await tempDir('cfg-call-outside-');
   const [inProject, withProtoset, lost] = await Promise.all([
     runCfg(['call', bare, 'fixture.Greeter/SayHello', '{"name": "local"}', '--compact'], { cwd: project.root }),
-    runCfg(['call', bare, 'fixture.Greeter/SayHello', '{"name": "set"}', '--compact', '--protoset', project.path('generated', 'descriptors.binpb')], { cwd: outside }),
+    runCfg(
+      [
+        'call',
+        bare,
+        'fixture.Greeter/SayHello',
+        '{"name": "set"}',
+        '--compact',
+        '--protoset',
+        project.path('generated', 'descriptors.binpb'),
+      ],
+      { cwd: outside },
+    ),
     runCfg(['call', bare, 'fixture.Greeter/SayHello', '{"name": "lost"}'], { cwd: outside }),
   ]);
   assert.equal(inProject.code, 0, inProject.stderr);
@@ -102,13 +113,22 @@ test("a server without reflection: the project's descriptor set, --protoset else
   assert.equal(withProtoset.code, 0, withProtoset.stderr);
   assert.equal(replies(withProtoset.stdout)[0]!.message, 'hello set');
   assert.equal(lost.code, 1);
-  assert.match(lost.stderr, /^error E_NOT_FOUND 127\.0\.0\.1:\d+ has no reflection service, and no project is here to read its descriptors from\.\nhint {2}.*--protoset/);
+  assert.match(
+    lost.stderr,
+    /^error E_NOT_FOUND 127\.0\.0\.1:\d+ has no reflection service, and no project is here to read its descriptors from\.\nhint {2}.*--protoset/,
+  );
 });
 
 test('TLS: --cacert verifies the server; --insecure skips the check; plaintext and an unknown CA are refused', async () => {
   const secure = await serve({ tls: { cert: certs.serverCert, key: certs.serverKey } });
-  const hello = (name: string, ...options: string[]) => runCfg(['call', secure, 'fixture.Greeter/SayHello', `{"name": "${name}"}`, '--compact', ...options], { cwd: project.root });
-  const [verified, insecure, plaintext, untrusted] = await Promise.all([hello('ca', '--cacert', certs.caCert), hello('any', '--tls', '--insecure'), hello('plain'), hello('system', '--tls')]);
+  const hello = (name: string, ...options: string[]) =>
+    runCfg(['call', secure, 'fixture.Greeter/SayHello', `{"name": "${name}"}`, '--compact', ...options], { cwd: project.root });
+  const [verified, insecure, plaintext, untrusted] = await Promise.all([
+    hello('ca', '--cacert', certs.caCert),
+    hello('any', '--tls', '--insecure'),
+    hello('plain'),
+    hello('system', '--tls'),
+  ]);
   assert.equal(verified.code, 0, verified.stderr);
   assert.equal(verified.stderr, '', 'no warning either (Node warns about an IP address as TLS server name)');
   assert.equal(replies(verified.stdout)[0]!.message, 'hello ca');

@@ -17,7 +17,8 @@ after(async () => {
   await app?.stop();
 });
 
-const call = (args: string[], options: { cwd?: string; input?: string } = {}) => runCfg(['call', app.address, ...args], { env: app.env, ...options });
+const call = (args: string[], options: { cwd?: string; input?: string } = {}) =>
+  runCfg(['call', app.address, ...args], { env: app.env, ...options });
 
 test('unary: JSON in, the reply as indented JSON (one line with --compact), exit 0', async () => {
   const [pretty, compact, typed] = await Promise.all([
@@ -27,8 +28,14 @@ test('unary: JSON in, the reply as indented JSON (one line with --compact), exit
   ]);
   assert.equal(pretty.code, 0, pretty.stderr);
   assert.equal(pretty.stderr, '');
-  const reply = JSON.parse(pretty.stdout) as { success: boolean; coin: { symbol: string; name: string; priceUsd: string; createdAt: string } };
-  assert.deepEqual([reply.success, reply.coin.symbol, reply.coin.name, reply.coin.priceUsd], [true, 'BTC', 'Bitcoin', typed.coin!.priceUsd]);
+  const reply = JSON.parse(pretty.stdout) as {
+    success: boolean;
+    coin: { symbol: string; name: string; priceUsd: string; createdAt: string };
+  };
+  assert.deepEqual(
+    [reply.success, reply.coin.symbol, reply.coin.name, reply.coin.priceUsd],
+    [true, 'BTC', 'Bitcoin', typed.coin!.priceUsd],
+  );
   assert.equal(reply.coin.createdAt, typed.coin!.createdAt!.toISOString(), 'a Timestamp in its canonical JSON form');
   assert.match(pretty.stdout, /^\{\n {2}"success": true,\n {2}"coin": \{\n/);
   assert.equal(compact.code, 0, compact.stderr);
@@ -46,21 +53,29 @@ test('server stream: each reply printed as it arrives, the call still open', asy
     assert.ok(proc.running, 'the stream is still open: the replies came as they arrived');
     const prices = replies(proc.stdout).map((r) => [r.symbol, r.priceUsd]);
     assert.deepEqual(prices.at(-1), ['SOL', '151.25']);
-    assert.ok(prices.every(([symbol]) => symbol === 'SOL'), JSON.stringify(prices));
+    assert.ok(
+      prices.every(([symbol]) => symbol === 'SOL'),
+      JSON.stringify(prices),
+    );
   } finally {
     await proc.stop();
   }
 });
 
 test('client stream: ImportPrices reads newline-delimited JSON ticks from stdin and prints the summary; a bad tick is INVALID_ARGUMENT, exit 3', async () => {
-  const ticks = '{"symbol": "ADA", "priceUsd": "0.61"}\n{"symbol": "XRP", "priceUsd": "0.55", "change24hPercent": "-2"}\n{"symbol": "ADA", "priceUsd": "0.62"}\n';
+  const ticks =
+    '{"symbol": "ADA", "priceUsd": "0.61"}\n{"symbol": "XRP", "priceUsd": "0.55", "change24hPercent": "-2"}\n{"symbol": "ADA", "priceUsd": "0.62"}\n';
   const [done, bad, refused] = await Promise.all([
     call(['crypto.CryptoService/ImportPrices', '--token-user', 'admin', '--compact'], { input: ticks }),
     call(['crypto.CryptoService/ImportPrices', '--token-user', 'admin'], { input: '{"symbol": "ADA", "priceUsd": "cheap"}\n' }),
     call(['crypto.CryptoService/ImportPrices', '--token-user', 'alice'], { input: ticks }),
   ]);
   assert.equal(done.code, 0, done.stderr);
-  const summary = replies(done.stdout)[0] as { ticks: number; batches: number; prices: Array<{ symbol: string; priceUsd: string; change24hPercent: string }> };
+  const summary = replies(done.stdout)[0] as {
+    ticks: number;
+    batches: number;
+    prices: Array<{ symbol: string; priceUsd: string; change24hPercent: string }>;
+  };
   assert.deepEqual([summary.ticks, summary.batches], [3, 1]);
   assert.deepEqual(
     summary.prices.map((p) => [p.symbol, p.priceUsd, p.change24hPercent]),
@@ -70,7 +85,11 @@ test('client stream: ImportPrices reads newline-delimited JSON ticks from stdin 
     ],
   );
   assert.equal((await (await app.client()).getCoin({ symbol: 'ADA' })).coin!.priceUsd, '0.62');
-  assert.deepEqual(bad, { code: 3, stdout: '', stderr: 'error INVALID_ARGUMENT tick 0: price_usd must be a decimal number like "12.5" (got "cheap"). Nothing was applied.\n' });
+  assert.deepEqual(bad, {
+    code: 3,
+    stdout: '',
+    stderr: 'error INVALID_ARGUMENT tick 0: price_usd must be a decimal number like "12.5" (got "cheap"). Nothing was applied.\n',
+  });
   assert.deepEqual(refused, { code: 7, stdout: '', stderr: 'error PERMISSION_DENIED Staff access required\n' });
 });
 
@@ -80,7 +99,9 @@ test('bidi: Trade answers each order from stdin as it comes, while stdin is open
     proc.child.stdin!.write('{"order": {"clientOrderId": "call-1", "side": "TRADE_SIDE_BUY", "symbol": "SOL", "quantity": "0.5"}}\n');
     await proc.waitFor('stdout', /"fill":\{"clientOrderId":"call-1"/);
     assert.ok(proc.running, 'the fill came before the input ended');
-    proc.child.stdin!.write('{"order": {"clientOrderId": "call-2", "side": "TRADE_SIDE_SELL", "symbol": "SOL", "quantity": "1000"}}\n{"ping": {"nonce": "n1"}}\n');
+    proc.child.stdin!.write(
+      '{"order": {"clientOrderId": "call-2", "side": "TRADE_SIDE_SELL", "symbol": "SOL", "quantity": "1000"}}\n{"ping": {"nonce": "n1"}}\n',
+    );
     await proc.waitFor('stdout', /"pong"/);
     proc.child.stdin!.write('{"order": {"clientOrderId": "call-1", "side": "TRADE_SIDE_BUY", "symbol": "SOL", "quantity": "0.5"}}\n');
     proc.child.stdin!.end();
@@ -88,11 +109,21 @@ test('bidi: Trade answers each order from stdin as it comes, while stdin is open
     const events = replies(proc.stdout);
     const sol = (await (await app.client()).getCoin({ symbol: 'SOL' })).coin!.priceUsd;
     const fill = events[0]!.fill as Record<string, unknown>;
-    assert.deepEqual([fill.side, fill.symbol, fill.quantity, fill.priceUsd, fill.quoteSymbol], ['TRADE_SIDE_BUY', 'SOL', '0.5', sol, 'USDT']);
+    assert.deepEqual(
+      [fill.side, fill.symbol, fill.quantity, fill.priceUsd, fill.quoteSymbol],
+      ['TRADE_SIDE_BUY', 'SOL', '0.5', sol, 'USDT'],
+    );
     assert.deepEqual(events.slice(1), [
       { rejection: { clientOrderId: 'call-2', code: 'FAILED_PRECONDITION', message: 'Insufficient SOL balance' } },
       { pong: { nonce: 'n1' } },
-      { fill: { ...fill, replayed: true, balance: (events[3]!.fill as { balance: string }).balance, quoteBalance: (events[3]!.fill as { quoteBalance: string }).quoteBalance } },
+      {
+        fill: {
+          ...fill,
+          replayed: true,
+          balance: (events[3]!.fill as { balance: string }).balance,
+          quoteBalance: (events[3]!.fill as { quoteBalance: string }).quoteBalance,
+        },
+      },
     ]);
   } finally {
     await proc.stop();
@@ -135,11 +166,20 @@ test('an unknown method, service or field: a clear message naming what exists, e
     call(['GetCoin']),
   ]);
   assert.equal(method.code, 1);
-  assert.match(method.stderr, /^error E_NOT_FOUND crypto\.CryptoService has no method GetCoins\.\nhint {2}Its methods: GetCoin, ListCoins, .*WatchPrices, ImportPrices, Trade\n$/);
+  assert.match(
+    method.stderr,
+    /^error E_NOT_FOUND crypto\.CryptoService has no method GetCoins\.\nhint {2}Its methods: GetCoin, ListCoins, .*WatchPrices, ImportPrices, Trade\n$/,
+  );
   assert.equal(service.code, 1);
-  assert.match(service.stderr, /^error E_NOT_FOUND 127\.0\.0\.1:\d+ has no service crypto\.CoinService \(by reflection\)\.\nhint {2}Its services: crypto\.CryptoService, grpc\.health\.v1\.Health, /);
+  assert.match(
+    service.stderr,
+    /^error E_NOT_FOUND 127\.0\.0\.1:\d+ has no service crypto\.CoinService \(by reflection\)\.\nhint {2}Its services: crypto\.CryptoService, grpc\.health\.v1\.Health, /,
+  );
   assert.equal(field.code, 1);
-  assert.match(field.stderr, /^error E_USAGE Request 1 is not a valid crypto\.GetCoinRequest: .*"symbl" is unknown\nhint {2}cfg describe \S+ crypto\.GetCoinRequest shows its fields\.\n$/);
+  assert.match(
+    field.stderr,
+    /^error E_USAGE Request 1 is not a valid crypto\.GetCoinRequest: .*"symbl" is unknown\nhint {2}cfg describe \S+ crypto\.GetCoinRequest shows its fields\.\n$/,
+  );
   assert.equal(name.code, 1);
   assert.match(name.stderr, /^error E_USAGE "GetCoin" is not a method name\./);
   for (const r of [method, service, field, name]) assert.equal(r.stdout, '');

@@ -42,11 +42,28 @@ test('list and describe: the same services by reflection and from the project, a
   assert.ok(services.includes('crypto.CryptoService') && services.includes('grpc.health.v1.Health'), remote.stdout);
   assert.equal(local.stdout, remote.stdout, 'the project describes what the server reflects');
   assert.ok(methods.stdout.split('\n').includes('crypto.CryptoService.GetCoin'), methods.stdout);
-  assert.match(service.stdout, /^crypto\.CryptoService is a service:\nservice CryptoService \{\n {2}rpc GetCoin \( \.crypto\.GetCoinRequest \) returns \( \.crypto\.CoinResponse \);\n/);
+  assert.match(
+    service.stdout,
+    /^crypto\.CryptoService is a service:\nservice CryptoService \{\n {2}rpc GetCoin \( \.crypto\.GetCoinRequest \) returns \( \.crypto\.CoinResponse \);\n/,
+  );
   assert.match(service.stdout, /^ {2}rpc WatchPrices \( \.crypto\.WatchPricesRequest \) returns \( stream \.crypto\.PriceUpdate \);\n/m);
-  assert.match(service.stdout, /^ {2}rpc ImportPrices \( stream \.crypto\.ImportPricesRequest \) returns \( \.crypto\.ImportPricesResponse \);\n/m, 'a client stream');
-  assert.match(service.stdout, /^ {2}rpc Trade \( stream \.crypto\.TradeRequest \) returns \( stream \.crypto\.TradeResponse \);\n\}\n$/m, 'bidi');
+  assert.match(
+    service.stdout,
+    /^ {2}rpc ImportPrices \( stream \.crypto\.ImportPricesRequest \) returns \( \.crypto\.ImportPricesResponse \);\n/m,
+    'a client stream',
+  );
+  assert.match(
+    service.stdout,
+    /^ {2}rpc Trade \( stream \.crypto\.TradeRequest \) returns \( stream \.crypto\.TradeResponse \);\n\}\n$/m,
+    'bidi',
+  );
   assert.match(message.stdout, /^message Coin \{\n {2}int32 id = 1;\n[\s\S]* {2}\.google\.protobuf\.Timestamp created_at = 9;\n/m);
-  assert.equal(enumText.stdout, 'crypto.CoinSort is an enum:\nenum CoinSort {\n  COIN_SORT_UNSPECIFIED = 0;\n  COIN_SORT_MARKET_CAP = 1;\n  COIN_SORT_SYMBOL = 2;\n  COIN_SORT_PRICE = 3;\n}\n');
-  assert.equal(method.stdout, 'crypto.CryptoService.WatchPrices is a method:\nrpc WatchPrices ( .crypto.WatchPricesRequest ) returns ( stream .crypto.PriceUpdate );\n');
+  assert.equal(
+    enumText.stdout,
+    'crypto.CoinSort is an enum:\nenum CoinSort {\n  COIN_SORT_UNSPECIFIED = 0;\n  COIN_SORT_MARKET_CAP = 1;\n  COIN_SORT_SYMBOL = 2;\n  COIN_SORT_PRICE = 3;\n}\n',
+  );
+  assert.equal(
+    method.stdout,
+    'crypto.CryptoService.WatchPrices is a method:\nrpc WatchPrices ( .crypto.WatchPricesRequest ) returns ( stream .crypto.PriceUpdate );\n',
+  );
 });

@@ -38,17 +38,32 @@ describe('cfg check', { concurrency: true }, () => {
     assert.match(line('greeter'), /^✓ app greeter: apps\/greeter\/grpc_services\/index\.ts -> fixture\.Greeter \(Greeter\)$/);
     // 1. app in enabledApps without a folder
     assert.match(line('ghost'), /✗ app ghost: E_APP_NOT_FOUND App "ghost" is in grpc.enabledApps but apps\/ghost\/ does not exist\./);
-    assert.match(line('empty'), /✗ app empty: E_NO_SERVICE_MODULE App "empty" has no gRPC service module: none of apps\/empty\/grpc_services, apps\/empty\/grpc_handlers, apps\/empty\/services\/grpc, apps\/empty\/handlers\/grpc, apps\/empty\/api\/grpc exists/);
-    assert.match(line('nohandlers'), /✗ app nohandlers: E_NO_HANDLERS_EXPORT apps\/nohandlers\/grpc_services\/index\.ts has no exported grpcHandlers function \(found "grpc_handlers": the name is grpcHandlers\)\./);
-    assert.match(line('badshape'), /✗ app badshape: E_BAD_HANDLERS_RETURN grpcHandlers in apps\/badshape\/grpc_services\/index\.ts returned an item 0 that is not a \[ServiceClass, addToServer\] pair\./);
+    assert.match(
+      line('empty'),
+      /✗ app empty: E_NO_SERVICE_MODULE App "empty" has no gRPC service module: none of apps\/empty\/grpc_services, apps\/empty\/grpc_handlers, apps\/empty\/services\/grpc, apps\/empty\/handlers\/grpc, apps\/empty\/api\/grpc exists/,
+    );
+    assert.match(
+      line('nohandlers'),
+      /✗ app nohandlers: E_NO_HANDLERS_EXPORT apps\/nohandlers\/grpc_services\/index\.ts has no exported grpcHandlers function \(found "grpc_handlers": the name is grpcHandlers\)\./,
+    );
+    assert.match(
+      line('badshape'),
+      /✗ app badshape: E_BAD_HANDLERS_RETURN grpcHandlers in apps\/badshape\/grpc_services\/index\.ts returned an item 0 that is not a \[ServiceClass, addToServer\] pair\./,
+    );
     assert.match(line('broken'), /✗ app broken: E_MODULE_IMPORT apps\/broken\/grpc_services\/index\.ts failed to import: /);
     // The first troubleshooting item: a service module in an app that is not in enabledApps.
-    assert.match(line('multi'), /! app multi: apps\/multi has a gRPC service module but "multi" is not in grpc\.enabledApps, so it is not served/);
+    assert.match(
+      line('multi'),
+      /! app multi: apps\/multi has a gRPC service module but "multi" is not in grpc\.enabledApps, so it is not served/,
+    );
     // Hints say what to do next.
     assert.match(stdout, /hint Create apps\/empty\/grpc_services\/index\.ts exporting grpcHandlers\./);
     assert.match(stdout, /✓ stubs: generated\/ is up to date with proto\//);
     // The module that does not parse, with TypeScript's line and column.
-    assert.match(stdout, /^✗ types: E_TYPECHECK 1 type error\(s\) in the services:\n {4}apps\/broken\/grpc_services\/index\.ts:2:1 TS1005: '\}' expected\.$/m);
+    assert.match(
+      stdout,
+      /^✗ types: E_TYPECHECK 1 type error\(s\) in the services:\n {4}apps\/broken\/grpc_services\/index\.ts:2:1 TS1005: '\}' expected\.$/m,
+    );
     // One warning for "multi", and one per lint line of the fixture protos (test/proto-loop.test.ts).
     const lint = stdout.split('\n').filter((l) => l.startsWith('! lint: ')).length;
     assert.match(stdout, new RegExp(`problems found: 1 service\\(s\\); 6 problem\\(s\\), ${1 + lint} warning\\(s\\)`));
@@ -58,7 +73,13 @@ describe('cfg check', { concurrency: true }, () => {
     const p = await project({
       apps: ['greeter', 'multi'],
       api: true,
-      config: { grpc: { enabledApps: ['greeter'], customServices: { ping: 'apps/multi/grpc_services#Ping' }, handlersHook: 'api/urls#grpcHandlers' } },
+      config: {
+        grpc: {
+          enabledApps: ['greeter'],
+          customServices: { ping: 'apps/multi/grpc_services#Ping' },
+          handlersHook: 'api/urls#grpcHandlers',
+        },
+      },
     });
     const { code, stdout } = await p.run(['check']);
     assert.equal(code, 0, stdout);
@@ -73,7 +94,10 @@ describe('cfg check', { concurrency: true }, () => {
     const { code, stdout } = await p.run(['check']);
     assert.equal(code, 1);
     assert.match(stdout, /✗ stubs: generated\/descriptors\.binpb is missing: stubs not generated\. Run cfg generate-proto/);
-    assert.match(stdout, /✗ app greeter: E_STUBS_MISSING apps\/greeter\/grpc_services\/index\.ts imports generated stubs that do not exist/);
+    assert.match(
+      stdout,
+      /✗ app greeter: E_STUBS_MISSING apps\/greeter\/grpc_services\/index\.ts imports generated stubs that do not exist/,
+    );
     assert.match(stdout, /hint Generate them: cfg generate-proto/);
   });
 });
@@ -105,7 +129,10 @@ describe('cfg rungrpc refuses to start with the same message', () => {
     const p = await project({ apps: ['greeter'], stubs: false });
     const result = await p.run(['rungrpc']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^error E_STUBS_MISSING apps\/greeter\/grpc_services\/index\.ts imports generated stubs that do not exist/m);
+    assert.match(
+      result.stderr,
+      /^error E_STUBS_MISSING apps\/greeter\/grpc_services\/index\.ts imports generated stubs that do not exist/m,
+    );
     assert.match(result.stderr, /^hint {2}Generate them: cfg generate-proto/m);
   });
 

@@ -12,7 +12,8 @@ import { configText, Project, REPO, tempDir } from './fixtures/project.ts';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the terminal's colour escapes is the point
 const ANSI = /\x1b\[[0-9;]*m/;
 const CLI = join(REPO, 'bin', 'cfg.js');
-const GREETER = 'syntax = "proto3";\npackage greet;\nservice Greeter {\n  rpc Hello(Msg) returns (Msg);\n}\nmessage Msg {\n  string text = 1;\n}\n';
+const GREETER =
+  'syntax = "proto3";\npackage greet;\nservice Greeter {\n  rpc Hello(Msg) returns (Msg);\n}\nmessage Msg {\n  string text = 1;\n}\n';
 
 let shared: Project | undefined;
 after(async () => {
@@ -63,7 +64,17 @@ describe('help', () => {
     assert.equal(code, 0);
     assert.match(stdout, /^Usage: cfg \[options\] \[command\]/);
     for (const option of ['-V, --version', '-h, --help']) assert.ok(stdout.includes(option), option);
-    for (const command of ['generate-proto [options]', 'rungrpc [options]', 'check', 'migrate', 'makemigrations', 'seed', 'createuser', 'token', 'setup']) {
+    for (const command of [
+      'generate-proto [options]',
+      'rungrpc [options]',
+      'check',
+      'migrate',
+      'makemigrations',
+      'seed',
+      'createuser',
+      'token',
+      'setup',
+    ]) {
       assert.match(stdout, new RegExp(`^  ${command.replace(/[[\]]/g, '\\$&')} `, 'm'), command);
     }
   });
@@ -74,7 +85,10 @@ describe('help', () => {
     assert.match(stdout, /^Usage: cfg generate-proto \[options\]/);
     const flat = stdout.replace(/\s+/g, ' '); // help wraps at the terminal's width
     assert.ok(flat.includes(' --proto-dir <dir> folder holding the .proto files (default: grpc.proto.protoDir, "proto") '), stdout);
-    assert.ok(flat.includes(' --output-dir <dir> folder receiving the stubs and descriptors.binpb (default: grpc.proto.outputDir, "generated") '), stdout);
+    assert.ok(
+      flat.includes(' --output-dir <dir> folder receiving the stubs and descriptors.binpb (default: grpc.proto.outputDir, "generated") '),
+      stdout,
+    );
     assert.ok(flat.includes(' --watch generate, then regenerate on every .proto change until Ctrl-C; '), stdout);
     assert.match(stdout, /^ {2}-h, --help +display help for command/m);
   });
@@ -123,13 +137,17 @@ describe('exit codes', () => {
   });
 
   test('a missing required option or argument points at the --help of that very command, nested ones too', async () => {
-    const walk = (c: Command, path: string[]): string[][] => (c.commands.length ? c.commands.flatMap((s) => walk(s, [...path, s.name()])) : [path]);
+    const walk = (c: Command, path: string[]): string[][] =>
+      c.commands.length ? c.commands.flatMap((s) => walk(s, [...path, s.name()])) : [path];
     const program = buildProgram();
     const needy = walk(program, []).filter((path) => {
       const c = path.reduce((cmd, name) => cmd.commands.find((x) => x.name() === name)!, program);
       return c.options.some((o) => o.mandatory) || c.registeredArguments.some((a) => a.required);
     });
-    assert.ok(needy.some((p) => p.join(' ') === 'apikey create'), needy.join(', '));
+    assert.ok(
+      needy.some((p) => p.join(' ') === 'apikey create'),
+      needy.join(', '),
+    );
     for (const path of needy) {
       const { stderr, error } = await inProcess(path);
       assert.equal(error?.exitCode, 1, path.join(' '));
@@ -149,7 +167,10 @@ describe('exit codes', () => {
     await writeFile(p.path('cfg.config.ts'), "export default { get grpc() { throw new TypeError('boom from a getter'); } };\n");
     const plain = await p.run(['check']);
     assert.equal(plain.code, 1);
-    const m = /^error E_INTERNAL boom from a getter\nhint {2}An unexpected failure: the details are in (\S+\.log) \(CFG_DEBUG=1 prints them here\)\. Please report it\.\n$/.exec(plain.stderr);
+    const m =
+      /^error E_INTERNAL boom from a getter\nhint {2}An unexpected failure: the details are in (\S+\.log) \(CFG_DEBUG=1 prints them here\)\. Please report it\.\n$/.exec(
+        plain.stderr,
+      );
     assert.ok(m, plain.stderr);
     assert.match(await readFile(m[1]!, 'utf8'), /^TypeError: boom from a getter\n\s+at /m, 'the stack is in the file');
     await rm(m[1]!);
@@ -166,7 +187,10 @@ describe('exit codes', () => {
     try {
       const { code, stderr } = await cfg(['generate-proto']);
       assert.equal(code, 1);
-      assert.equal(stderr, `error E_CONFIG_INVALID ${config}: grpc.server.port is 70000; it must be an integer from 0 to 65535.\nhint  Fix grpc.server.port in ${config}.\n`);
+      assert.equal(
+        stderr,
+        `error E_CONFIG_INVALID ${config}: grpc.server.port is 70000; it must be an integer from 0 to 65535.\nhint  Fix grpc.server.port in ${config}.\n`,
+      );
     } finally {
       await writeFile(config, configText({}));
     }
@@ -183,7 +207,10 @@ describe('colour', () => {
     const forcedFail = await cfg(['generate-proto', '--proto-dir', 'nowhere'], { FORCE_COLOR: '1' });
     assert.match(forcedFail.stderr, ANSI, 'so is the error');
 
-    const both = [await cfg(['generate-proto'], { FORCE_COLOR: '1', NO_COLOR: '1' }), await cfg(['generate-proto', '--proto-dir', 'nowhere'], { FORCE_COLOR: '1', NO_COLOR: '1' })];
+    const both = [
+      await cfg(['generate-proto'], { FORCE_COLOR: '1', NO_COLOR: '1' }),
+      await cfg(['generate-proto', '--proto-dir', 'nowhere'], { FORCE_COLOR: '1', NO_COLOR: '1' }),
+    ];
     for (const r of both) assert.doesNotMatch(r.stdout + r.stderr, ANSI);
     assert.match(both[0]!.stdout, /^generated 1 proto file\(s\)/);
   });

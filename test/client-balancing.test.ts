@@ -14,7 +14,11 @@ test('round robin spreads calls over three servers, and over the other two when 
   const definition = (await importFrom(await greeter.project(), 'generated/greeter.ts')).GreeterService as AnyDefinition;
   const peers: string[] = [];
   const record: ClientMiddleware = { name: 'peers', onEnd: (_call, end) => void peers.push(end.peer) };
-  const client = createClient(definition, ports.map((p) => `127.0.0.1:${p}`), { middleware: [record] });
+  const client = createClient(
+    definition,
+    ports.map((p) => `127.0.0.1:${p}`),
+    { middleware: [record] },
+  );
   const hello = (client as unknown as { sayHello(r: { name: string }): Promise<{ message: string }> }).sayHello;
   const tally = () => Object.fromEntries(ports.map((p) => [p, peers.filter((peer) => peer === `127.0.0.1:${p}`).length]));
   try {
@@ -25,7 +29,11 @@ test('round robin spreads calls over three servers, and over the other two when 
     const spread = tally();
     console.log('calls per server (last 30 of 36):', JSON.stringify(spread));
     for (const p of ports) assert.ok(spread[p]! >= 5, `server ${p} got ${spread[p]} of 30 calls`);
-    assert.equal(Object.values(spread).reduce((a, b) => a + b, 0), 30, 'every call reached one of the three');
+    assert.equal(
+      Object.values(spread).reduce((a, b) => a + b, 0),
+      30,
+      'every call reached one of the three',
+    );
 
     await greeter.servers[1]!.stop();
     peers.length = 0;

@@ -82,7 +82,9 @@ test('middleware: metadata on every call, a log line per call with its status an
   });
   try {
     await (client as unknown as { sayHello(r: { name: string }): Promise<unknown> }).sayHello({ name: 'a' });
-    await assert.rejects((client as unknown as { fail(r: { kind: string }): Promise<unknown> }).fail({ kind: 'grpc' }), { code: status.NOT_FOUND });
+    await assert.rejects((client as unknown as { fail(r: { kind: string }): Promise<unknown> }).fail({ kind: 'grpc' }), {
+      code: status.NOT_FOUND,
+    });
     assert.deepEqual(order, ['start blue', 'end', 'start blue', 'end']);
     assert.equal(lines.length, 2);
     assert.match(lines[0]!, new RegExp(`^/fixture\\.Greeter/SayHello OK \\d+ ms 127\\.0\\.0\\.1:${port}$`));
@@ -99,7 +101,9 @@ test('auth refresh: one fetch shared by concurrent calls, another once the token
   const record: ClientMiddleware = { name: 'record', onStart: (call) => void sent.push(String(call.metadata.get('authorization')[0])) };
   // t1 is good for 1.5 s, refreshed 1 s before: after 0.6 s the next call fetches t2 (good for an hour).
   const fetch = async () => ({ token: `t${++fetches}`, expiresAt: Date.now() + (fetches === 1 ? 1500 : 3_600_000) });
-  const client = createClient(await definition(), `127.0.0.1:${port}`, { middleware: [authRefreshMiddleware(fetch, { skewMs: 1000 }), record] });
+  const client = createClient(await definition(), `127.0.0.1:${port}`, {
+    middleware: [authRefreshMiddleware(fetch, { skewMs: 1000 }), record],
+  });
   const hello = (client as unknown as { sayHello(r: { name: string }): Promise<unknown> }).sayHello;
   try {
     await Promise.all([hello({ name: 'a' }), hello({ name: 'b' }), hello({ name: 'c' })]);
@@ -110,10 +114,18 @@ test('auth refresh: one fetch shared by concurrent calls, another once the token
     assert.equal(fetches, 2);
     assert.deepEqual(sent, ['Bearer t1', 'Bearer t1', 'Bearer t1', 'Bearer t2', 'Bearer t2']);
     const failing = createClient(await definition(), `127.0.0.1:${port}`, {
-      middleware: [authRefreshMiddleware(async () => Promise.reject(Object.assign(new Error('refresh token revoked'), { code: status.UNAUTHENTICATED }))), record],
+      middleware: [
+        authRefreshMiddleware(async () =>
+          Promise.reject(Object.assign(new Error('refresh token revoked'), { code: status.UNAUTHENTICATED })),
+        ),
+        record,
+      ],
     });
     try {
-      await assert.rejects((failing as unknown as { sayHello(r: { name: string }): Promise<unknown> }).sayHello({ name: 'x' }), { code: status.UNAUTHENTICATED, details: 'refresh token revoked' });
+      await assert.rejects((failing as unknown as { sayHello(r: { name: string }): Promise<unknown> }).sayHello({ name: 'x' }), {
+        code: status.UNAUTHENTICATED,
+        details: 'refresh token revoked',
+      });
       assert.equal(sent.length, 5, 'the inner middleware never saw the call: it was not sent');
     } finally {
       failing.close();

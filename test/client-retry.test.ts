@@ -22,8 +22,10 @@ const failOf = (client: unknown) => (client as { fail: Fail }).fail;
 
 test('the crypto proto marks its reads idempotent, not Transfer or the other writes; cryptoClient retries exactly those', () => {
   const marked = idempotentMethods(new URL('../generated/descriptors.binpb', import.meta.url));
-  for (const read of ['GetCoin', 'ListCoins', 'GetWallet', 'GetPortfolio', 'WatchPrices']) assert.ok(marked.has(`/crypto.CryptoService/${read}`), read);
-  for (const write of ['Transfer', 'Deposit', 'Withdraw', 'CreateCoin', 'UpdateCoinPrice', 'DeleteCoin']) assert.ok(!marked.has(`/crypto.CryptoService/${write}`), write);
+  for (const read of ['GetCoin', 'ListCoins', 'GetWallet', 'GetPortfolio', 'WatchPrices'])
+    assert.ok(marked.has(`/crypto.CryptoService/${read}`), read);
+  for (const write of ['Transfer', 'Deposit', 'Withdraw', 'CreateCoin', 'UpdateCoinPrice', 'DeleteCoin'])
+    assert.ok(!marked.has(`/crypto.CryptoService/${write}`), write);
   const client = cryptoClient('127.0.0.1:1');
   try {
     assert.deepEqual([...client.retried].sort(), [...marked].sort());
@@ -42,12 +44,17 @@ test('cryptoClient on the wire: GetCoin is retried on UNAVAILABLE, Transfer neve
   };
   const server = new Server();
   server.addService(CryptoServiceService, { getCoin: refuse('getCoin'), transfer: refuse('transfer') });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
   const client = cryptoClient(`127.0.0.1:${port}`, { retry: { initialBackoffMs: 10 } });
   try {
     await assert.rejects(client.getCoin({ symbol: 'BTC' }), { code: status.UNAVAILABLE, details: 'getCoin attempt 4 refused' });
     assert.equal(attempts.getCoin, 4, 'GetCoin: maxAttempts (4) attempts');
-    await assert.rejects(client.transfer({ toUsername: 'bob', symbol: 'BTC', amount: '1', idempotencyKey: '' }), { code: status.UNAVAILABLE, details: 'transfer attempt 1 refused' });
+    await assert.rejects(client.transfer({ toUsername: 'bob', symbol: 'BTC', amount: '1', idempotencyKey: '' }), {
+      code: status.UNAVAILABLE,
+      details: 'transfer attempt 1 refused',
+    });
     assert.equal(attempts.transfer, 1, 'Transfer: sent once');
   } finally {
     client.close();
@@ -59,7 +66,11 @@ test('a method marked idempotent is retried on UNAVAILABLE (with back-off) until
   const port = await greeter.serve({});
   const ends: number[] = [];
   const count: ClientMiddleware = { name: 'count', onEnd: (_call, end) => ends.push(end.code) };
-  const client = createClient(await definition(), `127.0.0.1:${port}`, { idempotent: ['/fixture.Greeter/Fail'], retry: { initialBackoffMs: 10 }, middleware: [count] });
+  const client = createClient(await definition(), `127.0.0.1:${port}`, {
+    idempotent: ['/fixture.Greeter/Fail'],
+    retry: { initialBackoffMs: 10 },
+    middleware: [count],
+  });
   try {
     const reply = await failOf(client)({ kind: `unavailable:2:${key()}` });
     assert.equal(reply.message, 'attempt 3', 'two refused attempts, the third answered');
@@ -71,7 +82,9 @@ test('a method marked idempotent is retried on UNAVAILABLE (with back-off) until
 
 test('a method marked by the caller (retry.methods) is retried; maxAttempts bounds the attempts', async () => {
   const port = await greeter.serve({});
-  const client = createClient(await definition(), `127.0.0.1:${port}`, { retry: { methods: ['fail'], maxAttempts: 3, initialBackoffMs: 10 } });
+  const client = createClient(await definition(), `127.0.0.1:${port}`, {
+    retry: { methods: ['fail'], maxAttempts: 3, initialBackoffMs: 10 },
+  });
   try {
     assert.equal((await failOf(client)({ kind: `unavailable:2:${key()}` })).message, 'attempt 3');
     const k = key();
@@ -88,7 +101,11 @@ test('an unmarked method is sent once: UNAVAILABLE comes back as it is', async (
     assert.equal(client.retried.size, 0);
     const k = key();
     await assert.rejects(failOf(client)({ kind: `unavailable:1:${k}` }), { code: status.UNAVAILABLE, details: 'attempt 1 refused' });
-    assert.equal((await failOf(client)({ kind: `unavailable:1:${k}` })).message, 'attempt 2', 'the server saw one attempt for the first call');
+    assert.equal(
+      (await failOf(client)({ kind: `unavailable:1:${k}` })).message,
+      'attempt 2',
+      'the server saw one attempt for the first call',
+    );
   } finally {
     client.close();
   }
@@ -96,10 +113,19 @@ test('an unmarked method is sent once: UNAVAILABLE comes back as it is', async (
 
 test('RESOURCE_EXHAUSTED is retried only when asked', async () => {
   const port = await greeter.serve({});
-  const plain = createClient(await definition(), `127.0.0.1:${port}`, { idempotent: ['/fixture.Greeter/Fail'], retry: { initialBackoffMs: 10 } });
-  const asked = createClient(await definition(), `127.0.0.1:${port}`, { idempotent: ['/fixture.Greeter/Fail'], retry: { initialBackoffMs: 10, onResourceExhausted: true } });
+  const plain = createClient(await definition(), `127.0.0.1:${port}`, {
+    idempotent: ['/fixture.Greeter/Fail'],
+    retry: { initialBackoffMs: 10 },
+  });
+  const asked = createClient(await definition(), `127.0.0.1:${port}`, {
+    idempotent: ['/fixture.Greeter/Fail'],
+    retry: { initialBackoffMs: 10, onResourceExhausted: true },
+  });
   try {
-    await assert.rejects(failOf(plain)({ kind: `exhausted:1:${key()}` }), { code: status.RESOURCE_EXHAUSTED, details: 'attempt 1 refused' });
+    await assert.rejects(failOf(plain)({ kind: `exhausted:1:${key()}` }), {
+      code: status.RESOURCE_EXHAUSTED,
+      details: 'attempt 1 refused',
+    });
     assert.equal((await failOf(asked)({ kind: `exhausted:1:${key()}` })).message, 'attempt 2');
   } finally {
     plain.close();
@@ -109,13 +135,19 @@ test('RESOURCE_EXHAUSTED is retried only when asked', async () => {
 
 test('the retry budget: once failures have spent it, calls are no longer retried', async () => {
   const port = await greeter.serve({});
-  const client = createClient(await definition(), `127.0.0.1:${port}`, { retry: { methods: ['fail'], maxAttempts: 2, initialBackoffMs: 10, budget: { maxTokens: 4, tokenRatio: 0.1 } } });
+  const client = createClient(await definition(), `127.0.0.1:${port}`, {
+    retry: { methods: ['fail'], maxAttempts: 2, initialBackoffMs: 10, budget: { maxTokens: 4, tokenRatio: 0.1 } },
+  });
   try {
     // Each failed attempt costs a token; retries stop once the tokens are at or below half (2).
     const first = key();
     await assert.rejects(failOf(client)({ kind: `unavailable:9:${first}` }), { details: 'attempt 2 refused' });
     const second = key();
-    await assert.rejects(failOf(client)({ kind: `unavailable:9:${second}` }), { details: 'attempt 1 refused' }, 'no tokens left for a retry');
+    await assert.rejects(
+      failOf(client)({ kind: `unavailable:9:${second}` }),
+      { details: 'attempt 1 refused' },
+      'no tokens left for a retry',
+    );
   } finally {
     client.close();
   }
@@ -123,7 +155,13 @@ test('the retry budget: once failures have spent it, calls are no longer retried
 
 test('bad retry options are refused, naming the field', async () => {
   const def = await definition();
-  assert.throws(() => createClient(def, '127.0.0.1:1', { retry: { methods: ['nope'] } }), /retry\.methods: "nope" is not a method of this service/);
-  assert.throws(() => createClient(def, '127.0.0.1:1', { retry: { methods: ['fail'], maxAttempts: 9 } }), /retry\.maxAttempts: 9 is not an integer from 1 to 5/);
+  assert.throws(
+    () => createClient(def, '127.0.0.1:1', { retry: { methods: ['nope'] } }),
+    /retry\.methods: "nope" is not a method of this service/,
+  );
+  assert.throws(
+    () => createClient(def, '127.0.0.1:1', { retry: { methods: ['fail'], maxAttempts: 9 } }),
+    /retry\.maxAttempts: 9 is not an integer from 1 to 5/,
+  );
   assert.throws(() => createClient(def, ['127.0.0.1:1', 'localhost:2']), /address: "localhost:2"/);
 });

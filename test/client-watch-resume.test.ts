@@ -37,7 +37,12 @@ test('a WatchPrices resume across a server drain passes on every later update on
   const got: PriceUpdate[] = [];
   const resumes: number[] = [];
   const watching = (async () => {
-    for await (const u of watchPricesResumed(watcher, { symbols: ['BTC', 'ETH'] }, { signal: stop.signal, maxAttempts: 40, onResume: (e) => void resumes.push(e.code ?? -1) })) got.push(u);
+    for await (const u of watchPricesResumed(
+      watcher,
+      { symbols: ['BTC', 'ETH'] },
+      { signal: stop.signal, maxAttempts: 40, onResume: (e) => void resumes.push(e.code ?? -1) },
+    ))
+      got.push(u);
   })();
   const until = async (what: string, done: () => boolean) => {
     for (let i = 0; i < 3000 && !done(); i++) await sleep(10);
@@ -65,14 +70,19 @@ test('a WatchPrices resume across a server drain passes on every later update on
       if (got.some((u) => u.symbol === 'ETH' && u.priceUsd === marker)) break;
     }
     console.log(`resumed on B ${Date.now() - drained} ms after the drain began, after ${resumes.length} re-open(s)`);
-    for (const price of ['70002', '70003', '70004']) await editorB.updateCoinPrice({ symbol: 'BTC', priceUsd: price, change24hPercent: '' });
+    for (const price of ['70002', '70003', '70004'])
+      await editorB.updateCoinPrice({ symbol: 'BTC', priceUsd: price, change24hPercent: '' });
     await until('70004 from B', () => btc().includes('70004'));
     await sleep(300); // room for a duplicate to arrive, were there one
     const [snapshot, ...later] = btc();
     assert.ok(snapshot);
     assert.deepEqual(later.map(Number), [70001, 70002, 70003, 70004], "each update once, in order; B's snapshot repeat of 70001 dropped");
     const versions = got.filter((u) => u.symbol === 'BTC').map((u) => u.updatedAt!.getTime());
-    assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'versions rise');
+    assert.deepEqual(
+      versions,
+      [...versions].sort((a, b) => a - b),
+      'versions rise',
+    );
     editorB.close();
   } finally {
     stop.abort();

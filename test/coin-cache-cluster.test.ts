@@ -32,7 +32,10 @@ describe('GetCoin across cluster workers (SQLite, 2 processes)', () => {
 
   test('a price changed through one worker is served by every worker', async () => {
     // The banner comes from the first worker; the second records itself once it listens.
-    const workers = await until(() => app.query(`SELECT id, pid FROM grpc_server WHERE status = 'serving'`), (rows) => rows.length === 2);
+    const workers = await until(
+      () => app.query(`SELECT id, pid FROM grpc_server WHERE status = 'serving'`),
+      (rows) => rows.length === 2,
+    );
     assert.equal(workers.length, 2, `serving workers: ${JSON.stringify(workers)}`);
     const pidOf = new Map(workers.map((w) => [String(w.id), String(w.pid)]));
     assert.ok(!pidOf.has(String(app.child.pid)) && new Set(pidOf.values()).size === 2, `two worker processes: ${JSON.stringify(workers)}`);

@@ -11,7 +11,25 @@ import { CALL_UNREACHABLE, commands, runAll } from './support/every-command.ts';
 
 test('the walk finds every command, nested ones included', () => {
   const names = commands().map((argv) => (argv[0] === 'apikey' ? `apikey ${argv[1]}` : argv[0]));
-  for (const name of ['generate-proto', 'rungrpc', 'check', 'migrate', 'makemigrations', 'seed', 'createuser', 'token', 'apikey create', 'apikey list', 'apikey revoke', 'prunelogs', 'setup', 'call', 'list', 'describe', 'startproject']) {
+  for (const name of [
+    'generate-proto',
+    'rungrpc',
+    'check',
+    'migrate',
+    'makemigrations',
+    'seed',
+    'createuser',
+    'token',
+    'apikey create',
+    'apikey list',
+    'apikey revoke',
+    'prunelogs',
+    'setup',
+    'call',
+    'list',
+    'describe',
+    'startproject',
+  ]) {
     assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
   }
 });
@@ -21,7 +39,12 @@ test('outside a project every command says E_CONFIG_NOT_FOUND (cfg call: UNAVAIL
   const outside = new Project(dir);
   await runAll(
     (argv) => outside.run(argv),
-    (name) => (name === 'call' ? CALL_UNREACHABLE : name === 'startproject' ? { skip: 'makes a project outside one: startproject.test.ts' } : { code: 'E_CONFIG_NOT_FOUND' }),
+    (name) =>
+      name === 'call'
+        ? CALL_UNREACHABLE
+        : name === 'startproject'
+          ? { skip: 'makes a project outside one: startproject.test.ts' }
+          : { code: 'E_CONFIG_NOT_FOUND' },
   );
   assert.deepEqual(readdirSync(dir), [], 'no file or folder was created');
 });

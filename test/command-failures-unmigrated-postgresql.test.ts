@@ -14,17 +14,14 @@ test('PostgreSQL not migrated: E_DB_NOT_MIGRATED with the count, and no schema c
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   try {
-    await runAll(
-      async (argv, slug) => {
-        const schema = `cfg_cmd_${process.pid}_${slug}`;
-        schemas.push(schema);
-        const r = await project().run(argv, { DATABASE_URL: `${PG_URL}?schema=${schema}` });
-        const created = (await admin.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema])).rowCount;
-        if (slug !== 'migrate') assert.equal(created, 0, `${slug} created schema ${schema}`);
-        return r;
-      },
-      onUnmigrated,
-    );
+    await runAll(async (argv, slug) => {
+      const schema = `cfg_cmd_${process.pid}_${slug}`;
+      schemas.push(schema);
+      const r = await project().run(argv, { DATABASE_URL: `${PG_URL}?schema=${schema}` });
+      const created = (await admin.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema])).rowCount;
+      if (slug !== 'migrate') assert.equal(created, 0, `${slug} created schema ${schema}`);
+      return r;
+    }, onUnmigrated);
   } finally {
     await admin.end();
   }

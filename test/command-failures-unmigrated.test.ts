@@ -11,12 +11,10 @@ import { onUnmigrated, runAll, unusableDatabaseProject } from './support/every-c
 const { project } = unusableDatabaseProject();
 
 test('SQLite not migrated: E_DB_NOT_MIGRATED with the count, and no database file created', async () => {
-  await runAll(
-    async (argv, slug) => {
-      const r = await project().run(argv, { DATABASE_URL: `file:./var/${slug}.sqlite3` });
-      if (!['migrate', 'makemigrations'].includes(slug)) assert.ok(!existsSync(project().path('var', `${slug}.sqlite3`)), `${slug} created its database file`);
-      return r;
-    },
-    onUnmigrated,
-  );
+  await runAll(async (argv, slug) => {
+    const r = await project().run(argv, { DATABASE_URL: `file:./var/${slug}.sqlite3` });
+    if (!['migrate', 'makemigrations'].includes(slug))
+      assert.ok(!existsSync(project().path('var', `${slug}.sqlite3`)), `${slug} created its database file`);
+    return r;
+  }, onUnmigrated);
 });

@@ -9,5 +9,8 @@ const { project } = unusableDatabaseProject();
 
 test('PostgreSQL unreachable: E_DB_UNREACHABLE from every command that needs it', async () => {
   const url = `postgresql://postgres@127.0.0.1:${await closedPort()}/test`;
-  await runAll((argv) => project().run(argv, { DATABASE_URL: url }), (name) => databaseFree(name) ?? { code: 'E_DB_UNREACHABLE' });
+  await runAll(
+    (argv) => project().run(argv, { DATABASE_URL: url }),
+    (name) => databaseFree(name) ?? { code: 'E_DB_UNREACHABLE' },
+  );
 });

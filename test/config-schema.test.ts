@@ -17,8 +17,18 @@ const at = (config: object, path: readonly string[]): unknown => path.reduce<unk
 
 test('the walk finds every setting: sections are not mistaken for settings, nor settings for sections', () => {
   assert.ok(SETTINGS.length >= 65, `only ${SETTINGS.length} settings found`);
-  for (const name of ['grpc.enabled', 'grpc.server.port', 'grpc.server.tls', 'grpc.auth.publicMethods', 'database.poolSize', 'logging.levels']) {
-    assert.ok(SETTINGS.some((s) => s.name === name), name);
+  for (const name of [
+    'grpc.enabled',
+    'grpc.server.port',
+    'grpc.server.tls',
+    'grpc.auth.publicMethods',
+    'database.poolSize',
+    'logging.levels',
+  ]) {
+    assert.ok(
+      SETTINGS.some((s) => s.name === name),
+      name,
+    );
   }
   assert.ok(!SETTINGS.some((s) => ['grpc', 'grpc.server', 'grpc.auth', 'logging'].includes(s.name)));
 });
@@ -38,7 +48,22 @@ test('every setting in the schema has a default that passes its own check, and r
 });
 
 /** Texts tried for each variable: the first that is accepted and changes the setting is the one checked. */
-const CANDIDATES = ['true', 'false', '7', '2', 'auto', 'warn', 'json', 'file:./var/env.sqlite3', 'env-value', 'redis', 'redis://127.0.0.1:6390', 'postgresql://127.0.0.1:6432/db', '5000', '*'];
+const CANDIDATES = [
+  'true',
+  'false',
+  '7',
+  '2',
+  'auto',
+  'warn',
+  'json',
+  'file:./var/env.sqlite3',
+  'env-value',
+  'redis',
+  'redis://127.0.0.1:6390',
+  'postgresql://127.0.0.1:6432/db',
+  '5000',
+  '*',
+];
 
 test('every environment variable in the schema reaches its setting in the resolved config', () => {
   const overridden = SETTINGS.filter((s) => s.meta.env !== undefined);
@@ -62,7 +87,11 @@ test('every environment variable in the schema reaches its setting in the resolv
 
 test('every environment variable in the schema is named once, and documented', () => {
   const names = SETTINGS.flatMap((s) => (s.meta.env ? [s.meta.env] : []));
-  assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], 'each variable overrides one setting');
+  assert.deepEqual(
+    names.filter((n, i) => names.indexOf(n) !== i),
+    [],
+    'each variable overrides one setting',
+  );
   const docs = readFileSync(join(REPO, 'docs', 'configuration.md'), 'utf8');
   const table = docs.slice(docs.indexOf('### Environment variables'));
   for (const name of names) {

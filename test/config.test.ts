@@ -29,7 +29,7 @@ after(async () => {
 });
 
 describe('defaults', () => {
-  test('an empty config gets the guide\'s defaults, camelCased', () => {
+  test("an empty config gets the guide's defaults, camelCased", () => {
     const { grpc } = resolve({});
     assert.equal(grpc.enabled, true);
     assert.equal(grpc.server.host, '[::]');
@@ -42,7 +42,10 @@ describe('defaults', () => {
     assert.deepEqual(grpc.customServices, {});
     assert.equal(grpc.handlersHook, null);
     assert.deepEqual(grpc.proto, { autoGenerate: true, protoDir: 'proto', outputDir: 'generated', packagePrefix: '', es: false });
-    assert.deepEqual({ enabled: grpc.web.enabled, host: grpc.web.host, port: grpc.web.port, cors: grpc.web.cors }, { enabled: false, host: '[::]', port: 8080, cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 7200 } });
+    assert.deepEqual(
+      { enabled: grpc.web.enabled, host: grpc.web.host, port: grpc.web.port, cors: grpc.web.cors },
+      { enabled: false, host: '[::]', port: 8080, cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 7200 } },
+    );
     assert.equal(grpc.auth.enabled, true);
     assert.equal(grpc.auth.requireAuth, false);
     assert.equal(grpc.auth.jwtAlgorithm, 'HS256');
@@ -55,7 +58,7 @@ describe('defaults', () => {
     assert.equal(resolve({ grpc: { server: { maxWorkers: 32 } }, database: { poolSize: 5 } }).database.poolSize, 5);
   });
 
-  test('given values replace defaults field by field; the result is frozen, the user\'s objects are not', () => {
+  test("given values replace defaults field by field; the result is frozen, the user's objects are not", () => {
     const apps = ['crypto', 'trading'];
     const config = resolve({ grpc: { server: { port: 0 }, enabledApps: apps, auth: { requireAuth: true } } });
     assert.equal(config.grpc.server.port, 0);
@@ -70,7 +73,7 @@ describe('defaults', () => {
     assert.ok(!Object.isFrozen(apps), 'the array from cfg.config.ts is copied, not frozen');
   });
 
-  test('the repository\'s own cfg.config.ts is valid and serves the crypto app', async () => {
+  test("the repository's own cfg.config.ts is valid and serves the crypto app", async () => {
     const config = await loadConfig({ cwd: REPO, env: {} });
     assert.equal(config.root, REPO);
     assert.equal(config.grpc.enabledApps[0], 'crypto', 'crypto first; cfg startapp adds apps after it');
@@ -83,46 +86,162 @@ describe('validation: the error names the field, the bad value and what is allow
     ['port out of range', { grpc: { server: { port: 70000 } } }, 'grpc.server.port is 70000; it must be an integer from 0 to 65535.'],
     ['port as a string', { grpc: { server: { port: '50051' } } }, 'grpc.server.port is "50051"; it must be an integer from 0 to 65535.'],
     ['negative port', { grpc: { server: { port: -1 } } }, 'grpc.server.port is -1; it must be an integer from 0 to 65535.'],
-    ['fractional maxWorkers', { grpc: { server: { maxWorkers: 2.5 } } }, 'grpc.server.maxWorkers is 2.5; it must be an integer from 1 to 100000.'],
-    ['NaN is shown as NaN', { grpc: { server: { maxWorkers: Number.NaN } } }, 'grpc.server.maxWorkers is NaN; it must be an integer from 1 to 100000.'],
+    [
+      'fractional maxWorkers',
+      { grpc: { server: { maxWorkers: 2.5 } } },
+      'grpc.server.maxWorkers is 2.5; it must be an integer from 1 to 100000.',
+    ],
+    [
+      'NaN is shown as NaN',
+      { grpc: { server: { maxWorkers: Number.NaN } } },
+      'grpc.server.maxWorkers is NaN; it must be an integer from 1 to 100000.',
+    ],
     ['zero maxWorkers', { grpc: { server: { maxWorkers: 0 } } }, 'grpc.server.maxWorkers is 0; it must be an integer from 1 to 100000.'],
     ['empty host', { grpc: { server: { host: '' } } }, 'grpc.server.host is ""; it must be a non-empty string.'],
     ['boolean as a string', { grpc: { enabled: 'yes' } }, 'grpc.enabled is "yes"; it must be a boolean (true or false).'],
-    ['reflection as a number', { grpc: { server: { enableReflection: 1 } } }, 'grpc.server.enableReflection is 1; it must be a boolean (true or false).'],
-    ['dotted app path', { grpc: { enabledApps: ['apps.crypto'] } }, 'grpc.enabledApps[0] is "apps.crypto"; it must be an app label: the folder name under apps/ ("crypto"), not a dotted or slashed path ("apps.crypto").'],
-    ['slashed app path', { grpc: { enabledApps: ['crypto', 'apps/trading'] } }, 'grpc.enabledApps[1] is "apps/trading"; it must be an app label'],
-    ['an app listed twice', { grpc: { enabledApps: ['crypto', 'crypto'] } }, 'grpc.enabledApps[1] is "crypto"; it must be listed once (it is also item 0).'],
+    [
+      'reflection as a number',
+      { grpc: { server: { enableReflection: 1 } } },
+      'grpc.server.enableReflection is 1; it must be a boolean (true or false).',
+    ],
+    [
+      'dotted app path',
+      { grpc: { enabledApps: ['apps.crypto'] } },
+      'grpc.enabledApps[0] is "apps.crypto"; it must be an app label: the folder name under apps/ ("crypto"), not a dotted or slashed path ("apps.crypto").',
+    ],
+    [
+      'slashed app path',
+      { grpc: { enabledApps: ['crypto', 'apps/trading'] } },
+      'grpc.enabledApps[1] is "apps/trading"; it must be an app label',
+    ],
+    [
+      'an app listed twice',
+      { grpc: { enabledApps: ['crypto', 'crypto'] } },
+      'grpc.enabledApps[1] is "crypto"; it must be listed once (it is also item 0).',
+    ],
     ['enabledApps as a string', { grpc: { enabledApps: 'crypto' } }, 'grpc.enabledApps is "crypto"; it must be an array.'],
-    ['customServices without an export', { grpc: { customServices: { crypto: 'apps/crypto/grpc_services' } } }, 'grpc.customServices.crypto is "apps/crypto/grpc_services"; it must be a module reference "path/to/module#exportName".'],
-    ['handlersHook as a function', { grpc: { handlersHook: () => [] } }, 'grpc.handlersHook is a function; it must be a module reference "path/to/module#exportName".'],
-    ['unknown algorithm', { grpc: { auth: { jwtAlgorithm: 'none' } } }, 'grpc.auth.jwtAlgorithm is "none"; it must be one of "HS256", "HS384", "HS512", "RS256"'],
+    [
+      'customServices without an export',
+      { grpc: { customServices: { crypto: 'apps/crypto/grpc_services' } } },
+      'grpc.customServices.crypto is "apps/crypto/grpc_services"; it must be a module reference "path/to/module#exportName".',
+    ],
+    [
+      'handlersHook as a function',
+      { grpc: { handlersHook: () => [] } },
+      'grpc.handlersHook is a function; it must be a module reference "path/to/module#exportName".',
+    ],
+    [
+      'unknown algorithm',
+      { grpc: { auth: { jwtAlgorithm: 'none' } } },
+      'grpc.auth.jwtAlgorithm is "none"; it must be one of "HS256", "HS384", "HS512", "RS256"',
+    ],
     ['empty protoDir', { grpc: { proto: { protoDir: '' } } }, 'grpc.proto.protoDir is ""; it must be a non-empty string.'],
-    ['packagePrefix not a package name', { grpc: { proto: { packagePrefix: 'my-api' } } }, 'grpc.proto.packagePrefix is "my-api"; it must be a proto package name ("api", "acme.api") or "".'],
-    ['token lifetime in hours, not seconds', { grpc: { auth: { maxTokenLifetimeSeconds: 24 } } }, 'grpc.auth.maxTokenLifetimeSeconds is 24; it must be an integer from 60 to 31536000.'],
-    ['allowTokensWithoutExp as a string', { grpc: { auth: { allowTokensWithoutExp: 'no' } } }, 'grpc.auth.allowTokensWithoutExp is "no"; it must be a boolean (true or false).'],
-    ['public method not a full name', { grpc: { auth: { publicMethods: ['GetCoin'] } } }, 'grpc.auth.publicMethods[0] is "GetCoin"; it must be a full method name "/package.Service/Method".'],
-    ['database of another kind, password hidden', { database: { url: 'mysql://app:hunter2@db/app' } }, 'database.url is "mysql://app:***@db/app"; it must be a "file:..." SQLite path or a "postgresql://..." URL.'],
-    ['log level per logger', { logging: { levels: { 'grpc.server': 'loud' } } }, 'logging.levels["grpc.server"] is "loud"; it must be one of "debug", "info", "warn", "error", "silent".'],
+    [
+      'packagePrefix not a package name',
+      { grpc: { proto: { packagePrefix: 'my-api' } } },
+      'grpc.proto.packagePrefix is "my-api"; it must be a proto package name ("api", "acme.api") or "".',
+    ],
+    [
+      'token lifetime in hours, not seconds',
+      { grpc: { auth: { maxTokenLifetimeSeconds: 24 } } },
+      'grpc.auth.maxTokenLifetimeSeconds is 24; it must be an integer from 60 to 31536000.',
+    ],
+    [
+      'allowTokensWithoutExp as a string',
+      { grpc: { auth: { allowTokensWithoutExp: 'no' } } },
+      'grpc.auth.allowTokensWithoutExp is "no"; it must be a boolean (true or false).',
+    ],
+    [
+      'public method not a full name',
+      { grpc: { auth: { publicMethods: ['GetCoin'] } } },
+      'grpc.auth.publicMethods[0] is "GetCoin"; it must be a full method name "/package.Service/Method".',
+    ],
+    [
+      'database of another kind, password hidden',
+      { database: { url: 'mysql://app:hunter2@db/app' } },
+      'database.url is "mysql://app:***@db/app"; it must be a "file:..." SQLite path or a "postgresql://..." URL.',
+    ],
+    [
+      'log level per logger',
+      { logging: { levels: { 'grpc.server': 'loud' } } },
+      'logging.levels["grpc.server"] is "loud"; it must be one of "debug", "info", "warn", "error", "silent".',
+    ],
     ['a section that is not an object', { grpc: { server: true } }, 'grpc.server is true; it must be an object ({ host, port, maxWorkers,'],
     ['null for a section', { grpc: { auth: null } }, 'grpc.auth is null; it must be an object ({ enabled, requireAuth, jwtAlgorithm,'],
     ['a default export that is not an object', 42, 'the default export is 42; it must be an object ({ grpc, database, logging, events }).'],
     ['a null default export', null, 'the default export is null; it must be an object ({ grpc, database, logging, events }).'],
-    ['processes neither a count nor "auto"', { grpc: { server: { processes: 'all' } } }, 'grpc.server.processes is "all"; it must be an integer from 1 to 256, or "auto".'],
-    ['compression not supported', { grpc: { server: { compression: 'brotli' } } }, 'grpc.server.compression is "brotli"; it must be one of "none", "gzip", "deflate".'],
-    ['an interceptor object without intercept', { grpc: { server: { interceptors: [{ name: 'audit' }] } } }, 'grpc.server.interceptors[0] is {"name":"audit"}; it must be a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) } (or with onStart/onEnd).'],
-    ['tls with an unknown key', { grpc: { server: { tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' } } } }, 'grpc.server.tls is {"cert":"c.pem","key":"k.pem","ca":"ca.pem"}; it must be { cert, key, clientCa? } without ca.'],
-    ['a message limit below 1 KiB', { grpc: { server: { maxReceiveMessageLength: 10 } } }, 'grpc.server.maxReceiveMessageLength is 10; it must be an integer from 1024 to 104857600.'],
-    ['no connection allowed', { grpc: { server: { maxConnections: 0 } } }, 'grpc.server.maxConnections is 0; it must be an integer from 1 to 1000000.'],
-    ['a handshake timeout of 0', { grpc: { server: { handshakeTimeoutMs: 0 } } }, 'grpc.server.handshakeTimeoutMs is 0; it must be an integer from 100 to 600000.'],
-    ['unbounded streams per connection', { grpc: { server: { maxConcurrentStreams: 2 ** 32 - 1 } } }, 'grpc.server.maxConcurrentStreams is 4294967295; it must be an integer from 1 to 2147483647.'],
-    ['a side port header timeout in seconds', { grpc: { http: { headersTimeoutMs: 10 } } }, 'grpc.http.headersTimeoutMs is 10; it must be an integer from 100 to 600000.'],
+    [
+      'processes neither a count nor "auto"',
+      { grpc: { server: { processes: 'all' } } },
+      'grpc.server.processes is "all"; it must be an integer from 1 to 256, or "auto".',
+    ],
+    [
+      'compression not supported',
+      { grpc: { server: { compression: 'brotli' } } },
+      'grpc.server.compression is "brotli"; it must be one of "none", "gzip", "deflate".',
+    ],
+    [
+      'an interceptor object without intercept',
+      { grpc: { server: { interceptors: [{ name: 'audit' }] } } },
+      'grpc.server.interceptors[0] is {"name":"audit"}; it must be a module reference "path/to/module#exportName" or an interceptor object { name, intercept(ctx, next) } (or with onStart/onEnd).',
+    ],
+    [
+      'tls with an unknown key',
+      { grpc: { server: { tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' } } } },
+      'grpc.server.tls is {"cert":"c.pem","key":"k.pem","ca":"ca.pem"}; it must be { cert, key, clientCa? } without ca.',
+    ],
+    [
+      'a message limit below 1 KiB',
+      { grpc: { server: { maxReceiveMessageLength: 10 } } },
+      'grpc.server.maxReceiveMessageLength is 10; it must be an integer from 1024 to 104857600.',
+    ],
+    [
+      'no connection allowed',
+      { grpc: { server: { maxConnections: 0 } } },
+      'grpc.server.maxConnections is 0; it must be an integer from 1 to 1000000.',
+    ],
+    [
+      'a handshake timeout of 0',
+      { grpc: { server: { handshakeTimeoutMs: 0 } } },
+      'grpc.server.handshakeTimeoutMs is 0; it must be an integer from 100 to 600000.',
+    ],
+    [
+      'unbounded streams per connection',
+      { grpc: { server: { maxConcurrentStreams: 2 ** 32 - 1 } } },
+      'grpc.server.maxConcurrentStreams is 4294967295; it must be an integer from 1 to 2147483647.',
+    ],
+    [
+      'a side port header timeout in seconds',
+      { grpc: { http: { headersTimeoutMs: 10 } } },
+      'grpc.http.headersTimeoutMs is 10; it must be an integer from 100 to 600000.',
+    ],
     ['HTTP side port out of range', { grpc: { http: { port: 70000 } } }, 'grpc.http.port is 70000; it must be an integer from 0 to 65535.'],
-    ['a CORS origin with a path', { grpc: { web: { cors: { allowedOrigins: ['https://app.example.com/'] } } } }, 'grpc.web.cors.allowedOrigins[0] is "https://app.example.com/"; it must be an origin "https://app.example.com" (no path), "https://*.example.com" or "*".'],
-    ['a CORS header with a space', { grpc: { web: { cors: { allowedHeaders: ['x request'] } } } }, 'grpc.web.cors.allowedHeaders[0] is "x request"; it must be a header name ("x-request-id").'],
-    ['HTTP side port as a string', { grpc: { http: { port: '8090' } } }, 'grpc.http.port is "8090"; it must be an integer from 0 to 65535.'],
-    ['HTTP side port switch as a string', { grpc: { http: { enabled: 'yes' } } }, 'grpc.http.enabled is "yes"; it must be a boolean (true or false).'],
+    [
+      'a CORS origin with a path',
+      { grpc: { web: { cors: { allowedOrigins: ['https://app.example.com/'] } } } },
+      'grpc.web.cors.allowedOrigins[0] is "https://app.example.com/"; it must be an origin "https://app.example.com" (no path), "https://*.example.com" or "*".',
+    ],
+    [
+      'a CORS header with a space',
+      { grpc: { web: { cors: { allowedHeaders: ['x request'] } } } },
+      'grpc.web.cors.allowedHeaders[0] is "x request"; it must be a header name ("x-request-id").',
+    ],
+    [
+      'HTTP side port as a string',
+      { grpc: { http: { port: '8090' } } },
+      'grpc.http.port is "8090"; it must be an integer from 0 to 65535.',
+    ],
+    [
+      'HTTP side port switch as a string',
+      { grpc: { http: { enabled: 'yes' } } },
+      'grpc.http.enabled is "yes"; it must be a boolean (true or false).',
+    ],
     ['empty HTTP host', { grpc: { http: { host: '' } } }, 'grpc.http.host is ""; it must be a non-empty string.'],
-    ['grpc.http not an object', { grpc: { http: true } }, 'grpc.http is true; it must be an object ({ enabled, host, port, publicMetrics, headersTimeoutMs, idleTimeoutMs, maxConnections }).'],
+    [
+      'grpc.http not an object',
+      { grpc: { http: true } },
+      'grpc.http is true; it must be an object ({ enabled, host, port, publicMetrics, headersTimeoutMs, idleTimeoutMs, maxConnections }).',
+    ],
   ];
   for (const [name, input, message] of cases) {
     test(name, () => {
@@ -146,12 +265,42 @@ describe('validation: the error names the field, the bad value and what is allow
 
 describe('validation: unknown keys', () => {
   const cases: Array<[string, unknown, string, string]> = [
-    ['a typo', { grpc: { server: { prot: 70000 } } }, 'grpc.server.prot is not a known setting (set to 70000); grpc.server accepts host, port, maxWorkers', 'Did you mean grpc.server.port?'],
-    ['the guide\'s snake_case', { grpc: { enabled_apps: ['crypto'] } }, 'grpc.enabled_apps is not a known setting (set to ["crypto"]); grpc accepts enabled, server, http, autoRegisterApps, enabledApps', "Did you mean grpc.enabledApps? (cfg spells the guide's snake_case names in camelCase.)"],
-    ['a setting in the wrong section', { grpc: { port: 50051 } }, 'grpc.port is not a known setting (set to 50051); grpc accepts enabled, server,', 'Did you mean grpc.server.port?'],
-    ['a grpc setting at the top level', { enabledApps: ['crypto'] }, 'enabledApps is not a known setting (set to ["crypto"]); the config accepts grpc, database, logging, events.', 'Did you mean grpc.enabledApps?'],
-    ['root is not settable', { root: '/elsewhere' }, 'root is not a known setting (set to "/elsewhere"); the config accepts grpc, database, logging, events.', 'Remove root; docs/configuration.md lists every setting.'],
-    ['nothing like it', { grpc: { auth: { magic: true } } }, 'grpc.auth.magic is not a known setting (set to true); grpc.auth accepts enabled, requireAuth,', 'Remove grpc.auth.magic; docs/configuration.md lists every setting.'],
+    [
+      'a typo',
+      { grpc: { server: { prot: 70000 } } },
+      'grpc.server.prot is not a known setting (set to 70000); grpc.server accepts host, port, maxWorkers',
+      'Did you mean grpc.server.port?',
+    ],
+    [
+      "the guide's snake_case",
+      { grpc: { enabled_apps: ['crypto'] } },
+      'grpc.enabled_apps is not a known setting (set to ["crypto"]); grpc accepts enabled, server, http, autoRegisterApps, enabledApps',
+      "Did you mean grpc.enabledApps? (cfg spells the guide's snake_case names in camelCase.)",
+    ],
+    [
+      'a setting in the wrong section',
+      { grpc: { port: 50051 } },
+      'grpc.port is not a known setting (set to 50051); grpc accepts enabled, server,',
+      'Did you mean grpc.server.port?',
+    ],
+    [
+      'a grpc setting at the top level',
+      { enabledApps: ['crypto'] },
+      'enabledApps is not a known setting (set to ["crypto"]); the config accepts grpc, database, logging, events.',
+      'Did you mean grpc.enabledApps?',
+    ],
+    [
+      'root is not settable',
+      { root: '/elsewhere' },
+      'root is not a known setting (set to "/elsewhere"); the config accepts grpc, database, logging, events.',
+      'Remove root; docs/configuration.md lists every setting.',
+    ],
+    [
+      'nothing like it',
+      { grpc: { auth: { magic: true } } },
+      'grpc.auth.magic is not a known setting (set to true); grpc.auth accepts enabled, requireAuth,',
+      'Remove grpc.auth.magic; docs/configuration.md lists every setting.',
+    ],
   ];
   for (const [name, input, message, hint] of cases) {
     test(name, () => {
@@ -194,7 +343,7 @@ describe('environment overrides', () => {
     assert.equal(config.grpc.web.port, 0);
   });
 
-  test('unset or empty variables leave the file\'s values', () => {
+  test("unset or empty variables leave the file's values", () => {
     const config = resolve({ grpc: { server: { port: 7000 } } }, { CFG_GRPC_PORT: '', CFG_GRPC_HOST: undefined });
     assert.equal(config.grpc.server.port, 7000);
     assert.equal(config.grpc.server.host, '[::]');
@@ -203,13 +352,25 @@ describe('environment overrides', () => {
   const bad: Array<[NodeJS.ProcessEnv, string]> = [
     [{ CFG_GRPC_PORT: '70000' }, 'environment CFG_GRPC_PORT="70000" (for grpc.server.port) must be an integer from 0 to 65535.'],
     [{ CFG_GRPC_PORT: 'http' }, 'environment CFG_GRPC_PORT="http" (for grpc.server.port) must be an integer from 0 to 65535.'],
-    [{ CFG_GRPC_PROCESSES: '0' }, 'environment CFG_GRPC_PROCESSES="0" (for grpc.server.processes) must be an integer from 1 to 256, or "auto".'],
-    [{ DATABASE_URL: 'mysql://app:hunter2@db/app' }, 'environment DATABASE_URL="mysql://app:***@db/app" (for database.url) must be a "file:..." SQLite path or a "postgresql://..." URL.'],
-    [{ CFG_LOG_LEVEL: 'verbose' }, 'environment CFG_LOG_LEVEL="verbose" (for logging.level) must be one of "debug", "info", "warn", "error", "silent".'],
+    [
+      { CFG_GRPC_PROCESSES: '0' },
+      'environment CFG_GRPC_PROCESSES="0" (for grpc.server.processes) must be an integer from 1 to 256, or "auto".',
+    ],
+    [
+      { DATABASE_URL: 'mysql://app:hunter2@db/app' },
+      'environment DATABASE_URL="mysql://app:***@db/app" (for database.url) must be a "file:..." SQLite path or a "postgresql://..." URL.',
+    ],
+    [
+      { CFG_LOG_LEVEL: 'verbose' },
+      'environment CFG_LOG_LEVEL="verbose" (for logging.level) must be one of "debug", "info", "warn", "error", "silent".',
+    ],
     [{ CFG_HTTP_PORT: '70000' }, 'environment CFG_HTTP_PORT="70000" (for grpc.http.port) must be an integer from 0 to 65535.'],
     [{ CFG_HTTP_PORT: 'web' }, 'environment CFG_HTTP_PORT="web" (for grpc.http.port) must be an integer from 0 to 65535.'],
     [{ CFG_HTTP: 'maybe' }, 'environment CFG_HTTP="maybe" (for grpc.http.enabled) must be 1 or 0.'],
-    [{ CFG_WEB_CORS_ORIGINS: 'https://a.example, ftp://b' }, 'environment CFG_WEB_CORS_ORIGINS="https://a.example, ftp://b" (for grpc.web.cors.allowedOrigins) must be an origin "https://app.example.com" (no path), "https://*.example.com" or "*".'],
+    [
+      { CFG_WEB_CORS_ORIGINS: 'https://a.example, ftp://b' },
+      'environment CFG_WEB_CORS_ORIGINS="https://a.example, ftp://b" (for grpc.web.cors.allowedOrigins) must be an origin "https://app.example.com" (no path), "https://*.example.com" or "*".',
+    ],
   ];
   for (const [env, message] of bad) {
     test(`a bad ${Object.keys(env)[0]} is refused by name`, () => {
@@ -251,10 +412,16 @@ describe('loading cfg.config.ts', () => {
 
   test('no default export, a file that does not load, no file at all', async () => {
     const noDefault = await project('export const config = {};\n');
-    await assert.rejects(loadConfig({ cwd: noDefault, env: {} }), { code: 'E_CONFIG_INVALID', message: `${join(noDefault, 'cfg.config.ts')} has no default export.` });
+    await assert.rejects(loadConfig({ cwd: noDefault, env: {} }), {
+      code: 'E_CONFIG_INVALID',
+      message: `${join(noDefault, 'cfg.config.ts')} has no default export.`,
+    });
 
     const broken = await project('export default { grpc: { \n');
-    await assert.rejects(loadConfig({ cwd: broken, env: {} }), (err: CfgError) => err.code === 'E_CONFIG_LOAD' && err.message.startsWith(`${join(broken, 'cfg.config.ts')} failed to load: `));
+    await assert.rejects(
+      loadConfig({ cwd: broken, env: {} }),
+      (err: CfgError) => err.code === 'E_CONFIG_LOAD' && err.message.startsWith(`${join(broken, 'cfg.config.ts')} failed to load: `),
+    );
 
     const none = await project(null);
     await assert.rejects(loadConfig({ cwd: none, env: {} }), { code: 'E_CONFIG_NOT_FOUND' });

@@ -19,7 +19,10 @@ describe('cfg rungrpc with 2 processes (node:cluster)', () => {
   });
 
   test('maxConnections holds per worker: past it connections are closed at once, not handed from worker to worker', async () => {
-    spawned = await makeProject({ apps: ['greeter'], config: { grpc: { server: { processes: 2, maxConnections: 3 } }, logging: { logCalls: false } } });
+    spawned = await makeProject({
+      apps: ['greeter'],
+      config: { grpc: { server: { processes: 2, maxConnections: 3 } }, logging: { logCalls: false } },
+    });
     proc = spawned.spawn(['rungrpc']);
     const port = Number((await proc.waitFor('stdout', /2 processes serving \S+:(\d+)/))[1]);
     const sessions: http2.ClientHttp2Session[] = [];

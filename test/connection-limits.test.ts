@@ -60,7 +60,8 @@ describe('gRPC port, in process', () => {
     half.socket.write(PREFACE_AND_SETTINGS.subarray(0, 16));
     const [silentMs, halfMs] = await Promise.all([silent.closed(WITHIN_MS), half.closed(WITHIN_MS)]);
     console.log(`handshakeTimeoutMs 500: silent connection closed after ${silentMs} ms, half a preface after ${halfMs} ms`);
-    for (const conn of [silent, half]) assert.ok(!frameTypes(conn.received()).includes(GOAWAY), 'closed by the handshake deadline, not by the idle timeout');
+    for (const conn of [silent, half])
+      assert.ok(!frameTypes(conn.received()).includes(GOAWAY), 'closed by the handshake deadline, not by the idle timeout');
     assert.match(await sayHello(port, 'after'), /after/);
   });
 
@@ -70,7 +71,10 @@ describe('gRPC port, in process', () => {
     quiet.socket.write(PREFACE_AND_SETTINGS);
     const ms = await quiet.closed(WITHIN_MS);
     console.log(`maxConnectionIdleMs 1500 (peer ignoring the close, handshakeTimeoutMs 500 to let go): closed after ${ms} ms`);
-    assert.ok(frameTypes(quiet.received()).includes(GOAWAY), `the server said GOAWAY first (frames ${frameTypes(quiet.received()).join(',')})`);
+    assert.ok(
+      frameTypes(quiet.received()).includes(GOAWAY),
+      `the server said GOAWAY first (frames ${frameTypes(quiet.received()).join(',')})`,
+    );
     assert.equal(servers.at(-1)!.server.connections, 0);
   });
 
@@ -78,7 +82,10 @@ describe('gRPC port, in process', () => {
     assert.equal((await remoteSettings(await serve({ maxConcurrentStreams: 7 }))).maxConcurrentStreams, 7);
     assert.equal((await remoteSettings(await serve({}))).maxConcurrentStreams, 100);
     const defaults = resolveConfig({}, { root: '/tmp/p', env: {} }).grpc.server;
-    assert.deepEqual([defaults.handshakeTimeoutMs, defaults.maxConnectionIdleMs, defaults.maxConnections, defaults.maxConcurrentStreams], [10_000, 300_000, 5000, 100]);
+    assert.deepEqual(
+      [defaults.handshakeTimeoutMs, defaults.maxConnectionIdleMs, defaults.maxConnections, defaults.maxConcurrentStreams],
+      [10_000, 300_000, 5000, 100],
+    );
   });
 
   describe('with TLS', () => {
@@ -87,7 +94,11 @@ describe('gRPC port, in process', () => {
     after(() => rmSync(certs.dir, { recursive: true, force: true }));
 
     test('no TLS handshake, or a finished handshake and then nothing: both closed after handshakeTimeoutMs', async () => {
-      const port = await serve({ handshakeTimeoutMs: 500, maxConnectionIdleMs: 60_000, tls: { cert: certs.serverCert, key: certs.serverKey } });
+      const port = await serve({
+        handshakeTimeoutMs: 500,
+        maxConnectionIdleMs: 60_000,
+        tls: { cert: certs.serverCert, key: certs.serverKey },
+      });
       const tcp = await rawConnect(port);
       const secured = await tlsConnect(port, certs.read(certs.caCert));
       assert.equal((secured.socket as import('node:tls').TLSSocket).alpnProtocol, 'h2');
@@ -106,7 +117,10 @@ describe('cfg rungrpc with small limits', () => {
   const limitLines = (listener: string) => proc.jsonLogs().filter((l) => String(l.msg).startsWith(`${listener}: connection limit reached`));
 
   before(async () => {
-    const grpc = { server: { maxConnections: 12, maxConnectionIdleMs: 60_000 }, http: { enabled: true, port: 0, headersTimeoutMs: 3000, maxConnections: 4 } };
+    const grpc = {
+      server: { maxConnections: 12, maxConnectionIdleMs: 60_000 },
+      http: { enabled: true, port: 0, headersTimeoutMs: 3000, maxConnections: 4 },
+    };
     spawned = await makeProject({ apps: ['greeter'], config: { grpc, logging: { logCalls: false } } });
     proc = spawned.spawn(['rungrpc']);
     port = await proc.port();

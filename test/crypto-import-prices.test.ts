@@ -20,7 +20,10 @@ import { appliedPrefix, feedPrices, feedTick, rawOpenStream, until } from './sup
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The ticks one by one, waiting `gapMs` before each from `slowFrom` on; `sent.n` counts those yielded. */
-async function* feed(ticks: ImportPricesRequest[], options: { slowFrom?: number; gapMs?: number; sent?: { n: number } } = {}): AsyncGenerator<ImportPricesRequest> {
+async function* feed(
+  ticks: ImportPricesRequest[],
+  options: { slowFrom?: number; gapMs?: number; sent?: { n: number } } = {},
+): AsyncGenerator<ImportPricesRequest> {
   for (let i = 0; i < ticks.length; i++) {
     if (options.slowFrom !== undefined && i >= options.slowFrom) await sleep(options.gapMs ?? 20);
     if (options.sent) options.sent.n = i + 1;
@@ -67,15 +70,29 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
         ['ADA', 'BTC', 'ETH', 'SOL', 'XRP'].map((s) => [s, last(s)]),
         'each coin at its last tick, by symbol',
       );
-      assert.equal(summary.prices.find((p) => p.symbol === 'ETH')!.change24hPercent, '-3.25', 'a change given in an earlier tick of the coin is kept');
+      assert.equal(
+        summary.prices.find((p) => p.symbol === 'ETH')!.change24hPercent,
+        '-3.25',
+        'a change given in an earlier tick of the coin is kept',
+      );
       assert.equal(await appliedPrefix(app, initial, ticks), 250);
       // One push per batch: BTC's last tick in ticks 0-99, 100-199, 200-249.
-      const perBatch = [99, 199, 249].map((end) => ticks.slice(0, end + 1).filter((t) => t.symbol === 'BTC').at(-1)!.priceUsd);
+      const perBatch = [99, 199, 249].map(
+        (end) =>
+          ticks
+            .slice(0, end + 1)
+            .filter((t) => t.symbol === 'BTC')
+            .at(-1)!.priceUsd,
+      );
       await until(() => updates.length >= 4, 'three WatchPrices updates');
       watch.abort();
       await watching;
       assert.deepEqual(updates.slice(1), perBatch);
-      assert.equal((await (await app.client()).getCoin({ symbol: 'BTC' })).coin!.priceUsd, last('BTC'), 'GetCoin reads it (its cache sees the commit)');
+      assert.equal(
+        (await (await app.client()).getCoin({ symbol: 'BTC' })).coin!.priceUsd,
+        last('BTC'),
+        'GetCoin reads it (its cache sees the commit)',
+      );
       assert.deepEqual(await admin.importPrices([]), { ticks: 0, batches: 0, prices: [] }, 'an empty feed');
     });
 
@@ -104,7 +121,7 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
         }
       };
       assert.equal((await callError((await app.client('alice')).importPrices(endless()))).code, status.PERMISSION_DENIED);
-      await until(() => closed, 'the refused call\'s feed closed');
+      await until(() => closed, "the refused call's feed closed");
       const atClose = pulled;
       await sleep(100);
       assert.equal(pulled, atClose, 'nothing pulled after');
@@ -117,9 +134,15 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       const bad = [...ticks.slice(0, 230), { symbol: 'BTC', priceUsd: '12.5x', change24hPercent: '' }, ...ticks.slice(230)];
       const err = await callError(admin.importPrices(bad));
       assert.equal(err.code, status.INVALID_ARGUMENT);
-      assert.equal(err.details, 'tick 230: price_usd must be a decimal number like "12.5" (got "12.5x"). Nothing from tick 200 on was applied; ticks 0-199 were (2 batches).');
+      assert.equal(
+        err.details,
+        'tick 230: price_usd must be a decimal number like "12.5" (got "12.5x"). Nothing from tick 200 on was applied; ticks 0-199 were (2 batches).',
+      );
       assert.equal(await appliedPrefix(app, initial, ticks), 200);
-      await until(() => /"msg":"\/crypto\.CryptoService\/ImportPrices","status":"INVALID_ARGUMENT"[^\n]*"user":"admin"/.test(app.logs()), 'the call log line (the interceptor chain saw the status)');
+      await until(
+        () => /"msg":"\/crypto\.CryptoService\/ImportPrices","status":"INVALID_ARGUMENT"[^\n]*"user":"admin"/.test(app.logs()),
+        'the call log line (the interceptor chain saw the status)',
+      );
       for (const [change, message] of [
         [{ symbol: '' }, 'Symbol is required'],
         [{ priceUsd: '-1' }, 'price_usd must not be negative'],
@@ -136,8 +159,13 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       await admin.deleteCoin({ symbol: 'GONE' });
       const ticks = feedOf(150);
       const initial = await feedPrices(app);
-      const err = await callError(admin.importPrices([...ticks.slice(0, 120), { symbol: 'GONE', priceUsd: '2', change24hPercent: '' }, ...ticks.slice(120)]));
-      assert.deepEqual([err.code, err.details], [status.NOT_FOUND, 'tick 120: Coin GONE not found. Nothing from tick 100 on was applied; ticks 0-99 were (1 batch).']);
+      const err = await callError(
+        admin.importPrices([...ticks.slice(0, 120), { symbol: 'GONE', priceUsd: '2', change24hPercent: '' }, ...ticks.slice(120)]),
+      );
+      assert.deepEqual(
+        [err.code, err.details],
+        [status.NOT_FOUND, 'tick 120: Coin GONE not found. Nothing from tick 100 on was applied; ticks 0-99 were (1 batch).'],
+      );
       // The batch's ticks before the unknown coin were written in its transaction, then rolled back.
       assert.equal(await appliedPrefix(app, initial, ticks), 100);
       assert.equal((await app.query(`SELECT "priceUnits" AS p FROM crypto_coin WHERE symbol = 'GONE'`))[0]!.p, '100000000');
@@ -188,7 +216,10 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
     test('server deadline: a client that never cancels (raw HTTP/2, grpc-timeout 1 s) is ended by the server DEADLINE_EXCEEDED; exactly the batch written before stays', async () => {
       const ticks = feedOf(150);
       const initial = await feedPrices(app);
-      const call = rawOpenStream(app.port, '/crypto.CryptoService/ImportPrices', { authorization: `Bearer ${await app.token('admin')}`, 'grpc-timeout': '1000m' });
+      const call = rawOpenStream(app.port, '/crypto.CryptoService/ImportPrices', {
+        authorization: `Bearer ${await app.token('admin')}`,
+        'grpc-timeout': '1000m',
+      });
       try {
         call.send(Buffer.concat(ticks.map((t) => frame(ImportPricesRequest.encode(t).finish()))));
         const { status: code, message, ms } = await call.ended;

@@ -28,7 +28,15 @@ before(async () => {
   // its heartbeat would write through the same client).
   process.env.CFG_SECRET_KEY = String(app.env.CFG_SECRET_KEY);
   const config = resolveConfig(
-    { grpc: { enabledApps: ['crypto'], server: { host: '127.0.0.1', port: 0, enableReflection: false, enableHealthCheck: false }, proto: { autoGenerate: false }, monitor: { enabled: false } }, logging: { logCalls: false } },
+    {
+      grpc: {
+        enabledApps: ['crypto'],
+        server: { host: '127.0.0.1', port: 0, enableReflection: false, enableHealthCheck: false },
+        proto: { autoGenerate: false },
+        monitor: { enabled: false },
+      },
+      logging: { logCalls: false },
+    },
     { root: ROOT, env: { DATABASE_URL: app.env.DATABASE_URL } },
   );
   db = await openDb(config, { onQuery: (sql) => statements.push(sql) });

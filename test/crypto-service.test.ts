@@ -17,9 +17,11 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
     /** Each user's balance in `symbol`, in units. */
     const balances = async (symbol: string) =>
       new Map(
-        (await app.query(`SELECT u.username, w."balanceUnits" AS b FROM crypto_wallet w JOIN auth_user u ON u.id = w."userId" JOIN crypto_coin c ON c.id = w."coinId" WHERE c.symbol = '${symbol}'`)).map(
-          (r) => [String(r.username), BigInt(String(r.b))] as const,
-        ),
+        (
+          await app.query(
+            `SELECT u.username, w."balanceUnits" AS b FROM crypto_wallet w JOIN auth_user u ON u.id = w."userId" JOIN crypto_coin c ON c.id = w."coinId" WHERE c.symbol = '${symbol}'`,
+          )
+        ).map((r) => [String(r.username), BigInt(String(r.b))] as const),
       );
     before(async () => {
       // PostgreSQL: a database of its own, so that its deadlock and rollback counters see this suite alone.
@@ -61,22 +63,40 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
         assert.ok(pages < 50);
       } while (token);
       const all = await anon.listCoins({ pageSize: 100, pageToken: '', sort: CoinSort.COIN_SORT_SYMBOL, includeInactive: false });
-      assert.deepEqual(seen, all.coins.map((c) => c.symbol));
+      assert.deepEqual(
+        seen,
+        all.coins.map((c) => c.symbol),
+      );
       assert.deepEqual(seen, [...seen].sort());
       assert.equal(all.totalCount, seen.length);
       assert.ok(seen.includes('BTC') && seen.includes('ETH'));
       const byCap = await anon.listCoins({ pageSize: 0, pageToken: '', sort: CoinSort.COIN_SORT_UNSPECIFIED, includeInactive: false });
       const caps = byCap.coins.map((c) => Number(c.marketCapUsd));
-      assert.deepEqual(caps, [...caps].sort((a, b) => b - a));
-      assert.equal((await fails(anon.listCoins({ pageSize: 10, pageToken: '', sort: 99 as CoinSort, includeInactive: false }))).code, status.INVALID_ARGUMENT);
-      assert.equal((await fails(anon.listCoins({ pageSize: 10, pageToken: 'garbage', sort: 0, includeInactive: false }))).code, status.INVALID_ARGUMENT);
-      assert.equal((await fails(anon.listCoins({ pageSize: 1000, pageToken: '', sort: 0, includeInactive: false }))).code, status.INVALID_ARGUMENT);
+      assert.deepEqual(
+        caps,
+        [...caps].sort((a, b) => b - a),
+      );
+      assert.equal(
+        (await fails(anon.listCoins({ pageSize: 10, pageToken: '', sort: 99 as CoinSort, includeInactive: false }))).code,
+        status.INVALID_ARGUMENT,
+      );
+      assert.equal(
+        (await fails(anon.listCoins({ pageSize: 10, pageToken: 'garbage', sort: 0, includeInactive: false }))).code,
+        status.INVALID_ARGUMENT,
+      );
+      assert.equal(
+        (await fails(anon.listCoins({ pageSize: 1000, pageToken: '', sort: 0, includeInactive: false }))).code,
+        status.INVALID_ARGUMENT,
+      );
     });
 
     test('SearchCoins, GetTopCoins, GetTrendingCoins, GetMarketStats', async () => {
       const anon = await app.client();
       const found = await anon.searchCoins({ query: 'bitco', pageSize: 0, pageToken: '' });
-      assert.ok(found.coins.some((c) => c.symbol === 'BTC'), 'case-insensitive name search');
+      assert.ok(
+        found.coins.some((c) => c.symbol === 'BTC'),
+        'case-insensitive name search',
+      );
       assert.ok((await anon.searchCoins({ query: 'eth', pageSize: 0, pageToken: '' })).coins.some((c) => c.symbol === 'ETH'));
       assert.equal((await fails(anon.searchCoins({ query: ' ', pageSize: 0, pageToken: '' }))).code, status.INVALID_ARGUMENT);
       const top = await anon.getTopCoins({ limit: 2 });
@@ -84,7 +104,10 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.equal(top.coins[0]!.symbol, 'BTC');
       const trending = await anon.getTrendingCoins({ limit: 3 });
       const moves = trending.coins.map((c) => Math.abs(Number(c.change24hPercent)));
-      assert.deepEqual(moves, [...moves].sort((a, b) => b - a));
+      assert.deepEqual(
+        moves,
+        [...moves].sort((a, b) => b - a),
+      );
       const stats = await anon.getMarketStats({});
       const coins = (await anon.listCoins({ pageSize: 100, pageToken: '', sort: 0, includeInactive: false })).coins;
       const capCents = coins.reduce((s, c) => s + BigInt(Math.round(Number(c.marketCapUsd) * 100)), 0n);
@@ -100,13 +123,25 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       const created = await (await app.client('editor')).createCoin(req);
       assert.deepEqual([created.coin?.symbol, created.coin?.priceUsd, created.coin?.marketCapUsd], ['TST', '1.25', '1000.5']);
       assert.equal((await fails((await app.client('admin')).createCoin(req))).code, status.ALREADY_EXISTS);
-      assert.equal((await fails((await app.client('editor')).createCoin({ ...req, symbol: 'BAD', priceUsd: '-1' }))).code, status.INVALID_ARGUMENT);
-      assert.equal((await fails((await app.client('editor')).createCoin({ ...req, symbol: 'BAD', priceUsd: '0.123456789' }))).code, status.INVALID_ARGUMENT);
+      assert.equal(
+        (await fails((await app.client('editor')).createCoin({ ...req, symbol: 'BAD', priceUsd: '-1' }))).code,
+        status.INVALID_ARGUMENT,
+      );
+      assert.equal(
+        (await fails((await app.client('editor')).createCoin({ ...req, symbol: 'BAD', priceUsd: '0.123456789' }))).code,
+        status.INVALID_ARGUMENT,
+      );
       const updated = await (await app.client('admin')).updateCoinPrice({ symbol: 'TST', priceUsd: '2.5', change24hPercent: '100' });
       assert.equal(updated.coin?.priceUsd, '2.5');
       assert.equal(updated.coin?.change24hPercent, '100');
-      assert.equal((await fails((await app.client('carol')).updateCoinPrice({ symbol: 'TST', priceUsd: '3', change24hPercent: '' }))).code, status.PERMISSION_DENIED);
-      assert.equal((await fails((await app.client('admin')).updateCoinPrice({ symbol: 'NOPE', priceUsd: '3', change24hPercent: '' }))).code, status.NOT_FOUND);
+      assert.equal(
+        (await fails((await app.client('carol')).updateCoinPrice({ symbol: 'TST', priceUsd: '3', change24hPercent: '' }))).code,
+        status.PERMISSION_DENIED,
+      );
+      assert.equal(
+        (await fails((await app.client('admin')).updateCoinPrice({ symbol: 'NOPE', priceUsd: '3', change24hPercent: '' }))).code,
+        status.NOT_FOUND,
+      );
     });
 
     test('DeleteCoin: crypto.delete_coin; the coin disappears, its rows stay', async () => {
@@ -119,7 +154,7 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.equal((await app.query(`SELECT COUNT(*) AS n FROM crypto_coin WHERE symbol = 'DEL'`))[0]!.n, '1');
     });
 
-    test('GetWallet, ListWallets, GetPortfolio: the caller\'s own, a token required', async () => {
+    test("GetWallet, ListWallets, GetPortfolio: the caller's own, a token required", async () => {
       assert.equal((await fails((await app.client()).getWallet({ symbol: 'BTC' }))).code, status.UNAUTHENTICATED);
       const alice = await app.client('alice');
       const wallet = (await alice.getWallet({ symbol: 'BTC' })).wallet!;
@@ -168,7 +203,10 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
         assert.equal(err.code, code, `${JSON.stringify(change)}: ${err.details}`);
       }
       assert.deepEqual(await totals(), before, 'money is conserved and no wallet was added');
-      assert.equal((await fails((await app.client('carol')).transfer({ ...req, idempotencyKey: 'carol-1' }))).code, status.FAILED_PRECONDITION);
+      assert.equal(
+        (await fails((await app.client('carol')).transfer({ ...req, idempotencyKey: 'carol-1' }))).code,
+        status.FAILED_PRECONDITION,
+      );
       assert.equal((await fails((await app.client()).transfer(req))).code, status.UNAUTHENTICATED);
     });
 
@@ -177,9 +215,15 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       const clients = await Promise.all(users.map((u) => app.client(u)));
       const before = await balances('ETH');
       // Even i: from -> from + 1; odd i: from -> from - 1 (mod 3): every direction at once, and cycles.
-      const sends = Array.from({ length: 200 }, (_, i) => ({ from: users[i % 3]!, to: users[(i + 1 + (i % 2)) % 3]!, key: `c-${provider}-${i}` }));
+      const sends = Array.from({ length: 200 }, (_, i) => ({
+        from: users[i % 3]!,
+        to: users[(i + 1 + (i % 2)) % 3]!,
+        key: `c-${provider}-${i}`,
+      }));
       const results = await Promise.allSettled(
-        sends.map((s, i) => clients[i % 3]!.transfer({ toUsername: s.to, symbol: 'ETH', amount: '0.01', idempotencyKey: s.key }, { deadline: 30_000 })),
+        sends.map((s, i) =>
+          clients[i % 3]!.transfer({ toUsername: s.to, symbol: 'ETH', amount: '0.01', idempotencyKey: s.key }, { deadline: 30_000 }),
+        ),
       );
       // No wallet can run short (each user sends at most 0.67 ETH), so every call must succeed.
       results.forEach((r, i) => {
@@ -213,12 +257,15 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       const before = await balances('SOL');
       const key = `same-${provider}`;
       const amounts = Array.from({ length: 20 }, (_, i) => (i % 2 ? '0.5' : '0.25'));
-      const results = await Promise.allSettled(amounts.map((amount) => alice.transfer({ toUsername: 'bob', symbol: 'SOL', amount, idempotencyKey: key })));
+      const results = await Promise.allSettled(
+        amounts.map((amount) => alice.transfer({ toUsername: 'bob', symbol: 'SOL', amount, idempotencyKey: key })),
+      );
       const ok = results.flatMap((r, i) => (r.status === 'fulfilled' ? [{ amount: amounts[i]!, reply: r.value }] : []));
       const winner = ok[0]?.amount;
       assert.ok(winner, 'at least one call succeeded');
       results.forEach((r, i) => {
-        if (amounts[i] === winner) assert.equal(r.status, 'fulfilled', `call ${i} (the applied request) failed: ${(r as PromiseRejectedResult).reason?.details}`);
+        if (amounts[i] === winner)
+          assert.equal(r.status, 'fulfilled', `call ${i} (the applied request) failed: ${(r as PromiseRejectedResult).reason?.details}`);
         else assert.equal((r as PromiseRejectedResult).reason?.code, status.ALREADY_EXISTS, `call ${i} with the other amount`);
       });
       assert.equal(ok.filter((o) => !o.reply.replayed).length, 1, 'exactly one call applied it; the others replayed it');

@@ -17,11 +17,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { TradeSide, type ImportPricesRequest, type TradeFill, type TradeOrder, type TradeRequest, type TradeResponse } from '../generated/crypto_service.ts';
-import { cryptoClient, openTrade, type TradeOutcome } from '../apps/crypto/grpc_services/client.ts';
+import {
+  TradeSide,
+  type ImportPricesRequest,
+  type TradeFill,
+  type TradeOrder,
+  type TradeRequest,
+  type TradeResponse,
+} from '../generated/crypto_service.ts';
+import { cryptoClient, openTrade } from '../apps/crypto/grpc_services/client.ts';
 import { spawnCryptoServer, startCrypto, type CryptoEnv, type Provider } from './support/crypto-env.ts';
 import { addUsers } from './support/money.ts';
-import { allBalances, buy, quoteUnits, sell, sumsBySymbol, tradeRows, units, until } from './support/streams.ts';
+import { allBalances, buy, quoteUnits, sell, sumsBySymbol, tradeRows, units } from './support/streams.ts';
 
 const STREAMS = 50;
 const ORDERS = 16;
@@ -30,7 +37,7 @@ const COINS = ['BTC', 'ETH', 'SOL'] as const;
 /** A deterministic pseudo-random sequence, so a failure can be replayed. */
 function random(seed: number): () => number {
   let x = seed;
-  return () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
@@ -39,7 +46,11 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
     before(async () => {
       // A small push queue, so that a slow reader overflows it soon.
       // PostgreSQL: a database of its own, so that its deadlock and rollback counters see this suite alone.
-      app = await startCrypto(provider, { CRYPTO_TRADE_QUEUE: '16', CRYPTO_IMPORT_FLUSH_MS: '20' }, { ownDatabase: provider === 'postgresql' });
+      app = await startCrypto(
+        provider,
+        { CRYPTO_TRADE_QUEUE: '16', CRYPTO_IMPORT_FLUSH_MS: '20' },
+        { ownDatabase: provider === 'postgresql' },
+      );
     });
     after(async () => {
       await app?.stop();
@@ -55,7 +66,8 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       ); // and 1 ETH
       const admin = await app.client('admin');
       const had = new Map<string, Set<bigint>>(COINS.map((c) => [c, new Set<bigint>()]));
-      for (const c of (await admin.listCoins({ pageSize: 100, pageToken: '', sort: 0, includeInactive: false })).coins) had.get(c.symbol)?.add(units(c.priceUsd));
+      for (const c of (await admin.listCoins({ pageSize: 100, pageToken: '', sort: 0, includeInactive: false })).coins)
+        had.get(c.symbol)?.add(units(c.priceUsd));
       const balancesBefore = await allBalances(app);
       const sumsBefore = await sumsBySymbol(app);
 
@@ -119,7 +131,11 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
           const fill = outcome.fill!;
           if (earlier) {
             assert.equal(fill.replayed, true, `${name} ${id} filled twice`);
-            assert.deepEqual({ ...fill, replayed: false, balance: '', quoteBalance: '' }, { ...earlier, balance: '', quoteBalance: '' }, `${name} ${id} resent: the very fill it had`);
+            assert.deepEqual(
+              { ...fill, replayed: false, balance: '', quoteBalance: '' },
+              { ...earlier, balance: '', quoteBalance: '' },
+              `${name} ${id} resent: the very fill it had`,
+            );
             return;
           }
           assert.equal(fill.replayed, false, `${name} ${id}: a replay of a fill never answered`);
@@ -141,7 +157,11 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
           if (!fill) assert.equal(row, undefined, `${name} ${order.clientOrderId} was only rejected, but is in the ledger`);
           else {
             const [q, p, quote] = [units(fill.quantity), units(fill.priceUsd), units(fill.quoteAmount)];
-            assert.deepEqual(row, { kind: fill.side === TradeSide.TRADE_SIDE_BUY ? 'buy' : 'sell', symbol: fill.symbol, amount: q, quote, price: p, rows: 1 }, `${name} ${order.clientOrderId}: its ledger row`);
+            assert.deepEqual(
+              row,
+              { kind: fill.side === TradeSide.TRADE_SIDE_BUY ? 'buy' : 'sell', symbol: fill.symbol, amount: q, quote, price: p, rows: 1 },
+              `${name} ${order.clientOrderId}: its ledger row`,
+            );
           }
         }
         // The last fill of the stream reports the balances the database holds now.
@@ -151,9 +171,18 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.equal(rows.size, fills, 'one ledger row per fill, none for a rejection');
       assert.ok(fills > STREAMS * ORDERS * 0.5 && rejections > 0, `${fills} fills, ${rejections} rejections`);
       const balancesAfter = await allBalances(app);
-      assert.deepEqual(balancesAfter, new Map([...expected].filter(([k, v]) => v !== 0n || balancesAfter.has(k))), 'every balance is the one before plus its fills');
+      assert.deepEqual(
+        balancesAfter,
+        new Map([...expected].filter(([k, v]) => v !== 0n || balancesAfter.has(k))),
+        'every balance is the one before plus its fills',
+      );
       const sumsAfter = await sumsBySymbol(app);
-      for (const [symbol, total] of sumsAfter) assert.equal(total - (sumsBefore.get(symbol) ?? 0n), deltas.get(symbol) ?? 0n, `the total of ${symbol} over all wallets moved by the fills' deltas alone`);
+      for (const [symbol, total] of sumsAfter)
+        assert.equal(
+          total - (sumsBefore.get(symbol) ?? 0n),
+          deltas.get(symbol) ?? 0n,
+          `the total of ${symbol} over all wallets moved by the fills' deltas alone`,
+        );
       assert.ok(deltas.get('USDT')! !== 0n, 'USDT moved');
       assert.equal((await app.query('SELECT COUNT(*) AS n FROM crypto_wallet WHERE "balanceUnits" < 0'))[0]!.n, '0');
       console.log(`${fills} fills, ${rejections} rejections over ${STREAMS} streams; ${imported.ticks} price ticks meanwhile`);
@@ -168,7 +197,10 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       const requests: TradeRequest[] = [];
       let wake: (() => void) | undefined;
       let ended = false;
-      const send = (r: TradeRequest) => (requests.push(r), wake?.());
+      const send = (r: TradeRequest) => {
+        requests.push(r);
+        wake?.();
+      };
       const input = (async function* () {
         for (;;) {
           const r = requests.shift();
@@ -220,8 +252,15 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.ok(dropped > 0, 'some pushes were dropped');
       assert.equal(pushes.length + dropped, 600, 'every change was pushed or counted as dropped');
       const order = pushes.map((p) => written.indexOf(p.price));
-      assert.ok(order.every((i) => i >= 0), 'each push is a price written');
-      assert.equal(pushes.at(-1)!.price, (await admin.getCoin({ symbol: 'BTC' })).coin!.priceUsd, 'the newest price is never the one dropped');
+      assert.ok(
+        order.every((i) => i >= 0),
+        'each push is a price written',
+      );
+      assert.equal(
+        pushes.at(-1)!.price,
+        (await admin.getCoin({ symbol: 'BTC' })).coin!.priceUsd,
+        'the newest price is never the one dropped',
+      );
     });
 
     test('SIGTERM mid-stream (a second server on the same data): UNAVAILABLE with the shutdown message, the process exits 0; an order whose answer was lost fills once when sent again elsewhere', async () => {
@@ -260,7 +299,10 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
         await resend.end();
         const rows = await tradeRows(app, 'T-');
         assert.equal(rows.size, 300);
-        assert.ok([...rows.values()].every((r) => r.rows === 1), 'each id filled once');
+        assert.ok(
+          [...rows.values()].every((r) => r.rows === 1),
+          'each id filled once',
+        );
         console.log(`${answered.size} answered before SIGTERM, ${applied.size} applied by then`);
       } finally {
         client.close();

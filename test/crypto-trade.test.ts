@@ -52,21 +52,26 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       const after = await allBalances(app);
       assert.equal(after.get('alice BTC'), before.get('alice BTC')!, 'bought and sold back');
       assert.equal(after.get('alice USDT'), before.get('alice USDT')! - 1n, 'the round trip cost one unit of rounding');
-      assert.deepEqual([sold.balance, sold.quoteBalance].map(units), [after.get('alice BTC'), after.get('alice USDT')], 'the balances the fill reports');
+      assert.deepEqual(
+        [sold.balance, sold.quoteBalance].map(units),
+        [after.get('alice BTC'), after.get('alice USDT')],
+        'the balances the fill reports',
+      );
 
       const again = fillOf(await session.place(buy('f-1', 'BTC', '0.00000003', '1')));
-      assert.deepEqual({ ...again, replayed: false, balance: '', quoteBalance: '' }, { ...bought, balance: '', quoteBalance: '' }, 'the original fill (its limit price not looked at)');
+      assert.deepEqual(
+        { ...again, replayed: false, balance: '', quoteBalance: '' },
+        { ...bought, balance: '', quoteBalance: '' },
+        'the original fill (its limit price not looked at)',
+      );
       assert.equal(again.replayed, true);
       assert.deepEqual(await allBalances(app), after, 'a replay moves nothing');
 
       const rows = await tradeRows(app, 'f-');
-      assert.deepEqual(
-        [...rows].sort(),
-        [
-          ['alice f-1', { kind: 'buy', symbol: 'BTC', amount: 3n, quote: 192751n, price, rows: 1 }],
-          ['alice f-2', { kind: 'sell', symbol: 'BTC', amount: 3n, quote: 192750n, price, rows: 1 }],
-        ],
-      );
+      assert.deepEqual([...rows].sort(), [
+        ['alice f-1', { kind: 'buy', symbol: 'BTC', amount: 3n, quote: 192751n, price, rows: 1 }],
+        ['alice f-2', { kind: 'sell', symbol: 'BTC', amount: 3n, quote: 192750n, price, rows: 1 }],
+      ]);
       assert.ok((await session.ping()) >= 0, 'a ping is answered with its pong');
       await session.end();
     });
@@ -82,13 +87,29 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
         [session.place(sell('r-2', 'SOL', '11')), 'FAILED_PRECONDITION', 'Insufficient SOL balance'],
         [session.place(sell('r-3', 'SOL', '1', '1000000')), 'FAILED_PRECONDITION', "The SOL price is below the order's limit of 1000000"],
         [session.place(sell('r-4', 'XYZ', '1')), 'NOT_FOUND', 'Coin XYZ not found'],
-        [session.place(buy('r-5', 'USDT', '1')), 'INVALID_ARGUMENT', 'USDT is what trades are paid in; it cannot be bought or sold for itself'],
+        [
+          session.place(buy('r-5', 'USDT', '1')),
+          'INVALID_ARGUMENT',
+          'USDT is what trades are paid in; it cannot be bought or sold for itself',
+        ],
         [session.place(sell('r-6', 'SOL', '0')), 'INVALID_ARGUMENT', 'quantity must be greater than zero'],
         [session.place(sell('r-7', 'SOL', '1.000000001')), 'INVALID_ARGUMENT', 'quantity has more than 8 decimal places'],
-        [session.place({ ...sell('r-8', 'SOL', '1'), side: TradeSide.TRADE_SIDE_UNSPECIFIED }), 'INVALID_ARGUMENT', 'side must be TRADE_SIDE_BUY or TRADE_SIDE_SELL (got 0)'],
-        [session.place(sell('', 'SOL', '1')), 'INVALID_ARGUMENT', 'client_order_id is required (a unique string per operation; retries reuse it)'],
+        [
+          session.place({ ...sell('r-8', 'SOL', '1'), side: TradeSide.TRADE_SIDE_UNSPECIFIED }),
+          'INVALID_ARGUMENT',
+          'side must be TRADE_SIDE_BUY or TRADE_SIDE_SELL (got 0)',
+        ],
+        [
+          session.place(sell('', 'SOL', '1')),
+          'INVALID_ARGUMENT',
+          'client_order_id is required (a unique string per operation; retries reuse it)',
+        ],
         [session.place(sell('r-9', 'ADA', '0.00000001')), 'INVALID_ARGUMENT', "The order's value rounds down to 0 USDT: sell more"],
-        [alice.place(buy('rej-dep', 'ETH', '0.1')), 'ALREADY_EXISTS', 'client_order_id rej-dep was already used for a different order or operation'],
+        [
+          alice.place(buy('rej-dep', 'ETH', '0.1')),
+          'ALREADY_EXISTS',
+          'client_order_id rej-dep was already used for a different order or operation',
+        ],
         [alice.place(buy('r-10', 'BTC', '1000000')), 'FAILED_PRECONDITION', 'Insufficient USDT balance'],
         [alice.place(buy('r-11', 'BTC', '0.001', '1')), 'FAILED_PRECONDITION', "The BTC price is above the order's limit of 1"],
       ];
@@ -103,14 +124,18 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       const fill = fillOf(await session.place(sell('r-ok', 'SOL', '2')));
       assert.equal(await balance('rita', 'SOL'), 800_000_000n);
       assert.equal(await balance('rita', 'USDT'), units(fill.quoteAmount), 'the USDT wallet made by the sale');
-      assert.equal(fillOf(await alice.place(buy('r-12', 'BTC', '0.001', '100000000'))).replayed, false, 'a limit the price is within fills');
+      assert.equal(
+        fillOf(await alice.place(buy('r-12', 'BTC', '0.001', '100000000'))).replayed,
+        false,
+        'a limit the price is within fills',
+      );
       const replay = fillOf(await session.place(sell('r-ok', 'SOL', '2')));
       assert.equal(replay.replayed, true);
       assert.equal((await session.place(sell('r-ok', 'SOL', '3'))).rejection?.code, 'ALREADY_EXISTS', 'the same id for another order');
       await Promise.all([session.end(), alice.end()]);
     });
 
-    test('pushes: after a fill the stream gets that coin\'s price changes (UpdateCoinPrice and ImportPrices), no other coin\'s; a ping after 300 ms of quiet', async () => {
+    test("pushes: after a fill the stream gets that coin's price changes (UpdateCoinPrice and ImportPrices), no other coin's; a ping after 300 ms of quiet", async () => {
       const prices: TradePriceUpdate[] = [];
       let pings = 0;
       const session = openTrade(await app.client('alice'), { onPrice: (u) => prices.push(u), onPing: () => pings++ });
@@ -163,7 +188,12 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       ]);
       const events: string[] = [];
       const err = await (async () => {
-        for await (const { event } of call) events.push(event?.$case === 'rejection' ? `rejection ${event.value.message}` : `${event?.$case} ${event?.$case === 'fill' ? event.value.clientOrderId : ''}`);
+        for await (const { event } of call)
+          events.push(
+            event?.$case === 'rejection'
+              ? `rejection ${event.value.message}`
+              : `${event?.$case} ${event?.$case === 'fill' ? event.value.clientOrderId : ''}`,
+          );
       })().then(
         () => assert.fail('the stream ended OK'),
         (e: ServiceError) => e,
@@ -171,7 +201,10 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.deepEqual([err.code, err.details], [status.INVALID_ARGUMENT, 'message 2: neither an order nor a ping']);
       assert.deepEqual(events, ['fill b-1', 'rejection quantity must be a decimal number like "12.5" (got "lots")']);
       assert.deepEqual([...(await tradeRows(app, 'b-')).keys()], ['alice b-1']);
-      await until(() => /"msg":"\/crypto\.CryptoService\/Trade","status":"INVALID_ARGUMENT"[^\n]*"user":"alice"/.test(app.logs()), 'the call log line');
+      await until(
+        () => /"msg":"\/crypto\.CryptoService\/Trade","status":"INVALID_ARGUMENT"[^\n]*"user":"alice"/.test(app.logs()),
+        'the call log line',
+      );
     });
 
     test('client cancel mid-stream: the fills received are in the ledger once, the server stops (nothing applied after), and each id sent again fills once', async () => {
@@ -209,11 +242,17 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       await resend.end();
       const after = await tradeRows(app, 'c-');
       assert.equal(after.size, 200);
-      assert.ok([...after.values()].every((r) => r.rows === 1), 'each id filled once');
+      assert.ok(
+        [...after.values()].every((r) => r.rows === 1),
+        'each id filled once',
+      );
     });
 
     test('server deadline: a client that never cancels (raw HTTP/2, grpc-timeout 1 s) is ended by the server DEADLINE_EXCEEDED; its fill before stays, nothing after', async () => {
-      const call = rawOpenStream(app.port, '/crypto.CryptoService/Trade', { authorization: `Bearer ${await app.token('alice')}`, 'grpc-timeout': '1000m' });
+      const call = rawOpenStream(app.port, '/crypto.CryptoService/Trade', {
+        authorization: `Bearer ${await app.token('alice')}`,
+        'grpc-timeout': '1000m',
+      });
       try {
         call.send(frame(TradeRequest.encode({ kind: { $case: 'order', value: buy('sd-1', 'DOGE', '10') } }).finish()));
         const events = () => call.messages.map((m) => TradeResponse.decode(m).event?.$case);

@@ -13,7 +13,16 @@ import { opsBed, type OpsBed } from './support/ops-bed.ts';
 
 configureLogging({ level: 'silent' });
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let bed: OpsBed;
 let browser: Browser;
@@ -51,7 +60,8 @@ const rows = (selector: string) =>
 test('sign in, see services, servers, the calls just made, charts; keys created and revoked in the page', async () => {
   // Real gRPC calls, recorded by the request log.
   const staffToken = bed.token(bed.ids.ops);
-  for (let i = 0; i < 3; i++) assert.ok((await bed.greeter.unary('sayHello', { name: 'whoami' }, { authorization: `Bearer ${staffToken}` })).value);
+  for (let i = 0; i < 3; i++)
+    assert.ok((await bed.greeter.unary('sayHello', { name: 'whoami' }, { authorization: `Bearer ${staffToken}` })).value);
   assert.equal((await bed.greeter.unary('fail', { kind: 'grpc' })).err?.code, status.UNAUTHENTICATED);
 
   await page.goto(`http://127.0.0.1:${bed.server.httpPort}/`);
@@ -64,7 +74,11 @@ test('sign in, see services, servers, the calls just made, charts; keys created 
   await page.fill('#credential', staffToken);
   await page.click('#login button[type=submit]');
   await page.waitForSelector('#main:not([hidden])');
-  assert.equal(await page.evaluate(() => (globalThis as unknown as Dom).sessionStorage.getItem('cfg.credential')), staffToken, 'kept in sessionStorage');
+  assert.equal(
+    await page.evaluate(() => (globalThis as unknown as Dom).sessionStorage.getItem('cfg.credential')),
+    staffToken,
+    'kept in sessionStorage',
+  );
   assert.equal(await page.textContent('#who'), 'signed in as ops');
 
   // Services and their methods.
@@ -82,8 +96,15 @@ test('sign in, see services, servers, the calls just made, charts; keys created 
   // Filters.
   await page.fill('#calls-filter input[name=status]', 'UNAUTHENTICATED');
   await page.click('#calls-filter button[type=submit]');
-  await page.waitForFunction(() => [...(globalThis as unknown as Dom).document.querySelectorAll('#calls tbody tr')].every((tr) => tr.getAttribute('data-status') === 'UNAUTHENTICATED'));
-  assert.deepEqual((await rows('#calls')).map((c) => c[1]), ['fixture.Greeter/Fail']);
+  await page.waitForFunction(() =>
+    [...(globalThis as unknown as Dom).document.querySelectorAll('#calls tbody tr')].every(
+      (tr) => tr.getAttribute('data-status') === 'UNAUTHENTICATED',
+    ),
+  );
+  assert.deepEqual(
+    (await rows('#calls')).map((c) => c[1]),
+    ['fixture.Greeter/Fail'],
+  );
   await page.fill('#calls-filter input[name=status]', '');
 
   // Charts: one bar per method for errors, two for latency.
@@ -96,7 +117,10 @@ test('sign in, see services, servers, the calls just made, charts; keys created 
   // The server itself, from the monitor, with its uptime.
   await page.locator('#servers tbody tr td').nth(1).waitFor({ timeout: 15_000 });
   const servers = await rows('#servers');
-  assert.ok(servers.some((s) => s[1] === `127.0.0.1:${bed.server.port}` && s[2] === 'serving' && /\d+s|\d+m/.test(s[3]!)), JSON.stringify(servers));
+  assert.ok(
+    servers.some((s) => s[1] === `127.0.0.1:${bed.server.port}` && s[2] === 'serving' && /\d+s|\d+m/.test(s[3]!)),
+    JSON.stringify(servers),
+  );
 
   // A key created in the page (for bob) works for gRPC...
   await page.fill('#key-form input[name=name]', 'browser key');
@@ -126,15 +150,37 @@ test('calls per second and p99 over time per method; stopped servers folded unde
   // A chart per method the request log saw, with its two lines.
   await page.waitForSelector('#chart-series svg[data-method="fixture.Greeter/SayHello"] polyline.line-p99', { state: 'attached' });
   assert.equal(await page.$$eval('#chart-series svg[data-method="fixture.Greeter/SayHello"] polyline', (ls) => ls.length), 2);
-  assert.match((await page.textContent('#chart-series svg[data-method="fixture.Greeter/SayHello"] title'))!, /^fixture\.Greeter\/SayHello: up to \d+\.\d\d calls\/s, p99 up to \d+\.\d ms/);
+  assert.match(
+    (await page.textContent('#chart-series svg[data-method="fixture.Greeter/SayHello"] title'))!,
+    /^fixture\.Greeter\/SayHello: up to \d+\.\d\d calls\/s, p99 up to \d+\.\d ms/,
+  );
   // Two servers of yesterday's restarts: folded, the live one alone in the table.
-  const old = { host: 'h', pid: 1, address: '127.0.0.1:1', version: '0.1.0', services: 'fixture.Greeter', startedAt: new Date(Date.now() - 86_400_000), lastHeartbeat: new Date(Date.now() - 80_000_000) };
-  await bed.db.serverInstance.createMany({ data: [{ ...old, id: 'old-1', status: 'stopped' }, { ...old, id: 'old-2', status: 'serving' }] });
+  const old = {
+    host: 'h',
+    pid: 1,
+    address: '127.0.0.1:1',
+    version: '0.1.0',
+    services: 'fixture.Greeter',
+    startedAt: new Date(Date.now() - 86_400_000),
+    lastHeartbeat: new Date(Date.now() - 80_000_000),
+  };
+  await bed.db.serverInstance.createMany({
+    data: [
+      { ...old, id: 'old-1', status: 'stopped' },
+      { ...old, id: 'old-2', status: 'serving' },
+    ],
+  });
   await page.reload();
   await page.waitForSelector('#servers-past:not([hidden])');
   assert.equal(await page.textContent('#servers-past summary'), '2 stopped or down servers');
-  assert.deepEqual((await rows('#servers')).map((r) => r[2]), ['serving']);
-  assert.deepEqual((await page.$$eval('#servers-past tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent))).sort(), ['down', 'stopped']);
+  assert.deepEqual(
+    (await rows('#servers')).map((r) => r[2]),
+    ['serving'],
+  );
+  assert.deepEqual((await page.$$eval('#servers-past tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent))).sort(), [
+    'down',
+    'stopped',
+  ]);
   assert.deepEqual(pageErrors, []);
 });
 

@@ -31,8 +31,12 @@ for (const provider of PROVIDERS) {
       await withClient(provider, async (db) => {
         assert.equal(db.provider, provider);
         const big = 9_007_199_254_740_993n; // above 2^53: a float would lose it
-        const coin = await db.coin.create({ data: { symbol: 'BTC', name: 'Bitcoin', priceUnits: 6_425_012_000_000n, marketCapCents: big } });
-        const user = await db.user.create({ data: { username: 'alice', wallets: { create: { coinId: coin.id, balanceUnits: 150_000_000n } } } });
+        const coin = await db.coin.create({
+          data: { symbol: 'BTC', name: 'Bitcoin', priceUnits: 6_425_012_000_000n, marketCapCents: big },
+        });
+        const user = await db.user.create({
+          data: { username: 'alice', wallets: { create: { coinId: coin.id, balanceUnits: 150_000_000n } } },
+        });
 
         const read = await db.user.findUniqueOrThrow({ where: { username: 'alice' }, include: { wallets: { include: { coin: true } } } });
         assert.equal(read.id, user.id);
@@ -47,14 +51,20 @@ for (const provider of PROVIDERS) {
         // An interactive transaction that throws leaves nothing behind; one that returns commits.
         await assert.rejects(
           db.$transaction(async (tx) => {
-            await tx.wallet.update({ where: { userId_coinId: { userId: user.id, coinId: coin.id } }, data: { balanceUnits: { decrement: 50_000_000n } } });
+            await tx.wallet.update({
+              where: { userId_coinId: { userId: user.id, coinId: coin.id } },
+              data: { balanceUnits: { decrement: 50_000_000n } },
+            });
             throw new Error('insufficient funds elsewhere');
           }),
           /insufficient funds elsewhere/,
         );
         assert.equal((await db.wallet.findFirstOrThrow()).balanceUnits, 150_000_000n);
         await db.$transaction(async (tx) => {
-          await tx.wallet.update({ where: { userId_coinId: { userId: user.id, coinId: coin.id } }, data: { balanceUnits: { decrement: 50_000_000n } } });
+          await tx.wallet.update({
+            where: { userId_coinId: { userId: user.id, coinId: coin.id } },
+            data: { balanceUnits: { decrement: 50_000_000n } },
+          });
         });
         assert.equal((await db.wallet.findFirstOrThrow()).balanceUnits, 100_000_000n);
       });
@@ -89,7 +99,7 @@ for (const provider of PROVIDERS) {
 }
 
 describe('handles', () => {
-  test("openDb(config) opens a handle of its own each time; closeDb(db) closes that one only, with its data version", async () => {
+  test('openDb(config) opens a handle of its own each time; closeDb(db) closes that one only, with its data version', async () => {
     const project = await dbProject();
     const database = await testDatabase('sqlite', project.root);
     const config = resolveConfig({ database: { url: 'file:./var/test.sqlite3' } }, { root: project.root, env: {} });
@@ -200,7 +210,11 @@ describe('contention is not an outage', () => {
           (e: unknown) => e,
         );
         const waited = performance.now() - started;
-        assert.deepEqual(classified(err), { code: Status.UNAVAILABLE, message: 'Database busy: the database is busy with another writer; nothing was applied, retry', outage: false });
+        assert.deepEqual(classified(err), {
+          code: Status.UNAVAILABLE,
+          message: 'Database busy: the database is busy with another writer; nothing was applied, retry',
+          outage: false,
+        });
         // better-sqlite3 waits synchronously (the event loop stands still): 100 ms, not its default 5 s.
         assert.ok(waited < 2_000, `the write waited ${waited.toFixed(0)} ms for the lock`);
       } finally {
@@ -221,17 +235,26 @@ describe('contention is not an outage', () => {
       await a.query('CREATE TABLE t (id INT PRIMARY KEY, v INT); INSERT INTO t VALUES (1, 0), (2, 0)');
       // A lock held by another transaction past lock_timeout.
       await a.query('BEGIN; UPDATE t SET v = 1 WHERE id = 1');
-      const timeout = await b.query("SET lock_timeout = '50ms'; UPDATE t SET v = 2 WHERE id = 1").then(() => undefined, (e: unknown) => e);
+      const timeout = await b.query("SET lock_timeout = '50ms'; UPDATE t SET v = 2 WHERE id = 1").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.deepEqual(classified(timeout), {
         code: Status.ABORTED,
         message: 'Database busy: timed out waiting for a lock held by a concurrent transaction; nothing was applied, retry',
         outage: false,
       });
-      await b.query("SET lock_timeout = 0");
+      await b.query('SET lock_timeout = 0');
       // Two transactions taking the same two rows in opposite orders: PostgreSQL breaks the cycle.
       await b.query('BEGIN; UPDATE t SET v = 2 WHERE id = 2');
-      const first = a.query('UPDATE t SET v = 1 WHERE id = 2').then(() => undefined, (e: unknown) => e);
-      const second = b.query('UPDATE t SET v = 2 WHERE id = 1').then(() => undefined, (e: unknown) => e);
+      const first = a.query('UPDATE t SET v = 1 WHERE id = 2').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const second = b.query('UPDATE t SET v = 2 WHERE id = 1').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       const deadlock = (await Promise.all([first, second])).find((e) => e !== undefined);
       assert.deepEqual(classified(deadlock), {
         code: Status.ABORTED,

@@ -67,12 +67,23 @@ test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored
     const loops = Array.from({ length: 8 }, async (_, loop) => {
       for (let i = 0; !stop; i++) {
         const [user, to] = loop % 2 ? (['bob', 'alice'] as const) : (['alice', 'bob'] as const);
-        const call = { key: `cut-${loop}-${i}`, kind: 'transfer' as const, user, to, amount: 1_000_000n, code: -1, started: performance.now(), ended: 0 };
+        const call = {
+          key: `cut-${loop}-${i}`,
+          kind: 'transfer' as const,
+          user,
+          to,
+          amount: 1_000_000n,
+          code: -1,
+          started: performance.now(),
+          ended: 0,
+        };
         calls.push(call);
-        call.code = await clients[user].transfer({ toUsername: to, symbol: 'ETH', amount: '0.01', idempotencyKey: call.key }, { deadline: 60_000 }).then(
-          () => status.OK,
-          (e: ServiceError) => e.code,
-        );
+        call.code = await clients[user]
+          .transfer({ toUsername: to, symbol: 'ETH', amount: '0.01', idempotencyKey: call.key }, { deadline: 60_000 })
+          .then(
+            () => status.OK,
+            (e: ServiceError) => e.code,
+          );
         call.ended = performance.now();
       }
     });
@@ -82,7 +93,10 @@ test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored
     stop = true;
 
     const started = performance.now();
-    const err = await anon.getCoin({ symbol: 'ETH' }, { deadline: 30_000 }).then(() => undefined, (e: ServiceError) => e);
+    const err = await anon.getCoin({ symbol: 'ETH' }, { deadline: 30_000 }).then(
+      () => undefined,
+      (e: ServiceError) => e,
+    );
     // UNAVAILABLE, not DEADLINE_EXCEEDED: it failed on its own, long before its deadline.
     assert.equal(err?.code, status.UNAVAILABLE, `${err?.code} ${err?.details}`);
     assert.match(String(err?.details), /^Database unavailable: /);
@@ -91,9 +105,23 @@ test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored
     assert.equal(await healthCheck(app.address), 2, 'health reports NOT_SERVING while the database is down');
     // Transfers sent while it is down cannot reach it: refused at once.
     for (let i = 0; i < 4; i++) {
-      const call = { key: `cut-down-${i}`, kind: 'transfer' as const, user: 'alice', to: 'bob', amount: 1_000_000n, code: -1, started: performance.now(), ended: 0 };
+      const call = {
+        key: `cut-down-${i}`,
+        kind: 'transfer' as const,
+        user: 'alice',
+        to: 'bob',
+        amount: 1_000_000n,
+        code: -1,
+        started: performance.now(),
+        ended: 0,
+      };
       calls.push(call);
-      const e = await clients.alice.transfer({ toUsername: 'bob', symbol: 'ETH', amount: '0.01', idempotencyKey: call.key }, { deadline: 30_000 }).then(() => undefined, (x: ServiceError) => x);
+      const e = await clients.alice
+        .transfer({ toUsername: 'bob', symbol: 'ETH', amount: '0.01', idempotencyKey: call.key }, { deadline: 30_000 })
+        .then(
+          () => undefined,
+          (x: ServiceError) => x,
+        );
       call.code = e?.code ?? status.OK;
       call.ended = performance.now();
       assert.equal(call.code, status.UNAVAILABLE, `a transfer sent while the database is down: ${e?.code} ${e?.details}`);
@@ -104,7 +132,10 @@ test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored
     const restoredAt = performance.now();
     let served = false;
     for (let i = 0; i < 100 && !served; i++) {
-      served = await anon.getCoin({ symbol: 'BTC' }).then(() => true, () => false);
+      served = await anon.getCoin({ symbol: 'BTC' }).then(
+        () => true,
+        () => false,
+      );
       if (!served) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(served, 'service resumed by itself');
@@ -122,7 +153,9 @@ test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored
     // came back (an OK in between was already done: its answer was on its way).
     const inFlight = calls.filter((c) => c.started < cutAt && c.ended > cutAt);
     const cut = inFlight.filter((c) => c.code !== status.OK || c.ended > restoredAt);
-    console.log(`${inFlight.length} transfer(s) in flight at the cut: ${cut.filter((c) => c.code !== status.OK).length} refused, ${cut.filter((c) => c.code === status.OK).length} answered OK after the restore, ${inFlight.length - cut.length} answered OK during the outage`);
+    console.log(
+      `${inFlight.length} transfer(s) in flight at the cut: ${cut.filter((c) => c.code !== status.OK).length} refused, ${cut.filter((c) => c.code === status.OK).length} answered OK after the restore, ${inFlight.length - cut.length} answered OK during the outage`,
+    );
     assert.ok(cut.length > 0, 'no transfer was cut: none in flight at the cut was refused or held until the database came back');
     for (const c of calls) assert.ok(c.code === status.OK || c.code === status.UNAVAILABLE, `${c.key}: ${status[c.code]}`);
     await assertLedgerMatches(app, 'ETH', calls, before, 'cut-');

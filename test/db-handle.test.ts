@@ -92,12 +92,18 @@ describe('two servers in one process, each on its own database', () => {
   });
 
   test('services read their own database: GetCoin (through the coin cache, twice) and ListCoins', async () => {
-    for (const [s, other] of [[a, b], [b, a]] as const) {
+    for (const [s, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       for (let i = 0; i < 2; i++) assert.equal((await s.client!.getCoin({ symbol: s.coin })).coin?.name, `${s.name} coin`);
       const missing = await callError(s.client!.getCoin({ symbol: other.coin }));
       assert.deepEqual([missing.code, missing.details], [status.NOT_FOUND, `Coin ${other.coin} not found`]);
       const listed = await s.client!.listCoins({ pageSize: 0, pageToken: '', sort: 0, includeInactive: true });
-      assert.deepEqual(listed.coins.map((c) => c.symbol), [s.coin]);
+      assert.deepEqual(
+        listed.coins.map((c) => c.symbol),
+        [s.coin],
+      );
     }
   });
 
@@ -108,7 +114,10 @@ describe('two servers in one process, each on its own database', () => {
   });
 
   test("auth looks API keys up in its own server's database", async () => {
-    for (const [s, other] of [[a, b], [b, a]] as const) {
+    for (const [s, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       assert.deepEqual((await s.client!.listWallets({ pageSize: 0, pageToken: '' })).wallets, [], `${s.user}'s key on its own server`);
       const stranger = cryptoClient(`127.0.0.1:${s.running!.port}`, { metadata: { 'x-api-key': other.key } });
       try {
@@ -127,7 +136,10 @@ describe('two servers in one process, each on its own database', () => {
     }
     for (const s of [a, b]) {
       const wallets = await s.db.wallet.findMany({ include: { coin: true, user: true } });
-      assert.deepEqual(wallets.map((w) => [w.user.username, w.coin.symbol, w.balanceUnits]), [[s.user, s.coin, 250_000_000n]]);
+      assert.deepEqual(
+        wallets.map((w) => [w.user.username, w.coin.symbol, w.balanceUnits]),
+        [[s.user, s.coin, 250_000_000n]],
+      );
     }
   });
 

@@ -24,7 +24,10 @@ const MODEL_TABLES = [
 ];
 
 /** A temp project and a fresh database for one test; both removed after it. */
-async function withDatabase(provider: (typeof PROVIDERS)[number], fn: (p: Project, db: TestDatabase, env: NodeJS.ProcessEnv) => Promise<void>) {
+async function withDatabase(
+  provider: (typeof PROVIDERS)[number],
+  fn: (p: Project, db: TestDatabase, env: NodeJS.ProcessEnv) => Promise<void>,
+) {
   const project = await dbProject();
   const db = await testDatabase(provider, project.root);
   try {
@@ -43,10 +46,18 @@ for (const provider of PROVIDERS) {
         assert.equal(first.code, 0, first.stderr);
         const committed = committedMigrations(provider);
         for (const name of committed) assert.match(first.stdout, new RegExp(`applied ${name}`));
-        assert.deepEqual((await db.tables()).filter((t) => t !== '_prisma_migrations'), MODEL_TABLES);
+        assert.deepEqual(
+          (await db.tables()).filter((t) => t !== '_prisma_migrations'),
+          MODEL_TABLES,
+        );
 
-        const rows = await db.query('SELECT "migration_name", "checksum", "finished_at", "applied_steps_count" FROM "_prisma_migrations" ORDER BY "migration_name"');
-        assert.deepEqual(rows.map((r) => r.migration_name), committed);
+        const rows = await db.query(
+          'SELECT "migration_name", "checksum", "finished_at", "applied_steps_count" FROM "_prisma_migrations" ORDER BY "migration_name"',
+        );
+        assert.deepEqual(
+          rows.map((r) => r.migration_name),
+          committed,
+        );
         for (const row of rows) {
           const sql = await readFile(project.path('prisma', 'migrations', provider, String(row.migration_name), 'migration.sql'));
           assert.equal(row.checksum, createHash('sha256').update(sql).digest('hex'));
@@ -85,7 +96,10 @@ for (const provider of PROVIDERS) {
         );
         const run = await project.run(['migrate'], env);
         assert.equal(run.code, 1, run.stdout);
-        assert.match(run.stderr, new RegExp(`prisma/migrations/${provider}/29990101000000_broken/migration\\.sql failed and was rolled back`));
+        assert.match(
+          run.stderr,
+          new RegExp(`prisma/migrations/${provider}/29990101000000_broken/migration\\.sql failed and was rolled back`),
+        );
         assert.match(run.stderr, /no_such_table/);
         assert.match(run.stderr, /E_MIGRATION/);
 
@@ -96,9 +110,13 @@ for (const provider of PROVIDERS) {
         const columns =
           provider === 'sqlite'
             ? await db.query(`SELECT name FROM pragma_table_info('crypto_coin')`)
-            : await db.query(`SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'crypto_coin' AND table_schema = current_schema()`);
+            : await db.query(
+                `SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'crypto_coin' AND table_schema = current_schema()`,
+              );
         assert.ok(!columns.some((c) => c.name === 'rank'), 'the broken migration left a column behind');
-        const names = (await db.query('SELECT "migration_name" FROM "_prisma_migrations" ORDER BY "migration_name"')).map((r) => r.migration_name);
+        const names = (await db.query('SELECT "migration_name" FROM "_prisma_migrations" ORDER BY "migration_name"')).map(
+          (r) => r.migration_name,
+        );
         assert.deepEqual(names, committedMigrations(provider));
 
         // Fixed, it applies.
@@ -113,19 +131,28 @@ for (const provider of PROVIDERS) {
     test('makemigrations after a schema edit writes the SQL that migrate then applies, keeping existing rows', async () => {
       await withDatabase(provider, async (project, db, env) => {
         assert.equal((await project.run(['migrate'], env)).code, 0);
-        await db.query(`INSERT INTO "crypto_coin" ("symbol", "name", "priceUnits", "updatedAt") VALUES ('BTC', 'Bitcoin', 6425012000000, CURRENT_TIMESTAMP)`);
+        await db.query(
+          `INSERT INTO "crypto_coin" ("symbol", "name", "priceUnits", "updatedAt") VALUES ('BTC', 'Bitcoin', 6425012000000, CURRENT_TIMESTAMP)`,
+        );
         await db.query(`INSERT INTO "auth_user" ("username") VALUES ('alice')`);
-        await db.query(`INSERT INTO "crypto_wallet" ("userId", "coinId", "balanceUnits", "updatedAt") VALUES (1, 1, 150000000, CURRENT_TIMESTAMP)`);
+        await db.query(
+          `INSERT INTO "crypto_wallet" ("userId", "coinId", "balanceUnits", "updatedAt") VALUES (1, 1, 150000000, CURRENT_TIMESTAMP)`,
+        );
 
         // A new column, changed defaults (SQLite redefines those tables; rows referencing them stay) and a new model.
         const schemaFile = project.path('prisma', 'schema.prisma');
         const schema = await readFile(schemaFile, 'utf8');
         const edited = schema
-          .replace(/( {2}isActive\s+Boolean\s+@default\(true\)\n {2}createdAt\s+DateTime\s+@default\(now\(\)\)\n {2}updatedAt\s+DateTime\s+@updatedAt\n {2}wallets)/, '  rank Int?\n$1')
+          .replace(
+            /( {2}isActive\s+Boolean\s+@default\(true\)\n {2}createdAt\s+DateTime\s+@default\(now\(\)\)\n {2}updatedAt\s+DateTime\s+@updatedAt\n {2}wallets)/,
+            '  rank Int?\n$1',
+          )
           .replace(/change24hBps(\s+)Int(\s+)@default\(0\)/, 'change24hBps$1Int$2@default(7)')
           // auth_user is redefined too: its wallets (ON DELETE CASCADE) must survive the copy-drop-rename.
           .replace(/email(\s+)String(\s+)@default\(""\)/, 'email$1String$2@default("none")')
-          .concat('\nmodel Watch {\n  id     Int    @id @default(autoincrement())\n  symbol String @unique\n\n  @@map("crypto_watch")\n}\n');
+          .concat(
+            '\nmodel Watch {\n  id     Int    @id @default(autoincrement())\n  symbol String @unique\n\n  @@map("crypto_watch")\n}\n',
+          );
         assert.notEqual(edited, schema);
         assert.match(edited, /rank Int\?/);
         await writeFile(schemaFile, edited);
@@ -147,7 +174,9 @@ for (const provider of PROVIDERS) {
         assert.ok((await db.tables()).includes('crypto_watch'));
         const [coin] = await db.query('SELECT "symbol", "priceUnits", "rank" FROM "crypto_coin"');
         assert.deepEqual(coin, { symbol: 'BTC', priceUnits: '6425012000000', rank: null });
-        assert.deepEqual(await db.query('SELECT "userId", "coinId", "balanceUnits" FROM "crypto_wallet"'), [{ userId: '1', coinId: '1', balanceUnits: '150000000' }]);
+        assert.deepEqual(await db.query('SELECT "userId", "coinId", "balanceUnits" FROM "crypto_wallet"'), [
+          { userId: '1', coinId: '1', balanceUnits: '150000000' },
+        ]);
         assert.equal((await db.query('SELECT "username" FROM "auth_user"'))[0]!.username, 'alice');
         await db.query(`INSERT INTO "crypto_coin" ("symbol", "name", "updatedAt") VALUES ('ETH', 'Ethereum', CURRENT_TIMESTAMP)`);
         assert.equal((await db.query(`SELECT "change24hBps" FROM "crypto_coin" WHERE "symbol" = 'ETH'`))[0]!.change24hBps, '7');

@@ -39,7 +39,10 @@ async function migrationsList(root: string, provider: DatabaseTarget['provider']
     baseDir,
     lockfile: { path: lock, content: await readFile(lock, 'utf8') },
     shadowDbInitScript: '',
-    migrationDirectories: listMigrations(root, provider).map((m) => ({ path: m.name, migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: m.sql } } })),
+    migrationDirectories: listMigrations(root, provider).map((m) => ({
+      path: m.name,
+      migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: m.sql } },
+    })),
   };
 }
 
@@ -51,14 +54,24 @@ for (const provider of PROVIDERS) {
       let engine: SchemaEngine | undefined;
       try {
         assert.deepEqual(await applyMigrations(project.root, database.target), committedMigrations(provider));
-        const schema = schemaFor(await readFile(join(REPO, 'prisma', 'schema.prisma'), 'utf8'), provider, `../generated/prisma/${provider}`);
+        const schema = schemaFor(
+          await readFile(join(REPO, 'prisma', 'schema.prisma'), 'utf8'),
+          provider,
+          `../generated/prisma/${provider}`,
+        );
         engine = await engineFor(database.target, schema);
         const history = await migrationsList(project.root, provider);
 
-        const diagnosis = await engine.diagnoseMigrationHistory({ migrationsList: history, optInToShadowDatabase: false, filters: FILTERS });
+        const diagnosis = await engine.diagnoseMigrationHistory({
+          migrationsList: history,
+          optInToShadowDatabase: false,
+          filters: FILTERS,
+        });
         assert.deepEqual(diagnosis, { editedMigrationNames: [], failedMigrationNames: [], hasMigrationsTable: true, history: null });
         assert.deepEqual(await engine.applyMigrations({ migrationsList: history, filters: FILTERS }), { appliedMigrationNames: [] });
-        assert.deepEqual(await database.query('SELECT COUNT(*) AS n FROM "_prisma_migrations"'), [{ n: String(committedMigrations(provider).length) }]);
+        assert.deepEqual(await database.query('SELECT COUNT(*) AS n FROM "_prisma_migrations"'), [
+          { n: String(committedMigrations(provider).length) },
+        ]);
 
         if (provider === 'sqlite') {
           // The live database against the schema (the engine's PostgreSQL introspection cannot run
@@ -72,7 +85,11 @@ for (const provider of PROVIDERS) {
             filters: FILTERS,
             shadowDatabaseUrl: null,
           } as Parameters<SchemaEngine['diff']>[0]);
-          assert.equal((drift.stdout ?? '').replace(/^--.*\n?/gm, '').trim(), '', `the migrated database differs from prisma/schema.prisma:\n${drift.stdout}`);
+          assert.equal(
+            (drift.stdout ?? '').replace(/^--.*\n?/gm, '').trim(),
+            '',
+            `the migrated database differs from prisma/schema.prisma:\n${drift.stdout}`,
+          );
         }
       } finally {
         engine?.free();

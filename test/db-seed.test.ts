@@ -20,7 +20,9 @@ for (const provider of PROVIDERS) {
         const snapshot = async () => ({
           coins: (await database.query('SELECT "symbol" FROM "crypto_coin" ORDER BY "symbol"')).map((r) => r.symbol),
           users: await database.query('SELECT "username", "isStaff", "isSuperuser" FROM "auth_user" ORDER BY "username"'),
-          permissions: (await database.query('SELECT "app", "codename" FROM "auth_permission" ORDER BY "codename"')).map((r) => `${r.app}.${r.codename}`),
+          permissions: (await database.query('SELECT "app", "codename" FROM "auth_permission" ORDER BY "codename"')).map(
+            (r) => `${r.app}.${r.codename}`,
+          ),
           wallets: await database.query(
             'SELECT u."username", c."symbol", w."balanceUnits" FROM "crypto_wallet" w JOIN "auth_user" u ON u."id" = w."userId" JOIN "crypto_coin" c ON c."id" = w."coinId" ORDER BY u."username", c."symbol"',
           ),
@@ -28,12 +30,19 @@ for (const provider of PROVIDERS) {
         const seeded = await snapshot();
         assert.deepEqual(seeded.coins, ['ADA', 'BTC', 'DOGE', 'ETH', 'SOL', 'USDT', 'XRP']);
         // The crypto seed's four, and cfg's own (made by the migration that introduced it).
-        assert.deepEqual(seeded.permissions, ['crypto.add_coin', 'crypto.change_coin', 'crypto.delete_coin', 'cfg.manage_api_keys', 'crypto.view_coin']);
+        assert.deepEqual(seeded.permissions, [
+          'crypto.add_coin',
+          'crypto.change_coin',
+          'crypto.delete_coin',
+          'cfg.manage_api_keys',
+          'crypto.view_coin',
+        ]);
         const truthy = (v: unknown) => v === true || v === '1';
         const admin = seeded.users.find((u) => u.username === 'admin')!;
         assert.ok(truthy(admin.isStaff) && truthy(admin.isSuperuser));
         assert.ok(seeded.users.some((u) => u.username === 'alice') && seeded.users.some((u) => u.username === 'bob'));
-        const balance = (user: string, symbol: string) => seeded.wallets.find((w) => w.username === user && w.symbol === symbol)?.balanceUnits;
+        const balance = (user: string, symbol: string) =>
+          seeded.wallets.find((w) => w.username === user && w.symbol === symbol)?.balanceUnits;
         assert.equal(balance('alice', 'BTC'), '150000000');
         assert.equal(balance('alice', 'ETH'), '1000000000');
         assert.equal(balance('bob', 'BTC'), '25000000');

@@ -17,10 +17,18 @@ const CLI = join(REPO, 'bin', 'cfg.js');
 /** The run to time out an isolation probe or a setup: generous for a loaded machine. */
 const RUN_MS = 120_000;
 
-function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { ...options, timeout: RUN_MS }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
+      resolve({
+        code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+        stdout,
+        stderr,
+      }),
     );
   });
 }
@@ -38,11 +46,19 @@ async function isolation(): Promise<{ prefix: string[] } | { reason: string }> {
   const probe = `require('node:net').connect(${port}, '127.0.0.1').on('connect', () => { console.log('reached'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`;
   const tried: string[] = [];
   try {
-    for (const prefix of [['unshare', '-n'], ['unshare', '-rn']]) {
+    for (const prefix of [
+      ['unshare', '-n'],
+      ['unshare', '-rn'],
+    ]) {
       const out = await run(prefix[0]!, [...prefix.slice(1), process.execPath, '-e', probe]);
       const said = out.stdout.trim();
       // It ran, yet the network is there: a namespace that does not isolate is a failure, not a skip.
-      if (out.code === 0) assert.match(said, /^E[A-Z]+$/, `${prefix.join(' ')} ran the probe, which reached 127.0.0.1:${port} (it said "${said}"): no isolation`);
+      if (out.code === 0)
+        assert.match(
+          said,
+          /^E[A-Z]+$/,
+          `${prefix.join(' ')} ran the probe, which reached 127.0.0.1:${port} (it said "${said}"): no isolation`,
+        );
       if (out.code === 0) return { prefix };
       tried.push(`${prefix.join(' ')}: exit ${out.code} ${out.stderr.trim()}`);
     }
@@ -55,7 +71,18 @@ async function isolation(): Promise<{ prefix: string[] } | { reason: string }> {
 /** `cfg setup` isolated from the network by `prefix`, and with HTTP(S) proxies on a closed port. */
 async function setupOffline(project: Project, prefix: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proxy = `http://127.0.0.1:${await closedPort()}`;
-  const env = { ...process.env, NO_COLOR: '1', HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy, ALL_PROXY: proxy, NO_PROXY: '', no_proxy: '', DATABASE_URL: '' };
+  const env = {
+    ...process.env,
+    NO_COLOR: '1',
+    HTTP_PROXY: proxy,
+    HTTPS_PROXY: proxy,
+    http_proxy: proxy,
+    https_proxy: proxy,
+    ALL_PROXY: proxy,
+    NO_PROXY: '',
+    no_proxy: '',
+    DATABASE_URL: '',
+  };
   return run(prefix[0]!, [...prefix.slice(1), process.execPath, CLI, 'setup'], { cwd: project.root, env });
 }
 

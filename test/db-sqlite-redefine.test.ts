@@ -47,7 +47,9 @@ describe('migrate on SQLite, tables referenced by others', () => {
 
       assert.deepEqual(await applyMigrations(project.root, database.target), [made!.name]);
       assert.deepEqual(await counts(database.query), before);
-      assert.deepEqual(await database.query(`SELECT "notnull" FROM pragma_table_info('auth_user') WHERE "name" = 'email'`), [{ notnull: '0' }]);
+      assert.deepEqual(await database.query(`SELECT "notnull" FROM pragma_table_info('auth_user') WHERE "name" = 'email'`), [
+        { notnull: '0' },
+      ]);
     } finally {
       await database.drop();
       await project.remove();
@@ -66,7 +68,10 @@ describe('migrate on SQLite, tables referenced by others', () => {
       await writeFile(`${dir}/migration.sql`, 'DELETE FROM "crypto_coin";\nCREATE TABLE "half_done" ("id" INTEGER NOT NULL);\n');
       await assert.rejects(applyMigrations(project.root, database.target), (err: Error & { code?: string }) => {
         assert.equal(err.code, 'E_MIGRATION');
-        assert.match(err.message, /29990101000000_orphans\/migration\.sql failed and was rolled back: FOREIGN KEY constraint failed: 1 row\(s\) of crypto_wallet point at missing crypto_coin rows/);
+        assert.match(
+          err.message,
+          /29990101000000_orphans\/migration\.sql failed and was rolled back: FOREIGN KEY constraint failed: 1 row\(s\) of crypto_wallet point at missing crypto_coin rows/,
+        );
         return true;
       });
       assert.deepEqual(await counts(database.query), before);

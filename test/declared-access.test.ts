@@ -27,7 +27,13 @@ function labels(cls: new () => object, keys: string[], auth: Record<string, unkn
 
 test('declarations resolve at registration: access first, publicMethods as shorthand, the rest by requireAuth', () => {
   class Declared extends BaseService {
-    static override access = { getCoin: 'public', transfer: 'user', createCoin: { permission: 'crypto.add_coin', orStaff: true }, deleteCoin: { permission: 'crypto.delete_coin' }, updateCoinPrice: 'staff' } as const;
+    static override access = {
+      getCoin: 'public',
+      transfer: 'user',
+      createCoin: { permission: 'crypto.add_coin', orStaff: true },
+      deleteCoin: { permission: 'crypto.delete_coin' },
+      updateCoinPrice: 'staff',
+    } as const;
     static override publicMethods = ['listCoins'];
   }
   const keys = ['getCoin', 'transfer', 'createCoin', 'deleteCoin', 'updateCoinPrice', 'listCoins', 'deposit'];
@@ -41,7 +47,11 @@ test('declarations resolve at registration: access first, publicMethods as short
     deposit: 'undeclared',
   });
   assert.equal(labels(Declared, ['deposit'], { requireAuth: true }).deposit, 'user', 'requireAuth on: an undeclared method needs a user');
-  assert.equal(labels(Declared, ['getMarketStats'], { publicMethods: ['/crypto.CryptoService/GetMarketStats'] }).getMarketStats, 'public', 'grpc.auth.publicMethods');
+  assert.equal(
+    labels(Declared, ['getMarketStats'], { publicMethods: ['/crypto.CryptoService/GetMarketStats'] }).getMarketStats,
+    'public',
+    'grpc.auth.publicMethods',
+  );
 
   class Locked extends AuthRequiredService {
     static override access = { deleteCoin: 'staff' } as const;
@@ -53,26 +63,58 @@ test('a bad declaration stops registration, naming the class, the method and wha
   const cases: Array<[string, Record<string, unknown>, Record<string, unknown>, RegExp]> = [
     ['unknown method', { access: { getCoins: 'public' } }, {}, /^Bad\.access names "getCoins", which is not a method of this service\.$/],
     ['unknown word', { access: { getCoin: 'admin' } }, {}, /^Bad\.access\.getCoin is "admin"; it must be "public", "user", "staff"/],
-    ['malformed permission', { access: { deleteCoin: { permission: 'delete_coin' } } }, {}, /^Bad\.access\.deleteCoin names permission "delete_coin"; a permission is "app\.codename"\.$/],
+    [
+      'malformed permission',
+      { access: { deleteCoin: { permission: 'delete_coin' } } },
+      {},
+      /^Bad\.access\.deleteCoin names permission "delete_coin"; a permission is "app\.codename"\.$/,
+    ],
     ['extra field', { access: { deleteCoin: { permission: 'crypto.delete_coin', orstaff: true } } }, {}, /unknown field "orstaff"/],
-    ['declared twice', { access: { getCoin: 'user' }, publicMethods: ['getCoin'] }, {}, /^Bad\.getCoin is in publicMethods but its access is "user"\.$/],
-    ['public on requireAuth', { access: { getCoin: 'public' }, requireAuth: true }, {}, /^Bad\.access\.getCoin is "public", but Bad requires authentication on every method/],
-    ['opened by config', { access: { deleteCoin: 'staff' } }, { publicMethods: ['/crypto.CryptoService/DeleteCoin'] }, /^grpc\.auth\.publicMethods lists \/crypto\.CryptoService\/DeleteCoin, but Bad declares its access "staff"\.$/],
+    [
+      'declared twice',
+      { access: { getCoin: 'user' }, publicMethods: ['getCoin'] },
+      {},
+      /^Bad\.getCoin is in publicMethods but its access is "user"\.$/,
+    ],
+    [
+      'public on requireAuth',
+      { access: { getCoin: 'public' }, requireAuth: true },
+      {},
+      /^Bad\.access\.getCoin is "public", but Bad requires authentication on every method/,
+    ],
+    [
+      'opened by config',
+      { access: { deleteCoin: 'staff' } },
+      { publicMethods: ['/crypto.CryptoService/DeleteCoin'] },
+      /^grpc\.auth\.publicMethods lists \/crypto\.CryptoService\/DeleteCoin, but Bad declares its access "staff"\.$/,
+    ],
   ];
   for (const [name, statics, auth, message] of cases) {
     const Bad = Object.assign(class Bad extends BaseService {}, statics);
     const server = new CfgServer(config(auth));
-    assert.throws(() => server.addService(CryptoServiceService, new Bad() as never), (err: Error & { code?: string }) => {
-      assert.match(err.message, message, name);
-      assert.equal(err.code, name === 'opened by config' ? 'E_CONFIG_INVALID' : 'E_ACCESS', name);
-      return true;
-    });
+    assert.throws(
+      () => server.addService(CryptoServiceService, new Bad() as never),
+      (err: Error & { code?: string }) => {
+        assert.match(err.message, message, name);
+        assert.equal(err.code, name === 'opened by config' ? 'E_CONFIG_INVALID' : 'E_ACCESS', name);
+        return true;
+      },
+    );
     assert.equal(server.services.length, 0, `${name}: nothing registered`);
   }
 });
 
 test('checkAccess: anonymous, user, staff, permission holder and superuser against each kind', () => {
-  const user = (name: string, flags: Partial<AuthUser> = {}): AuthUser => ({ id: 1, username: name, email: '', isActive: true, isStaff: false, isSuperuser: false, permissions: new Set(), ...flags });
+  const user = (name: string, flags: Partial<AuthUser> = {}): AuthUser => ({
+    id: 1,
+    username: name,
+    email: '',
+    isActive: true,
+    isStaff: false,
+    isSuperuser: false,
+    permissions: new Set(),
+    ...flags,
+  });
   const callers: Array<[string, AuthUser | null]> = [
     ['anonymous', null],
     ['user', user('u')],
@@ -94,7 +136,11 @@ test('checkAccess: anonymous, user, staff, permission holder and superuser again
         checkAccess(access, caller);
         return 'ok';
       } catch (err) {
-        return (err as { code: number }).code === 16 ? 'UNAUTHENTICATED' : (err as { code: number }).code === 7 ? 'PERMISSION_DENIED' : String(err);
+        return (err as { code: number }).code === 16
+          ? 'UNAUTHENTICATED'
+          : (err as { code: number }).code === 7
+            ? 'PERMISSION_DENIED'
+            : String(err);
       }
     });
     assert.deepEqual(got, expected, access.label);

@@ -63,7 +63,10 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
     async function cachedVictim(by: 'token' | 'key'): Promise<{ client: CryptoClient; id: number }> {
       const db = running.db;
       const { user } = await upsertUser(db, { username: `victim${++n}` });
-      const metadata: Record<string, string> = by === 'token' ? { authorization: `Bearer ${mintAccessToken(config, user.id, 300)}` } : { 'x-api-key': (await createApiKey(db, { userId: user.id, name: 'doomed' })).key };
+      const metadata: Record<string, string> =
+        by === 'token'
+          ? { authorization: `Bearer ${mintAccessToken(config, user.id, 300)}` }
+          : { 'x-api-key': (await createApiKey(db, { userId: user.id, name: 'doomed' })).key };
       const client = cryptoClient(`127.0.0.1:${running.port}`, { metadata });
       assert.equal(await outcome(client.getPortfolio({})), 'OK', 'authenticated, and now cached');
       return { client, id: user.id };
@@ -98,7 +101,11 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
         await sql(`DELETE FROM auth_user WHERE id = ${id}`);
         try {
           assert.equal(await outcome(RPCS.deposit!(client)), `UNAUTHENTICATED: ${by === 'token' ? 'Token' : 'API key'} user not found`);
-          assert.equal(await outcome(client.getPortfolio({})), `UNAUTHENTICATED: ${by === 'token' ? 'Token user not found' : 'Invalid API key'}`, 'the cache entry went at once');
+          assert.equal(
+            await outcome(client.getPortfolio({})),
+            `UNAUTHENTICATED: ${by === 'token' ? 'Token user not found' : 'Invalid API key'}`,
+            'the cache entry went at once',
+          );
           assert.deepEqual(await app.query(`SELECT id FROM crypto_wallet WHERE "userId" = ${id}`), [], 'nothing was written');
         } finally {
           client.close();

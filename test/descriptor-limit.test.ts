@@ -27,7 +27,7 @@ function rungrpcUnderLimit(root: string, limit: number): CfgProcess {
   return proc;
 }
 
-const warning = (stderr: string) => stderr.split('\n').filter((l) => l.includes("open-file limit"));
+const warning = (stderr: string) => stderr.split('\n').filter((l) => l.includes('open-file limit'));
 
 test('this process: openFileLimit() is the limit the shell reports', () => {
   assert.equal(openFileLimit(), Number(execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim()));
@@ -40,7 +40,10 @@ test('default cap 5000 under ulimit -n 1000: one warning naming the limit and th
   await warned.waitFor('stderr', /open-file limit/);
   const lines = warning(warned.stderr);
   assert.equal(lines.length, 1, lines.join('\n'));
-  assert.match(JSON.parse(lines[0]!).msg, /grpc\.server\.maxConnections \(5000\) does not fit under this process's open-file limit \(1000, ulimit -n\).*Lower maxConnections to 744 or less/);
+  assert.match(
+    JSON.parse(lines[0]!).msg,
+    /grpc\.server\.maxConnections \(5000\) does not fit under this process's open-file limit \(1000, ulimit -n\).*Lower maxConnections to 744 or less/,
+  );
 
   const fits = await project({ apps: ['greeter'], config: { grpc: { server: { maxConnections: 500 } } } });
   const quiet = rungrpcUnderLimit(fits.root, 1000);

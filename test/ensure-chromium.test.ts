@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { REPO } from './fixtures/project.ts';
 
-const run = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ['scripts/ensure-chromium.mjs'], { cwd: REPO, env: { ...process.env, ...env }, encoding: 'utf8' });
+const run = (env: NodeJS.ProcessEnv) =>
+  spawnSync(process.execPath, ['scripts/ensure-chromium.mjs'], { cwd: REPO, env: { ...process.env, ...env }, encoding: 'utf8' });
 
 test('Chromium present: exit 0, silent', () => {
   const r = run({ CHROMIUM_PATH: process.execPath }); // any existing executable stands in

@@ -41,7 +41,11 @@ test('every code src/ uses is in the table, and every code in the table is used'
     [],
     'codes used in src/ but missing from ERROR_CODES',
   );
-  assert.deepEqual(table.filter((code) => !used.has(code)), [], 'codes in ERROR_CODES that nothing in src/ uses');
+  assert.deepEqual(
+    table.filter((code) => !used.has(code)),
+    [],
+    'codes in ERROR_CODES that nothing in src/ uses',
+  );
 });
 
 test('each row: a one-line meaning, a hint or null, an exit code from 1 to 125, a template only as a function', () => {

@@ -39,11 +39,14 @@ describe('where protos come from and stubs go', () => {
     const flags = await p.run(['generate-proto', '--proto-dir', 'other']);
     assert.equal(flags.code, 0, flags.stderr);
     const stubs = await snapshot(p.path('src', 'stubs'));
-    assert.ok(stubs.has('clock.ts') && !stubs.has('greeter.ts'), 'the flag replaced the proto dir; the output dir still comes from the config');
+    assert.ok(
+      stubs.has('clock.ts') && !stubs.has('greeter.ts'),
+      'the flag replaced the proto dir; the output dir still comes from the config',
+    );
   });
 });
 
-describe('stubsAreStale (rungrpc\'s auto-generation check)', () => {
+describe("stubsAreStale (rungrpc's auto-generation check)", () => {
   test('fresh after generation; stale when a proto is newer, added or removed', async () => {
     const p = await project({ 'proto/greeter.proto': GREETER });
     const [protoDir, outputDir] = [p.path('proto'), p.path('generated')];
@@ -78,12 +81,19 @@ describe('--watch', () => {
       await watch.waitFor('stdout', line, 1);
 
       await p.write('proto/greeter.proto', GREETER.replace('string message = 1;', 'string message = 1;\n  int32 count = 2;'));
-      await watch.waitFor('stdout', /^\d\d:\d\d:\d\d greeter\.proto changed: generated 1 proto file\(s\) -> generated\/ \(2 files\) in \d+ ms$/m, 1);
+      await watch.waitFor(
+        'stdout',
+        /^\d\d:\d\d:\d\d greeter\.proto changed: generated 1 proto file\(s\) -> generated\/ \(2 files\) in \d+ ms$/m,
+        1,
+      );
       assert.match(await p.read('generated/greeter.ts'), /count: number;/);
 
       const good = await snapshot(p.path('generated'));
       await p.write('proto/greeter.proto', GREETER.replace('string name = 1;', 'strin name = 1;'));
-      await watch.waitFor('stderr', /^\d\d:\d\d:\d\d greeter\.proto changed: failed in \d+ ms: proto\/greeter\.proto:10:3:.*strin.* \(generated\/ left as it was; waiting for a fix\)$/m);
+      await watch.waitFor(
+        'stderr',
+        /^\d\d:\d\d:\d\d greeter\.proto changed: failed in \d+ ms: proto\/greeter\.proto:10:3:.*strin.* \(generated\/ left as it was; waiting for a fix\)$/m,
+      );
       assert.ok(watch.running, 'still watching after a broken file');
       assertSameFiles(await snapshot(p.path('generated')), good);
 
@@ -94,11 +104,21 @@ describe('--watch', () => {
 
       // A proto added, then removed: its stubs come, then go.
       await p.write('proto/clock.proto', CLOCK);
-      await watch.waitFor('stdout', /^\d\d:\d\d:\d\d clock\.proto changed: generated 2 proto file\(s\) -> generated\/ \(5 files\) in \d+ ms$/m);
+      await watch.waitFor(
+        'stdout',
+        /^\d\d:\d\d:\d\d clock\.proto changed: generated 2 proto file\(s\) -> generated\/ \(5 files\) in \d+ ms$/m,
+      );
       assert.ok((await snapshot(p.path('generated'))).has('clock.ts'));
       await rm(p.path('proto', 'clock.proto'));
-      await watch.waitFor('stdout', /^\d\d:\d\d:\d\d clock\.proto changed: generated 1 proto file\(s\) -> generated\/ \(2 files\) in \d+ ms$/m);
-      assert.deepEqual([...(await snapshot(p.path('generated'))).keys()].sort(), ['.proto-manifest.json', 'descriptors.binpb', 'greeter.ts']);
+      await watch.waitFor(
+        'stdout',
+        /^\d\d:\d\d:\d\d clock\.proto changed: generated 1 proto file\(s\) -> generated\/ \(2 files\) in \d+ ms$/m,
+      );
+      assert.deepEqual([...(await snapshot(p.path('generated'))).keys()].sort(), [
+        '.proto-manifest.json',
+        'descriptors.binpb',
+        'greeter.ts',
+      ]);
 
       watch.kill('SIGTERM');
       assert.deepEqual(await watch.exited, { code: 0, signal: null });

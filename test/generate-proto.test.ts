@@ -35,7 +35,11 @@ describe('generating stubs', () => {
     assert.match(stub, /export const ClockClient = makeGenericClientConstructor/);
     assert.match(stub, /\bat: Date \| undefined;/, 'Timestamp is a Date');
     assert.match(stub, /seq: bigint;/, 'int64 is a bigint');
-    assert.match(stub, /source: \{ \$case: "zone"; value: string \} \| \{ \$case: "offsetMinutes"; value: number \} \| undefined;/, 'oneofs are tagged unions');
+    assert.match(
+      stub,
+      /source: \{ \$case: "zone"; value: string \} \| \{ \$case: "offsetMinutes"; value: number \} \| undefined;/,
+      'oneofs are tagged unions',
+    );
     assert.match(stub, /from "\.\/google\/protobuf\/timestamp\.js"/, 'ESM imports with .js suffixes');
 
     // The descriptor set reflection serves holds the file and everything it imports.
@@ -50,7 +54,7 @@ describe('generating stubs', () => {
     assert.deepEqual(mod.Tick.decode(mod.Tick.encode(tick).finish()), tick);
   });
 
-  test('the stubs type-check with tsc --noEmit, under the project\'s strict settings', async () => {
+  test("the stubs type-check with tsc --noEmit, under the project's strict settings", async () => {
     const p = await project({
       'proto/clock.proto': CLOCK,
       'tsconfig.json': JSON.stringify({
@@ -94,7 +98,10 @@ client.now({}, (err, tick) => {
     });
     const gen = await p.run(['generate-proto']);
     assert.equal(gen.code, 0, gen.stderr);
-    const tsc = await promisify(execFile)(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', p.root], { cwd: p.root, timeout: 60_000 }).then(
+    const tsc = await promisify(execFile)(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', p.root], {
+      cwd: p.root,
+      timeout: 60_000,
+    }).then(
       (r) => ({ ok: true, out: r.stdout }),
       (err: { stdout?: string; message: string }) => ({ ok: false, out: err.stdout || err.message }),
     );
@@ -119,7 +126,12 @@ client.now({}, (err, tick) => {
     const { code, stdout } = await p.run(['generate-proto']);
     assert.equal(code, 0);
     assert.match(stdout, /generated 1 proto file\(s\)/);
-    assert.deepEqual([...(await snapshot(p.path('generated'))).keys()].sort(), ['.proto-manifest.json', 'descriptors.binpb', 'greeter.ts', 'prisma/client.ts']);
+    assert.deepEqual([...(await snapshot(p.path('generated'))).keys()].sort(), [
+      '.proto-manifest.json',
+      'descriptors.binpb',
+      'greeter.ts',
+      'prisma/client.ts',
+    ]);
   });
 });
 
@@ -130,7 +142,7 @@ message Broken {
   strin name = 1;
 }
 `;
-  test('a broken proto: non-zero exit, buf\'s file:line:column, previous output untouched', async () => {
+  test("a broken proto: non-zero exit, buf's file:line:column, previous output untouched", async () => {
     const p = await project({ 'proto/clock.proto': CLOCK });
     assert.equal((await p.run(['generate-proto'])).code, 0);
     const before = await snapshot(p.path('generated'));
@@ -156,7 +168,10 @@ message Broken {
     const p = await project({ 'empty/README.md': 'no protos here\n', 'file.proto': GREETER });
     const missing = await p.run(['generate-proto']);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^error E_PROTO_DIR Proto directory proto\/ does not exist\.\nhint {2}Create it and put your \.proto files there, or pass --proto-dir DIR\.\n$/);
+    assert.match(
+      missing.stderr,
+      /^error E_PROTO_DIR Proto directory proto\/ does not exist\.\nhint {2}Create it and put your \.proto files there, or pass --proto-dir DIR\.\n$/,
+    );
     const empty = await p.run(['generate-proto', '--proto-dir', 'empty']);
     assert.equal(empty.code, 1);
     assert.match(empty.stderr, /^error E_PROTO_DIR Proto directory empty\/ has no \.proto files\./);

@@ -41,7 +41,8 @@ after(async () => {
   await project?.remove();
 });
 
-const check = (service: string) => new Promise<{ status: number } | ServiceError>((resolve) => client.check({ service }, (e, v) => resolve(e ?? v)));
+const check = (service: string) =>
+  new Promise<{ status: number } | ServiceError>((resolve) => client.check({ service }, (e, v) => resolve(e ?? v)));
 
 test('Check: "" and the app service are SERVING; an unknown service is NOT_FOUND', async () => {
   assert.equal(((await check('')) as { status: number }).status, 1);

@@ -24,7 +24,10 @@ after(() => bed?.close());
 
 test('the route table has routes with path parameters and routes with query parameters', () => {
   assert.ok(routes.length >= 8, `${routes.length} routes`);
-  assert.ok(routes.some((r) => r.path.includes('/:')), 'at least one route has a path parameter');
+  assert.ok(
+    routes.some((r) => r.path.includes('/:')),
+    'at least one route has a path parameter',
+  );
 });
 
 test('a bad escape in every path parameter of every route: 400 naming the parameter', async () => {
@@ -33,11 +36,17 @@ test('a bad escape in every path parameter of every route: 400 naming the parame
     const names = route.path.split('/').filter((p) => p.startsWith(':'));
     for (const name of names) {
       for (const bad of BAD) {
-        const path = route.path.split('/').map((p) => (p === name ? `x${bad}` : p.startsWith(':') ? '1' : p)).join('/');
+        const path = route.path
+          .split('/')
+          .map((p) => (p === name ? `x${bad}` : p.startsWith(':') ? '1' : p))
+          .join('/');
         const reply = await bed.http(path, { method: route.method, auth: staff });
         assert.equal(reply.status, 400, `${route.method} ${path}: ${reply.status} ${reply.text}`);
         assert.equal(reply.json.error, 'bad_request');
-        assert.equal(reply.json.message, `Path parameter "${name.slice(1)}" is not validly percent-encoded (got ${JSON.stringify(`x${bad}`)}): each % must begin an escape %XX, and the escapes must spell UTF-8.`);
+        assert.equal(
+          reply.json.message,
+          `Path parameter "${name.slice(1)}" is not validly percent-encoded (got ${JSON.stringify(`x${bad}`)}): each % must begin an escape %XX, and the escapes must spell UTF-8.`,
+        );
         checked++;
       }
     }
@@ -47,7 +56,10 @@ test('a bad escape in every path parameter of every route: 400 naming the parame
 
 test('a bad escape in the query string (name or value) of every route: 400 naming the parameter', async () => {
   for (const route of routes) {
-    const path = route.path.split('/').map((p) => (p.startsWith(':') ? '1' : p)).join('/');
+    const path = route.path
+      .split('/')
+      .map((p) => (p.startsWith(':') ? '1' : p))
+      .join('/');
     for (const bad of BAD) {
       const inValue = await bed.http(`${path}?limit=${bad}`, { method: route.method, auth: staff });
       assert.equal(inValue.status, 400, `${route.method} ${path}?limit=${bad}: ${inValue.status} ${inValue.text}`);

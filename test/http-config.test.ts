@@ -35,13 +35,19 @@ describe('grpc.http configuration', () => {
 
   test('an unknown key is refused with a suggestion', () => {
     const err = failure({ grpc: { http: { prot: 1 } } });
-    assert.match(err.message, /^cfg\.config\.ts: grpc\.http\.prot is not a known setting \(set to 1\); grpc\.http accepts enabled, host, port, publicMetrics, headersTimeoutMs, idleTimeoutMs, maxConnections\.$/);
+    assert.match(
+      err.message,
+      /^cfg\.config\.ts: grpc\.http\.prot is not a known setting \(set to 1\); grpc\.http accepts enabled, host, port, publicMetrics, headersTimeoutMs, idleTimeoutMs, maxConnections\.$/,
+    );
     assert.match(err.hint ?? '', /Did you mean grpc\.http\.port\?/);
   });
 
   test('CFG_HTTP, CFG_HTTP_HOST and CFG_HTTP_PORT override the file; empty counts as unset', () => {
     const file = { grpc: { http: { enabled: false, port: 9000 } } };
-    assert.deepEqual({ ...resolve(file, { CFG_HTTP: '1', CFG_HTTP_HOST: '0.0.0.0', CFG_HTTP_PORT: '0' }).grpc.http }, { enabled: true, host: '0.0.0.0', port: 0, publicMetrics: false, ...LIMITS });
+    assert.deepEqual(
+      { ...resolve(file, { CFG_HTTP: '1', CFG_HTTP_HOST: '0.0.0.0', CFG_HTTP_PORT: '0' }).grpc.http },
+      { enabled: true, host: '0.0.0.0', port: 0, publicMetrics: false, ...LIMITS },
+    );
     assert.equal(resolve(file, { CFG_HTTP: 'true' }).grpc.http.enabled, true);
     assert.equal(resolve({ grpc: { http: { enabled: true } } }, { CFG_HTTP: '0' }).grpc.http.enabled, false);
     assert.equal(resolve(file, { CFG_HTTP_PORT: '' }).grpc.http.port, 9000);
@@ -94,7 +100,9 @@ describe('the side port with the server', () => {
     // The gRPC port is a fixed one here (free a moment ago), so the test can bind it after the refusal.
     const grpcPort = await freePort();
     try {
-      const config = await inProcessConfig(project, ['greeter'], { grpc: { server: { port: grpcPort }, http: { enabled: true, port: taken } } });
+      const config = await inProcessConfig(project, ['greeter'], {
+        grpc: { server: { port: grpcPort }, http: { enabled: true, port: taken } },
+      });
       await assert.rejects(startServer(config), (err: CfgError) => {
         assert.equal(err.code, 'E_PORT_IN_USE');
         assert.match(err.message, new RegExp(`^HTTP side port ${taken} on 127\\.0\\.0\\.1 is already in use.*CFG_HTTP_PORT`));

@@ -128,13 +128,20 @@ for (const provider of PROVIDERS) {
 
     test('/api/services: methods with kind and public/private', async () => {
       const { json } = await bed.http('/api/services', { auth: staff });
-      const services = json.services as Array<{ name: string; builtin: boolean; methods: Array<{ name: string; kind: string; public: boolean }> }>;
+      const services = json.services as Array<{
+        name: string;
+        builtin: boolean;
+        methods: Array<{ name: string; kind: string; public: boolean }>;
+      }>;
       const greeter = services.find((s) => s.name === 'fixture.Greeter')!;
       const access = Object.fromEntries(greeter.methods.map((m) => [m.name, m.public]));
       assert.deepEqual(access, { SayHello: true, CountUp: true, Sum: false, Chat: false, Fail: false, Hold: false });
       assert.equal(greeter.methods.find((m) => m.name === 'Chat')!.kind, 'bidi');
       const farewell = services.find((s) => s.name === 'fixture.Farewell')!;
-      assert.ok(farewell.methods.every((m) => !m.public), 'an AuthRequiredService is private throughout');
+      assert.ok(
+        farewell.methods.every((m) => !m.public),
+        'an AuthRequiredService is private throughout',
+      );
     });
 
     test('/api/calls: newest first, filtered by service, method, status, user; limit; 400 on bad input', async () => {
@@ -151,12 +158,20 @@ for (const provider of PROVIDERS) {
       });
       await bed.db.requestLog.deleteMany({});
       await bed.db.requestLog.createMany({
-        data: [row(1, 'SayHello', 0, bed.ids.bob, 1), row(2, 'SayHello', 5, bed.ids.ops, 2), row(3, 'Fail', 5, null, 3), row(4, 'Ping', 0, bed.ids.bob, 4), row(5, 'SayHello', 0, null, 5)],
+        data: [
+          row(1, 'SayHello', 0, bed.ids.bob, 1),
+          row(2, 'SayHello', 5, bed.ids.ops, 2),
+          row(3, 'Fail', 5, null, 3),
+          row(4, 'Ping', 0, bed.ids.bob, 4),
+          row(5, 'SayHello', 0, null, 5),
+        ],
       });
       const calls = async (query: string) => {
         const r = await bed.http(`/api/calls${query}`, { auth: staff });
         assert.equal(r.status, 200, r.text);
-        return (r.json.calls as Array<{ method: string; durationMs: number; status: string; username: string | null }>).map((c) => c.durationMs);
+        return (r.json.calls as Array<{ method: string; durationMs: number; status: string; username: string | null }>).map(
+          (c) => c.durationMs,
+        );
       };
       assert.deepEqual(await calls(''), [5, 4, 3, 2, 1]);
       assert.deepEqual(await calls('?service=fixture.Ping'), [4]);
@@ -177,7 +192,10 @@ for (const provider of PROVIDERS) {
         ['?limit=0', 'limit must be an integer from 1 to 1000 (got "0").'],
         ['?limit=abc', 'limit must be an integer from 1 to 1000 (got "abc").'],
         ['?limit=5000', 'limit must be an integer from 1 to 1000 (got "5000").'],
-        ['?status=BROKEN', 'status must be a gRPC status name (OK, NOT_FOUND, UNAUTHENTICATED, ...) or a code from 0 to 16 (got "BROKEN").'],
+        [
+          '?status=BROKEN',
+          'status must be a gRPC status name (OK, NOT_FOUND, UNAUTHENTICATED, ...) or a code from 0 to 16 (got "BROKEN").',
+        ],
         ['?sevice=x', 'Unknown query parameter "sevice"; this endpoint accepts "service", "method", "status", "user", "limit".'],
         ['?limit=1&limit=2', 'Query parameter "limit" is given twice.'],
       ]) {
@@ -192,7 +210,14 @@ for (const provider of PROVIDERS) {
       const now = Date.now();
       const data = [];
       // SayHello: 100 calls taking 1..100 ms, every tenth failing; an old call outside the window.
-      for (let i = 1; i <= 100; i++) data.push({ createdAt: new Date(now - 1000), service: 'fixture.Greeter', method: 'SayHello', code: i % 10 === 0 ? 13 : 0, durationMs: i });
+      for (let i = 1; i <= 100; i++)
+        data.push({
+          createdAt: new Date(now - 1000),
+          service: 'fixture.Greeter',
+          method: 'SayHello',
+          code: i % 10 === 0 ? 13 : 0,
+          durationMs: i,
+        });
       data.push({ createdAt: new Date(now - 3 * 3600_000), service: 'fixture.Greeter', method: 'SayHello', code: 13, durationMs: 9999 });
       data.push({ createdAt: new Date(now - 1000), service: 'fixture.Ping', method: 'Ping', code: 0, durationMs: 7 });
       await bed.db.requestLog.createMany({ data });
@@ -217,8 +242,28 @@ for (const provider of PROVIDERS) {
       const now = Date.now();
       await bed.db.serverInstance.createMany({
         data: [
-          { id: 'live', host: 'h1', pid: 1, address: '127.0.0.1:1', version: '0.1.0', services: 'fixture.Greeter,fixture.Ping', startedAt: new Date(now - 90_000), lastHeartbeat: new Date(now - 1000), status: 'serving' },
-          { id: 'gone', host: 'h2', pid: 2, address: '127.0.0.1:2', version: '0.1.0', services: 'fixture.Greeter', startedAt: new Date(now - 7200_000), lastHeartbeat: new Date(now - 3600_000), status: 'serving' },
+          {
+            id: 'live',
+            host: 'h1',
+            pid: 1,
+            address: '127.0.0.1:1',
+            version: '0.1.0',
+            services: 'fixture.Greeter,fixture.Ping',
+            startedAt: new Date(now - 90_000),
+            lastHeartbeat: new Date(now - 1000),
+            status: 'serving',
+          },
+          {
+            id: 'gone',
+            host: 'h2',
+            pid: 2,
+            address: '127.0.0.1:2',
+            version: '0.1.0',
+            services: 'fixture.Greeter',
+            startedAt: new Date(now - 7200_000),
+            lastHeartbeat: new Date(now - 3600_000),
+            status: 'serving',
+          },
         ],
       });
       const r = await bed.http('/api/servers', { auth: staff });
@@ -269,10 +314,13 @@ for (const provider of PROVIDERS) {
       assert.equal(refused.status, 401);
       assert.equal(refused.json.message, 'API key revoked');
       assert.equal(Array.isArray((await bed.http('/api/keys', { auth: staff })).json.keys), true);
-      const row = ((await bed.http('/api/keys', { auth: staff })).json.keys as Array<{ id: number; isActive: boolean }>).find((k) => k.id === info.id)!;
+      const row = ((await bed.http('/api/keys', { auth: staff })).json.keys as Array<{ id: number; isActive: boolean }>).find(
+        (k) => k.id === info.id,
+      )!;
       assert.equal(row.isActive, false);
 
-      const post = (body: string) => bed.http('/api/keys', { method: 'POST', auth: staff, body, headers: { 'content-type': 'application/json' } });
+      const post = (body: string) =>
+        bed.http('/api/keys', { method: 'POST', auth: staff, body, headers: { 'content-type': 'application/json' } });
       const cases: Array<[string, RegExp]> = [
         ['{"name": ', /^The body is not valid JSON: /],
         ['', /^The body is empty; send a JSON object\.$/],

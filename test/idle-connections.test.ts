@@ -27,14 +27,16 @@ test('500 idle connections, then a normal call succeeds and SIGTERM still exits 
   const idle: http2.ClientHttp2Session[] = [];
   try {
     await Promise.all(
-      Array.from({ length: 500 }, () =>
-        new Promise<void>((resolve, reject) => {
-          const s = http2.connect(`http://127.0.0.1:${port}`);
-          s.on('error', () => {});
-          idle.push(s);
-          s.once('connect', () => resolve());
-          s.once('error', reject);
-        }),
+      Array.from(
+        { length: 500 },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const s = http2.connect(`http://127.0.0.1:${port}`);
+            s.on('error', () => {});
+            idle.push(s);
+            s.once('connect', () => resolve());
+            s.once('error', reject);
+          }),
       ),
     );
     assert.equal(idle.filter((s) => !s.destroyed).length, 500);

@@ -18,7 +18,11 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
   test(`${provider}: after money moved through the ledger and the server stopped, node exits by itself`, async () => {
     const app = await startCrypto(provider);
     apps.push(app);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/probes/in-process-server.ts'], { cwd: REPO, env: { ...process.env, ...app.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/probes/in-process-server.ts'], {
+      cwd: REPO,
+      env: { ...process.env, ...app.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));

@@ -27,13 +27,24 @@ test('JSON out: int64 as a string, Timestamp as RFC 3339, enum by name, defaults
   assert.equal(json.kind, 'deposit');
   assert.equal(json.createdAt, '2026-11-30T01:02:03.004Z');
   assert.equal('amount' in json, false);
-  assert.deepEqual(JSON.parse(codec.binaryToJson(codec.message('crypto.ListCoinsRequest')!, ListCoinsRequest.encode({ pageSize: 0, pageToken: '', sort: CoinSort.COIN_SORT_PRICE, includeInactive: false }).finish())), { sort: 'COIN_SORT_PRICE' });
+  assert.deepEqual(
+    JSON.parse(
+      codec.binaryToJson(
+        codec.message('crypto.ListCoinsRequest')!,
+        ListCoinsRequest.encode({ pageSize: 0, pageToken: '', sort: CoinSort.COIN_SORT_PRICE, includeInactive: false }).finish(),
+      ),
+    ),
+    { sort: 'COIN_SORT_PRICE' },
+  );
 });
 
 test('bad JSON is refused with the message type and the reason: unknown field, wrong type, not JSON', () => {
   const schema = codec.message('crypto.GetCoinRequest')!;
   const refused = (json: string, reason: RegExp) =>
-    assert.throws(() => codec.jsonToBinary(schema, json), (err: unknown) => err instanceof JsonCodecError && /^crypto\.GetCoinRequest: /.test(err.message) && reason.test(err.message));
+    assert.throws(
+      () => codec.jsonToBinary(schema, json),
+      (err: unknown) => err instanceof JsonCodecError && /^crypto\.GetCoinRequest: /.test(err.message) && reason.test(err.message),
+    );
   refused('{"symbol": "BTC", "colour": "red"}', /colour/);
   refused('{"symbol": 12}', /symbol/);
   refused('{"symbol": ', /JSON|Unexpected|end/i);

@@ -23,7 +23,10 @@ interface Violation {
 
 async function cruise(cwd: string): Promise<Violation[]> {
   const run = promisify(execFile);
-  const { stdout } = await run(process.execPath, [depcruise, 'src', '--config', config, '--output-type', 'json'], { cwd, maxBuffer: 64 << 20 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  const { stdout } = await run(process.execPath, [depcruise, 'src', '--config', config, '--output-type', 'json'], {
+    cwd,
+    maxBuffer: 64 << 20,
+  }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
   return (JSON.parse(stdout) as { summary: { violations: Violation[] } }).summary.violations;
 }
 
@@ -43,7 +46,10 @@ async function cruiseFiles(files: Record<string, string>): Promise<Violation[]> 
 
 test('src/ has no import cycle and no import from a higher layer', async () => {
   const violations = await cruise(root);
-  assert.deepEqual(violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`), []);
+  assert.deepEqual(
+    violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`),
+    [],
+  );
 });
 
 test('every folder of src/ has its place in the layer order, once', async () => {
@@ -58,7 +64,10 @@ test('an import from the call core up to the server breaks the call layer rule',
     'src/call/context.ts': "import { start } from '../server/start.ts';\nexport const x = start;\n",
     'src/server/start.ts': 'export const start = 1;\n',
   });
-  assert.deepEqual(violations.map((v) => [v.rule.name, v.from, v.to]), [['layer-call', 'src/call/context.ts', 'src/server/start.ts']]);
+  assert.deepEqual(
+    violations.map((v) => [v.rule.name, v.from, v.to]),
+    [['layer-call', 'src/call/context.ts', 'src/server/start.ts']],
+  );
 });
 
 test('a cycle inside one layer breaks the no-cycle rule', async () => {

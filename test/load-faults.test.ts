@@ -27,19 +27,30 @@ test('PostgreSQL: 500 transfers, 20 clients, 10 wallets, every direction at once
           const from = c % 10;
           const to = (from + 1 + Math.floor(rand() * 9)) % 10;
           const amount = (0.1 + rand() * 3).toFixed(3);
-          const call: MoneyCall = { key: `load-${c}-${i}`, kind: 'transfer', user: users[from]!, to: users[to]!, amount: BigInt(Math.round(Number(amount) * 1e8)), code: -1 };
+          const call: MoneyCall = {
+            key: `load-${c}-${i}`,
+            kind: 'transfer',
+            user: users[from]!,
+            to: users[to]!,
+            amount: BigInt(Math.round(Number(amount) * 1e8)),
+            code: -1,
+          };
           calls.push(call);
-          const err = await client.transfer({ toUsername: call.to, symbol: 'ETH', amount, idempotencyKey: call.key }, { deadline: 30_000 }).then(
-            () => undefined,
-            (e: ServiceError) => e,
-          );
+          const err = await client
+            .transfer({ toUsername: call.to, symbol: 'ETH', amount, idempotencyKey: call.key }, { deadline: 30_000 })
+            .then(
+              () => undefined,
+              (e: ServiceError) => e,
+            );
           call.code = err?.code ?? status.OK;
           // Wallets of 10 ETH sending up to 3.1 ETH: some calls find too little, which is the only refusal allowed.
           if (err) assert.deepEqual([err.code, err.details], [status.FAILED_PRECONDITION, 'Insufficient ETH balance'], call.key);
         }
       }),
     );
-    console.log(`500 transfers in ${((performance.now() - started) / 1000).toFixed(1)} s, ${calls.filter((c) => c.code === status.OK).length} applied`);
+    console.log(
+      `500 transfers in ${((performance.now() - started) / 1000).toFixed(1)} s, ${calls.filter((c) => c.code === status.OK).length} applied`,
+    );
     for (const client of clients) client.close();
     assert.equal(calls.length, 500);
     assert.ok(calls.filter((c) => c.code === status.OK).length > 250, 'most transfers applied');
@@ -68,7 +79,14 @@ test('SIGTERM with 100 transfers in flight: each completes or is UNAVAILABLE, no
     const results = await Promise.all(calls);
     for (const r of results) if (r !== 'ok') assert.equal(r.code, status.UNAVAILABLE, `${r.code} ${r.details}`);
     assert.equal(await exited, 0);
-    const answered: MoneyCall[] = results.map((r, i) => ({ key: `term-${i}`, kind: 'transfer', user: 'alice', to: 'bob', amount: 100_000n, code: r === 'ok' ? status.OK : r.code }));
+    const answered: MoneyCall[] = results.map((r, i) => ({
+      key: `term-${i}`,
+      kind: 'transfer',
+      user: 'alice',
+      to: 'bob',
+      amount: 100_000n,
+      code: r === 'ok' ? status.OK : r.code,
+    }));
     await assertLedgerMatches(app, 'BTC', answered, balances, 'term-');
     assert.deepEqual(await app.query('SELECT SUM("balanceUnits") AS t FROM crypto_wallet'), before, 'money conserved');
   } finally {

@@ -56,12 +56,17 @@ test('JSON lines: discovery at debug, one line per call, per-logger levels, the 
   // grpc.discovery tells every module it tried, per app, and what it found.
   const discovery = by(lines, 'grpc.discovery').map((l) => l.msg as string);
   for (const app of ['greeter', 'multi']) {
-    assert.ok(discovery.includes(`${app}: tried apps/${app}/grpc_services: found apps/${app}/grpc_services/index.ts`), discovery.join('\n'));
+    assert.ok(
+      discovery.includes(`${app}: tried apps/${app}/grpc_services: found apps/${app}/grpc_services/index.ts`),
+      discovery.join('\n'),
+    );
     for (const module of ['grpc_handlers', 'services/grpc', 'handlers/grpc', 'api/grpc']) {
       assert.ok(discovery.includes(`${app}: tried apps/${app}/${module}: not found`), `${app} ${module}`);
     }
   }
-  assert.ok(discovery.includes('multi: 2 service(s) from apps/multi/grpc_services/index.ts: fixture.Farewell (Farewell), fixture.Ping (Ping)'));
+  assert.ok(
+    discovery.includes('multi: 2 service(s) from apps/multi/grpc_services/index.ts: fixture.Farewell (Farewell), fixture.Ping (Ping)'),
+  );
 
   // One line per call: the method, its status, duration and peer.
   const calls = by(lines, 'grpc.calls');
@@ -113,7 +118,20 @@ test('pretty format: one readable line per entry, for a terminal', async () => {
     await c.unary('sayHello', { name: 'lu' });
   });
   const lines = proc.stderr.split('\n').filter(Boolean);
-  assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} INFO {2}apps\.greeter\.grpc_services said hello name=lu$/.test(l)), proc.stderr);
-  assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} INFO {2}grpc\.calls \/fixture\.Greeter\/SayHello status=OK durationMs=[\d.]+ peer=ipv4:127\.0\.0\.1:\d+$/.test(l)), proc.stderr);
-  assert.ok(lines.every((l) => !l.startsWith('{')), 'no JSON');
+  assert.ok(
+    lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} INFO {2}apps\.greeter\.grpc_services said hello name=lu$/.test(l)),
+    proc.stderr,
+  );
+  assert.ok(
+    lines.some((l) =>
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}grpc\.calls \/fixture\.Greeter\/SayHello status=OK durationMs=[\d.]+ peer=ipv4:127\.0\.0\.1:\d+$/.test(
+        l,
+      ),
+    ),
+    proc.stderr,
+  );
+  assert.ok(
+    lines.every((l) => !l.startsWith('{')),
+    'no JSON',
+  );
 });

@@ -58,7 +58,9 @@ async function values(name: string): Promise<MetricValue<string>[]> {
 /** The value of the series of `name` matching `labels`; histogram parts are named by `part` ("_count", "_sum", "_bucket"). */
 async function value(name: string, labels: Record<string, string>, part = ''): Promise<number | undefined> {
   const found = (await values(name)).find(
-    (v) => (v as { metricName?: string }).metricName === (part ? name + part : undefined) && Object.entries(labels).every(([k, x]) => String(v.labels[k]) === x),
+    (v) =>
+      (v as { metricName?: string }).metricName === (part ? name + part : undefined) &&
+      Object.entries(labels).every(([k, x]) => String(v.labels[k]) === x),
   );
   return found?.value;
 }
@@ -83,7 +85,11 @@ test('counters move by method and status code after real calls', async () => {
   const { Metadata } = await import('@grpc/grpc-js');
   const md = new Metadata();
   md.set('x-refuse', '1');
-  const refused = await new Promise<number>((resolve) => (client.raw as unknown as Record<string, (...a: unknown[]) => void>).sayHello!({ name: 'x' }, md, (err: { code: number } | null) => resolve(err?.code ?? 0)));
+  const refused = await new Promise<number>((resolve) =>
+    (client.raw as unknown as Record<string, (...a: unknown[]) => void>).sayHello!({ name: 'x' }, md, (err: { code: number } | null) =>
+      resolve(err?.code ?? 0),
+    ),
+  );
   assert.equal(refused, status.UNAUTHENTICATED);
 
   assert.equal(await value('grpc_server_started_total', hello), 4);
@@ -97,7 +103,10 @@ test('counters move by method and status code after real calls', async () => {
   const sum = await value('grpc_server_handling_seconds', hello, '_sum');
   assert.ok(sum !== undefined && sum > 0, `latency sum ${sum} s`);
   const text = await metrics.registry.metrics();
-  assert.match(text, /grpc_server_handled_total\{grpc_service="fixture.Greeter",grpc_method="SayHello",grpc_type="unary",protocol="grpc",grpc_code="OK"\} 3/);
+  assert.match(
+    text,
+    /grpc_server_handled_total\{grpc_service="fixture.Greeter",grpc_method="SayHello",grpc_type="unary",protocol="grpc",grpc_code="OK"\} 3/,
+  );
 });
 
 test('the in-flight gauge is up while a call runs and back to zero after it', async () => {
@@ -117,7 +126,8 @@ test('a call is counted in the buckets of its duration: not below what it lasted
   const HELD_MS = 300; // over the 0.25 s bucket: the server's clock cannot see less than this
   const buckets = async () => {
     const out = new Map<string, number>();
-    for (const le of [...LATENCY_BUCKETS.map(String), '+Inf']) out.set(le, (await value('grpc_server_handling_seconds', { ...hold, le }, '_bucket'))!);
+    for (const le of [...LATENCY_BUCKETS.map(String), '+Inf'])
+      out.set(le, (await value('grpc_server_handling_seconds', { ...hold, le }, '_bucket'))!);
     return out;
   };
   const before = await buckets();

@@ -16,6 +16,10 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
     const schema = readFileSync(join(root, 'prisma', 'schema.prisma'), 'utf8');
     const snapshot = lastSnapshot(root, provider);
     assert.ok(snapshot !== null, `no migration for ${provider}`);
-    assert.equal(snapshot, schemaFor(schema, provider, `../generated/prisma/${provider}`), 'run cfg makemigrations: prisma/schema.prisma differs from the last migration\'s snapshot');
+    assert.equal(
+      snapshot,
+      schemaFor(schema, provider, `../generated/prisma/${provider}`),
+      "run cfg makemigrations: prisma/schema.prisma differs from the last migration's snapshot",
+    );
   });
 }

@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import { moneyStorm, STORM_SECONDS } from './support/money-storm.ts';
 
-test(`sqlite: 40 client workers for ${STORM_SECONDS} s of transfers both ways and in cycles, deposits, withdrawals, GetCoin: every call OK, each applied once, no deadlock, GetCoin p99 bounded`, { timeout: 120_000 + STORM_SECONDS * 3000 }, (t) =>
-  moneyStorm(t, 'sqlite'),
+test(
+  `sqlite: 40 client workers for ${STORM_SECONDS} s of transfers both ways and in cycles, deposits, withdrawals, GetCoin: every call OK, each applied once, no deadlock, GetCoin p99 bounded`,
+  { timeout: 120_000 + STORM_SECONDS * 3000 },
+  (t) => moneyStorm(t, 'sqlite'),
 );

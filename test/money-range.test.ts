@@ -32,11 +32,15 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       if (provider === 'sqlite') assert.equal(rows[0]!.t, 'integer', `${user}'s ${symbol} balance is stored as ${rows[0]!.t}`);
       return BigInt(String(rows[0]!.b));
     };
-    const ledgerRows = async (key: string) => Number((await app.query(`SELECT COUNT(*) AS n FROM crypto_transfer WHERE "idempotencyKey" = '${key}'`))[0]!.n);
+    const ledgerRows = async (key: string) =>
+      Number((await app.query(`SELECT COUNT(*) AS n FROM crypto_transfer WHERE "idempotencyKey" = '${key}'`))[0]!.n);
 
     test('Deposit: the three 90,000,000,000 DOGE deposits of the report: the first lands exactly, the others are OUT_OF_RANGE and change nothing', async () => {
       const carol = await app.client('carol');
-      assert.equal((await carol.deposit({ symbol: 'DOGE', amount: '90000000000', idempotencyKey: 'big-1' })).wallet?.balance, '90000000000');
+      assert.equal(
+        (await carol.deposit({ symbol: 'DOGE', amount: '90000000000', idempotencyKey: 'big-1' })).wallet?.balance,
+        '90000000000',
+      );
       for (const key of ['big-2', 'big-3']) {
         const err = await callError(carol.deposit({ symbol: 'DOGE', amount: '90000000000', idempotencyKey: key }));
         assert.equal(err.code, status.OUT_OF_RANGE, err.details);
@@ -60,7 +64,10 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       assert.deepEqual([err.code, err.details], [status.INVALID_ARGUMENT, `amount must be at most ${MAX_UNITS}`]);
       assert.equal(await balance('editor', 'XRP'), undefined, 'no wallet was made');
       assert.equal(await balance('editor', 'ADA'), MAX);
-      assert.equal((await app.query(`SELECT COUNT(*) AS n FROM crypto_transfer WHERE "idempotencyKey" IN ('max+1', 'too-big')`))[0]!.n, '0');
+      assert.equal(
+        (await app.query(`SELECT COUNT(*) AS n FROM crypto_transfer WHERE "idempotencyKey" IN ('max+1', 'too-big')`))[0]!.n,
+        '0',
+      );
       // The wallet's value is exact too: (2^63 - 1) units x the price, in BigInt.
       const wallet = (await editor.getWallet({ symbol: 'ADA' })).wallet!;
       assert.equal(wallet.balance, MAX_UNITS);
@@ -73,20 +80,31 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
       const aliceBefore = await balance('alice', 'ETH');
       const editor = await app.client('editor');
       await editor.deposit({ symbol: 'ETH', amount: MAX_UNITS, idempotencyKey: 'fill-eth' });
-      const err = await callError(alice.transfer({ toUsername: 'editor', symbol: 'ETH', amount: '0.00000001', idempotencyKey: 'overflow' }));
+      const err = await callError(
+        alice.transfer({ toUsername: 'editor', symbol: 'ETH', amount: '0.00000001', idempotencyKey: 'overflow' }),
+      );
       assert.equal(err.code, status.OUT_OF_RANGE, err.details);
       assert.match(err.details, /editor's ETH balance would exceed/);
       assert.equal(await balance('alice', 'ETH'), aliceBefore, "the sender's balance did not move");
       assert.equal(await balance('editor', 'ETH'), MAX);
       assert.equal(await ledgerRows('overflow'), 0);
       assert.equal((await editor.withdraw({ symbol: 'ETH', amount: MAX_UNITS, idempotencyKey: 'drain' })).wallet?.balance, '0');
-      assert.equal((await callError(editor.withdraw({ symbol: 'ETH', amount: '0.00000001', idempotencyKey: 'below-zero' }))).code, status.FAILED_PRECONDITION);
+      assert.equal(
+        (await callError(editor.withdraw({ symbol: 'ETH', amount: '0.00000001', idempotencyKey: 'below-zero' }))).code,
+        status.FAILED_PRECONDITION,
+      );
       assert.equal(await balance('editor', 'ETH'), 0n);
     });
 
     test('CreateCoin and UpdateCoinPrice: a price or cap of exactly 2^63 - 1 units is stored exactly; one more is INVALID_ARGUMENT and nothing is written', async () => {
       const editor = await app.client('editor');
-      const created = await editor.createCoin({ symbol: 'MAXC', name: 'Max', priceUsd: MAX_UNITS, marketCapUsd: MAX_CENTS, volume24hUsd: MAX_CENTS });
+      const created = await editor.createCoin({
+        symbol: 'MAXC',
+        name: 'Max',
+        priceUsd: MAX_UNITS,
+        marketCapUsd: MAX_CENTS,
+        volume24hUsd: MAX_CENTS,
+      });
       assert.deepEqual([created.coin?.priceUsd, created.coin?.marketCapUsd, created.coin?.volume24hUsd], [MAX_UNITS, MAX_CENTS, MAX_CENTS]);
       const coin = (await (await app.client()).getCoin({ symbol: 'MAXC' })).coin!;
       assert.deepEqual([coin.priceUsd, coin.marketCapUsd], [MAX_UNITS, MAX_CENTS]);
@@ -96,15 +114,22 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
         [{ volume24hUsd: '100000000000000000000' }, `volume_24h_usd must be at most ${MAX_CENTS}`],
       ];
       for (const [change, message] of bad) {
-        const err = await callError(editor.createCoin({ symbol: 'OVER', name: 'Over', priceUsd: '1', marketCapUsd: '', volume24hUsd: '', ...change }));
+        const err = await callError(
+          editor.createCoin({ symbol: 'OVER', name: 'Over', priceUsd: '1', marketCapUsd: '', volume24hUsd: '', ...change }),
+        );
         assert.deepEqual([err.code, err.details], [status.INVALID_ARGUMENT, message]);
       }
       assert.equal((await app.query(`SELECT COUNT(*) AS n FROM crypto_coin WHERE symbol = 'OVER'`))[0]!.n, '0');
       const err = await callError(editor.updateCoinPrice({ symbol: 'MAXC', priceUsd: '92233720368.54775808', change24hPercent: '' }));
       assert.deepEqual([err.code, err.details], [status.INVALID_ARGUMENT, `price_usd must be at most ${MAX_UNITS}`]);
-      assert.equal((await editor.updateCoinPrice({ symbol: 'MAXC', priceUsd: '0.00000001', change24hPercent: '' })).coin?.priceUsd, '0.00000001');
+      assert.equal(
+        (await editor.updateCoinPrice({ symbol: 'MAXC', priceUsd: '0.00000001', change24hPercent: '' })).coin?.priceUsd,
+        '0.00000001',
+      );
       assert.equal((await editor.updateCoinPrice({ symbol: 'MAXC', priceUsd: MAX_UNITS, change24hPercent: '' })).coin?.priceUsd, MAX_UNITS);
-      const stored = await app.query(`SELECT "priceUnits" AS p ${provider === 'sqlite' ? ', typeof("priceUnits") AS t' : ''} FROM crypto_coin WHERE symbol = 'MAXC'`);
+      const stored = await app.query(
+        `SELECT "priceUnits" AS p ${provider === 'sqlite' ? ', typeof("priceUnits") AS t' : ''} FROM crypto_coin WHERE symbol = 'MAXC'`,
+      );
       assert.equal(stored[0]!.p, String(MAX));
       if (provider === 'sqlite') assert.equal(stored[0]!.t, 'integer');
     });

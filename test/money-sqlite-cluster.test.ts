@@ -36,7 +36,14 @@ test('SQLite, rungrpc --processes 2: 16 clients move money both ways through bot
     assert.deepEqual(Object.keys(load.kinds.transfer!.statuses), ['OK'], JSON.stringify(load.kinds.transfer!.statuses));
     assert.ok(load.kinds.transfer!.count >= 16, `${load.kinds.transfer!.count} transfers`);
     assert.deepEqual([...new Set(seen)], [1], 'health left SERVING');
-    const calls: MoneyCall[] = load.calls.map(([key, kind, user, to, code]) => ({ key, kind: kind as 'transfer', user, to, code, amount: 1n }));
+    const calls: MoneyCall[] = load.calls.map(([key, kind, user, to, code]) => ({
+      key,
+      kind: kind as 'transfer',
+      user,
+      to,
+      code,
+      amount: 1n,
+    }));
     await assertLedgerMatches(app, 'ETH', calls, before, 'two-');
   } finally {
     await app.stop();

@@ -16,7 +16,12 @@ const HEARTBEAT_MS = 500;
 /** A server process on `url`; resolves once it serves, with its port and server id. */
 async function serve(url: string): Promise<{ child: ChildProcess; port: number; serverId: string }> {
   const config = {
-    grpc: { enabledApps: ['crypto'], server: { host: '127.0.0.1', port: 0, enableReflection: false }, proto: { autoGenerate: false }, monitor: { heartbeatMs: HEARTBEAT_MS } },
+    grpc: {
+      enabledApps: ['crypto'],
+      server: { host: '127.0.0.1', port: 0, enableReflection: false },
+      proto: { autoGenerate: false },
+      monitor: { heartbeatMs: HEARTBEAT_MS },
+    },
     logging: { logCalls: false, level: 'warn' },
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/ops/serve.ts'], {
@@ -57,14 +62,28 @@ for (const provider of PROVIDERS) {
           const b = await serve(database.url);
           children.push(b.child);
           db = await createDb(database.target);
-          const byId = async (at = Date.now()) => new Map<string, ServerInfo>((await listServers(db!, new Date(at), HEARTBEAT_MS)).map((s) => [s.id, s]));
-          await until('both servers are recorded and serving', async () => [...(await byId()).values()].filter((s) => s.status === 'serving').length === 2);
+          const byId = async (at = Date.now()) =>
+            new Map<string, ServerInfo>((await listServers(db!, new Date(at), HEARTBEAT_MS)).map((s) => [s.id, s]));
+          await until(
+            'both servers are recorded and serving',
+            async () => [...(await byId()).values()].filter((s) => s.status === 'serving').length === 2,
+          );
           const servers = await byId();
-          for (const [s, child, port] of [[a, a.child, a.port], [b, b.child, b.port]] as const) {
+          for (const [s, child, port] of [
+            [a, a.child, a.port],
+            [b, b.child, b.port],
+          ] as const) {
             const row = servers.get(s.serverId)!;
             assert.deepEqual(
               { host: row.host, pid: row.pid, address: row.address, version: row.version, services: row.services, status: row.status },
-              { host: hostname(), pid: child.pid, address: `127.0.0.1:${port}`, version: '0.1.0', services: ['crypto.CryptoService', 'grpc.health.v1.Health'], status: 'serving' },
+              {
+                host: hostname(),
+                pid: child.pid,
+                address: `127.0.0.1:${port}`,
+                version: '0.1.0',
+                services: ['crypto.CryptoService', 'grpc.health.v1.Health'],
+                status: 'serving',
+              },
             );
           }
           // Both keep beating: after several intervals, neither is down.
@@ -86,17 +105,24 @@ for (const provider of PROVIDERS) {
           b.child.kill('SIGKILL');
           await killed;
           let seenDownAt = 0;
-          await until('the killed server is down', async () => {
-            const at = Date.now();
-            const down = (await byId(at)).get(b.serverId)!.status === 'down';
-            if (down) seenDownAt = at;
-            return down;
-          }, 30_000);
+          await until(
+            'the killed server is down',
+            async () => {
+              const at = Date.now();
+              const down = (await byId(at)).get(b.serverId)!.status === 'down';
+              if (down) seenDownAt = at;
+              return down;
+            },
+            30_000,
+          );
           const lastBeat = (await byId()).get(b.serverId)!.lastHeartbeat.getTime();
-          console.log(`${provider}: killed server down ${seenDownAt - killedAt} ms after SIGKILL, ${seenDownAt - lastBeat} ms after its last beat (${MISSED_BEATS} x ${HEARTBEAT_MS} ms allowed)`);
+          console.log(
+            `${provider}: killed server down ${seenDownAt - killedAt} ms after SIGKILL, ${seenDownAt - lastBeat} ms after its last beat (${MISSED_BEATS} x ${HEARTBEAT_MS} ms allowed)`,
+          );
           assert.ok(seenDownAt - lastBeat > MISSED_BEATS * HEARTBEAT_MS, `seen down ${seenDownAt - lastBeat} ms after its last beat`);
           // Not before: as of any moment up to 3 intervals after its last beat it is serving, just after that down.
-          const statusAt = async (ms: number) => (await listServers(db!, new Date(ms), HEARTBEAT_MS)).find((s) => s.id === b.serverId)!.status;
+          const statusAt = async (ms: number) =>
+            (await listServers(db!, new Date(ms), HEARTBEAT_MS)).find((s) => s.id === b.serverId)!.status;
           assert.equal(await statusAt(lastBeat + MISSED_BEATS * HEARTBEAT_MS), 'serving', 'still serving 3 intervals after the last beat');
           assert.equal(await statusAt(lastBeat + MISSED_BEATS * HEARTBEAT_MS + 1), 'down');
           assert.equal((await byId()).get(a.serverId)!.status, 'stopped', 'a stopped server is not "down"');

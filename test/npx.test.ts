@@ -32,7 +32,14 @@ after(async () => {
 function npx(cwd: string, args: string[]): CfgProcess {
   const child = spawn('npx', ['cfg', ...args], {
     cwd,
-    env: { ...process.env, npm_config_cache: npmCache, npm_config_update_notifier: 'false', NO_COLOR: '1', CFG_GRPC_PORT: '', CFG_LOG_FORMAT: '' },
+    env: {
+      ...process.env,
+      npm_config_cache: npmCache,
+      npm_config_update_notifier: 'false',
+      NO_COLOR: '1',
+      CFG_GRPC_PORT: '',
+      CFG_LOG_FORMAT: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const proc = new CfgProcess(child);
@@ -49,7 +56,12 @@ function alive(pid: number): boolean {
   }
 }
 
-const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]);
+const parentOf = (pid: number) =>
+  Number(
+    readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ')[1],
+  );
 
 /** Waits (30 s at most) until none of `pids` runs; returns those still running. */
 async function survivors(pids: number[]): Promise<number[]> {
@@ -67,7 +79,9 @@ test('npx cfg runs node_modules/.bin/cfg of this repository and writes nothing i
 });
 
 for (const extra of [[], ['--reload'], ['--processes', '2']]) {
-  test(`SIGTERM to npx: npx cfg rungrpc ${extra.join(' ')} drains and stops every process`, { skip: existsSync('/proc/self/stat') ? false : 'needs /proc' }, async () => {
+  test(`SIGTERM to npx: npx cfg rungrpc ${extra.join(' ')} drains and stops every process`, {
+    skip: existsSync('/proc/self/stat') ? false : 'needs /proc',
+  }, async () => {
     const proc = npx(project.root, ['rungrpc', ...extra]);
     await proc.port();
     const server = Number(/\(pid (\d+)\)/.exec(proc.stdout)![1]);
@@ -80,7 +94,11 @@ for (const extra of [[], ['--reload'], ['--processes', '2']]) {
 
     process.kill(proc.child.pid!, 'SIGTERM');
     try {
-      assert.deepEqual(await survivors([...new Set(processes)]), [], `processes still running 30 s after npx got SIGTERM (server ${server})`);
+      assert.deepEqual(
+        await survivors([...new Set(processes)]),
+        [],
+        `processes still running 30 s after npx got SIGTERM (server ${server})`,
+      );
     } finally {
       for (const pid of processes) if (alive(pid)) process.kill(pid, 'SIGKILL');
     }

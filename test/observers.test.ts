@@ -24,7 +24,9 @@ let reached: () => void = () => {};
 before(async () => {
   project = await makeProject({ apps: ['greeter'] });
   Greeter = (await importFrom(project, 'generated/greeter.ts')).GreeterService as AnyDefinition;
-  const { Greeter: Impl } = (await importFrom(project, 'apps/greeter/grpc_services/greeter_service.ts')) as { Greeter: new () => Record<string, unknown> };
+  const { Greeter: Impl } = (await importFrom(project, 'apps/greeter/grpc_services/greeter_service.ts')) as {
+    Greeter: new () => Record<string, unknown>;
+  };
   const observer: Interceptor = {
     name: 'observer',
     onEnd(ctx, end) {

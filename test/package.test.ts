@@ -74,7 +74,8 @@ function readmeFile(path: string): string {
 test('npm pack: compiled JavaScript with declarations and the cfg executable; no tests, fixtures, bench, example app or source', async () => {
   // The package's files as a clean checkout has them, with this repository's node_modules.
   packed = await tempDir('cfg-pack-');
-  for (const f of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', '.gitignore']) await cp(join(REPO, f), join(packed, f));
+  for (const f of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', '.gitignore'])
+    await cp(join(REPO, f), join(packed, f));
   for (const d of ['bin', 'scripts', 'src']) await cp(join(REPO, d), join(packed, d), { recursive: true });
   await symlink(join(REPO, 'node_modules'), join(packed, 'node_modules'), 'dir');
   if (existsSync(join(REPO, 'generated', 'prisma'))) {
@@ -157,7 +158,11 @@ test('a fresh project installs the tarball and gets the cfg command', async () =
     110_000,
   );
 
-  assert.equal(readlinkSync(join(project, 'node_modules', '.bin', 'cfg')), '../cfg-grpc/bin/cfg', "the project's own node_modules/.bin/cfg");
+  assert.equal(
+    readlinkSync(join(project, 'node_modules', '.bin', 'cfg')),
+    '../cfg-grpc/bin/cfg',
+    "the project's own node_modules/.bin/cfg",
+  );
   const installed = join(project, 'node_modules', 'cfg-grpc');
   assert.ok(!existsSync(join(installed, 'src')), 'no source: the installed cfg runs its compiled dist/');
   const { version } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string };

@@ -27,14 +27,22 @@ test('the chain follows PIPELINE: logging, requestLog, metrics, tracing, concurr
   try {
     const named = (name: string): Interceptor => ({ name, intercept: (ctx, next) => next(ctx) });
     const config = await inProcessConfig(project, [], {
-      grpc: { server: { tracing: true, interceptors: [named('project-1'), named('project-2')] }, auth: { enabled: true, jwtSecretKey: 's' }, requestLog: { enabled: true }, monitor: { enabled: false } },
+      grpc: {
+        server: { tracing: true, interceptors: [named('project-1'), named('project-2')] },
+        auth: { enabled: true, jwtSecretKey: 's' },
+        requestLog: { enabled: true },
+        monitor: { enabled: false },
+      },
       logging: { logCalls: true },
     });
     // Auth reads users and API keys through the server's database handle: required with auth on.
     await assert.rejects(buildInterceptors(config), /grpc\.auth is enabled .*pass the server's handle, \{ db \}/);
     const db = await openDb(config);
     try {
-      const chain = await buildInterceptors(config, { db, extra: { metrics: [named('metrics')], auth: [named('after-auth')], project: [named('last')] } });
+      const chain = await buildInterceptors(config, {
+        db,
+        extra: { metrics: [named('metrics')], auth: [named('after-auth')], project: [named('last')] },
+      });
       assert.deepEqual(
         chain.map((i) => i.name),
         ['call-logger', 'request-log', 'metrics', 'tracing', 'concurrency', 'auth', 'after-auth', 'project-1', 'project-2', 'last'],
@@ -45,7 +53,10 @@ test('the chain follows PIPELINE: logging, requestLog, metrics, tracing, concurr
     }
     // Settings that are off leave their slot empty; auth off leaves the interceptor that refuses what needs a user.
     const bare = await inProcessConfig(project, [], { grpc: { auth: { enabled: false } }, logging: { logCalls: false } });
-    assert.deepEqual((await buildInterceptors(bare)).map((i) => i.name), ['concurrency', 'auth-disabled']);
+    assert.deepEqual(
+      (await buildInterceptors(bare)).map((i) => i.name),
+      ['concurrency', 'auth-disabled'],
+    );
   } finally {
     await project.remove();
   }
@@ -115,7 +126,11 @@ describe('on a real server', () => {
   before(async () => {
     project = await makeProject({ apps: ['greeter'] });
     const config = await inProcessConfig(project, ['greeter'], {
-      grpc: { server: { interceptors: [tracer('project')] }, auth: { enabled: true, jwtSecretKey: 'pipeline-secret' }, monitor: { enabled: false } },
+      grpc: {
+        server: { interceptors: [tracer('project')] },
+        auth: { enabled: true, jwtSecretKey: 'pipeline-secret' },
+        monitor: { enabled: false },
+      },
     });
     running = await startServer(config, { interceptors: { metrics: [metricsInterceptor, observer, broken], logging: [tracer('outer')] } });
     const defs = await importFrom(project, 'generated/greeter.ts');
@@ -140,7 +155,9 @@ describe('on a real server', () => {
       new Promise<ServiceError>((resolve, reject) => {
         const m = new Metadata();
         for (const [k, v] of Object.entries(md)) m.set(k, v);
-        (raw as unknown as Record<string, (...a: unknown[]) => void>).sayHello!({ name: 'x' }, m, (err: ServiceError | null) => (err ? resolve(err) : reject(new Error('succeeded'))));
+        (raw as unknown as Record<string, (...a: unknown[]) => void>).sayHello!({ name: 'x' }, m, (err: ServiceError | null) =>
+          err ? resolve(err) : reject(new Error('succeeded')),
+        );
       });
     const refused = await call({ authorization: 'Bearer not.a.jwt' });
     assert.equal(refused.code, status.UNAUTHENTICATED);

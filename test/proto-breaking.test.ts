@@ -23,8 +23,11 @@ async function project(files: Record<string, string>): Promise<Project> {
 
 function git(p: Project, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', ['-c', 'user.name=cfg test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: p.root }, (err, stdout, stderr) =>
-      err ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim()),
+    execFile(
+      'git',
+      ['-c', 'user.name=cfg test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args],
+      { cwd: p.root },
+      (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim())),
     );
   });
 }
@@ -49,9 +52,21 @@ describe('cfg proto breaking', () => {
     assert.match(added.stdout, /^✓ proto\/: no breaking change against HEAD~1 \([0-9a-f]{12}\) under cfg's default rules\n$/);
 
     const changes: Array<[string, string, RegExp]> = [
-      ['a renumbered field', SHOP.replace('string name = 2;', 'string name = 5;'), /^proto\/shop\.proto:14:1: Previously present field "2" with name "name" on message "GetItemResponse" was deleted without reserving the number "2"\. \(FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED\)$/m],
-      ['a removed RPC', SHOP.replace('  rpc DeleteItem(DeleteItemRequest) returns (DeleteItemResponse);\n', ''), /^proto\/shop\.proto:5:1: Previously present RPC "DeleteItem" on service "ShopService" was deleted\. \(RPC_NO_DELETE\)$/m],
-      ['a changed field type', SHOP.replace('int64 price_cents = 3;', 'string price_cents = 3;'), /^proto\/shop\.proto:17:3: Field "3" with name "price_cents" on message "GetItemResponse" changed type from "int64" to "string"\..* \(FIELD_WIRE_JSON_COMPATIBLE_TYPE\)$/m],
+      [
+        'a renumbered field',
+        SHOP.replace('string name = 2;', 'string name = 5;'),
+        /^proto\/shop\.proto:14:1: Previously present field "2" with name "name" on message "GetItemResponse" was deleted without reserving the number "2"\. \(FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED\)$/m,
+      ],
+      [
+        'a removed RPC',
+        SHOP.replace('  rpc DeleteItem(DeleteItemRequest) returns (DeleteItemResponse);\n', ''),
+        /^proto\/shop\.proto:5:1: Previously present RPC "DeleteItem" on service "ShopService" was deleted\. \(RPC_NO_DELETE\)$/m,
+      ],
+      [
+        'a changed field type',
+        SHOP.replace('int64 price_cents = 3;', 'string price_cents = 3;'),
+        /^proto\/shop\.proto:17:3: Field "3" with name "price_cents" on message "GetItemResponse" changed type from "int64" to "string"\..* \(FIELD_WIRE_JSON_COMPATIBLE_TYPE\)$/m,
+      ],
     ];
     const first = await git(p, 'rev-parse', 'HEAD~1');
     for (const [what, text, expected] of changes) {
@@ -60,7 +75,11 @@ describe('cfg proto breaking', () => {
       const r = await p.run(['proto', 'breaking', '--against', first]);
       assert.equal(r.code, 1, `${what}: ${r.stdout}`);
       assert.match(r.stdout, expected, what);
-      assert.match(r.stderr, new RegExp(`^✗ \\d+ breaking change\\(s\\) in proto/ against ${first} \\(${first.slice(0, 12)}\\) under cfg's default rules\\n$`), what);
+      assert.match(
+        r.stderr,
+        new RegExp(`^✗ \\d+ breaking change\\(s\\) in proto/ against ${first} \\(${first.slice(0, 12)}\\) under cfg's default rules\\n$`),
+        what,
+      );
     }
   });
 
@@ -87,15 +106,24 @@ describe('cfg proto breaking', () => {
     const plain = await project({ 'proto/shop.proto': SHOP });
     const notRepo = await plain.run(['proto', 'breaking', '--against', 'main']);
     assert.equal(notRepo.code, 1);
-    assert.match(notRepo.stderr, /^error E_GIT .* is not inside a git repository, so there is no earlier version to compare with\.\nhint {2}Run cfg proto breaking in a git clone of the project .*\n$/);
+    assert.match(
+      notRepo.stderr,
+      /^error E_GIT .* is not inside a git repository, so there is no earlier version to compare with\.\nhint {2}Run cfg proto breaking in a git clone of the project .*\n$/,
+    );
 
     const p = await repo({ 'proto/shop.proto': SHOP });
     const unknown = await p.run(['proto', 'breaking', '--against', 'no-such-branch']);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /^error E_GIT git ref "no-such-branch" names no commit in .*\.\nhint {2}Pass --against a branch, tag or commit that exists here .*\n$/);
+    assert.match(
+      unknown.stderr,
+      /^error E_GIT git ref "no-such-branch" names no commit in .*\.\nhint {2}Pass --against a branch, tag or commit that exists here .*\n$/,
+    );
 
     const noGit = await p.run(['proto', 'breaking', '--against', 'main'], { PATH: join(p.root, 'no-bin') });
     assert.equal(noGit.code, 1);
-    assert.match(noGit.stderr, /^error E_GIT git is not installed \(no git on PATH\): cfg proto breaking reads the earlier protos from git\.\nhint {2}Install git .*\n$/);
+    assert.match(
+      noGit.stderr,
+      /^error E_GIT git is not installed \(no git on PATH\): cfg proto breaking reads the earlier protos from git\.\nhint {2}Install git .*\n$/,
+    );
   });
 });

@@ -8,7 +8,12 @@ import { test } from 'node:test';
 import { REPO } from './fixtures/project.ts';
 
 function cfg(...args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'cfg.js'), ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 110_000 });
+  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'cfg.js'), ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 110_000,
+  });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 

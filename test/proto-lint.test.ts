@@ -15,14 +15,18 @@ after(async () => {
 });
 
 /** A project with the given files and no cfg.config.ts: cfg's defaults. */
-const project = async (files: Record<string, string>) => projects[projects.push(await bareProject({ 'cfg.config.ts': MINIMAL_CONFIG, ...files }, 'cfg-lint-')) - 1]!;
+const project = async (files: Record<string, string>) =>
+  projects[projects.push(await bareProject({ 'cfg.config.ts': MINIMAL_CONFIG, ...files }, 'cfg-lint-')) - 1]!;
 
 describe('cfg proto lint', () => {
   test('a seeded violation: file:line:column, the message and the rule, exit 1; the same file fixed is clean, exit 0', async () => {
     const p = await project({ 'proto/shop.proto': SHOP.replace('string name = 2;', 'string ItemName = 2;') });
     const bad = await p.run(['proto', 'lint']);
     assert.equal(bad.code, 1);
-    assert.equal(bad.stdout, 'proto/shop.proto:16:10: Field name "ItemName" should be lower_snake_case, such as "item_name". (FIELD_LOWER_SNAKE_CASE)\n');
+    assert.equal(
+      bad.stdout,
+      'proto/shop.proto:16:10: Field name "ItemName" should be lower_snake_case, such as "item_name". (FIELD_LOWER_SNAKE_CASE)\n',
+    );
     assert.equal(bad.stderr, "✗ 1 lint finding(s) in proto/ under cfg's default rules\n");
 
     await p.write('proto/shop.proto', SHOP);
@@ -42,10 +46,19 @@ describe('cfg proto lint', () => {
     await rm(p.path('buf.yaml'));
     const defaults = await p.run(['proto', 'lint']);
     assert.equal(defaults.code, 1);
-    assert.match(defaults.stdout, /^proto\/crypto_service\.proto:6:1: Package name "crypto" should be suffixed with a correctly formed version, such as "crypto\.v1"\. \(PACKAGE_VERSION_SUFFIX\)$/m);
-    assert.match(defaults.stdout, /^proto\/crypto_service\.proto:12:40: RPC response type "CoinResponse" should be named "GetCoinResponse" or "CryptoServiceGetCoinResponse"\. \(RPC_RESPONSE_STANDARD_NAME\)$/m);
+    assert.match(
+      defaults.stdout,
+      /^proto\/crypto_service\.proto:6:1: Package name "crypto" should be suffixed with a correctly formed version, such as "crypto\.v1"\. \(PACKAGE_VERSION_SUFFIX\)$/m,
+    );
+    assert.match(
+      defaults.stdout,
+      /^proto\/crypto_service\.proto:12:40: RPC response type "CoinResponse" should be named "GetCoinResponse" or "CryptoServiceGetCoinResponse"\. \(RPC_RESPONSE_STANDARD_NAME\)$/m,
+    );
     assert.match(defaults.stdout, /\(RPC_REQUEST_RESPONSE_UNIQUE\)$/m);
-    assert.deepEqual(new Set([...defaults.stdout.matchAll(/\((\w+)\)$/gm)].map((m) => m[1])), new Set(['PACKAGE_VERSION_SUFFIX', 'RPC_REQUEST_RESPONSE_UNIQUE', 'RPC_RESPONSE_STANDARD_NAME']));
+    assert.deepEqual(
+      new Set([...defaults.stdout.matchAll(/\((\w+)\)$/gm)].map((m) => m[1])),
+      new Set(['PACKAGE_VERSION_SUFFIX', 'RPC_REQUEST_RESPONSE_UNIQUE', 'RPC_RESPONSE_STANDARD_NAME']),
+    );
   });
 
   test('a .proto that does not compile is a COMPILE finding at its place', async () => {
@@ -66,7 +79,11 @@ describe('cfg proto lint', () => {
     for (const command of [['lint'], ['format', '--check'], ['breaking', '--against', 'HEAD']]) {
       const missing = await empty.run(['proto', ...command]);
       assert.equal(missing.code, 1, command.join(' '));
-      assert.equal(missing.stderr, 'error E_PROTO_DIR Proto directory proto/ does not exist.\nhint  Create it and put your .proto files there, or pass --proto-dir DIR.\n', command.join(' '));
+      assert.equal(
+        missing.stderr,
+        'error E_PROTO_DIR Proto directory proto/ does not exist.\nhint  Create it and put your .proto files there, or pass --proto-dir DIR.\n',
+        command.join(' '),
+      );
     }
   });
 });

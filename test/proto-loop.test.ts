@@ -6,7 +6,6 @@ import { after, test } from 'node:test';
 import { MINIMAL_CONFIG, bareProject, makeProject, type Project } from './fixtures/project.ts';
 import { SHOP } from './fixtures/shop-proto.ts';
 
-
 const projects: Project[] = [];
 after(async () => {
   for (const p of projects) await p.remove();
@@ -18,7 +17,10 @@ test('cfg check: each lint finding is a warning at file:line:column with its rul
   const { code, stdout } = await p.run(['check']);
   assert.equal(code, 0, stdout);
   // The fixture protos predate buf's rules: no Service suffix, unversioned package.
-  assert.match(stdout, /^! lint: proto\/greeter\.proto:7:9: Service name "Greeter" should be suffixed with "Service"\. \(SERVICE_SUFFIX\)$/m);
+  assert.match(
+    stdout,
+    /^! lint: proto\/greeter\.proto:7:9: Service name "Greeter" should be suffixed with "Service"\. \(SERVICE_SUFFIX\)$/m,
+  );
   assert.match(stdout, /^! lint: proto\/farewell\.proto:\d+:\d+: .* \(PACKAGE_VERSION_SUFFIX\)$/m);
   const lines = stdout.split('\n').filter((l) => l.startsWith('! lint: '));
   assert.equal(lines.length, 21, stdout);
@@ -26,7 +28,7 @@ test('cfg check: each lint finding is a warning at file:line:column with its rul
   assert.match(stdout, /no problems found: 1 service\(s\); 0 problem\(s\), 21 warning\(s\)/);
 });
 
-test('generate-proto --watch: a saved file\'s lint findings follow its run line; a fixed file prints none', async () => {
+test("generate-proto --watch: a saved file's lint findings follow its run line; a fixed file prints none", async () => {
   const p = await bareProject({ 'cfg.config.ts': MINIMAL_CONFIG, 'proto/shop.proto': SHOP }, 'cfg-loop-');
   projects.push(p);
   const watch = p.spawn(['generate-proto', '--watch']);
@@ -34,7 +36,10 @@ test('generate-proto --watch: a saved file\'s lint findings follow its run line;
     await watch.waitFor('stdout', /^\d\d:\d\d:\d\d generated 1 proto file\(s\)/m);
     await p.write('proto/shop.proto', SHOP.replace('string name = 2;', 'string ItemName = 2;'));
     await watch.waitFor('stdout', /^\d\d:\d\d:\d\d shop\.proto changed: generated 1 proto file\(s\)/m, 1);
-    await watch.waitFor('stdout', /^\d\d:\d\d:\d\d lint proto\/shop\.proto:16:10: Field name "ItemName" should be lower_snake_case, such as "item_name"\. \(FIELD_LOWER_SNAKE_CASE\)$/m);
+    await watch.waitFor(
+      'stdout',
+      /^\d\d:\d\d:\d\d lint proto\/shop\.proto:16:10: Field name "ItemName" should be lower_snake_case, such as "item_name"\. \(FIELD_LOWER_SNAKE_CASE\)$/m,
+    );
 
     await p.write('proto/shop.proto', SHOP);
     await watch.waitFor('stdout', /^\d\d:\d\d:\d\d shop\.proto changed: generated 1 proto file\(s\)/m, 2);
@@ -48,7 +53,7 @@ test('generate-proto --watch: a saved file\'s lint findings follow its run line;
   }
 });
 
-test('rungrpc --reload: a saved .proto\'s lint findings are logged as warnings after its stubs are regenerated', async () => {
+test("rungrpc --reload: a saved .proto's lint findings are logged as warnings after its stubs are regenerated", async () => {
   const p = await makeProject({ apps: ['greeter'] });
   projects.push(p);
   const proc = p.spawn(['rungrpc', '--reload']);
@@ -62,8 +67,14 @@ test('rungrpc --reload: a saved .proto\'s lint findings are logged as warnings a
     const bad = lint.find((l) => String(l.msg).includes('BadName'));
     assert.ok(bad, JSON.stringify(lint));
     assert.equal(bad.level, 'warn');
-    assert.match(String(bad.msg), /^lint proto\/greeter\.proto:\d+:\d+: Field name "BadName" should be lower_snake_case, such as "bad_name"\. \(FIELD_LOWER_SNAKE_CASE\)$/);
-    assert.ok(lint.every((l) => String(l.msg).startsWith('lint proto/greeter.proto:')), 'only the saved file is linted');
+    assert.match(
+      String(bad.msg),
+      /^lint proto\/greeter\.proto:\d+:\d+: Field name "BadName" should be lower_snake_case, such as "bad_name"\. \(FIELD_LOWER_SNAKE_CASE\)$/,
+    );
+    assert.ok(
+      lint.every((l) => String(l.msg).startsWith('lint proto/greeter.proto:')),
+      'only the saved file is linted',
+    );
     await proc.port(2);
   } finally {
     await proc.stop();

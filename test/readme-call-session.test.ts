@@ -17,10 +17,20 @@ test('"A cfg call session": list, describe and call the crypto app, with a token
   assert.equal(JSON.parse(out('--token-user alice')).wallet.username, 'alice');
   assert.equal(JSON.parse(out('x-api-key')).wallet.username, 'alice');
   const imported = JSON.parse(out('ImportPrices'));
-  assert.deepEqual([imported.ticks, imported.prices.map((p: { symbol: string; priceUsd: string }) => `${p.symbol} ${p.priceUsd}`)], [2, ['BTC 65000', 'ETH 3200']]);
+  assert.deepEqual(
+    [imported.ticks, imported.prices.map((p: { symbol: string; priceUsd: string }) => `${p.symbol} ${p.priceUsd}`)],
+    [2, ['BTC 65000', 'ETH 3200']],
+  );
   const { fill } = JSON.parse(out('Trade'));
-  assert.deepEqual([fill.clientOrderId, fill.side, fill.priceUsd, fill.quoteAmount], ['o-1', 'TRADE_SIDE_BUY', '65000', '650'], 'bought at the price just imported');
+  assert.deepEqual(
+    [fill.clientOrderId, fill.side, fill.priceUsd, fill.quoteAmount],
+    ['o-1', 'TRADE_SIDE_BUY', '65000', '650'],
+    'bought at the price just imported',
+  );
   // The grpcurl block after it (run where grpcurl is installed).
-  for (const block of blocks('A cfg call session').filter((b) => b.lang === 'bash').slice(1)) for (const line of block.lines) await run(line);
+  for (const block of blocks('A cfg call session')
+    .filter((b) => b.lang === 'bash')
+    .slice(1))
+    for (const line of block.lines) await run(line);
   await stopServers();
 });

@@ -20,7 +20,10 @@ test('"Writing a service": the notes app, from its .proto to a unary and a strea
   // The naming rule the README states.
   assert.match(await readFile(readmeProject().path('generated', 'notes.ts'), 'utf8'), /^export const NotesServiceService = \{$/m);
   assert.equal(servers.length, 1, 'the README started one server');
-  assert.match(servers[0]!.stdout, /notes\.NotesService \(NotesService\)\n {4}AddNote public\n {4}ListNotes \[serverStream\] public|notes\.NotesService \(NotesService\)\n {4}AddNote\n {4}ListNotes \[serverStream\]/);
+  assert.match(
+    servers[0]!.stdout,
+    /notes\.NotesService \(NotesService\)\n {4}AddNote public\n {4}ListNotes \[serverStream\] public|notes\.NotesService \(NotesService\)\n {4}AddNote\n {4}ListNotes \[serverStream\]/,
+  );
   await stopServers();
 });
 
@@ -42,10 +45,12 @@ test('"Switching to PostgreSQL": migrate, seed, serve and call on PostgreSQL', a
   await admin.connect();
   try {
     const { rows } = await admin.query(`SELECT "symbol" FROM "${schema}"."crypto_coin" ORDER BY "symbol"`);
-    assert.ok(rows.some((r: { symbol: string }) => r.symbol === 'BTC'), 'the seed went to PostgreSQL');
+    assert.ok(
+      rows.some((r: { symbol: string }) => r.symbol === 'BTC'),
+      'the seed went to PostgreSQL',
+    );
   } finally {
     await admin.end();
   }
   await stopServers();
 });
-

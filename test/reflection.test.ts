@@ -29,7 +29,9 @@ after(async () => {
 /** Every service the repository's protos define, from the descriptor set generate-proto wrote. */
 function protoServices(): string[] {
   const set = fromBinary(FileDescriptorSetSchema, readFileSync(new URL(`../generated/${DESCRIPTOR_SET}`, import.meta.url)));
-  return set.file.filter((f) => !f.name.startsWith('google/')).flatMap((f) => f.service.map((s) => (f.package ? `${f.package}.${s.name}` : s.name)));
+  return set.file
+    .filter((f) => !f.name.startsWith('google/'))
+    .flatMap((f) => f.service.map((s) => (f.package ? `${f.package}.${s.name}` : s.name)));
 }
 
 /** A bidi reflection session speaking one version, encoding with the reflection protos' descriptors. */
@@ -51,7 +53,9 @@ function reflectionClient(version: 'v1' | 'v1alpha', address = app.address) {
     },
     'R',
   );
-  const client = new Ctor(address, credentials.createInsecure()) as unknown as Client & { info(): NodeJS.EventEmitter & { write(m: unknown): void; end(): void } };
+  const client = new Ctor(address, credentials.createInsecure()) as unknown as Client & {
+    info(): NodeJS.EventEmitter & { write(m: unknown): void; end(): void };
+  };
   const ask = (request: unknown) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const call = client.info();
@@ -62,7 +66,9 @@ function reflectionClient(version: 'v1' | 'v1alpha', address = app.address) {
     });
   return {
     async list(): Promise<string[]> {
-      const r = (await ask({ messageRequest: { case: 'listServices', value: '' } })) as { messageResponse: { case: string; value: { service: Array<{ name: string }> } } };
+      const r = (await ask({ messageRequest: { case: 'listServices', value: '' } })) as {
+        messageResponse: { case: string; value: { service: Array<{ name: string }> } };
+      };
       assert.equal(r.messageResponse.case, 'listServicesResponse');
       return r.messageResponse.value.service.map((s) => s.name).sort();
     },
@@ -71,7 +77,9 @@ function reflectionClient(version: 'v1' | 'v1alpha', address = app.address) {
     },
     /** The serialized FileDescriptorProtos of the answer, as sent. */
     async bytes(kind: 'fileContainingSymbol' | 'fileByFilename', value: string): Promise<Uint8Array[]> {
-      const r = (await ask({ messageRequest: { case: kind, value } })) as { messageResponse: { case: string; value: { fileDescriptorProto: Uint8Array[] } } };
+      const r = (await ask({ messageRequest: { case: kind, value } })) as {
+        messageResponse: { case: string; value: { fileDescriptorProto: Uint8Array[] } };
+      };
       assert.equal(r.messageResponse.case, 'fileDescriptorResponse', `${kind} ${value}: ${JSON.stringify(r.messageResponse)}`);
       return r.messageResponse.value.fileDescriptorProto;
     },
@@ -186,7 +194,9 @@ async function dynamicCall(path: string, input: DescMessage, output: DescMessage
     },
     'D',
   );
-  const client = new Ctor(app.address, credentials.createInsecure()) as unknown as Client & { call(r: unknown, cb: (e: Error | null, v: unknown) => void): void };
+  const client = new Ctor(app.address, credentials.createInsecure()) as unknown as Client & {
+    call(r: unknown, cb: (e: Error | null, v: unknown) => void): void;
+  };
   try {
     return await new Promise((resolve, reject) => client.call(request, (e, v) => (e ? reject(e) : resolve(v))));
   } finally {
@@ -234,7 +244,11 @@ describe('reflection of descriptors a re-encoder would damage', () => {
       writeFileSync(join(dir, 'proto', name), text);
     }
     const buf = bufCommand();
-    execFileSync(buf.file, [...buf.args, 'build', '.', '--as-file-descriptor-set', '--exclude-source-info', '-o', join(dir, DESCRIPTOR_SET)], { cwd: join(dir, 'proto'), timeout: 30_000 });
+    execFileSync(
+      buf.file,
+      [...buf.args, 'build', '.', '--as-file-descriptor-set', '--exclude-source-info', '-o', join(dir, DESCRIPTOR_SET)],
+      { cwd: join(dir, 'proto'), timeout: 30_000 },
+    );
     server = new CfgServer(defaults(dir));
     await addReflectionService(server, dir);
     address = `127.0.0.1:${await server.listen('127.0.0.1', 0)}`;
@@ -268,10 +282,16 @@ describe('reflection of descriptors a re-encoder would damage', () => {
   test('extensions are found by containing type and number; unknown names are NOT_FOUND', async () => {
     const r = reflectionClient('v1alpha', address);
     try {
-      const numbers = await r.raw<{ baseTypeName: string; extensionNumber: number[] }>({ case: 'allExtensionNumbersOfType', value: 'google.protobuf.FieldOptions' });
+      const numbers = await r.raw<{ baseTypeName: string; extensionNumber: number[] }>({
+        case: 'allExtensionNumbersOfType',
+        value: 'google.protobuf.FieldOptions',
+      });
       assert.equal(numbers.case, 'allExtensionNumbersResponse');
       assert.deepEqual(numbers.value.extensionNumber, [50001]);
-      const ext = await r.raw<{ fileDescriptorProto: Uint8Array[] }>({ case: 'fileContainingExtension', value: { containingType: 'google.protobuf.FieldOptions', extensionNumber: 50001 } });
+      const ext = await r.raw<{ fileDescriptorProto: Uint8Array[] }>({
+        case: 'fileContainingExtension',
+        value: { containingType: 'google.protobuf.FieldOptions', extensionNumber: 50001 },
+      });
       assert.equal(ext.case, 'fileDescriptorResponse');
       assert.deepEqual(
         ext.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b).name),

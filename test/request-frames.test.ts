@@ -32,8 +32,10 @@ after(async () => {
   await project?.remove();
 });
 
-const NO_ENCODING = 'Protocol error: a message has compressed flag 1 but the call has no message encoding (grpc-encoding is absent or identity); send flag 0, or set grpc-encoding to the algorithm used';
-const badFlag = (hex: string) => `Protocol error: a message's compressed flag is 0x${hex}; only 0 (uncompressed) and 1 (compressed) are defined`;
+const NO_ENCODING =
+  'Protocol error: a message has compressed flag 1 but the call has no message encoding (grpc-encoding is absent or identity); send flag 0, or set grpc-encoding to the algorithm used';
+const badFlag = (hex: string) =>
+  `Protocol error: a message's compressed flag is 0x${hex}; only 0 (uncompressed) and 1 (compressed) are defined`;
 
 const CASES: Array<{ name: string; flag: number; headers: Record<string, string>; message: string }> = [
   { name: 'flag 1, no grpc-encoding', flag: 1, headers: {}, message: NO_ENCODING },
@@ -62,7 +64,9 @@ test('valid frames still work: flag 0, and flag 1 with grpc-encoding gzip; the s
   assert.equal(plain.status, '0');
   const zipped = await rawCall(session, '/fixture.Greeter/SayHello', frame(gzipSync(hello), { flag: 1 }), { 'grpc-encoding': 'gzip' });
   assert.equal(zipped.status, '0', zipped.message);
-  const sum = await rawCall(session, '/fixture.Greeter/Sum', Buffer.concat([frame(count), frame(gzipSync(count), { flag: 1 })]), { 'grpc-encoding': 'gzip' });
+  const sum = await rawCall(session, '/fixture.Greeter/Sum', Buffer.concat([frame(count), frame(gzipSync(count), { flag: 1 })]), {
+    'grpc-encoding': 'gzip',
+  });
   assert.equal(sum.status, '0', sum.message);
   assert.deepEqual({ ...Total.decode(sum.body.subarray(5)) }, { sum: 14, count: 2 });
   assert.ok(proc.running);

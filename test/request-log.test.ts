@@ -19,19 +19,37 @@ import { closedPort } from './support/db.ts';
 describe('settings (request log, monitor, API keys)', () => {
   const resolve = (grpc: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => resolveConfig({ grpc }, { root: '/tmp', env });
   test('defaults: off, every call, batches of 500, flushed each second', () => {
-    assert.deepEqual({ ...resolve({}).grpc.requestLog }, { enabled: false, sampleRate: 1, batchSize: 500, flushIntervalMs: 1000, maxPending: 50_000 });
+    assert.deepEqual(
+      { ...resolve({}).grpc.requestLog },
+      { enabled: false, sampleRate: 1, batchSize: 500, flushIntervalMs: 1000, maxPending: 50_000 },
+    );
   });
   test('CFG_REQUEST_LOG=1|0 overrides the file', () => {
     assert.equal(resolve({}, { CFG_REQUEST_LOG: '1' }).grpc.requestLog.enabled, true);
     assert.equal(resolve({ requestLog: { enabled: true } }, { CFG_REQUEST_LOG: '0' }).grpc.requestLog.enabled, false);
-    assert.throws(() => resolve({}, { CFG_REQUEST_LOG: 'yes' }), /environment CFG_REQUEST_LOG="yes" \(for grpc\.requestLog\.enabled\) must be 1 or 0/);
+    assert.throws(
+      () => resolve({}, { CFG_REQUEST_LOG: 'yes' }),
+      /environment CFG_REQUEST_LOG="yes" \(for grpc\.requestLog\.enabled\) must be 1 or 0/,
+    );
   });
   test('bad values name the field', () => {
-    assert.throws(() => resolve({ requestLog: { sampleRate: 1.5 } }), /grpc\.requestLog\.sampleRate is 1\.5; it must be a number from 0 to 1/);
-    assert.throws(() => resolve({ requestLog: { batchSize: 0 } }), /grpc\.requestLog\.batchSize is 0; it must be an integer from 1 to 5000/);
-    assert.throws(() => resolve({ requestLog: { flushMs: 5 } }), /grpc\.requestLog\.flushMs is not a known setting \(set to 5\); grpc\.requestLog accepts enabled, sampleRate, batchSize, flushIntervalMs, maxPending/);
+    assert.throws(
+      () => resolve({ requestLog: { sampleRate: 1.5 } }),
+      /grpc\.requestLog\.sampleRate is 1\.5; it must be a number from 0 to 1/,
+    );
+    assert.throws(
+      () => resolve({ requestLog: { batchSize: 0 } }),
+      /grpc\.requestLog\.batchSize is 0; it must be an integer from 1 to 5000/,
+    );
+    assert.throws(
+      () => resolve({ requestLog: { flushMs: 5 } }),
+      /grpc\.requestLog\.flushMs is not a known setting \(set to 5\); grpc\.requestLog accepts enabled, sampleRate, batchSize, flushIntervalMs, maxPending/,
+    );
     assert.throws(() => resolve({ monitor: { heartbeatMs: 5 } }), /grpc\.monitor\.heartbeatMs is 5; it must be an integer from 100/);
-    assert.throws(() => resolve({ auth: { apiKeyHeader: 'X-Api-Key' } }), /grpc\.auth\.apiKeyHeader is "X-Api-Key"; it must be a lower-case metadata key/);
+    assert.throws(
+      () => resolve({ auth: { apiKeyHeader: 'X-Api-Key' } }),
+      /grpc\.auth\.apiKeyHeader is "X-Api-Key"; it must be a lower-case metadata key/,
+    );
     assert.equal(resolve({ auth: { apiKeyHeader: '' } }).grpc.auth.apiKeyHeader, '', '"" turns API keys off');
   });
 });
@@ -58,7 +76,19 @@ describe('the database is down', () => {
   test('the writer drops and counts the records; it never throws', async () => {
     const target = parseDatabaseUrl(`postgresql://postgres@127.0.0.1:${await closedPort()}/test`, '/tmp');
     const writer = new Writer(() => openLogSink(target), { serverId: 's', batchSize: 10, flushIntervalMs: 60_000, maxPending: 100 });
-    const record = { createdAt: Date.now(), service: 's', method: 'm', code: 0, durationMs: 1, peer: null, userId: null, apiKeyId: null, error: null, requestSize: null, responseSize: null };
+    const record = {
+      createdAt: Date.now(),
+      service: 's',
+      method: 'm',
+      code: 0,
+      durationMs: 1,
+      peer: null,
+      userId: null,
+      apiKeyId: null,
+      error: null,
+      requestSize: null,
+      responseSize: null,
+    };
     for (let i = 0; i < 25; i++) writer.record({ ...record });
     await writer.close();
     assert.deepEqual([writer.written, writer.dropped], [0, 25]);
@@ -71,12 +101,27 @@ describe('the database is down', () => {
     const gate = new Promise<void>((r) => (release = r));
     const inserted: number[] = [];
     // A sink that holds its first write until released: a database that is slow.
-    const slow: LogSink = { insert: async (rows) => {
+    const slow: LogSink = {
+      insert: async (rows) => {
         await gate;
         inserted.push(rows.length);
-      }, close: async () => {} };
+      },
+      close: async () => {},
+    };
     const writer = new Writer(async () => slow, { serverId: null, batchSize: 5, flushIntervalMs: 60_000, maxPending: 12 });
-    const record = { createdAt: Date.now(), service: 's', method: 'm', code: 0, durationMs: 1, peer: null, userId: null, apiKeyId: null, error: null, requestSize: null, responseSize: null };
+    const record = {
+      createdAt: Date.now(),
+      service: 's',
+      method: 'm',
+      code: 0,
+      durationMs: 1,
+      peer: null,
+      userId: null,
+      apiKeyId: null,
+      error: null,
+      requestSize: null,
+      responseSize: null,
+    };
     for (let i = 0; i < 5; i++) writer.record({ ...record });
     await new Promise((r) => setImmediate(r)); // the full batch starts writing and waits on the gate
     for (let i = 0; i < 20; i++) writer.record({ ...record });
@@ -97,7 +142,10 @@ describe('the database is down', () => {
     const chain = await buildInterceptors(config, { serverId: 'x' });
     const writer = (chain.find((i) => i.name === 'request-log') as unknown as { writer: RequestLogWriter }).writer;
     const server = new CfgServer(config, { interceptors: chain, measureSizes: true });
-    for (const { registration: [Cls, add] } of (await discover(config)).services) add(new Cls(), server);
+    for (const {
+      registration: [Cls, add],
+    } of (await discover(config)).services)
+      add(new Cls(), server);
     const port = await server.listen('127.0.0.1', 0);
     const defs = await importFrom(project, 'generated/greeter.ts');
     const client = new TestClient(defs.GreeterService as never, port);

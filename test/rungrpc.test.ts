@@ -68,7 +68,16 @@ test('serves every discovered app, prints the banner, and stops on SIGTERM', asy
   assert.match(banner, new RegExp(`listening on 127\\.0\\.0\\.1:${port} \\(pid ${proc.child.pid}\\)`));
   assert.match(banner, /reflection on {2}health on {2}auth JWT HS256, optional/);
   assert.match(banner, /maxWorkers 7/);
-  for (const line of ['fixture.Greeter (Greeter)', 'SayHello', 'CountUp [serverStream]', 'Sum [clientStream]', 'Chat [bidi]', 'fixture.Farewell (Farewell)', 'SayGoodbye', 'fixture.Ping (Ping)']) {
+  for (const line of [
+    'fixture.Greeter (Greeter)',
+    'SayHello',
+    'CountUp [serverStream]',
+    'Sum [clientStream]',
+    'Chat [bidi]',
+    'fixture.Farewell (Farewell)',
+    'SayGoodbye',
+    'fixture.Ping (Ping)',
+  ]) {
     assert.ok(banner.includes(line), `banner lists ${line}:\n${banner}`);
   }
   proc.kill('SIGTERM');
@@ -122,7 +131,10 @@ test('an address that cannot be bound: E_BIND, and the hint names where the host
   // 192.0.2.1 (TEST-NET-1) is no address of this machine.
   const flag = await p.run(['rungrpc', '--host', '192.0.2.1']);
   assert.equal(flag.code, 1);
-  assert.match(flag.stderr, /^error E_BIND Cannot listen on 192\.0\.2\.1:0: .+\nhint {2}Check --host and grpc\.server\.port in cfg\.config\.ts\.\n$/);
+  assert.match(
+    flag.stderr,
+    /^error E_BIND Cannot listen on 192\.0\.2\.1:0: .+\nhint {2}Check --host and grpc\.server\.port in cfg\.config\.ts\.\n$/,
+  );
   const env = await p.run(['rungrpc', '--port', '0'], { CFG_GRPC_HOST: '192.0.2.1' });
   assert.equal(env.code, 1);
   assert.match(env.stderr, /^error E_BIND Cannot listen on 192\.0\.2\.1:0: .+\nhint {2}Check CFG_GRPC_HOST and --port\.\n$/);
@@ -168,7 +180,10 @@ describe('maxWorkers', () => {
     const chain = await buildInterceptors(config);
     const limit = chain.find((i) => i.name === 'concurrency') as ConcurrencyLimit;
     const server = new CfgServer(config, { interceptors: chain });
-    for (const { registration: [Cls, add] } of (await discover(config)).services) add(new Cls(), server);
+    for (const {
+      registration: [Cls, add],
+    } of (await discover(config)).services)
+      add(new Cls(), server);
     const port = await server.listen('127.0.0.1', 0);
     cleanups.push(() => server.forceShutdown());
     return { port, limit };
@@ -195,7 +210,10 @@ describe('maxWorkers', () => {
     assert.equal(limit.waiting, 0);
     for (const key of ['m1', 'm2', 'm3']) await writeFile(p.path(`release-${key}`), '');
     const replies = await Promise.all(calls);
-    assert.deepEqual(replies.map((r) => r.message), ['released m1', 'released m2', 'released m3']);
+    assert.deepEqual(
+      replies.map((r) => r.message),
+      ['released m1', 'released m2', 'released m3'],
+    );
     await until('all slots are free', () => limit.running === 0);
   });
 
@@ -226,7 +244,10 @@ describe('maxWorkers', () => {
   test('past the queue, a call is refused with RESOURCE_EXHAUSTED', async () => {
     const config = await inProcessConfig(p, ['greeter']);
     const server = new CfgServer(config, { interceptors: [concurrencyLimit({ max: 1, queue: 0 })] });
-    for (const { registration: [Cls, add] } of (await discover(config)).services) add(new Cls(), server);
+    for (const {
+      registration: [Cls, add],
+    } of (await discover(config)).services)
+      add(new Cls(), server);
     const port = await server.listen('127.0.0.1', 0);
     cleanups.push(() => server.forceShutdown());
     const c = client(defs.GreeterService, port);

@@ -50,7 +50,10 @@ test('makemigrations and migrate regenerate the Prisma clients when the schema c
   }
 
   // A schema that changed under the clients (a pulled commit): migrate regenerates them.
-  await writeFile(schemaFile, (await readFile(schemaFile, 'utf8')).replace('  text String\n', '  text String\n  done Boolean @default(false)\n'));
+  await writeFile(
+    schemaFile,
+    (await readFile(schemaFile, 'utf8')).replace('  text String\n', '  text String\n  done Boolean @default(false)\n'),
+  );
   const pulled = await project.run(['migrate'], env);
   assert.equal(pulled.code, 0, pulled.stderr);
   assert.match(pulled.stdout, /^regenerated the Prisma clients/m);

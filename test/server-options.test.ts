@@ -61,8 +61,14 @@ function rawCall(port: number, path: string, body: Buffer, headers: Record<strin
 test('a gzip- or deflate-compressing client is understood; the server advertises what it accepts', async () => {
   const port = await serve({});
   const request = HelloRequest.encode({ name: 'zip'.repeat(50) }).finish();
-  for (const [encoding, compress] of [['gzip', gzipSync], ['deflate', deflateSync]] as const) {
-    const reply = await rawCall(port, '/fixture.Greeter/SayHello', frame(compress(request), true), { 'grpc-encoding': encoding, 'grpc-accept-encoding': 'identity' });
+  for (const [encoding, compress] of [
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+  ] as const) {
+    const reply = await rawCall(port, '/fixture.Greeter/SayHello', frame(compress(request), true), {
+      'grpc-encoding': encoding,
+      'grpc-accept-encoding': 'identity',
+    });
     assert.equal(reply.trailers['grpc-status'], '0', `${encoding}: ${reply.trailers['grpc-message']}`);
     assert.match(String(reply.headers['grpc-accept-encoding']), /gzip/);
     assert.match(HelloReply.decode(reply.body.subarray(5)).message, /zipzip/);
@@ -84,7 +90,10 @@ const ACCEPT_ALL = { 'grpc-accept-encoding': 'identity,deflate,gzip' };
 
 test('compression "gzip"/"deflate": a client that accepts it gets compressed replies, marked per message', async () => {
   const request = HelloRequest.encode({ name: 'zip'.repeat(50) }).finish();
-  for (const [algorithm, inflate] of [['gzip', gunzipSync], ['deflate', inflateSync]] as const) {
+  for (const [algorithm, inflate] of [
+    ['gzip', gunzipSync],
+    ['deflate', inflateSync],
+  ] as const) {
     const port = await serve({ compression: algorithm });
     const reply = await rawCall(port, '/fixture.Greeter/SayHello', frame(request), ACCEPT_ALL);
     assert.equal(reply.trailers['grpc-status'], '0', `${algorithm}: ${reply.trailers['grpc-message']}`);
@@ -119,7 +128,11 @@ test('compression: a client that does not accept the algorithm, or a server set 
   const request = frame(HelloRequest.encode({ name: 'id' }).finish());
   const gzipServer = await serve({ compression: 'gzip' });
   const plainServer = await serve({});
-  for (const [port, headers] of [[gzipServer, { 'grpc-accept-encoding': 'identity,deflate' }], [gzipServer, {}], [plainServer, ACCEPT_ALL]] as const) {
+  for (const [port, headers] of [
+    [gzipServer, { 'grpc-accept-encoding': 'identity,deflate' }],
+    [gzipServer, {}],
+    [plainServer, ACCEPT_ALL],
+  ] as const) {
     const reply = await rawCall(port, '/fixture.Greeter/SayHello', request, headers);
     assert.equal(reply.trailers['grpc-status'], '0');
     assert.equal(reply.headers['grpc-encoding'], 'identity');
@@ -133,7 +146,12 @@ test('compression with maxSendMessageLength: the limit is on the real size, howe
   const port = await serve({ compression: 'gzip', maxSendMessageLength: 1024 });
   const big = await rawCall(port, '/fixture.Greeter/SayHello', frame(HelloRequest.encode({ name: 'y'.repeat(2000) }).finish()), ACCEPT_ALL);
   assert.equal(big.trailers['grpc-status'] ?? big.headers['grpc-status'], String(status.RESOURCE_EXHAUSTED));
-  const small = await rawCall(port, '/fixture.Greeter/SayHello', frame(HelloRequest.encode({ name: 'y'.repeat(500) }).finish()), ACCEPT_ALL);
+  const small = await rawCall(
+    port,
+    '/fixture.Greeter/SayHello',
+    frame(HelloRequest.encode({ name: 'y'.repeat(500) }).finish()),
+    ACCEPT_ALL,
+  );
   assert.equal(small.trailers['grpc-status'], '0');
 });
 

@@ -132,7 +132,9 @@ test('SIGTERM ends open streams at once with UNAVAILABLE, unary calls finish, ex
   // A client stream that has sent one message, then (on the same connection, so the server has
   // started Sum once it answers Chat) a bidi stream that has exchanged one: both stay open.
   const sumEnd = new Promise<{ err: ServiceError; ms: number }>((resolve, reject) => {
-    const sum = raw.sum!((err: ServiceError | null) => (err ? resolve({ err, ms: performance.now() - signalledAt }) : reject(new Error('Sum succeeded'))));
+    const sum = raw.sum!((err: ServiceError | null) =>
+      err ? resolve({ err, ms: performance.now() - signalledAt }) : reject(new Error('Sum succeeded')),
+    );
     sum.write({ value: 1 });
   });
   const chat = raw.chat!();
@@ -144,10 +146,15 @@ test('SIGTERM ends open streams at once with UNAVAILABLE, unary calls finish, ex
   signalledAt = performance.now();
   proc.kill('SIGTERM');
   const bound = new AbortController();
-  const stillOpen = sleep(GRACE / 4, undefined, { signal: bound.signal }).then(() => Promise.reject(new Error(`the streams were still open ${GRACE / 4} ms after SIGTERM`)));
+  const stillOpen = sleep(GRACE / 4, undefined, { signal: bound.signal }).then(() =>
+    Promise.reject(new Error(`the streams were still open ${GRACE / 4} ms after SIGTERM`)),
+  );
   stillOpen.catch(() => {});
   const [c, s] = await Promise.race([Promise.all([chatEnd, sumEnd]), stillOpen]).finally(() => bound.abort());
-  for (const [name, end] of [['Chat (bidi)', c], ['Sum (client streaming)', s]] as const) {
+  for (const [name, end] of [
+    ['Chat (bidi)', c],
+    ['Sum (client streaming)', s],
+  ] as const) {
     assert.equal(end.err.code, status.UNAVAILABLE, `${name}: ${end.err.code} ${end.err.details}`);
     assert.equal(end.err.details, SHUTTING_DOWN, name);
     console.log(`${name} ended ${end.ms.toFixed(0)} ms after SIGTERM`);
@@ -161,7 +168,9 @@ test('SIGTERM ends open streams at once with UNAVAILABLE, unary calls finish, ex
   assert.deepEqual(await Promise.all(held.map((h) => h.call.then((r) => r.message))), ['released d1', 'released d2']);
   assert.deepEqual(await proc.exited, { code: 0, signal: null });
   const exitMs = performance.now() - releasedAt;
-  console.log(`exited ${exitMs.toFixed(0)} ms after the last unary call was released (${(performance.now() - signalledAt).toFixed(0)} ms after SIGTERM; grace ${GRACE} ms)`);
+  console.log(
+    `exited ${exitMs.toFixed(0)} ms after the last unary call was released (${(performance.now() - signalledAt).toFixed(0)} ms after SIGTERM; grace ${GRACE} ms)`,
+  );
   assert.ok(performance.now() - signalledAt < GRACE / 2, 'exited well before the grace ran out');
   assert.doesNotMatch(proc.stderr, /calls still running after/);
 });
@@ -183,7 +192,9 @@ test('crypto: SIGTERM with WatchPrices open and 99 Transfers in flight (every st
     // reach the server only after the drain began: refused UNAVAILABLE (never applied), rightly.
     const N = 99;
     let done = 0;
-    const transfers = Array.from({ length: N }, (_, i) => alice.transfer({ toUsername: 'bob', symbol: 'BTC', amount: '0.001', idempotencyKey: `drain-${i}` }).finally(() => done++));
+    const transfers = Array.from({ length: N }, (_, i) =>
+      alice.transfer({ toUsername: 'bob', symbol: 'BTC', amount: '0.001', idempotencyKey: `drain-${i}` }).finally(() => done++),
+    );
     // All were sent in one turn, before any answer could come: once one is answered the server
     // has them (a call it had not read yet would be refused by the GOAWAY, and fail this test).
     await Promise.race(transfers);
@@ -191,16 +202,28 @@ test('crypto: SIGTERM with WatchPrices open and 99 Transfers in flight (every st
     const signalledAt = performance.now();
     app.child.kill('SIGTERM');
     const doneAtSignal = done;
-    const err = (await drainRest.then(() => undefined, (e: ServiceError) => e))!;
+    const err = (await drainRest.then(
+      () => undefined,
+      (e: ServiceError) => e,
+    ))!;
     const streamMs = performance.now() - signalledAt;
     assert.equal(err.code, status.UNAVAILABLE, `${err.code} ${err.details}`);
     assert.equal(err.details, SHUTTING_DOWN);
     const results = await Promise.allSettled(transfers);
     const failed = results.filter((r) => r.status === 'rejected');
-    assert.equal(failed.length, 0, `transfers failed: ${failed.map((r) => String((r as PromiseRejectedResult).reason)).slice(0, 3).join('; ')}`);
+    assert.equal(
+      failed.length,
+      0,
+      `transfers failed: ${failed
+        .map((r) => String((r as PromiseRejectedResult).reason))
+        .slice(0, 3)
+        .join('; ')}`,
+    );
     assert.equal(await exited, 0);
     const exitMs = performance.now() - signalledAt;
-    console.log(`WatchPrices ended ${streamMs.toFixed(0)} ms after SIGTERM; ${N} transfers OK (${N - doneAtSignal} still in flight at SIGTERM); exited ${exitMs.toFixed(0)} ms after SIGTERM (grace 10000 ms)`);
+    console.log(
+      `WatchPrices ended ${streamMs.toFixed(0)} ms after SIGTERM; ${N} transfers OK (${N - doneAtSignal} still in flight at SIGTERM); exited ${exitMs.toFixed(0)} ms after SIGTERM (grace 10000 ms)`,
+    );
     assert.ok(exitMs < 5000, `exit took ${exitMs.toFixed(0)} ms; the 10 s grace must not be waited out`);
     assert.match(app.logs(), /ended 1 open stream\(s\) with UNAVAILABLE/);
     assert.doesNotMatch(app.logs(), /calls still running after/);

@@ -18,8 +18,15 @@ test('tsc --noEmit accepts every app startapp writes: one per RPC kind, and one 
   const p = await freshProject(projects);
   await startSingleKindApps(p);
   await startApp({ name: 'notes', rpcs: ['unary', 'server-stream', 'client-stream', 'bidi'], cwd: p.root });
-  await writeFile(p.path('tsconfig.json'), JSON.stringify({ extends: join(REPO, 'tsconfig.json'), include: ['apps', 'test', 'generated', 'cfg.config.ts'], exclude: [] }));
-  const tsc = await runProgram(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', p.path('tsconfig.json'), '--pretty', 'false'], p.root);
+  await writeFile(
+    p.path('tsconfig.json'),
+    JSON.stringify({ extends: join(REPO, 'tsconfig.json'), include: ['apps', 'test', 'generated', 'cfg.config.ts'], exclude: [] }),
+  );
+  const tsc = await runProgram(
+    process.execPath,
+    [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', p.path('tsconfig.json'), '--pretty', 'false'],
+    p.root,
+  );
   assert.equal(tsc.code, 0, tsc.out);
   assert.equal(tsc.out, '');
 });

@@ -30,7 +30,10 @@ describe('cfg startapp refuses', () => {
   test('a taken name (app folder, proto, test, a proto package) and an invalid one; nothing written', async () => {
     const p = await freshProject(projects, "['notes']");
     await p.write('apps/notes/models.ts', 'export {};\n');
-    await p.write('proto/billing.proto', 'syntax = "proto3";\n\n// package orders; in a comment does not count\npackage orders.v2;\n\nmessage Bill {\n  string id = 1;\n}\n');
+    await p.write(
+      'proto/billing.proto',
+      'syntax = "proto3";\n\n// package orders; in a comment does not count\npackage orders.v2;\n\nmessage Bill {\n  string id = 1;\n}\n',
+    );
     await p.write('proto/chat.proto', 'syntax = "proto3";\n\npackage talk.v1;\n');
     await p.write('test/audit.test.ts', 'export {};\n');
     const start = await projectFiles(p);
@@ -38,17 +41,36 @@ describe('cfg startapp refuses', () => {
     const again = 'Choose another name, or remove what is there first.';
     assert.deepEqual(await refusal(p, 'notes'), ['E_APP_EXISTS', 'An app named "notes" already exists: apps/notes is there.', again]);
     assert.deepEqual(await refusal(p, 'chat'), ['E_APP_EXISTS', 'An app named "chat" already exists: proto/chat.proto is there.', again]);
-    assert.deepEqual(await refusal(p, 'audit'), ['E_APP_EXISTS', 'An app named "audit" already exists: test/audit.test.ts is there.', again]);
-    assert.deepEqual(await refusal(p, 'orders'), ['E_APP_NAME', '"orders" clashes with package orders.v2, declared in proto/billing.proto: the app\'s package would be orders.v1.', 'Choose another name for the app.']);
-    assert.deepEqual(await refusal(p, 'talk'), ['E_APP_NAME', '"talk" clashes with package talk.v1, declared in proto/chat.proto: the app\'s package would be talk.v1.', 'Choose another name for the app.']);
+    assert.deepEqual(await refusal(p, 'audit'), [
+      'E_APP_EXISTS',
+      'An app named "audit" already exists: test/audit.test.ts is there.',
+      again,
+    ]);
+    assert.deepEqual(await refusal(p, 'orders'), [
+      'E_APP_NAME',
+      '"orders" clashes with package orders.v2, declared in proto/billing.proto: the app\'s package would be orders.v1.',
+      'Choose another name for the app.',
+    ]);
+    assert.deepEqual(await refusal(p, 'talk'), [
+      'E_APP_NAME',
+      '"talk" clashes with package talk.v1, declared in proto/chat.proto: the app\'s package would be talk.v1.',
+      'Choose another name for the app.',
+    ]);
     for (const reserved of ['grpc', 'google']) {
-      assert.deepEqual(await refusal(p, reserved), ['E_APP_NAME', `"${reserved}" clashes with the proto packages ${reserved}.* that cfg serves or imports.`, 'Choose another name for the app.']);
+      assert.deepEqual(await refusal(p, reserved), [
+        'E_APP_NAME',
+        `"${reserved}" clashes with the proto packages ${reserved}.* that cfg serves or imports.`,
+        'Choose another name for the app.',
+      ]);
     }
     for (const bad of ['Notes', 'my-app', '1notes', 'notes_', 'a__b', '_x', 'notes.v1', 'x'.repeat(41), '']) {
       const [code, message, hint] = await refusal(p, bad);
       assert.equal(code, 'E_APP_NAME', bad);
       assert.equal(message, `"${bad}" is not a valid app name: it names a folder, a proto package and a TypeScript class.`);
-      assert.match(hint!, /^Use lower_snake_case: a letter, then letters, digits and single underscores, at most 40 characters \(notes, order_items\)\.$/);
+      assert.match(
+        hint!,
+        /^Use lower_snake_case: a letter, then letters, digits and single underscores, at most 40 characters \(notes, order_items\)\.$/,
+      );
     }
     assert.deepEqual(await projectFiles(p), start, 'nothing written by any refusal');
   });
@@ -58,14 +80,20 @@ describe('cfg startapp refuses', () => {
     await p.write('apps/notes/models.ts', 'export {};\n');
     const taken = await p.run(['startapp', 'notes']);
     assert.equal(taken.code, 1);
-    assert.equal(taken.stderr, 'error E_APP_EXISTS An app named "notes" already exists: apps/notes is there.\nhint  Choose another name, or remove what is there first.\n');
+    assert.equal(
+      taken.stderr,
+      'error E_APP_EXISTS An app named "notes" already exists: apps/notes is there.\nhint  Choose another name, or remove what is there first.\n',
+    );
     assert.equal(taken.stdout, '');
     const kind = await p.run(['startapp', 'ok', '--rpc', 'duplex']);
     assert.equal(kind.code, 1);
-    assert.match(kind.stderr, /^error: option '--rpc <kind\.\.\.>' argument 'duplex' is invalid\. Allowed choices are unary, server-stream, client-stream, bidi\.$/m);
+    assert.match(
+      kind.stderr,
+      /^error: option '--rpc <kind\.\.\.>' argument 'duplex' is invalid\. Allowed choices are unary, server-stream, client-stream, bidi\.$/m,
+    );
   });
 
-  test('another .proto that does not compile: buf\'s message, and every file startapp wrote removed', async () => {
+  test("another .proto that does not compile: buf's message, and every file startapp wrote removed", async () => {
     const p = await freshProject(projects);
     await p.write('proto/broken.proto', 'syntax = "proto3";\npackage broken.v1;\nmessage M {\n  strin a = 1;\n}\n');
     const start = await projectFiles(p);
@@ -89,13 +117,17 @@ describe('grpc.enabledApps', () => {
       const config = await p.read('cfg.config.ts');
       const r = await p.run(['startapp', 'notes']);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`^not enabled: ${reason}\\. Add this line to grpc in cfg\\.config\\.ts:\\n {2}enabledApps: \\['a', 'notes'\\],$`, 'm'));
+      assert.match(
+        r.stdout,
+        new RegExp(`^not enabled: ${reason}\\. Add this line to grpc in cfg\\.config\\.ts:\\n {2}enabledApps: \\['a', 'notes'\\],$`, 'm'),
+      );
       assert.equal(await p.read('cfg.config.ts'), config);
     }
   });
 
   const edit = (inner: string) => addToArray(`export default defineConfig({\n  grpc: {\n    enabledApps: ${inner},\n  },\n});\n`, 'notes');
-  const apps = (text: string | { reason: string }) => (typeof text === 'string' ? /enabledApps: ([\s\S]*?\]),\n {2}\}/.exec(text)![1] : text);
+  const apps = (text: string | { reason: string }) =>
+    typeof text === 'string' ? /enabledApps: ([\s\S]*?\]),\n {2}\}/.exec(text)![1] : text;
 
   test('the edit keeps the layout: empty, one line, trailing comma, double quotes, one item per line', () => {
     assert.equal(apps(edit('[]')), "['notes']");

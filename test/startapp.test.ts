@@ -43,11 +43,17 @@ describe('cfg startapp: one app per RPC kind, and notes with all four', () => {
     assert.match(await p.read('cfg.config.ts'), /^ {4}enabledApps: \['unary_app', 'feed', 'uploads', 'chat2', 'notes'\],$/m);
     const stub = await p.read('generated/notes.ts');
     assert.match(stub, /export const NotesServiceService = \{/);
-    assert.match(stub, /path: "\/notes\.v1\.NotesService\/Chat" as const,\s+requestStream: true as const,\s+responseStream: true as const,/);
-    assert.match(await p.read('generated/feed.ts'), /path: "\/feed\.v1\.FeedService\/Watch" as const,\s+requestStream: false as const,\s+responseStream: true as const,/);
+    assert.match(
+      stub,
+      /path: "\/notes\.v1\.NotesService\/Chat" as const,\s+requestStream: true as const,\s+responseStream: true as const,/,
+    );
+    assert.match(
+      await p.read('generated/feed.ts'),
+      /path: "\/feed\.v1\.FeedService\/Watch" as const,\s+requestStream: false as const,\s+responseStream: true as const,/,
+    );
   });
 
-  test('the protos are clean under cfg\'s lint rules and formatted as buf format writes them', async () => {
+  test("the protos are clean under cfg's lint rules and formatted as buf format writes them", async () => {
     const lint = await lintProto({ root: p.root, protoDir: 'proto', shownFrom: p.root });
     assert.deepEqual(lint.findings, []);
     assert.equal(lint.files, 5);
@@ -55,10 +61,14 @@ describe('cfg startapp: one app per RPC kind, and notes with all four', () => {
     assert.deepEqual(format.findings, []);
   });
 
-  test('cfg check finds each app\'s service; lint clean; no warning', async () => {
+  test("cfg check finds each app's service; lint clean; no warning", async () => {
     const check = await p.run(['check']);
     assert.equal(check.code, 0, check.stdout);
-    for (const [app] of SINGLE_KIND_APPS) assert.match(check.stdout, new RegExp(`^✓ app ${app}: apps/${app}/grpc_services/index\\.ts -> ${app}\\.v1\\.\\w+Service \\(\\w+Service\\)$`, 'm'));
+    for (const [app] of SINGLE_KIND_APPS)
+      assert.match(
+        check.stdout,
+        new RegExp(`^✓ app ${app}: apps/${app}/grpc_services/index\\.ts -> ${app}\\.v1\\.\\w+Service \\(\\w+Service\\)$`, 'm'),
+      );
     assert.match(check.stdout, /^✓ app notes: apps\/notes\/grpc_services\/index\.ts -> notes\.v1\.NotesService \(NotesService\)$/m);
     assert.match(check.stdout, /^✓ lint: proto\/ clean under cfg's default rules \(5 file\(s\)\)$/m);
     assert.match(check.stdout, /no problems found: 5 service\(s\); 0 problem\(s\), 0 warning\(s\)/);
@@ -71,7 +81,11 @@ describe('cfg startapp: one app per RPC kind, and notes with all four', () => {
     assert.match(node.out, /^# pass 8$/m);
     assert.match(node.out, /^# fail 0$/m);
     for (const rpc of ['Get (unary)', 'Watch (server-stream)', 'Upload (client-stream)', 'Chat (bidi)']) {
-      assert.equal(node.out.split('\n').filter((l) => l.includes(`ok `) && l.includes(`- ${rpc} answers UNIMPLEMENTED until it is written`)).length, 2, rpc);
+      assert.equal(
+        node.out.split('\n').filter((l) => l.includes(`ok `) && l.includes(`- ${rpc} answers UNIMPLEMENTED until it is written`)).length,
+        2,
+        rpc,
+      );
     }
   });
 });

@@ -26,7 +26,10 @@ test('Deposit needs a signed-in user, and lands in their portfolio', async () =>
   const dora = server.client(CryptoServiceService, { user: await server.user('dora') });
   await dora.deposit({ symbol: 'BTC', amount: '0.25', idempotencyKey: 'k2' });
   const { wallets } = await dora.getPortfolio({});
-  assert.deepEqual(wallets.map((w) => [w.coin?.symbol, w.balance]), [['BTC', '0.25']]);
+  assert.deepEqual(
+    wallets.map((w) => [w.coin?.symbol, w.balance]),
+    [['BTC', '0.25']],
+  );
 });
 
 test('DeleteCoin needs the crypto.delete_coin permission', async () => {

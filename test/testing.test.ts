@@ -71,7 +71,7 @@ test('stop() drains the server and removes its temp database; calling it twice i
   assert.match(await refused(server.client(CryptoServiceService, { deadlineMs: 2000 }).getCoin({ symbol: 'BTC' })), /^UNAVAILABLE: /);
 });
 
-test('a server that cannot start rejects with cfg\'s error', async () => {
+test("a server that cannot start rejects with cfg's error", async () => {
   await assert.rejects(startTestServer({ root: ROOT, apps: ['nosuchapp'] }), { code: 'E_APP_NOT_FOUND' });
   const tls = { cert: '/nonexistent/cert.pem', key: '/nonexistent/key.pem' };
   await assert.rejects(startTestServer({ root: ROOT, apps: ['crypto'], config: { grpc: { server: { tls } } } }), {

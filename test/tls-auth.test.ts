@@ -22,7 +22,14 @@ before(async () => {
   app = await startCrypto('sqlite');
   process.env.CFG_SECRET_KEY = String(app.env.CFG_SECRET_KEY);
   const config = resolveConfig(
-    { grpc: { enabledApps: ['crypto'], server: { host: '127.0.0.1', port: 0, enableReflection: false, tls: { cert: certs.serverCert, key: certs.serverKey } }, proto: { autoGenerate: false } }, logging: { logCalls: false } },
+    {
+      grpc: {
+        enabledApps: ['crypto'],
+        server: { host: '127.0.0.1', port: 0, enableReflection: false, tls: { cert: certs.serverCert, key: certs.serverKey } },
+        proto: { autoGenerate: false },
+      },
+      logging: { logCalls: false },
+    },
     { root: ROOT, env: { DATABASE_URL: app.env.DATABASE_URL } },
   );
   running = await startServer(config);
@@ -34,12 +41,18 @@ after(async () => {
 });
 
 test('over TLS: a valid token reaches a private method; a bad one is UNAUTHENTICATED', async () => {
-  const tls = { credentials: credentials.createSsl(certs.read(certs.caCert)), channelOptions: { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' } };
+  const tls = {
+    credentials: credentials.createSsl(certs.read(certs.caCert)),
+    channelOptions: { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' },
+  };
   const alice = cryptoClient(`127.0.0.1:${running.port}`, { ...tls, token: await app.token('alice') });
   const forged = cryptoClient(`127.0.0.1:${running.port}`, { ...tls, token: 'not.a.token' });
   try {
     assert.equal((await alice.getWallet({ symbol: 'BTC' })).wallet?.username, 'alice');
-    const err = await forged.getCoin({ symbol: 'BTC' }).then(() => undefined, (e: ServiceError) => e);
+    const err = await forged.getCoin({ symbol: 'BTC' }).then(
+      () => undefined,
+      (e: ServiceError) => e,
+    );
     assert.equal(err?.code, status.UNAUTHENTICATED);
   } finally {
     alice.close();

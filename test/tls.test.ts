@@ -52,7 +52,12 @@ test('TLS: a client trusting the CA is served; a plaintext client is refused', a
 
 test('mutual TLS: a client with a CA-signed certificate is served; one without a certificate is refused', async () => {
   const port = await serve({ cert: certs.serverCert, key: certs.serverKey, clientCa: certs.caCert });
-  const withCert = new TestClient(Greeter, port, opts, credentials.createSsl(certs.read(certs.caCert), certs.read(certs.clientKey), certs.read(certs.clientCert)));
+  const withCert = new TestClient(
+    Greeter,
+    port,
+    opts,
+    credentials.createSsl(certs.read(certs.caCert), certs.read(certs.clientKey), certs.read(certs.clientCert)),
+  );
   const noCert = new TestClient(Greeter, port, opts, credentials.createSsl(certs.read(certs.caCert)));
   try {
     assert.match(String((await withCert.unary('sayHello', { name: 'mtls' })).message), /mtls/);
@@ -65,5 +70,8 @@ test('mutual TLS: a client with a CA-signed certificate is served; one without a
 });
 
 test('a TLS file that cannot be read stops start-up with the field named', async () => {
-  await assert.rejects(serve({ cert: '/nonexistent/cert.pem', key: certs.serverKey }), /grpc\.server\.tls\.cert: cannot read \/nonexistent\/cert\.pem/);
+  await assert.rejects(
+    serve({ cert: '/nonexistent/cert.pem', key: certs.serverKey }),
+    /grpc\.server\.tls\.cert: cannot read \/nonexistent\/cert\.pem/,
+  );
 });

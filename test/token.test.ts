@@ -32,7 +32,21 @@ after(async () => {
 });
 
 test('createuser creates a user with email, staff, permissions and groups; run again it updates', async () => {
-  const created = await cfg('createuser', '--username', 'alice', '--email', 'alice@example.com', '--staff', '--perm', 'crypto.delete_coin', '--perm', 'crypto.change_coin', '--create-perm', '--group', 'editors');
+  const created = await cfg(
+    'createuser',
+    '--username',
+    'alice',
+    '--email',
+    'alice@example.com',
+    '--staff',
+    '--perm',
+    'crypto.delete_coin',
+    '--perm',
+    'crypto.change_coin',
+    '--create-perm',
+    '--group',
+    'editors',
+  );
   assert.equal(created.code, 0, created.stderr);
   assert.match(created.stdout, /^created user alice \(id (\d+)\)\n$/);
   const updated = await cfg('createuser', '--username', 'alice', '--superuser', '--group', 'admins');
@@ -40,10 +54,19 @@ test('createuser creates a user with email, staff, permissions and groups; run a
   assert.match(updated.stdout, /^updated user alice \(id \d+\)\n$/);
   const [user] = sql<Record<string, unknown>>(`SELECT email, isActive, isStaff, isSuperuser FROM auth_user WHERE username = 'alice'`);
   assert.deepEqual(user, { email: 'alice@example.com', isActive: 1, isStaff: 1, isSuperuser: 1 }, 'the email is kept; flags are added');
-  const perms = sql<{ p: string }>(`SELECT p.app || '.' || p.codename AS p FROM auth_user_user_permissions up JOIN auth_permission p ON p.id = up.permissionId ORDER BY p`);
-  assert.deepEqual(perms.map((r) => r.p), ['crypto.change_coin', 'crypto.delete_coin']);
+  const perms = sql<{ p: string }>(
+    `SELECT p.app || '.' || p.codename AS p FROM auth_user_user_permissions up JOIN auth_permission p ON p.id = up.permissionId ORDER BY p`,
+  );
+  assert.deepEqual(
+    perms.map((r) => r.p),
+    ['crypto.change_coin', 'crypto.delete_coin'],
+  );
   const groups = sql<{ name: string }>(`SELECT g.name FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.groupId ORDER BY g.name`);
-  assert.deepEqual(groups.map((r) => r.name), ['admins', 'editors'], 'groups are added, not replaced');
+  assert.deepEqual(
+    groups.map((r) => r.name),
+    ['admins', 'editors'],
+    'groups are added, not replaced',
+  );
 });
 
 test('createuser refuses a permission that does not exist, naming the known ones; --create-perm creates it', async () => {
@@ -51,7 +74,10 @@ test('createuser refuses a permission that does not exist, naming the known ones
   assert.equal(seeded.code, 0, seeded.stderr);
   const typo = await cfg('createuser', '--username', 'dave', '--perm', 'crypto.nonexistent_perm', '--perm', 'crypto.view_coin');
   assert.equal(typo.code, 1);
-  assert.match(typo.stderr, /^error E_PERMISSION_UNKNOWN Unknown permission crypto\.nonexistent_perm; known: ([\w.]+, )*crypto\.view_coin(, [\w.]+)*\.\nhint {2}Use a known one, or add --create-perm to create it\.\n$/);
+  assert.match(
+    typo.stderr,
+    /^error E_PERMISSION_UNKNOWN Unknown permission crypto\.nonexistent_perm; known: ([\w.]+, )*crypto\.view_coin(, [\w.]+)*\.\nhint {2}Use a known one, or add --create-perm to create it\.\n$/,
+  );
   assert.deepEqual(sql(`SELECT id FROM auth_user WHERE username = 'dave'`), [], 'nothing was written');
   assert.deepEqual(sql(`SELECT id FROM auth_permission WHERE codename = 'nonexistent_perm'`), []);
   const created = await cfg('createuser', '--username', 'dave', '--perm', 'crypto.nonexistent_perm', '--create-perm');
@@ -108,7 +134,10 @@ test('token fails with a hint for an unknown user, an inactive user, a bad ttl a
   const long = await cfg('token', '--username', 'alice', '--ttl', '2d');
   assert.equal(long.code, 1);
   assert.equal(long.stdout, '');
-  assert.match(long.stderr, /E_USAGE A token lifetime of 172800 s is longer than grpc\.auth\.maxTokenLifetimeSeconds \(86400 s\): the server would refuse the token\./);
+  assert.match(
+    long.stderr,
+    /E_USAGE A token lifetime of 172800 s is longer than grpc\.auth\.maxTokenLifetimeSeconds \(86400 s\): the server would refuse the token\./,
+  );
   assert.match(long.stderr, /hint .*shorter --ttl, or raise grpc\.auth\.maxTokenLifetimeSeconds/);
   assert.equal((await cfg('token', '--username', 'alice', '--ttl', '1d')).code, 0, 'exactly the maximum is issued');
 });

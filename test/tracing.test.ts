@@ -43,7 +43,12 @@ test('a successful call is one SERVER span with the rpc attributes and status 0'
   assert.equal(span.name, 'fixture.Greeter/SayHello');
   assert.equal(span.kind, 1 /* SERVER */);
   assert.deepEqual(
-    { system: span.attributes['rpc.system'], service: span.attributes['rpc.service'], method: span.attributes['rpc.method'], code: span.attributes['rpc.grpc.status_code'] },
+    {
+      system: span.attributes['rpc.system'],
+      service: span.attributes['rpc.service'],
+      method: span.attributes['rpc.method'],
+      code: span.attributes['rpc.grpc.status_code'],
+    },
     { system: 'grpc', service: 'fixture.Greeter', method: 'SayHello', code: 0 },
   );
   assert.equal(span.status.code, 0 /* UNSET */);
@@ -65,7 +70,10 @@ test('the span continues the trace context sent in the traceparent metadata', as
   const md = new Metadata();
   md.set('traceparent', `00-${traceId}-${parentSpanId}-01`);
   const Ctor = makeGenericClientConstructor(Greeter, 'G');
-  const raw = new Ctor(`127.0.0.1:${running.port}`, credentials.createInsecure()) as unknown as Record<string, (...a: unknown[]) => unknown> & { close(): void };
+  const raw = new Ctor(`127.0.0.1:${running.port}`, credentials.createInsecure()) as unknown as Record<
+    string,
+    (...a: unknown[]) => unknown
+  > & { close(): void };
   await new Promise<void>((resolve, reject) => raw.sayHello!({ name: 'p' }, md, (e: Error | null) => (e ? reject(e) : resolve())));
   raw.close();
   const span = exporter.getFinishedSpans()[0]!;

@@ -14,7 +14,12 @@ after(() => project?.remove());
 function tsc(root: string): Promise<string> {
   const bin = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, '-p', join(root, 'tsconfig.json'), '--pretty', 'false'], { cwd: root, timeout: 110_000, maxBuffer: 8 << 20 }, (_err, stdout) => resolve(stdout));
+    execFile(
+      process.execPath,
+      [bin, '-p', join(root, 'tsconfig.json'), '--pretty', 'false'],
+      { cwd: root, timeout: 110_000, maxBuffer: 8 << 20 },
+      (_err, stdout) => resolve(stdout),
+    );
   });
 }
 
@@ -45,13 +50,26 @@ test('tsc accepts the fixture apps and writer-style streams, and rejects misname
     [],
     'the fixture apps and the writer-style class compile',
   );
-  assert.match(inFile('typecheck/misnamed.ts').join('\n'), /error TS2420: Class 'Misnamed' incorrectly implements .*\n?.*Property 'sayHello' is missing/);
-  assert.match(inFile('typecheck/mistyped-response.ts').join('\n'), /error TS2416: Property 'sayHello' in type 'WrongResponse' is not assignable/);
-  assert.match(inFile('typecheck/mistyped-request.ts').join('\n'), /error TS2416: Property 'sayHello' in type 'WrongRequest' is not assignable/);
+  assert.match(
+    inFile('typecheck/misnamed.ts').join('\n'),
+    /error TS2420: Class 'Misnamed' incorrectly implements .*\n?.*Property 'sayHello' is missing/,
+  );
+  assert.match(
+    inFile('typecheck/mistyped-response.ts').join('\n'),
+    /error TS2416: Property 'sayHello' in type 'WrongResponse' is not assignable/,
+  );
+  assert.match(
+    inFile('typecheck/mistyped-request.ts').join('\n'),
+    /error TS2416: Property 'sayHello' in type 'WrongRequest' is not assignable/,
+  );
   assert.match(inFile('typecheck/wrong-kind.ts').join('\n'), /error TS2416: Property 'countUp' in type 'WrongKind' is not assignable/);
   assert.match(inFile('typecheck/writer-wrong.ts').join('\n'), /error TS2416: Property 'countUp' in type 'WrongWriter' is not assignable/);
   for (const file of ['misnamed', 'mistyped-response', 'mistyped-request', 'wrong-kind', 'writer-wrong', 'registration']) {
-    assert.equal(inFile(`typecheck/${file}.ts`).length, 1, `exactly one error in ${file}.ts:\n${inFile(`typecheck/${file}.ts`).join('\n')}`);
+    assert.equal(
+      inFile(`typecheck/${file}.ts`).length,
+      1,
+      `exactly one error in ${file}.ts:\n${inFile(`typecheck/${file}.ts`).join('\n')}`,
+    );
   }
   assert.match(inFile('typecheck/registration.ts').join('\n'), /error TS2345: Argument of type 'typeof Farewell' is not assignable/);
 });

@@ -43,9 +43,20 @@ test('rungrpc refuses unapplied migrations; --allow-unmigrated serves NOT_SERVIN
     assert.equal(await health.check('fixture.Greeter'), NOT_SERVING);
     assert.equal((await greeter.unary('sayHello', { name: 'early' })).message, 'hello early', 'calls are served meanwhile');
     await proc.waitFor('stderr', /server monitor: cannot record/);
-    const warnings = proc.jsonLogs().filter((l) => l.level === 'warn').map((l) => l.msg);
-    assert.ok(warnings.includes(`SQLite var/behind.sqlite3 has ${MIGRATIONS} unapplied migrations (run cfg migrate). Serving anyway (--allow-unmigrated); health is NOT_SERVING until they are applied.`), warnings.join('\n'));
-    assert.ok(warnings.includes('server monitor: cannot record this server in grpc_server: table grpc_server does not exist (run cfg migrate)'), warnings.join('\n'));
+    const warnings = proc
+      .jsonLogs()
+      .filter((l) => l.level === 'warn')
+      .map((l) => l.msg);
+    assert.ok(
+      warnings.includes(
+        `SQLite var/behind.sqlite3 has ${MIGRATIONS} unapplied migrations (run cfg migrate). Serving anyway (--allow-unmigrated); health is NOT_SERVING until they are applied.`,
+      ),
+      warnings.join('\n'),
+    );
+    assert.ok(
+      warnings.includes('server monitor: cannot record this server in grpc_server: table grpc_server does not exist (run cfg migrate)'),
+      warnings.join('\n'),
+    );
 
     const migrated = await project.run(['migrate'], env);
     assert.equal(migrated.code, 0, migrated.stderr);

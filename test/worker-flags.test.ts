@@ -14,7 +14,13 @@ test('fewer workers than cores: the flags are left as they are', () => {
 });
 
 test('a GC threading flag the user chose wins', () => {
-  for (const flag of ['--no-single-threaded-gc', '--single-threaded-gc', '--no-parallel-scavenge', '--no_concurrent_marking', '--single-threaded']) {
+  for (const flag of [
+    '--no-single-threaded-gc',
+    '--single-threaded-gc',
+    '--no-parallel-scavenge',
+    '--no_concurrent_marking',
+    '--single-threaded',
+  ]) {
     assert.deepEqual(workerExecArgv([flag], 2, 2), [flag], flag);
   }
 });

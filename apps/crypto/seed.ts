@@ -30,20 +30,37 @@ const PERMISSIONS = [
 ] as const;
 
 const USERS = [
-  { username: 'alice', email: 'alice@example.com', isStaff: false, isSuperuser: false, wallets: { BTC: '1.5', ETH: '10', SOL: '25', USDT: '10000' } },
+  {
+    username: 'alice',
+    email: 'alice@example.com',
+    isStaff: false,
+    isSuperuser: false,
+    wallets: { BTC: '1.5', ETH: '10', SOL: '25', USDT: '10000' },
+  },
   { username: 'bob', email: 'bob@example.com', isStaff: false, isSuperuser: false, wallets: { BTC: '0.25', ETH: '3', USDT: '2500' } },
   { username: 'admin', email: 'admin@example.com', isStaff: true, isSuperuser: true, wallets: { BTC: '2', ETH: '20', USDT: '50000' } },
 ];
 
 export async function seed(db: Db): Promise<void> {
   for (const [codename, name] of PERMISSIONS) {
-    await db.permission.upsert({ where: { app_codename: { app: 'crypto', codename } }, create: { app: 'crypto', codename, name }, update: {} });
+    await db.permission.upsert({
+      where: { app_codename: { app: 'crypto', codename } },
+      create: { app: 'crypto', codename, name },
+      update: {},
+    });
   }
   const coinIds = new Map<string, number>();
   for (const c of COINS) {
     const row = await db.coin.upsert({
       where: { symbol: c.symbol },
-      create: { symbol: c.symbol, name: c.name, priceUnits: usd(c.price), marketCapCents: cents(c.cap), volume24hCents: cents(c.volume), change24hBps: c.bps },
+      create: {
+        symbol: c.symbol,
+        name: c.name,
+        priceUnits: usd(c.price),
+        marketCapCents: cents(c.cap),
+        volume24hCents: cents(c.volume),
+        change24hBps: c.bps,
+      },
       update: {},
     });
     coinIds.set(c.symbol, row.id);
@@ -56,7 +73,11 @@ export async function seed(db: Db): Promise<void> {
     });
     for (const [symbol, amount] of Object.entries(u.wallets)) {
       const coinId = coinIds.get(symbol)!;
-      await db.wallet.upsert({ where: { userId_coinId: { userId: user.id, coinId } }, create: { userId: user.id, coinId, balanceUnits: units(amount) }, update: {} });
+      await db.wallet.upsert({
+        where: { userId_coinId: { userId: user.id, coinId } },
+        create: { userId: user.id, coinId, balanceUnits: units(amount) },
+        update: {},
+      });
     }
   }
 }

@@ -26,11 +26,14 @@ export function actingForDenied(actor: Rights, target: Rights): string | null {
   if (actor.id === target.id) return null;
   if (!actor.isActive) return `User ${actor.username} is inactive.`;
   if (actor.isSuperuser) return null;
-  if (!actor.permissions.has(MANAGE_API_KEYS)) return `Acting for another user (${target.username}) needs a superuser or the ${MANAGE_API_KEYS} permission; ${actor.username} has neither.`;
+  if (!actor.permissions.has(MANAGE_API_KEYS))
+    return `Acting for another user (${target.username}) needs a superuser or the ${MANAGE_API_KEYS} permission; ${actor.username} has neither.`;
   if (target.isSuperuser) return `${target.username} is a superuser: only a superuser may act for them.`;
-  if (target.isStaff && !actor.isStaff) return `${target.username} is staff and ${actor.username} is not: acting for them would raise ${actor.username}'s rights.`;
+  if (target.isStaff && !actor.isStaff)
+    return `${target.username} is staff and ${actor.username} is not: acting for them would raise ${actor.username}'s rights.`;
   const missing = [...target.permissions].filter((p) => !actor.permissions.has(p));
-  if (missing.length > 0) return `${target.username} holds ${missing.join(', ')}, which ${actor.username} does not: acting for them would raise ${actor.username}'s rights.`;
+  if (missing.length > 0)
+    return `${target.username} holds ${missing.join(', ')}, which ${actor.username} does not: acting for them would raise ${actor.username}'s rights.`;
   return null;
 }
 

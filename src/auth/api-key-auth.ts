@@ -62,7 +62,10 @@ export class ApiKeyAuthenticator {
   private async load(key: string, now: number): Promise<CachedAuth> {
     const started = performance.now();
     const db = this.db;
-    const row = await db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) }, select: { id: true, isActive: true, expiresAt: true, userId: true } });
+    const row = await db.apiKey.findUnique({
+      where: { keyHash: hashApiKey(key) },
+      select: { id: true, isActive: true, expiresAt: true, userId: true },
+    });
     if (!row) return deny('Invalid API key');
     if (!row.isActive) deny('API key revoked');
     const expires = row.expiresAt?.getTime() ?? Infinity;
@@ -72,7 +75,11 @@ export class ApiKeyAuthenticator {
     if (!user) return deny('API key user not found');
     if (!user.isActive) deny('User account is disabled');
     const ttl = this.config.grpc.auth.userCacheTtlMs;
-    const entry: CachedAuth = { user, auth: Object.freeze({ kind: 'apiKey' as const, keyId: row.id }), until: Math.min(now + ttl, expires) };
+    const entry: CachedAuth = {
+      user,
+      auth: Object.freeze({ kind: 'apiKey' as const, keyId: row.id }),
+      until: Math.min(now + ttl, expires),
+    };
     // A revocation in this process while this lookup ran must win.
     if (apiKeyRevokedSince(row.id, started)) deny('API key revoked');
     if (ttl > 0) this.cache.set(key, entry);

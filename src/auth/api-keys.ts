@@ -100,14 +100,20 @@ async function mayManage(db: Db, actor: AuthUser | undefined, userId: number): P
  * is returned once and never stored: only its hash is. Who made it for whom is stored
  * (createdById) and, for a signed-in actor, logged.
  */
-export async function createApiKey(db: Db, options: { userId: number; name: string; expiresAt?: Date | null } & Acting): Promise<{ key: string; apiKey: ApiKeyInfo }> {
+export async function createApiKey(
+  db: Db,
+  options: { userId: number; name: string; expiresAt?: Date | null } & Acting,
+): Promise<{ key: string; apiKey: ApiKeyInfo }> {
   const name = options.name.trim();
-  if (name.length === 0 || name.length > 100) throw new CfgError('E_USAGE', 'An API key needs a name of 1 to 100 characters.', 'e.g. --name "billing export"');
+  if (name.length === 0 || name.length > 100)
+    throw new CfgError('E_USAGE', 'An API key needs a name of 1 to 100 characters.', 'e.g. --name "billing export"');
   const expiresAt = options.expiresAt ?? null;
-  if (expiresAt !== null && !(expiresAt instanceof Date && Number.isFinite(expiresAt.getTime()))) throw new CfgError('E_USAGE', 'expiresAt must be a valid Date or null.');
+  if (expiresAt !== null && !(expiresAt instanceof Date && Number.isFinite(expiresAt.getTime())))
+    throw new CfgError('E_USAGE', 'expiresAt must be a valid Date or null.');
   const { actor } = options;
   const user = await db.user.findUnique({ where: { id: options.userId }, select: { id: true } });
-  if (!user || !(await mayManage(db, actor, user.id))) throw new CfgError('E_USER', `No user with id ${options.userId}.`, 'Create it first: cfg createuser --username NAME');
+  if (!user || !(await mayManage(db, actor, user.id)))
+    throw new CfgError('E_USER', `No user with id ${options.userId}.`, 'Create it first: cfg createuser --username NAME');
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const row = await db.apiKey.create({
     data: { name, prefix: key.slice(0, SHOWN), keyHash: hashApiKey(key), userId: user.id, expiresAt, createdById: actor?.id ?? null },
@@ -122,8 +128,13 @@ export async function createApiKey(db: Db, options: { userId: number; name: stri
 export async function listApiKeys(db: Db, { actor }: Acting = {}): Promise<ApiKeyInfo[]> {
   const rows = await db.apiKey.findMany({ select, orderBy: { id: 'asc' } });
   if (!actor) return rows.map(info);
-  const owners = await loadUsers(db, rows.filter((r) => r.userId !== actor.id).map((r) => r.userId));
-  return rows.filter((r) => r.userId === actor.id || (owners.has(r.userId) && actingForDenied(actor, owners.get(r.userId)!) === null)).map(info);
+  const owners = await loadUsers(
+    db,
+    rows.filter((r) => r.userId !== actor.id).map((r) => r.userId),
+  );
+  return rows
+    .filter((r) => r.userId === actor.id || (owners.has(r.userId) && actingForDenied(actor, owners.get(r.userId)!) === null))
+    .map(info);
 }
 
 /**

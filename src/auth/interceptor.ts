@@ -59,7 +59,8 @@ export async function createAuthInterceptor(config: CfgConfig, db: Db): Promise<
     const values = ctx.metadata.get(header);
     const keys = keyHeader ? ctx.metadata.get(keyHeader) : none;
     if (keys.length > 0) {
-      if (values.length > 0) throw new GrpcError(Status.UNAUTHENTICATED, `Send either the ${header} header or the ${keyHeader} header, not both`);
+      if (values.length > 0)
+        throw new GrpcError(Status.UNAUTHENTICATED, `Send either the ${header} header or the ${keyHeader} header, not both`);
       const key = typeof keys[0] === 'string' ? keys[0].trim() : '';
       if (!key) throw new GrpcError(Status.UNAUTHENTICATED, `The ${keyHeader} header is empty`);
       return apiKeys!.authenticate(key, Date.now());
@@ -114,7 +115,10 @@ export function refuseWithoutAuth(): Interceptor {
     name: 'auth-disabled',
     appliesTo: (method) => method.access.needsUser,
     async intercept(ctx) {
-      throw new GrpcError(Status.UNAUTHENTICATED, `Authentication required: ${ctx.method.name} needs a signed-in caller, and this server has grpc.auth.enabled false`);
+      throw new GrpcError(
+        Status.UNAUTHENTICATED,
+        `Authentication required: ${ctx.method.name} needs a signed-in caller, and this server has grpc.auth.enabled false`,
+      );
     },
   };
 }

@@ -27,7 +27,11 @@ export function verifyAccessToken(token: string, key: string, auth: GrpcAuthConf
   if (alg !== auth.jwtAlgorithm) deny(`Token algorithm ${alg} is not accepted (this server uses ${auth.jwtAlgorithm})`);
   let claims: Record<string, unknown>;
   try {
-    claims = jwt.verify(token, key, { algorithms: [auth.jwtAlgorithm], ignoreExpiration: !auth.jwtVerifyExp, clockTolerance: auth.jwtLeeway }) as Record<string, unknown>;
+    claims = jwt.verify(token, key, {
+      algorithms: [auth.jwtAlgorithm],
+      ignoreExpiration: !auth.jwtVerifyExp,
+      clockTolerance: auth.jwtLeeway,
+    }) as Record<string, unknown>;
   } catch (err) {
     const e = err as Error;
     if (e.name === 'TokenExpiredError') return deny('Token expired');
@@ -58,5 +62,6 @@ function checkLifetime(exp: number, iat: unknown, auth: GrpcAuthConfig): void {
   const now = Date.now() / 1000;
   const issued = typeof iat === 'number' ? Math.min(iat, now) : now;
   const lifetime = Math.ceil(exp - issued);
-  if (lifetime > auth.maxTokenLifetimeSeconds + auth.jwtLeeway) deny(`Token lifetime of ${lifetime} s is longer than this server accepts (${auth.maxTokenLifetimeSeconds} s)`);
+  if (lifetime > auth.maxTokenLifetimeSeconds + auth.jwtLeeway)
+    deny(`Token lifetime of ${lifetime} s is longer than this server accepts (${auth.maxTokenLifetimeSeconds} s)`);
 }

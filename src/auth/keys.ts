@@ -10,7 +10,11 @@ function pem(value: string, field: string): string {
   try {
     return readFileSync(value, 'utf8');
   } catch (err) {
-    throw new CfgError('E_CONFIG_INVALID', `grpc.auth.${field}: cannot read ${value}: ${(err as Error).message}`, 'Give PEM text or a readable PEM file path.');
+    throw new CfgError(
+      'E_CONFIG_INVALID',
+      `grpc.auth.${field}: cannot read ${value}: ${(err as Error).message}`,
+      'Give PEM text or a readable PEM file path.',
+    );
   }
 }
 
@@ -41,7 +45,11 @@ function checked(text: string, field: string, algorithm: string, parse: (pem: st
   try {
     key = parse(text);
   } catch (err) {
-    throw new CfgError('E_CONFIG_INVALID', `grpc.auth.${field} is not a valid PEM key: ${(err as Error).message}`, 'Give PEM text ("-----BEGIN ...") or the path of a PEM file.');
+    throw new CfgError(
+      'E_CONFIG_INVALID',
+      `grpc.auth.${field} is not a valid PEM key: ${(err as Error).message}`,
+      'Give PEM text ("-----BEGIN ...") or the path of a PEM file.',
+    );
   }
   const type = key.asymmetricKeyType ?? 'unknown';
   const curve = key.asymmetricKeyDetails?.namedCurve;
@@ -50,7 +58,11 @@ function checked(text: string, field: string, algorithm: string, parse: (pem: st
   if (type !== want || (wantCurve && curve !== wantCurve)) {
     const have = curve ? `${type} ${curve}` : type;
     const need = wantCurve ? `an EC ${wantCurve} key` : 'an RSA key';
-    throw new CfgError('E_CONFIG_INVALID', `grpc.auth.${field} is a ${have} key, but jwtAlgorithm ${algorithm} needs ${need}.`, 'Use the key pair your login service signs with, or change jwtAlgorithm.');
+    throw new CfgError(
+      'E_CONFIG_INVALID',
+      `grpc.auth.${field} is a ${have} key, but jwtAlgorithm ${algorithm} needs ${need}.`,
+      'Use the key pair your login service signs with, or change jwtAlgorithm.',
+    );
   }
   return text;
 }
@@ -59,7 +71,12 @@ function checked(text: string, field: string, algorithm: string, parse: (pem: st
 export function verifyKey(config: CfgConfig): string {
   const auth = config.grpc.auth;
   if (auth.jwtAlgorithm.startsWith('HS')) return projectSecret(config);
-  if (!auth.jwtPublicKey) throw new CfgError('E_CONFIG_INVALID', `grpc.auth.jwtAlgorithm is ${auth.jwtAlgorithm} but grpc.auth.jwtPublicKey is not set.`, 'Set jwtPublicKey (PEM text or path) or CFG_JWT_PUBLIC_KEY.');
+  if (!auth.jwtPublicKey)
+    throw new CfgError(
+      'E_CONFIG_INVALID',
+      `grpc.auth.jwtAlgorithm is ${auth.jwtAlgorithm} but grpc.auth.jwtPublicKey is not set.`,
+      'Set jwtPublicKey (PEM text or path) or CFG_JWT_PUBLIC_KEY.',
+    );
   return checked(pem(auth.jwtPublicKey, 'jwtPublicKey'), 'jwtPublicKey', auth.jwtAlgorithm, createPublicKey);
 }
 
@@ -67,6 +84,11 @@ export function verifyKey(config: CfgConfig): string {
 export function signKey(config: CfgConfig): string {
   const auth = config.grpc.auth;
   if (auth.jwtAlgorithm.startsWith('HS')) return projectSecret(config);
-  if (!auth.jwtPrivateKey) throw new CfgError('E_CONFIG_INVALID', `grpc.auth.jwtAlgorithm is ${auth.jwtAlgorithm}: cfg token needs grpc.auth.jwtPrivateKey.`, 'Set jwtPrivateKey (PEM text or path) or CFG_JWT_PRIVATE_KEY, or mint tokens with your login service.');
+  if (!auth.jwtPrivateKey)
+    throw new CfgError(
+      'E_CONFIG_INVALID',
+      `grpc.auth.jwtAlgorithm is ${auth.jwtAlgorithm}: cfg token needs grpc.auth.jwtPrivateKey.`,
+      'Set jwtPrivateKey (PEM text or path) or CFG_JWT_PRIVATE_KEY, or mint tokens with your login service.',
+    );
   return checked(pem(auth.jwtPrivateKey, 'jwtPrivateKey'), 'jwtPrivateKey', auth.jwtAlgorithm, createPrivateKey);
 }

@@ -14,9 +14,14 @@ export function parseDuration(text: string): number {
 /** Refuses a lifetime `cfg token` may not issue: under 1 s, or over grpc.auth.maxTokenLifetimeSeconds (the server would refuse the token). */
 export function assertTokenLifetime(config: CfgConfig, ttlSeconds: number): void {
   const max = config.grpc.auth.maxTokenLifetimeSeconds;
-  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) throw new CfgError('E_USAGE', `A token lifetime must be at least 1 second (got ${ttlSeconds}).`, 'e.g. --ttl 1h');
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1)
+    throw new CfgError('E_USAGE', `A token lifetime must be at least 1 second (got ${ttlSeconds}).`, 'e.g. --ttl 1h');
   if (ttlSeconds > max) {
-    throw new CfgError('E_USAGE', `A token lifetime of ${ttlSeconds} s is longer than grpc.auth.maxTokenLifetimeSeconds (${max} s): the server would refuse the token.`, 'Use a shorter --ttl, or raise grpc.auth.maxTokenLifetimeSeconds in cfg.config.ts.');
+    throw new CfgError(
+      'E_USAGE',
+      `A token lifetime of ${ttlSeconds} s is longer than grpc.auth.maxTokenLifetimeSeconds (${max} s): the server would refuse the token.`,
+      'Use a shorter --ttl, or raise grpc.auth.maxTokenLifetimeSeconds in cfg.config.ts.',
+    );
   }
 }
 

@@ -39,6 +39,8 @@ export async function failedCall(err: unknown, user: AuthUser, db: Db, message: 
     throw err;
   }
   invalidateUser(user.id);
-  log.info(`a call by user ${user.username} (id ${user.id}) failed after the user was deleted; answered UNAUTHENTICATED`, { error: err instanceof Error ? err.message.split('\n')[0] : String(err) });
+  log.info(`a call by user ${user.username} (id ${user.id}) failed after the user was deleted; answered UNAUTHENTICATED`, {
+    error: err instanceof Error ? err.message.split('\n')[0] : String(err),
+  });
   throw new GrpcError(Status.UNAUTHENTICATED, message, undefined, { cause: err });
 }

@@ -30,9 +30,21 @@ const PERMISSION = /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/i;
 
 export const PUBLIC: MethodAccess = Object.freeze({ label: 'public', needsUser: false, staff: false, permission: null, denied: '' });
 /** A method whose class declares nothing for it, on a server with requireAuth off: anyone reaches it (its body may check the caller). */
-export const UNDECLARED: MethodAccess = Object.freeze({ label: 'undeclared', needsUser: false, staff: false, permission: null, denied: '' });
+export const UNDECLARED: MethodAccess = Object.freeze({
+  label: 'undeclared',
+  needsUser: false,
+  staff: false,
+  permission: null,
+  denied: '',
+});
 export const SIGNED_IN: MethodAccess = Object.freeze({ label: 'user', needsUser: true, staff: false, permission: null, denied: '' });
-const STAFF: MethodAccess = Object.freeze({ label: 'staff', needsUser: true, staff: true, permission: null, denied: 'Staff access required' });
+const STAFF: MethodAccess = Object.freeze({
+  label: 'staff',
+  needsUser: true,
+  staff: true,
+  permission: null,
+  denied: 'Staff access required',
+});
 
 /** The resolved form of a declaration; a string naming what is wrong when it is not one. */
 export function resolveAccess(access: unknown): MethodAccess | string {
@@ -43,10 +55,17 @@ export function resolveAccess(access: unknown): MethodAccess | string {
     const { permission, orStaff, ...rest } = access as { permission?: unknown; orStaff?: unknown };
     const extra = Object.keys(rest);
     if (extra.length > 0) return `has an unknown field "${extra[0]}" (an access object takes permission and orStaff)`;
-    if (typeof permission !== 'string' || !PERMISSION.test(permission)) return `names permission ${JSON.stringify(permission)}; a permission is "app.codename"`;
+    if (typeof permission !== 'string' || !PERMISSION.test(permission))
+      return `names permission ${JSON.stringify(permission)}; a permission is "app.codename"`;
     if (orStaff !== undefined && typeof orStaff !== 'boolean') return 'has a non-boolean orStaff';
     return orStaff
-      ? Object.freeze({ label: `staff or ${permission}`, needsUser: true, staff: true, permission, denied: `Staff or permission ${permission} required` })
+      ? Object.freeze({
+          label: `staff or ${permission}`,
+          needsUser: true,
+          staff: true,
+          permission,
+          denied: `Staff or permission ${permission} required`,
+        })
       : Object.freeze({ label: permission, needsUser: true, staff: false, permission, denied: `Permission ${permission} required` });
   }
   return `is ${JSON.stringify(access)}; it must be "public", "user", "staff", { permission: "app.codename" } or { permission, orStaff: true }`;

@@ -72,13 +72,13 @@ export abstract class CallState implements CallContext, ContextValues {
   declare workerSlot: (() => void) | undefined;
   // The values: the first key set is held in two fields (most calls set one value: the caller),
   // further keys in an object made on demand. A key is in one place or the other, never both.
-  private declare firstKey: symbol | undefined;
-  private declare firstValue: unknown;
-  private declare more: Record<symbol, unknown> | undefined;
-  private declare controller: AbortController | undefined;
-  private declare finished: boolean;
+  declare private firstKey: symbol | undefined;
+  declare private firstValue: unknown;
+  declare private more: Record<symbol, unknown> | undefined;
+  declare private controller: AbortController | undefined;
+  declare private finished: boolean;
   /** Aborts every call at once (forced shutdown). */
-  private declare serverSignal: AbortSignal;
+  declare private serverSignal: AbortSignal;
 
   /** Gives the core's fields their first values, all at once (one object shape for every call). */
   protected startCall(serverSignal: AbortSignal): void {

@@ -1,7 +1,8 @@
 import { GrpcError, Status } from './error.ts';
 
 /** The status a long-lived call gets when the server starts draining. */
-export const SHUTTING_DOWN = 'Server is shutting down: this stream was ended so that it can stop; reconnect (to another server, or to this one once it is back) to continue';
+export const SHUTTING_DOWN =
+  'Server is shutting down: this stream was ended so that it can stop; reconnect (to another server, or to this one once it is back) to continue';
 
 /** The error every open stream is ended with on drain: UNAVAILABLE, which clients may retry elsewhere. */
 export function shuttingDown(): GrpcError {

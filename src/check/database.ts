@@ -10,7 +10,11 @@ export async function checkDatabase(cfg: CfgConfig, report: Report): Promise<voi
   try {
     const m = await checkMigrations(cfg);
     if (m.pending > 0) report.fail('database', unmigratedError(m));
-    else report.good('database', `${m.where}: ${m.applied ? `${m.applied} migration(s) applied, none pending` : 'no migrations in prisma/migrations'}`);
+    else
+      report.good(
+        'database',
+        `${m.where}: ${m.applied ? `${m.applied} migration(s) applied, none pending` : 'no migrations in prisma/migrations'}`,
+      );
   } catch (err) {
     report.fail('database', err);
   }

@@ -60,7 +60,9 @@ const stamp = (f: string): [string, number, number] | null => {
 function cacheOf(root: string, files: string[], tsVersion: string): { file: string; key: string } {
   const configFile = join(root, 'tsconfig.json');
   const config = existsSync(configFile) ? readFileSync(configFile, 'utf8') : JSON.stringify(DEFAULTS);
-  const key = createHash('sha256').update(JSON.stringify([tsVersion, root, files, config])).digest('hex');
+  const key = createHash('sha256')
+    .update(JSON.stringify([tsVersion, root, files, config]))
+    .digest('hex');
   return { file: join(tmpdir(), `cfg-typecheck-${key.slice(0, 16)}.json`), key };
 }
 
@@ -81,7 +83,8 @@ function fromCache(cache: { file: string; key: string }): string[] | null {
  */
 function reason(message: string | import('typescript').DiagnosticMessageChain): string {
   let text = typeof message === 'string' ? message : message.messageText;
-  for (let chain = typeof message === 'string' ? undefined : message; chain?.next?.length; chain = chain.next[0]) text = chain.next[0]!.messageText;
+  for (let chain = typeof message === 'string' ? undefined : message; chain?.next?.length; chain = chain.next[0])
+    text = chain.next[0]!.messageText;
   return text.replace(/'([\w.$]+)<[^']{40,}'/g, "'$1<...>'").replace(/'(\{[^']{60,})'/g, (_m, t: string) => `'${t.slice(0, 40)}...'`);
 }
 
@@ -123,7 +126,10 @@ export async function typecheck(root: string, files: string[]): Promise<{ errors
       errors.push(`${relative(root, file)}:${line + 1}:${character + 1} TS${d.code}: ${reason(d.messageText)}`);
     }
   }
-  const inputs = program.getSourceFiles().map((sf) => stamp(sf.fileName)).filter((s): s is [string, number, number] => s !== null);
+  const inputs = program
+    .getSourceFiles()
+    .map((sf) => stamp(sf.fileName))
+    .filter((s): s is [string, number, number] => s !== null);
   try {
     writeFileSync(cache.file, JSON.stringify({ key: cache.key, inputs, errors } satisfies Cached));
   } catch {
@@ -157,7 +163,7 @@ export async function checkTypes(cfg: CfgConfig, modules: string[], report: Repo
     new CfgError(
       'E_TYPECHECK',
       `${errors.length} type error(s) in the services:\n${errors.join('\n')}`,
-      "A method must match its RPC in the .proto: its name (lowerCamelCase), request, response and kind (unary, stream). npm run typecheck checks the whole project.",
+      'A method must match its RPC in the .proto: its name (lowerCamelCase), request, response and kind (unary, stream). npm run typecheck checks the whole project.',
     ),
   );
 }

@@ -64,5 +64,8 @@ export function metadataOf(headers: readonly string[], token?: string): Metadata
 
 /** The host of host:port or [v6]:port (as it is for other forms). */
 function hostOf(address: string): string {
-  return address.replace(/^(ipv4|ipv6|dns):(\/\/[^/]*\/)?/, '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return address
+    .replace(/^(ipv4|ipv6|dns):(\/\/[^/]*\/)?/, '')
+    .replace(/:\d+$/, '')
+    .replace(/^\[(.*)\]$/, '$1');
 }

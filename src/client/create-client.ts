@@ -91,7 +91,8 @@ function retriedMethods(definition: ServiceDefinition, options: ClientOptions): 
   for (const path of options.idempotent ?? []) if (own.has(path)) out.add(path);
   for (const name of options.retry?.methods ?? []) {
     const path = paths.get(name) ?? (own.has(name) ? name : undefined);
-    if (!path) throw new CfgError('E_CLIENT_OPTIONS', `retry.methods: "${name}" is not a method of this service (${[...paths.keys()].join(', ')})`);
+    if (!path)
+      throw new CfgError('E_CLIENT_OPTIONS', `retry.methods: "${name}" is not a method of this service (${[...paths.keys()].join(', ')})`);
     out.add(path);
   }
   return out;
@@ -104,10 +105,15 @@ const toMs = (d: Date | number) => (d instanceof Date ? d.getTime() : d);
  * responses are async iterables. `createClient(CryptoServiceService, 'localhost:50051', { token })`;
  * several addresses (`['127.0.0.1:50051', '127.0.0.1:50052']`) are balanced round robin.
  */
-export function createClient<D extends ServiceDefinition>(definition: D, address: string | readonly string[], options: ClientOptions = {}): TypedClient<D> {
+export function createClient<D extends ServiceDefinition>(
+  definition: D,
+  address: string | readonly string[],
+  options: ClientOptions = {},
+): TypedClient<D> {
   const retried = retriedMethods(definition, options);
   const deadlineMs = options.deadlineMs ?? 30_000;
-  if (!Number.isFinite(deadlineMs) || deadlineMs < 0) throw new CfgError('E_CLIENT_OPTIONS', `deadlineMs: ${deadlineMs} is not a number of ms (0 for none)`);
+  if (!Number.isFinite(deadlineMs) || deadlineMs < 0)
+    throw new CfgError('E_CLIENT_OPTIONS', `deadlineMs: ${deadlineMs} is not a number of ms (0 for none)`);
   const channelOptions: Record<string, unknown> = {
     'grpc.service_config': JSON.stringify(serviceConfigFor([...retried], options.retry || {})),
     'grpc.service_config_disable_resolution': 1,
@@ -125,7 +131,8 @@ export function createClient<D extends ServiceDefinition>(definition: D, address
     const md = new Metadata();
     for (const [k, v] of Object.entries({ ...base, ...opts?.metadata })) md.set(k, v);
     let deadline = Infinity;
-    if (opts?.deadline !== undefined) deadline = typeof opts.deadline === 'number' && opts.deadline < 1e12 ? Date.now() + opts.deadline : toMs(opts.deadline);
+    if (opts?.deadline !== undefined)
+      deadline = typeof opts.deadline === 'number' && opts.deadline < 1e12 ? Date.now() + opts.deadline : toMs(opts.deadline);
     else if (!streamsResponses && deadlineMs > 0) deadline = Date.now() + deadlineMs;
     if (opts?.parent) deadline = Math.min(deadline, toMs(opts.parent.deadline));
     return [md, deadline === Infinity ? {} : { deadline }];
@@ -139,7 +146,10 @@ export function createClient<D extends ServiceDefinition>(definition: D, address
   };
   // Writes the requests as the transport takes them; stops pulling them (and closes a generator)
   // once the call has ended, whether by its status, a cancel or a deadline.
-  const feed = async (stream: { write(m: unknown): boolean; end(): void; once(e: string, f: () => void): unknown }, requests: AsyncIterable<unknown> | Iterable<unknown>) => {
+  const feed = async (
+    stream: { write(m: unknown): boolean; end(): void; once(e: string, f: () => void): unknown },
+    requests: AsyncIterable<unknown> | Iterable<unknown>,
+  ) => {
     let ended = false;
     let wake: (() => void) | undefined;
     stream.once('status', () => {
@@ -170,21 +180,26 @@ export function createClient<D extends ServiceDefinition>(definition: D, address
       client[key] = (request: unknown, opts?: ClientCallOptions) =>
         new Promise((resolve, reject) => {
           const [md, co] = prepare(opts, false);
-          const call = method(request, md, co, (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res))) as { cancel(): void };
+          const call = method(request, md, co, (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res))) as {
+            cancel(): void;
+          };
           onAbort(opts, call);
         });
     } else if (def.requestStream && !def.responseStream) {
       client[key] = (requests: AsyncIterable<unknown>, opts?: ClientCallOptions) =>
         new Promise((resolve, reject) => {
           const [md, co] = prepare(opts, false);
-          const call = method(md, co, (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res))) as Parameters<typeof feed>[0] & { cancel(): void };
+          const call = method(md, co, (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res))) as Parameters<
+            typeof feed
+          >[0] & { cancel(): void };
           onAbort(opts, call);
           feed(call, requests).catch(reject);
         });
     } else {
       client[key] = (input: unknown, opts?: ClientCallOptions) => {
         const [md, co] = prepare(opts, true);
-        const call = (def.requestStream ? method(md, co) : method(input, md, co)) as AsyncIterable<unknown> & Parameters<typeof feed>[0] & { cancel(): void };
+        const call = (def.requestStream ? method(md, co) : method(input, md, co)) as AsyncIterable<unknown> &
+          Parameters<typeof feed>[0] & { cancel(): void };
         onAbort(opts, call);
         if (def.requestStream) void feed(call, input as AsyncIterable<unknown>).catch(() => call.cancel());
         return call;

@@ -1,13 +1,27 @@
 // `cfg describe`: a service, method, message or enum shown as the .proto text that defines it, with
 // its comments (grpcurl's describe, in short).
-import { ScalarType, type DescEnum, type DescField, type DescFile, type DescMessage, type DescMethod, type DescService, type FileRegistry } from '@bufbuild/protobuf';
+import {
+  ScalarType,
+  type DescEnum,
+  type DescField,
+  type DescFile,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type FileRegistry,
+} from '@bufbuild/protobuf';
 import { pathInFileDesc } from '@bufbuild/protobuf/codegenv2';
 
 /** The leading comment of the element at `path` in its file, as `// ` lines at `indent`. */
 function comment(file: DescFile, path: number[], indent: string): string {
   const location = file.proto.sourceCodeInfo?.location.find((l) => l.path.length === path.length && l.path.every((p, i) => p === path[i]));
   const text = location?.leadingComments?.replace(/\n$/, '');
-  return text ? text.split('\n').map((l) => `${indent}//${l}\n`).join('') : '';
+  return text
+    ? text
+        .split('\n')
+        .map((l) => `${indent}//${l}\n`)
+        .join('')
+    : '';
 }
 
 function typeName(field: DescField): string {
@@ -22,7 +36,8 @@ function typeName(field: DescField): string {
     case 'list':
       return `repeated ${field.listKind === 'scalar' ? ScalarType[field.scalar].toLowerCase() : named(field.listKind === 'enum' ? field.enum : field.message)}`;
     case 'map': {
-      const value = field.mapKind === 'scalar' ? ScalarType[field.scalar].toLowerCase() : named(field.mapKind === 'enum' ? field.enum : field.message);
+      const value =
+        field.mapKind === 'scalar' ? ScalarType[field.scalar].toLowerCase() : named(field.mapKind === 'enum' ? field.enum : field.message);
       return `map<${ScalarType[field.mapKey].toLowerCase()}, ${value}>`;
     }
   }
@@ -50,7 +65,8 @@ function message(desc: DescMessage, indent = ''): string {
   let body = '';
   for (const member of desc.members) {
     if (member.kind === 'field') body += line(member, `${indent}  `);
-    else if (member.kind === 'oneof') body += `${indent}  oneof ${member.name} {\n${member.fields.map((f) => line(f, `${indent}    `)).join('')}${indent}  }\n`;
+    else if (member.kind === 'oneof')
+      body += `${indent}  oneof ${member.name} {\n${member.fields.map((f) => line(f, `${indent}    `)).join('')}${indent}  }\n`;
   }
   for (const nested of desc.nestedMessages) body += message(nested, `${indent}  `);
   for (const nested of desc.nestedEnums) body += enumText(nested, `${indent}  `);

@@ -36,7 +36,11 @@ export function protosetSource(path: string): DescriptorSource {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new CfgError('E_NOT_FOUND', `Cannot read the descriptor set ${path}: ${(err as Error).message}`, 'Pass a file written by buf build -o, or leave --protoset out to use reflection.');
+    throw new CfgError(
+      'E_NOT_FOUND',
+      `Cannot read the descriptor set ${path}: ${(err as Error).message}`,
+      'Pass a file written by buf build -o, or leave --protoset out to use reflection.',
+    );
   }
   return fileSource(path, [...splitFileSet(bytes), ...builtinRawFiles()]);
 }
@@ -69,8 +73,16 @@ export function reflectionSource(client: ReflectionClient, fallback: () => Promi
     get origin() {
       return local ? 'a local descriptor set (the server has no reflection)' : 'reflection';
     },
-    services: () => orLocal(() => client.services(), (s) => s.services()),
-    registryFor: (symbol) => orLocal(() => client.registryFor(symbol), (s) => s.registryFor(symbol)),
+    services: () =>
+      orLocal(
+        () => client.services(),
+        (s) => s.services(),
+      ),
+    registryFor: (symbol) =>
+      orLocal(
+        () => client.registryFor(symbol),
+        (s) => s.registryFor(symbol),
+      ),
   };
 }
 
@@ -79,7 +91,11 @@ export function splitMethodName(text: string): { service: string; method: string
   const name = text.replace(/^\//, '');
   const at = name.includes('/') ? name.lastIndexOf('/') : name.lastIndexOf('.');
   if (at <= 0 || at === name.length - 1) {
-    throw new CfgError('E_USAGE', `"${text}" is not a method name.`, 'Name it package.Service/Method, e.g. crypto.CryptoService/GetCoin (cfg list <address> shows the services).');
+    throw new CfgError(
+      'E_USAGE',
+      `"${text}" is not a method name.`,
+      'Name it package.Service/Method, e.g. crypto.CryptoService/GetCoin (cfg list <address> shows the services).',
+    );
   }
   return { service: name.slice(0, at), method: name.slice(at + 1) };
 }

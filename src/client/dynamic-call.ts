@@ -31,7 +31,12 @@ export async function invoke(client: Client, call: DynamicCall): Promise<CallSta
   let single: Uint8Array | undefined;
   if (!clientStreams) {
     for await (const r of call.requests) {
-      if (single) throw new CfgError('E_USAGE', `${call.method.parent.typeName}/${call.method.name} takes one request; more than one was given.`, 'Send one JSON object (several are for client-streaming and bidi methods).');
+      if (single)
+        throw new CfgError(
+          'E_USAGE',
+          `${call.method.parent.typeName}/${call.method.name} takes one request; more than one was given.`,
+          'Send one JSON object (several are for client-streaming and bidi methods).',
+        );
       single = r;
     }
   }

@@ -13,7 +13,12 @@ export function idempotentMethods(descriptorSetPath: string | URL): Set<string> 
   try {
     bytes = readFileSync(descriptorSetPath);
   } catch (err) {
-    throw new CfgError('E_STUBS_MISSING', `${String(descriptorSetPath)} cannot be read: ${(err as Error).message}`, 'Generate it: cfg generate-proto', { cause: err });
+    throw new CfgError(
+      'E_STUBS_MISSING',
+      `${String(descriptorSetPath)} cannot be read: ${(err as Error).message}`,
+      'Generate it: cfg generate-proto',
+      { cause: err },
+    );
   }
   const paths = new Set<string>();
   for (const file of fromBinary(FileDescriptorSetSchema, bytes).file) {

@@ -1,4 +1,12 @@
-import { InterceptingCall, Metadata, status as Status, type Interceptor as GrpcInterceptor, type InterceptorOptions, type NextCall, type StatusObject } from '@grpc/grpc-js';
+import {
+  InterceptingCall,
+  Metadata,
+  status as Status,
+  type Interceptor as GrpcInterceptor,
+  type InterceptorOptions,
+  type NextCall,
+  type StatusObject,
+} from '@grpc/grpc-js';
 
 /** A call as client middleware sees it before it is sent. */
 export interface ClientCall {
@@ -54,7 +62,12 @@ export function toGrpcInterceptor(middleware: ClientMiddleware): GrpcInterceptor
       ended = true;
       if (!middleware.onEnd) return;
       try {
-        middleware.onEnd(call, { code: status.code, details: status.details, durationMs: Date.now() - call.startedAt, peer: started ? intercepting.getPeer() : '' });
+        middleware.onEnd(call, {
+          code: status.code,
+          details: status.details,
+          durationMs: Date.now() - call.startedAt,
+          peer: started ? intercepting.getPeer() : '',
+        });
       } catch {
         // onEnd must not throw; a throw does not change the call.
       }
@@ -74,7 +87,13 @@ export function toGrpcInterceptor(middleware: ClientMiddleware): GrpcInterceptor
         call = { method: options.method_definition.path, metadata, startedAt: Date.now() };
         outer = listener;
         const deadline = options.deadline instanceof Date ? options.deadline.getTime() : (options.deadline ?? Infinity);
-        const timer = deadline === Infinity ? undefined : setTimeout(() => fail(Status.DEADLINE_EXCEEDED, 'Deadline exceeded before the call was sent'), Math.max(0, deadline - Date.now()));
+        const timer =
+          deadline === Infinity
+            ? undefined
+            : setTimeout(
+                () => fail(Status.DEADLINE_EXCEEDED, 'Deadline exceeded before the call was sent'),
+                Math.max(0, deadline - Date.now()),
+              );
         const go = () => {
           clearTimeout(timer);
           if (ended) return;
@@ -122,12 +141,19 @@ export function metadataMiddleware(entries: Record<string, string> | (() => Reco
 }
 
 /** One line per call: its method, status and duration, to `log` (console.log by default). */
-export function loggingMiddleware(log: (line: string, fields: { method: string; code: Status; durationMs: number; peer: string }) => void = (line) => console.log(line)): ClientMiddleware {
+export function loggingMiddleware(
+  log: (line: string, fields: { method: string; code: Status; durationMs: number; peer: string }) => void = (line) => console.log(line),
+): ClientMiddleware {
   return {
     name: 'logging',
     onEnd(call, end) {
       const name = Status[end.code] ?? String(end.code);
-      log(`${call.method} ${name} ${end.durationMs} ms${end.peer ? ` ${end.peer}` : ''}`, { method: call.method, code: end.code, durationMs: end.durationMs, peer: end.peer });
+      log(`${call.method} ${name} ${end.durationMs} ms${end.peer ? ` ${end.peer}` : ''}`, {
+        method: call.method,
+        code: end.code,
+        durationMs: end.durationMs,
+        peer: end.peer,
+      });
     },
   };
 }
@@ -159,7 +185,8 @@ export function authRefreshMiddleware(getToken: () => Promise<FreshToken>, optio
       call.metadata.set('authorization', `Bearer ${await token()}`);
     },
     onEnd(call, end) {
-      if (end.code === Status.UNAUTHENTICATED && current && call.metadata.get('authorization')[0] === `Bearer ${current.token}`) current = undefined;
+      if (end.code === Status.UNAUTHENTICATED && current && call.metadata.get('authorization')[0] === `Bearer ${current.token}`)
+        current = undefined;
     },
   };
 }

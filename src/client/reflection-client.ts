@@ -122,7 +122,9 @@ export class ReflectionClient {
       throw new CallStatusError(e.errorCode, `reflection: ${e.errorMessage}`);
     }
     if (body.case !== 'fileDescriptorResponse') throw unexpected(body);
-    const files = (body.value as { fileDescriptorProto: Uint8Array[] }).fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b));
+    const files = (body.value as { fileDescriptorProto: Uint8Array[] }).fileDescriptorProto.map((b) =>
+      fromBinary(FileDescriptorProtoSchema, b),
+    );
     for (const f of files) if (!this.files.has(f.name)) this.files.set(f.name, f);
     return files[0] && this.files.get(files[0].name);
   }

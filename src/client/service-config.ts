@@ -43,7 +43,10 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}
 
 function checkNumber(field: string, value: number, min: number, max = Infinity, integer = false): number {
   if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new CfgError('E_CLIENT_OPTIONS', `retry.${field}: ${value} is not ${integer ? 'an integer' : 'a number'} from ${min}${max === Infinity ? ' up' : ` to ${max}`}`);
+    throw new CfgError(
+      'E_CLIENT_OPTIONS',
+      `retry.${field}: ${value} is not ${integer ? 'an integer' : 'a number'} from ${min}${max === Infinity ? ' up' : ` to ${max}`}`,
+    );
   }
   return value;
 }

@@ -26,7 +26,9 @@ export function apikeyCommand(): Command {
       await withDb(async (db) => {
         const { key, apiKey } = await createApiKeyFor(db, { username: opts.username, name: opts.name, expiresAt });
         // The key alone on stdout (KEY=$(cfg apikey create ...)); the rest on stderr.
-        process.stderr.write(`${kleur.green('created')} API key ${apiKey.id} "${apiKey.name}" for ${apiKey.username}, prefix ${apiKey.prefix}, expires ${day(apiKey.expiresAt)}\n`);
+        process.stderr.write(
+          `${kleur.green('created')} API key ${apiKey.id} "${apiKey.name}" for ${apiKey.username}, prefix ${apiKey.prefix}, expires ${day(apiKey.expiresAt)}\n`,
+        );
         process.stderr.write(`${kleur.yellow('store it now')}: the key is not shown again\n`);
         process.stdout.write(`${key}\n`);
       });
@@ -56,7 +58,13 @@ export function apikeyCommand(): Command {
         ]);
         const head = ['ID', 'NAME', 'PREFIX', 'USER', 'STATE', 'CREATED', 'EXPIRES', 'LAST USED', 'MADE BY'];
         const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-        for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+        for (const r of [head, ...rows])
+          process.stdout.write(
+            `${r
+              .map((c, i) => c.padEnd(widths[i]!))
+              .join('  ')
+              .trimEnd()}\n`,
+          );
       });
     });
   command

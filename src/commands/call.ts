@@ -18,12 +18,16 @@ export function callCommand(): Command {
       .argument('<address>', 'the server, host:port (e.g. localhost:50051)')
       .argument('<method>', 'package.Service/Method (cfg list <address> shows them)')
       .argument('[json]', 'the request as JSON (default {}); @file reads a file, @- stdin')
-      .option('-d, --data <json>', 'the request(s) as JSON, @file or @- for stdin; client-streaming and bidi methods read stdin when no data is given')
+      .option(
+        '-d, --data <json>',
+        'the request(s) as JSON, @file or @- for stdin; client-streaming and bidi methods read stdin when no data is given',
+      )
       .option('--compact', 'print each reply on one line (newline-delimited JSON) instead of indented')
       .option('--emit-defaults', 'print fields that hold their default value (0, "", false) too'),
   ).action(async (address: string, method: string, json: string | undefined, opts: CallOptions) => {
     const { CfgError } = await import('../errors.ts');
-    if (json !== undefined && opts.data !== undefined) throw new CfgError('E_USAGE', 'The request is given twice: as an argument and with -d.', 'Give one of them.');
+    if (json !== undefined && opts.data !== undefined)
+      throw new CfgError('E_USAGE', 'The request is given twice: as an argument and with -d.', 'Give one of them.');
     const { openTarget } = await import('./grpc-target.ts');
     await exitWithStatus(async () => {
       const target = await openTarget(address, opts);
@@ -36,15 +40,22 @@ export function callCommand(): Command {
   });
 }
 
-async function call(target: Awaited<ReturnType<typeof import('./grpc-target.ts').openTarget>>, address: string, name: string, data: string | undefined, opts: CallOptions): Promise<void> {
-  const [{ resolveMethod }, { invoke }, { jsonValues }, { jsonCodecOf, JsonCodecError }, { CfgError }, { CallStatusError }] = await Promise.all([
-    import('../client/descriptor-source.ts'),
-    import('../client/dynamic-call.ts'),
-    import('../client/json-values.ts'),
-    import('../proto/json-codec.ts'),
-    import('../errors.ts'),
-    import('../client/call-status.ts'),
-  ]);
+async function call(
+  target: Awaited<ReturnType<typeof import('./grpc-target.ts').openTarget>>,
+  address: string,
+  name: string,
+  data: string | undefined,
+  opts: CallOptions,
+): Promise<void> {
+  const [{ resolveMethod }, { invoke }, { jsonValues }, { jsonCodecOf, JsonCodecError }, { CfgError }, { CallStatusError }] =
+    await Promise.all([
+      import('../client/descriptor-source.ts'),
+      import('../client/dynamic-call.ts'),
+      import('../client/json-values.ts'),
+      import('../proto/json-codec.ts'),
+      import('../errors.ts'),
+      import('../client/call-status.ts'),
+    ]);
   const method = await resolveMethod(target.source, name, address);
   const registry = (await target.source.registryFor(method.parent.typeName))!;
   const codec = jsonCodecOf(registry);
@@ -71,7 +82,11 @@ async function call(target: Awaited<ReturnType<typeof import('./grpc-target.ts')
         yield codec.jsonToBinary(method.input, text);
       } catch (err) {
         if (!(err instanceof JsonCodecError)) throw err;
-        throw new CfgError('E_USAGE', `Request ${n} is not a valid ${method.input.typeName}: ${err.message.replace(`${method.input.typeName}: `, '')}`, `cfg describe ${address} ${method.input.typeName} shows its fields.`);
+        throw new CfgError(
+          'E_USAGE',
+          `Request ${n} is not a valid ${method.input.typeName}: ${err.message.replace(`${method.input.typeName}: `, '')}`,
+          `cfg describe ${address} ${method.input.typeName} shows its fields.`,
+        );
       }
     }
   };
@@ -81,7 +96,8 @@ async function call(target: Awaited<ReturnType<typeof import('./grpc-target.ts')
     requests: requests(),
     metadata: target.metadata,
     options: target.deadline ? { deadline: target.deadline } : {},
-    onReply: (bytes) => process.stdout.write(`${codec.binaryToJson(method.output, bytes, { pretty: !opts.compact, emitDefaults: opts.emitDefaults })}\n`),
+    onReply: (bytes) =>
+      process.stdout.write(`${codec.binaryToJson(method.output, bytes, { pretty: !opts.compact, emitDefaults: opts.emitDefaults })}\n`),
   });
   // stdin may still be open (a terminal): it must not keep the process alive.
   if (streamsIn) process.stdin.destroy();

@@ -14,12 +14,23 @@ export function createuserCommand(): Command {
     .option('--perm <app.codename>', 'grant an existing permission, e.g. crypto.delete_coin (repeatable)', collect, [] as string[])
     .option('--create-perm', 'create the --perm permissions that do not exist yet (otherwise they are refused)')
     .option('--group <name>', 'add to a group, created if missing (repeatable)', collect, [] as string[])
-    .action(async (opts: { username: string; email?: string; staff?: boolean; superuser?: boolean; inactive?: boolean; perm: string[]; createPerm?: boolean; group: string[] }) => {
-      const { withDatabase } = await import('./database.ts');
-      const { upsertUser } = await import('../auth/manage.ts');
-      await withDatabase(async ({ db }) => {
-        const { created, user } = await upsertUser(await db(), { ...opts, knownPermsOnly: opts.createPerm !== true });
-        process.stdout.write(`${created ? 'created' : 'updated'} user ${user.username} (id ${user.id})\n`);
-      });
-    });
+    .action(
+      async (opts: {
+        username: string;
+        email?: string;
+        staff?: boolean;
+        superuser?: boolean;
+        inactive?: boolean;
+        perm: string[];
+        createPerm?: boolean;
+        group: string[];
+      }) => {
+        const { withDatabase } = await import('./database.ts');
+        const { upsertUser } = await import('../auth/manage.ts');
+        await withDatabase(async ({ db }) => {
+          const { created, user } = await upsertUser(await db(), { ...opts, knownPermsOnly: opts.createPerm !== true });
+          process.stdout.write(`${created ? 'created' : 'updated'} user ${user.username} (id ${user.id})\n`);
+        });
+      },
+    );
 }

@@ -12,10 +12,15 @@ export interface GenerateProtoOptions {
 /** cfg generate-proto: buf + ts-proto over proto/ into generated/. */
 export function generateProtoCommand(): Command {
   return new Command('generate-proto')
-    .description('Generate typed messages, @grpc/grpc-js service definitions and clients, and the reflection descriptor set from .proto files')
+    .description(
+      'Generate typed messages, @grpc/grpc-js service definitions and clients, and the reflection descriptor set from .proto files',
+    )
     .option('--proto-dir <dir>', 'folder holding the .proto files (default: grpc.proto.protoDir, "proto")')
     .option('--output-dir <dir>', 'folder receiving the stubs and descriptors.binpb (default: grpc.proto.outputDir, "generated")')
-    .option('--es', 'also emit ECMAScript messages and service descriptors for browsers (protoc-gen-es) into <output-dir>/es/, for @connectrpc/connect-web (default: grpc.proto.es)')
+    .option(
+      '--es',
+      'also emit ECMAScript messages and service descriptors for browsers (protoc-gen-es) into <output-dir>/es/, for @connectrpc/connect-web (default: grpc.proto.es)',
+    )
     .option('--no-es', 'do not emit them, whatever grpc.proto.es says')
     .option('--watch', 'generate, then regenerate on every .proto change until Ctrl-C; a broken file is reported and waited out')
     .action(async (opts: GenerateProtoOptions) => {

@@ -19,7 +19,10 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function withTargetOptions(command: Command): Command {
   return command
     .option('-H, --header <header>', 'request metadata "name: value" (repeatable); -bin names take base64', collect, [])
-    .option('--token-user <username>', 'mint an access token for this user of the project (as cfg token does) and send it as "authorization: Bearer"')
+    .option(
+      '--token-user <username>',
+      'mint an access token for this user of the project (as cfg token does) and send it as "authorization: Bearer"',
+    )
     .option('--protoset <file>', 'read services and messages from this descriptor set (buf build -o) instead of reflection')
     .option('--timeout <duration>', 'deadline for the whole call, in whole seconds or more: 10s, 5m, 1h')
     .option('--tls', 'use TLS (verified against the system CAs, or --cacert); the default is plaintext')
@@ -57,7 +60,11 @@ export async function openTarget(address: string | undefined, o: TargetOptions):
     local().catch(async (err: unknown) => {
       const { CfgError } = await import('../errors.ts');
       if (!(err instanceof CfgError && err.code === 'E_CONFIG_NOT_FOUND')) throw err;
-      throw new CfgError('E_NOT_FOUND', `${address} has no reflection service, and no project is here to read its descriptors from.`, "Run it in the server's project (its generated/descriptors.binpb is read), or pass --protoset <file>.");
+      throw new CfgError(
+        'E_NOT_FOUND',
+        `${address} has no reflection service, and no project is here to read its descriptors from.`,
+        "Run it in the server's project (its generated/descriptors.binpb is read), or pass --protoset <file>.",
+      );
     });
   const client = connect.openClient(address, o);
   let source: DescriptorSource;

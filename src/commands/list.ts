@@ -21,7 +21,11 @@ export function listCommand(): Command {
         const desc = (await target.source.registryFor(service))?.getService(service);
         if (!desc) {
           const { CfgError } = await import('../errors.ts');
-          throw new CfgError('E_NOT_FOUND', `${address ?? 'The project'} has no service ${service} (by ${target.source.origin}).`, `Its services: ${(await target.source.services()).sort().join(', ')}`);
+          throw new CfgError(
+            'E_NOT_FOUND',
+            `${address ?? 'The project'} has no service ${service} (by ${target.source.origin}).`,
+            `Its services: ${(await target.source.services()).sort().join(', ')}`,
+          );
         }
         for (const m of desc.methods) process.stdout.write(`${desc.typeName}.${m.name}\n`);
       } finally {

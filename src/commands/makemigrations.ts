@@ -4,7 +4,9 @@ import kleur from 'kleur';
 /** cfg makemigrations --name N: write the SQL for prisma/schema.prisma's changes, per provider. */
 export function makemigrationsCommand(): Command {
   return new Command('makemigrations')
-    .description("Write a migration (SQLite and PostgreSQL) from prisma/schema.prisma's changes since the last one, and regenerate the Prisma clients")
+    .description(
+      "Write a migration (SQLite and PostgreSQL) from prisma/schema.prisma's changes since the last one, and regenerate the Prisma clients",
+    )
     .requiredOption('--name <name>', 'migration name (letters, digits, underscores)')
     .action(async (opts: { name: string }) => {
       const { withDatabase } = await import('./database.ts');

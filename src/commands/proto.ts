@@ -13,7 +13,11 @@ async function project(opts: ProtoDirOption): Promise<ProtoProject> {
   const { loadConfig } = await import('../config/load.ts');
   const config = await loadConfig();
   const cwd = process.cwd();
-  return { root: config.root, protoDir: opts.protoDir !== undefined ? resolve(cwd, opts.protoDir) : resolve(config.root, config.grpc.proto.protoDir), shownFrom: cwd };
+  return {
+    root: config.root,
+    protoDir: opts.protoDir !== undefined ? resolve(cwd, opts.protoDir) : resolve(config.root, config.grpc.proto.protoDir),
+    shownFrom: cwd,
+  };
 }
 
 /** Prints each finding (file:line:column: message (RULE)) and the verdict; a finding makes the exit code 1. */
@@ -32,16 +36,24 @@ const protoDirOption = ['--proto-dir <dir>', 'folder holding the .proto files (d
 
 /** cfg proto lint | format | breaking: buf's checks over the project's .proto files, offline. */
 export function protoCommand(): Command {
-  const command = new Command('proto').description('Lint, format and check .proto files for breaking changes (buf, offline; rules in buf.yaml)');
+  const command = new Command('proto').description(
+    'Lint, format and check .proto files for breaking changes (buf, offline; rules in buf.yaml)',
+  );
   command
     .command('lint')
-    .description('buf lint with the project\'s rules (buf.yaml, else cfg\'s defaults); file:line:column and the rule per finding, exit 1 on any')
+    .description(
+      "buf lint with the project's rules (buf.yaml, else cfg's defaults); file:line:column and the rule per finding, exit 1 on any",
+    )
     .option(...protoDirOption)
     .action(async (opts: ProtoDirOption) => {
       const { lintProto } = await import('../proto/lint.ts');
       const r = await lintProto(await project(opts));
       const n = r.findings.length;
-      await report(r.findings, `${r.shown}: ${r.files} file(s) clean under ${r.rules}`, `${n} lint finding(s) in ${r.shown} under ${r.rules}`);
+      await report(
+        r.findings,
+        `${r.shown}: ${r.files} file(s) clean under ${r.rules}`,
+        `${n} lint finding(s) in ${r.shown} under ${r.rules}`,
+      );
     });
   command
     .command('format')
@@ -58,7 +70,11 @@ export function protoCommand(): Command {
         return;
       }
       if (r.findings.length > 0) process.stdout.write(r.diff.endsWith('\n') ? r.diff : `${r.diff}\n`);
-      await report(r.findings, `${r.files} file(s) formatted as buf format writes them`, `${r.findings.length} file(s) not formatted: run cfg proto format to fix them`);
+      await report(
+        r.findings,
+        `${r.files} file(s) formatted as buf format writes them`,
+        `${r.findings.length} file(s) not formatted: run cfg proto format to fix them`,
+      );
     });
   command
     .command('breaking')
@@ -74,7 +90,11 @@ export function protoCommand(): Command {
         return;
       }
       const n = r.findings.length;
-      await report(r.findings, `${r.shown}: no breaking change against ${at} under ${r.rules}`, `${n} breaking change(s) in ${r.shown} against ${at} under ${r.rules}`);
+      await report(
+        r.findings,
+        `${r.shown}: no breaking change against ${at} under ${r.rules}`,
+        `${n} breaking change(s) in ${r.shown} against ${at} under ${r.rules}`,
+      );
     });
   return command;
 }

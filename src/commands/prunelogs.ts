@@ -6,7 +6,9 @@ import { Command } from 'commander';
  */
 export function prunelogsCommand(): Command {
   return new Command('prunelogs')
-    .description('Delete request log rows (grpc_request_log) older than a duration, and rows of stopped or down servers (grpc_server) with no heartbeat for as long')
+    .description(
+      'Delete request log rows (grpc_request_log) older than a duration, and rows of stopped or down servers (grpc_server) with no heartbeat for as long',
+    )
     .requiredOption('--older-than <duration>', 'age: 90s, 30m, 12h, 30d')
     .action(async (opts: { olderThan: string }) => {
       const { withDatabase } = await import('./database.ts');
@@ -18,7 +20,9 @@ export function prunelogsCommand(): Command {
         const calls = await pruneRequestLog(await db(), before);
         process.stdout.write(`deleted ${calls} request log row(s) older than ${opts.olderThan} (before ${before.toISOString()})\n`);
         const servers = await pruneServers(await db(), before, now, config.grpc.monitor.heartbeatMs);
-        process.stdout.write(`deleted ${servers} server row(s) (grpc_server) stopped or down with no heartbeat since ${before.toISOString()}\n`);
+        process.stdout.write(
+          `deleted ${servers} server row(s) (grpc_server) stopped or down with no heartbeat since ${before.toISOString()}\n`,
+        );
       });
     });
 }

@@ -22,7 +22,10 @@ export function rungrpcCommand(): Command {
     .option('--port <port>', 'port to bind, 0 for any free one (default: grpc.server.port, 50051)', parsePort)
     .option('--processes <n>', 'processes serving the port, or "auto" for one per core (default: grpc.server.processes)', parseProcesses)
     .option('--reload', 'restart on changes to apps/, proto/, prisma/ and cfg.config.ts')
-    .option('--allow-unmigrated', 'serve although the database has unapplied migrations (health stays NOT_SERVING until cfg migrate has run)')
+    .option(
+      '--allow-unmigrated',
+      'serve although the database has unapplied migrations (health stays NOT_SERVING until cfg migrate has run)',
+    )
     .action(async (opts: RunOptions) => {
       const { withDatabase } = await import('./database.ts');
       const { runGrpc } = await import('../runtime/run.ts');

@@ -70,7 +70,10 @@ const APP_LABEL = 'an app label: the folder name under apps/ ("crypto"), not a d
 export function appLabel() {
   return z.string(says(APP_LABEL)).superRefine((v, ctx) => {
     if (LABEL.test(v)) return;
-    const last = v.split(/[./\\]/).filter(Boolean).pop();
+    const last = v
+      .split(/[./\\]/)
+      .filter(Boolean)
+      .pop();
     const hint = last && LABEL.test(last) ? `Use the label "${last}": cfg looks for apps/${last}/ itself.` : undefined;
     ctx.addIssue({ code: 'custom', message: APP_LABEL, input: v, params: hint ? { hint } : undefined });
   });

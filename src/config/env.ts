@@ -20,13 +20,22 @@ function takes(schema: ZodType, type: 'boolean' | 'number' | 'array'): boolean {
   return def.options?.some((o) => takes(o, type)) ?? false;
 }
 
-const FLAGS = new Map([['1', true], ['0', false], ['true', true], ['false', false]]);
+const FLAGS = new Map([
+  ['1', true],
+  ['0', false],
+  ['true', true],
+  ['false', false],
+]);
 
 /** The variable's text as the setting's value: a flag for a boolean, a number for digits where numbers go, a comma-separated list for a list. */
 function fromText(setting: Setting, raw: string): unknown {
   if (takes(setting.schema, 'boolean')) return FLAGS.get(raw) ?? raw;
   if (takes(setting.schema, 'number') && /^\d+$/.test(raw)) return Number(raw);
-  if (takes(setting.schema, 'array')) return raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (takes(setting.schema, 'array'))
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   return raw;
 }
 
@@ -39,7 +48,11 @@ export function applyEnv(config: Record<string, unknown>, env: NodeJS.ProcessEnv
     const parsed = setting.schema.safeParse(fromText(setting, raw));
     if (!parsed.success) {
       const expected = takes(setting.schema, 'boolean') ? '1 or 0' : parsed.error.issues[0]!.message;
-      throw new CfgError('E_CONFIG_INVALID', `environment ${name}=${show(redact(setting, raw))} (for ${setting.name}) must be ${expected}.`, `Fix or unset ${name}.`);
+      throw new CfgError(
+        'E_CONFIG_INVALID',
+        `environment ${name}=${show(redact(setting, raw))} (for ${setting.name}) must be ${expected}.`,
+        `Fix or unset ${name}.`,
+      );
     }
     const parent = setting.path.slice(0, -1).reduce((o, k) => o[k] as Record<string, unknown>, config);
     parent[setting.path.at(-1)!] = parsed.data;

@@ -50,7 +50,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<CfgConfig> 
     try {
       mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
     } catch (err) {
-      throw new CfgError('E_CONFIG_LOAD', `${file} failed to load: ${(err as Error).message}`, 'Fix the error above in cfg.config.ts.', { cause: err });
+      throw new CfgError('E_CONFIG_LOAD', `${file} failed to load: ${(err as Error).message}`, 'Fix the error above in cfg.config.ts.', {
+        cause: err,
+      });
     }
     if (mod.default === undefined) {
       throw new CfgError('E_CONFIG_INVALID', `${file} has no default export.`, 'Add: export default defineConfig({ ... })');

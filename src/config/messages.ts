@@ -16,7 +16,8 @@ export function show(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'symbol' || v === undefined) return String(v);
   let text: string;
   try {
-    text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : typeof x === 'function' ? '[function]' : x)) ?? String(v);
+    text =
+      JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : typeof x === 'function' ? '[function]' : x)) ?? String(v);
   } catch {
     text = Object.prototype.toString.call(v);
   }
@@ -25,7 +26,11 @@ export function show(v: unknown): string {
 
 /** Steps inside a setting's value: "[0]", ".crypto", '["my app"]'. */
 const inside = (path: Path) =>
-  path.map((k) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(String(k)) ? `.${String(k)}` : `[${JSON.stringify(String(k))}]`)).join('');
+  path
+    .map((k) =>
+      typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(String(k)) ? `.${String(k)}` : `[${JSON.stringify(String(k))}]`,
+    )
+    .join('');
 
 function valueAt(input: unknown, path: Path): unknown {
   let v = input;
@@ -93,7 +98,12 @@ export function configError(issues: readonly core.$ZodIssue[], input: unknown, f
     const path = setting.meta.expected ? first.path.slice(0, depth) : first.path;
     const value = valueAt(input, path);
     const expected = setting.meta.expected?.(value) ?? first.message;
-    return invalid(file, setting.name + inside(path.slice(depth)), `is ${show(redact(setting, value))}; it must be ${expected}.`, first.hint);
+    return invalid(
+      file,
+      setting.name + inside(path.slice(depth)),
+      `is ${show(redact(setting, value))}; it must be ${expected}.`,
+      first.hint,
+    );
   }
   // A section that is not an object.
   const where = first.path.length ? first.path.join('.') : 'the default export';

@@ -32,7 +32,12 @@ export const webCors = section({
    * browser page on another origin; curl and servers, which send no Origin, are not affected).
    * Env: CFG_WEB_CORS_ORIGINS (comma-separated).
    */
-  allowedOrigins: env('CFG_WEB_CORS_ORIGINS', list(pattern(/^(\*|https?:\/\/(\*\.)?[^/\s*]+)$/, 'an origin "https://app.example.com" (no path), "https://*.example.com" or "*"')).default([])),
+  allowedOrigins: env(
+    'CFG_WEB_CORS_ORIGINS',
+    list(
+      pattern(/^(\*|https?:\/\/(\*\.)?[^/\s*]+)$/, 'an origin "https://app.example.com" (no path), "https://*.example.com" or "*"'),
+    ).default([]),
+  ),
   /**
    * Request headers a page may send besides the ones cfg always allows (content-type, the
    * Connect and gRPC-Web headers, the token and API key headers, traceparent). Default [].

@@ -50,7 +50,8 @@ async function connect(target: DatabaseTarget, readOnly = false): Promise<Conn |
       exec: async (sql) => void db.exec(sql),
       rows: async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
       run: async (sql, params) => void db.prepare(sql).run(...params),
-      hasMigrationsTable: async () => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get() !== undefined,
+      hasMigrationsTable: async () =>
+        db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get() !== undefined,
       // Foreign keys are switched off around each migration (SQLite ignores the switch inside a
       // transaction): Prisma redefines a table by copy, drop and rename, and with them on, the drop
       // would run ON DELETE CASCADE on the rows that point at it. They are checked before commit.
@@ -88,7 +89,11 @@ async function connect(target: DatabaseTarget, readOnly = false): Promise<Conn |
     rows: async (sql, params = []) => (await client.query(toPg(sql), params)).rows,
     run: async (sql, params) => void (await client.query(toPg(sql), params)),
     hasMigrationsTable: async () =>
-      (await client.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = '_prisma_migrations'`, [target.schema])).rowCount !== 0,
+      (
+        await client.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = '_prisma_migrations'`, [
+          target.schema,
+        ])
+      ).rowCount !== 0,
     begin: async () => void (await client.query('BEGIN')),
     commit: async () => void (await client.query('COMMIT')),
     rollback: async () => void (await client.query('ROLLBACK')),
@@ -102,7 +107,9 @@ async function connect(target: DatabaseTarget, readOnly = false): Promise<Conn |
 async function state(conn: Conn | null, root: string, target: DatabaseTarget): Promise<MigrationState> {
   const files = listMigrations(root, target.provider);
   if (!conn || !(await conn.hasMigrationsTable())) return { applied: [], pending: files };
-  const rows = await conn.rows('SELECT "migration_name", "checksum", "finished_at" FROM "_prisma_migrations" WHERE "rolled_back_at" IS NULL AND "finished_at" IS NOT NULL ORDER BY "migration_name"');
+  const rows = await conn.rows(
+    'SELECT "migration_name", "checksum", "finished_at" FROM "_prisma_migrations" WHERE "rolled_back_at" IS NULL AND "finished_at" IS NOT NULL ORDER BY "migration_name"',
+  );
   const done = new Map(rows.map((r) => [String(r.migration_name), r]));
   return {
     applied: rows.map((r) => ({
@@ -134,7 +141,11 @@ export async function migrationStatus(root: string, target: DatabaseTarget): Pro
  * a failing migration is rolled back whole (the database is left as it was before it) and
  * stops the run with the file and the database's error. Running again applies nothing new.
  */
-export async function applyMigrations(root: string, target: DatabaseTarget, onApplied: (name: string) => void = () => {}): Promise<string[]> {
+export async function applyMigrations(
+  root: string,
+  target: DatabaseTarget,
+  onApplied: (name: string) => void = () => {},
+): Promise<string[]> {
   const conn = await connect(target);
   const applied: string[] = [];
   try {

@@ -108,7 +108,12 @@ async function prismaClientModule<C>(provider: Provider, root: string | undefine
   const own = new URL(`../../generated/prisma/${provider}/client.ts`, import.meta.url);
   const file = join(project, 'generated', 'prisma', provider, 'client.ts');
   const url = existsSync(file) ? pathToFileURL(file) : existsSync(own) ? own : null;
-  if (!url) throw new CfgError('E_DB', `No Prisma client in ${join(project, 'generated', 'prisma', provider)}.`, 'Run cfg setup: it generates the Prisma clients from prisma/schema.prisma.');
+  if (!url)
+    throw new CfgError(
+      'E_DB',
+      `No Prisma client in ${join(project, 'generated', 'prisma', provider)}.`,
+      'Run cfg setup: it generates the Prisma clients from prisma/schema.prisma.',
+    );
   return (await import(url.href)) as { PrismaClient: new (options: object) => C };
 }
 
@@ -146,7 +151,12 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
     // same tables, as Prisma's own engine does for ?schema=.
     const searchPath = `-c search_path="${target.schema.replace(/"/g, '""').replace(/[\\ ]/g, '\\$&')}"`;
     // cfg makes the pool itself (the adapter ends it on $disconnect) so that its counts can be read.
-    const pool = new pg.Pool({ connectionString: target.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: searchPath });
+    const pool = new pg.Pool({
+      connectionString: target.connectionString,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+      options: searchPath,
+    });
     const adapter = new PrismaPg(pool, { schema: target.schema, disposeExternalPool: true });
     const pgClient: PostgresClient = new PrismaClient({ adapter, log });
     client = portable(pgClient);
@@ -155,7 +165,9 @@ export async function createDb(target: DatabaseTarget, options: CreateDbOptions 
   if (options.onQuery) {
     const onQuery = options.onQuery;
     type QueryEvent = { query: string; duration: number };
-    (client as unknown as { $on(e: 'query', f: (ev: QueryEvent) => void): void }).$on('query', (ev) => onQuery(ev.query, Number(ev.duration)));
+    (client as unknown as { $on(e: 'query', f: (ev: QueryEvent) => void): void }).$on('query', (ev) =>
+      onQuery(ev.query, Number(ev.duration)),
+    );
   }
   const db = Object.assign(client, { provider: target.provider });
   states.set(db, { target, driver, client: db, openVersion, version: undefined, closing: undefined });
@@ -180,7 +192,11 @@ export function openDb(config: CfgConfig, options: Pick<CreateDbOptions, 'onQuer
       : debug
         ? (sql: string, durationMs: number) => log.debug('query', { sql, durationMs })
         : given;
-  return createDb(parseDatabaseUrl(config.database.url, config.root), { root: config.root, poolSize: config.database.poolSize ?? undefined, ...(onQuery ? { onQuery } : {}) });
+  return createDb(parseDatabaseUrl(config.database.url, config.root), {
+    root: config.root,
+    poolSize: config.database.poolSize ?? undefined,
+    ...(onQuery ? { onQuery } : {}),
+  });
 }
 
 /**

@@ -36,19 +36,51 @@ interface AdapterCause {
 
 const BY_CODE: Record<string, FailureKind> = {
   // Prisma
-  P1000: 'access', P1001: 'unreachable', P1002: 'unreachable', P1003: 'missing-database', P1010: 'access', P1017: 'unreachable',
-  P2021: 'schema', P2022: 'schema', P2024: 'unreachable',
+  P1000: 'access',
+  P1001: 'unreachable',
+  P1002: 'unreachable',
+  P1003: 'missing-database',
+  P1010: 'access',
+  P1017: 'unreachable',
+  P2021: 'schema',
+  P2022: 'schema',
+  P2024: 'unreachable',
   // Node sockets
-  ECONNREFUSED: 'unreachable', ECONNRESET: 'unreachable', ETIMEDOUT: 'unreachable', EHOSTUNREACH: 'unreachable', ENETUNREACH: 'unreachable', ENOTFOUND: 'unreachable', EAI_AGAIN: 'unreachable',
+  ECONNREFUSED: 'unreachable',
+  ECONNRESET: 'unreachable',
+  ETIMEDOUT: 'unreachable',
+  EHOSTUNREACH: 'unreachable',
+  ENETUNREACH: 'unreachable',
+  ENOTFOUND: 'unreachable',
+  EAI_AGAIN: 'unreachable',
   // PostgreSQL SQLSTATE
-  '28P01': 'access', '28000': 'access', '3D000': 'missing-database', '42P01': 'schema', '42703': 'schema', '57P03': 'unreachable', '53300': 'unreachable',
+  '28P01': 'access',
+  '28000': 'access',
+  '3D000': 'missing-database',
+  '42P01': 'schema',
+  '42703': 'schema',
+  '57P03': 'unreachable',
+  '53300': 'unreachable',
   // better-sqlite3
-  SQLITE_CANTOPEN: 'unreachable', SQLITE_NOTADB: 'unreachable', SQLITE_PERM: 'unreachable', SQLITE_READONLY: 'unreachable', SQLITE_BUSY: 'locked', SQLITE_LOCKED: 'locked',
+  SQLITE_CANTOPEN: 'unreachable',
+  SQLITE_NOTADB: 'unreachable',
+  SQLITE_PERM: 'unreachable',
+  SQLITE_READONLY: 'unreachable',
+  SQLITE_BUSY: 'locked',
+  SQLITE_LOCKED: 'locked',
 };
 const BY_KIND: Record<string, FailureKind> = {
-  DatabaseNotReachable: 'unreachable', ConnectionClosed: 'unreachable', SocketTimeout: 'unreachable', TlsConnectionError: 'unreachable', TooManyConnections: 'unreachable',
-  DatabaseDoesNotExist: 'missing-database', AuthenticationFailed: 'access', DatabaseAccessDenied: 'access',
-  TableDoesNotExist: 'schema', ColumnNotFound: 'schema', SocketTimeoutError: 'unreachable',
+  DatabaseNotReachable: 'unreachable',
+  ConnectionClosed: 'unreachable',
+  SocketTimeout: 'unreachable',
+  TlsConnectionError: 'unreachable',
+  TooManyConnections: 'unreachable',
+  DatabaseDoesNotExist: 'missing-database',
+  AuthenticationFailed: 'access',
+  DatabaseAccessDenied: 'access',
+  TableDoesNotExist: 'schema',
+  ColumnNotFound: 'schema',
+  SocketTimeoutError: 'unreachable',
 };
 const BY_MESSAGE: Array<[RegExp, FailureKind]> = [
   [/no such (table|column)|does not exist in the current database/i, 'schema'],
@@ -56,27 +88,42 @@ const BY_MESSAGE: Array<[RegExp, FailureKind]> = [
   [/database is locked/i, 'locked'],
 ];
 const READABLE: Record<string, string> = {
-  ECONNREFUSED: 'connection refused', ECONNRESET: 'connection reset', ETIMEDOUT: 'timed out', EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable', ENOTFOUND: 'host not found', EAI_AGAIN: 'host name lookup failed',
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
 };
 
 const isDatabaseError = (e: ErrorLike) =>
-  /^(PrismaClient|DriverAdapterError|SqliteError|DatabaseError)/.test(e.name ?? '') || e.meta?.driverAdapterError !== undefined || (typeof e.code === 'string' && e.code in BY_CODE);
+  /^(PrismaClient|DriverAdapterError|SqliteError|DatabaseError)/.test(e.name ?? '') ||
+  e.meta?.driverAdapterError !== undefined ||
+  (typeof e.code === 'string' && e.code in BY_CODE);
 
 /** The last non-empty line: Prisma puts its invocation text first and the cause last. */
-const lastLine = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? text;
+const lastLine = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .pop() ?? text;
 
 /** What kind of database failure `err` is, with a one-line reason; undefined when it is none. */
 export function databaseFailure(err: unknown): DatabaseFailure | undefined {
   if (typeof err !== 'object' || err === null || err instanceof CfgError) return undefined;
   let e = err as ErrorLike;
   // pg tries every address of "localhost" (::1, 127.0.0.1) and throws them together.
-  if (e.name === 'AggregateError' && Array.isArray(e.errors) && typeof e.errors[0] === 'object' && e.errors[0] !== null) e = e.errors[0] as ErrorLike;
+  if (e.name === 'AggregateError' && Array.isArray(e.errors) && typeof e.errors[0] === 'object' && e.errors[0] !== null)
+    e = e.errors[0] as ErrorLike;
   const cause = e.meta?.driverAdapterError?.cause ?? e.cause;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const message = e.message ?? '';
   const kind =
-    (code ? BY_CODE[code] : undefined) ?? (cause?.kind ? BY_KIND[cause.kind] : undefined) ?? BY_MESSAGE.find(([re]) => re.test(message) || re.test(cause?.originalMessage ?? ''))?.[1];
+    (code ? BY_CODE[code] : undefined) ??
+    (cause?.kind ? BY_KIND[cause.kind] : undefined) ??
+    BY_MESSAGE.find(([re]) => re.test(message) || re.test(cause?.originalMessage ?? ''))?.[1];
   if (!kind && !isDatabaseError(e)) return undefined;
   let reason: string;
   if (cause?.table && kind === 'schema') reason = `table ${cause.table.replace(/^(main|[^.]+)\./, '')} does not exist`;
@@ -121,8 +168,18 @@ export async function databaseCfgError(err: unknown, ctx: DatabaseContext): Prom
   switch (failure.kind) {
     case 'unreachable':
       return ctx.target.provider === 'postgresql'
-        ? new CfgError('E_DB_UNREACHABLE', `Cannot reach PostgreSQL at ${host}: ${failure.reason}.`, `Is it running? The URL is ${url}`, cause)
-        : new CfgError('E_DB_UNREACHABLE', `Cannot open ${where}: ${failure.reason}.`, `Check that its folder exists and is writable; the path is ${url}`, cause);
+        ? new CfgError(
+            'E_DB_UNREACHABLE',
+            `Cannot reach PostgreSQL at ${host}: ${failure.reason}.`,
+            `Is it running? The URL is ${url}`,
+            cause,
+          )
+        : new CfgError(
+            'E_DB_UNREACHABLE',
+            `Cannot open ${where}: ${failure.reason}.`,
+            `Check that its folder exists and is writable; the path is ${url}`,
+            cause,
+          );
     case 'missing-database':
       return new CfgError('E_DB_UNREACHABLE', `${where} does not exist (${failure.reason}).`, `Create the database, or fix ${url}`, cause);
     case 'access':
@@ -141,7 +198,12 @@ export async function databaseCfgError(err: unknown, ctx: DatabaseContext): Prom
       return new CfgError('E_DB_NOT_MIGRATED', `${where} has ${count}: ${failure.reason}.`, 'cfg migrate --status lists them.', cause);
     }
     case 'locked':
-      return new CfgError('E_DB', `${where} is locked by another process (${failure.reason}).`, 'Try again when the other write is done.', cause);
+      return new CfgError(
+        'E_DB',
+        `${where} is locked by another process (${failure.reason}).`,
+        'Try again when the other write is done.',
+        cause,
+      );
     default:
       return new CfgError('E_DB', `${where}: ${failure.reason}.`, `Run again with CFG_DEBUG=1 for the driver's full error.`, cause);
   }
@@ -150,5 +212,9 @@ export async function databaseCfgError(err: unknown, ctx: DatabaseContext): Prom
 /** A SQLite database whose file does not exist yet: every migration is unapplied. */
 export async function notCreatedError(ctx: DatabaseContext): Promise<CfgError> {
   const count = await ctx.pending();
-  return new CfgError('E_DB_NOT_MIGRATED', `${describeDatabase(ctx.target, ctx.root)} does not exist yet: ${unappliedText(count)}.`, 'cfg migrate creates it.');
+  return new CfgError(
+    'E_DB_NOT_MIGRATED',
+    `${describeDatabase(ctx.target, ctx.root)} does not exist yet: ${unappliedText(count)}.`,
+    'cfg migrate creates it.',
+  );
 }

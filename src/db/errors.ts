@@ -34,7 +34,8 @@ const ADAPTER_KINDS: Record<string, string> = {
   DatabaseAccessDenied: 'access denied',
   TlsConnectionError: 'the TLS connection failed',
 };
-const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|Connection terminated|connection timeout|Can't reach database|server closed the connection|terminating connection/i;
+const NETWORK =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|Connection terminated|connection timeout|Can't reach database|server closed the connection|terminating connection/i;
 
 interface ErrorLike {
   name?: string;
@@ -63,7 +64,8 @@ function reason(e: ErrorLike): string | undefined {
   const byKind = e.cause?.kind ? ADAPTER_KINDS[e.cause.kind] : undefined;
   if (byKind) return byKind;
   if (e.name === 'PrismaClientInitializationError') return 'the client could not connect';
-  if (NETWORK.test(e.message ?? '') || NETWORK.test(e.cause?.message ?? '') || NETWORK.test(String(e.code ?? ''))) return 'connection error';
+  if (NETWORK.test(e.message ?? '') || NETWORK.test(e.cause?.message ?? '') || NETWORK.test(String(e.code ?? '')))
+    return 'connection error';
   return undefined;
 }
 

@@ -21,7 +21,14 @@ const fingerprint = (schema: string) => createHash('sha256').update(`prisma ${pr
  */
 export async function prismaClientsState(root: string): Promise<'missing' | 'stale' | 'current'> {
   const marker = await readFile(join(root, 'generated', 'prisma', MARKER), 'utf8').catch(() => null);
-  const clients = await Promise.all(PROVIDERS.map((p) => readFile(join(root, 'generated', 'prisma', p, 'client.ts')).then(() => true, () => false)));
+  const clients = await Promise.all(
+    PROVIDERS.map((p) =>
+      readFile(join(root, 'generated', 'prisma', p, 'client.ts')).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   if (!clients.every(Boolean)) return 'missing';
   const schema = await readFile(join(root, 'prisma', 'schema.prisma'), 'utf8');
   return marker?.trim() === fingerprint(schema) ? 'current' : 'stale';
@@ -54,10 +61,20 @@ export async function generatePrismaClients(root: string): Promise<void> {
             [cli, 'generate', '--schema', file],
             {
               cwd: root,
-              env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1', PRISMA_GENERATE_SKIP_AUTOINSTALL: '1' },
+              env: {
+                ...process.env,
+                PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
+                PRISMA_HIDE_UPDATE_MESSAGE: '1',
+                CHECKPOINT_DISABLE: '1',
+                PRISMA_GENERATE_SKIP_AUTOINSTALL: '1',
+              },
             },
             (err, _out, stderr) =>
-              err ? reject(new CfgError('E_DB', `prisma generate (${provider}) failed: ${stderr || err.message}`, 'Fix prisma/schema.prisma.')) : resolve(),
+              err
+                ? reject(
+                    new CfgError('E_DB', `prisma generate (${provider}) failed: ${stderr || err.message}`, 'Fix prisma/schema.prisma.'),
+                  )
+                : resolve(),
           );
         });
       }),

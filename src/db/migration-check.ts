@@ -16,7 +16,10 @@ export interface MigrationCheck {
  * changing anything. A database cfg cannot reach (or log in to) rejects with the commands'
  * one-line error (E_DB_UNREACHABLE, E_DB_ACCESS). A project without migrations is not connected to.
  */
-export async function checkMigrations(config: CfgConfig, target: DatabaseTarget = parseDatabaseUrl(config.database.url, config.root)): Promise<MigrationCheck> {
+export async function checkMigrations(
+  config: CfgConfig,
+  target: DatabaseTarget = parseDatabaseUrl(config.database.url, config.root),
+): Promise<MigrationCheck> {
   const where = describeDatabase(target, config.root);
   try {
     const { applied, pending } = await migrationStatus(config.root, target);

@@ -16,8 +16,18 @@ import type { Prisma as PgPrisma, PrismaClient as PostgresClient } from '#prisma
 type SqliteMap = SqlitePrisma.TypeMap;
 type PgMap = PgPrisma.TypeMap;
 type Model = keyof SqliteMap['model'];
-type Operations<Map, M> = Map extends { model: infer Models } ? (M extends keyof Models ? (Models[M] extends { operations: infer O } ? O : never) : never) : never;
-type Part<Map, M, O, K extends 'args' | 'result'> = O extends keyof Operations<Map, M> ? (Operations<Map, M>[O] extends { [P in K]: infer T } ? T : never) : never;
+type Operations<Map, M> = Map extends { model: infer Models }
+  ? M extends keyof Models
+    ? Models[M] extends { operations: infer O }
+      ? O
+      : never
+    : never
+  : never;
+type Part<Map, M, O, K extends 'args' | 'result'> = O extends keyof Operations<Map, M>
+  ? Operations<Map, M>[O] extends { [P in K]: infer T }
+    ? T
+    : never
+  : never;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 /** One model operation: PostgreSQL accepts the portable arguments and returns the same result. */
@@ -29,13 +39,22 @@ type Portable<M, O> = [Part<SqliteMap, M, O, 'args'>] extends [never]
 /** false when any operation of any model is not portable. */
 type EveryOperation = { [M in Model]: { [O in keyof Operations<SqliteMap, M>]: Portable<M, O> }[keyof Operations<SqliteMap, M>] }[Model];
 /** Raw queries ($queryRaw, $executeRaw and their Unsafe forms) and transaction isolation levels too. */
-type Raw = { [O in keyof SqliteMap['other']['operations']]: O extends keyof PgMap['other']['operations'] ? Same<SqliteMap['other']['operations'][O], PgMap['other']['operations'][O]> : false }[keyof SqliteMap['other']['operations']];
+type Raw = {
+  [O in keyof SqliteMap['other']['operations']]: O extends keyof PgMap['other']['operations']
+    ? Same<SqliteMap['other']['operations'][O], PgMap['other']['operations'][O]>
+    : false;
+}[keyof SqliteMap['other']['operations']];
 type Isolation = [SqlitePrisma.TransactionIsolationLevel] extends [PgPrisma.TransactionIsolationLevel] ? true : false;
 type SameModels = Same<Model, keyof PgMap['model']>;
 
 type Assert<T extends true> = T;
 // Each is `true` only when no member is false (a union true | false is boolean, which fails).
-export type PortableChecks = [Assert<false extends EveryOperation ? false : true>, Assert<false extends Raw ? false : true>, Assert<Isolation>, Assert<SameModels>];
+export type PortableChecks = [
+  Assert<false extends EveryOperation ? false : true>,
+  Assert<false extends Raw ? false : true>,
+  Assert<Isolation>,
+  Assert<SameModels>,
+];
 
 /**
  * The Prisma client API both databases serve: the SQLite client's type (the narrower of the two;

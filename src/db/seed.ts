@@ -19,7 +19,12 @@ export async function runSeeds(config: CfgConfig, db: Db | (() => Promise<Db>)):
     const file = join(config.root, 'apps', label, 'seed.ts');
     if (!existsSync(file)) continue;
     const mod = (await import(pathToFileURL(file).href)) as { seed?: unknown };
-    if (typeof mod.seed !== 'function') throw new CfgError('E_DB', `apps/${label}/seed.ts has no exported seed(db) function.`, 'Export: export async function seed(db) { ... }');
+    if (typeof mod.seed !== 'function')
+      throw new CfgError(
+        'E_DB',
+        `apps/${label}/seed.ts has no exported seed(db) function.`,
+        'Export: export async function seed(db) { ... }',
+      );
     seeds.push({ label, seed: mod.seed as SeedFn });
   }
   if (seeds.length === 0) return [];
@@ -32,7 +37,12 @@ export async function runSeeds(config: CfgConfig, db: Db | (() => Promise<Db>)):
       const failure = databaseFailure(err);
       if (failure && failure.kind !== 'other') throw err;
       const why = failure?.reason ?? String((err as Error).message ?? err).split('\n')[0];
-      throw new CfgError('E_DB', `apps/${label}/seed.ts failed: ${why}`, 'Fix the seed (it must be idempotent: upserts), then run cfg seed again.', { cause: err });
+      throw new CfgError(
+        'E_DB',
+        `apps/${label}/seed.ts failed: ${why}`,
+        'Fix the seed (it must be idempotent: upserts), then run cfg seed again.',
+        { cause: err },
+      );
     }
   }
   return seeds.map((s) => s.label);

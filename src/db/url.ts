@@ -4,9 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 export type Provider = 'sqlite' | 'postgresql';
 
 /** What database.url means: a SQLite file (absolute path) or a PostgreSQL URL and schema. */
-export type DatabaseTarget =
-  | { provider: 'sqlite'; file: string }
-  | { provider: 'postgresql'; connectionString: string; schema: string };
+export type DatabaseTarget = { provider: 'sqlite'; file: string } | { provider: 'postgresql'; connectionString: string; schema: string };
 
 /** "file:./var/cfg.sqlite3" is relative to the project root, as in Prisma. */
 export function parseDatabaseUrl(url: string, root: string): DatabaseTarget {

@@ -90,7 +90,9 @@ export async function runCheck(config?: CfgConfig): Promise<boolean> {
   }
 
   // Every enabled app's service module (discovered or not), and the custom ones.
-  const modules = g.enabledApps.map((label) => probeApp(join(cfg.root, 'apps', label)).find((p) => p.file)?.file).filter((f): f is string => Boolean(f));
+  const modules = g.enabledApps
+    .map((label) => probeApp(join(cfg.root, 'apps', label)).find((p) => p.file)?.file)
+    .filter((f): f is string => Boolean(f));
   // Without stubs every service fails to type-check for that one reason, already said above.
   if (existsSync(join(cfg.root, cfg.grpc.proto.outputDir, DESCRIPTOR_SET))) {
     await checkTypes(cfg, [...modules.map((f) => relative(cfg.root, f)), ...found.map((s) => s.source)], report);
@@ -116,6 +118,7 @@ async function checkStubs(cfg: CfgConfig, report: Report): Promise<void> {
     return;
   }
   const { stubsAreStale } = await import('../proto/generate.ts');
-  if (await stubsAreStale(protoPath, outPath, cfg.grpc.proto.es)) report.warn('stubs', `${outputDir}/ is older than ${protoDir}/: run cfg generate-proto${auto}`);
+  if (await stubsAreStale(protoPath, outPath, cfg.grpc.proto.es))
+    report.warn('stubs', `${outputDir}/ is older than ${protoDir}/: run cfg generate-proto${auto}`);
   else report.good('stubs', `${outputDir}/ is up to date with ${protoDir}/`);
 }

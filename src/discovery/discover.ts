@@ -48,7 +48,9 @@ function failure(config: CfgConfig, file: string, what: string, err: unknown): C
   const message = err instanceof Error ? err.message : String(err);
   const shown = relative(config.root, file);
   const outputDir = resolve(config.root, config.grpc.proto.outputDir);
-  const notFound = /Cannot find module|ERR_MODULE_NOT_FOUND|Cannot find package/.test(message) || (err as { code?: unknown })?.code === 'ERR_MODULE_NOT_FOUND';
+  const notFound =
+    /Cannot find module|ERR_MODULE_NOT_FOUND|Cannot find package/.test(message) ||
+    (err as { code?: unknown })?.code === 'ERR_MODULE_NOT_FOUND';
   if (notFound && (message.includes(outputDir + sep) || message.includes(`/${config.grpc.proto.outputDir}/`))) {
     return new CfgError(
       'E_STUBS_MISSING',
@@ -75,7 +77,8 @@ export function assertRegistrations(value: unknown, source: string): asserts val
       `grpcHandlers in ${source} returned ${why}.`,
       'Return an array of [ServiceClass, addToServer] pairs, e.g. return [registration(CryptoServiceService, CryptoService)].',
     );
-  if (!Array.isArray(value)) throw fail(value === undefined ? 'nothing (undefined)' : value === null ? 'null' : `a ${typeof value}, not an array`);
+  if (!Array.isArray(value))
+    throw fail(value === undefined ? 'nothing (undefined)' : value === null ? 'null' : `a ${typeof value}, not an array`);
   value.forEach((entry: unknown, i) => {
     if (!Array.isArray(entry) || entry.length !== 2) throw fail(`an item ${i} that is not a [ServiceClass, addToServer] pair`);
     if (typeof entry[0] !== 'function') throw fail(`an item ${i} whose first element is not a class`);
@@ -111,12 +114,20 @@ export async function discoverApp(config: CfgConfig, label: string): Promise<Dis
   const appDir = join(config.root, 'apps', label);
   if (!existsSync(appDir) || !statSync(appDir).isDirectory()) {
     log.debug(`${label}: apps/${label}/ does not exist`);
-    throw new CfgError('E_APP_NOT_FOUND', `App "${label}" is in grpc.enabledApps but apps/${label}/ does not exist.`, `Create apps/${label}/ or remove "${label}" from grpc.enabledApps.`);
+    throw new CfgError(
+      'E_APP_NOT_FOUND',
+      `App "${label}" is in grpc.enabledApps but apps/${label}/ does not exist.`,
+      `Create apps/${label}/ or remove "${label}" from grpc.enabledApps.`,
+    );
   }
   const probes = probeApp(appDir);
   const chosen = probes.find((p) => p.file);
   for (const probe of probes) {
-    const what = !probe.file ? 'not found' : probe === chosen ? `found ${relative(config.root, probe.file)}` : `found ${relative(config.root, probe.file)} but ignored (apps/${label}/${chosen!.module} comes first)`;
+    const what = !probe.file
+      ? 'not found'
+      : probe === chosen
+        ? `found ${relative(config.root, probe.file)}`
+        : `found ${relative(config.root, probe.file)} but ignored (apps/${label}/${chosen!.module} comes first)`;
     log.debug(`${label}: tried apps/${label}/${probe.module}: ${what}`);
   }
   if (!chosen?.file) {
@@ -140,12 +151,21 @@ export async function discoverCustom(config: CfgConfig, label: string, ref: stri
   const { path, exportName } = parseModuleRef(ref);
   const file = resolveModuleFile(join(config.root, path));
   const where = `grpc.customServices.${label}`;
-  if (!file) throw new CfgError('E_NO_SERVICE_MODULE', `${where}: module ${path} does not exist (tried ${path}.ts and ${path}/index.ts).`, 'Fix the path: it is relative to the project root.');
+  if (!file)
+    throw new CfgError(
+      'E_NO_SERVICE_MODULE',
+      `${where}: module ${path} does not exist (tried ${path}.ts and ${path}/index.ts).`,
+      'Fix the path: it is relative to the project root.',
+    );
   const mod = await importModule(config, file);
   const source = relative(config.root, file);
   const cls = mod[exportName];
   if (typeof cls !== 'function') {
-    throw new CfgError('E_NO_HANDLERS_EXPORT', `${where}: ${source} has no exported class "${exportName}".`, `Exports found: ${Object.keys(mod).join(', ') || 'none'}.`);
+    throw new CfgError(
+      'E_NO_HANDLERS_EXPORT',
+      `${where}: ${source} has no exported class "${exportName}".`,
+      `Exports found: ${Object.keys(mod).join(', ') || 'none'}.`,
+    );
   }
   const definition = (cls as { definition?: unknown }).definition;
   let registration: ServiceRegistration | undefined;
@@ -170,12 +190,21 @@ export async function discoverCustom(config: CfgConfig, label: string, ref: stri
 async function loadHook(config: CfgConfig, ref: string): Promise<Discovery['hooks'][number]> {
   const { path, exportName } = parseModuleRef(ref);
   const file = resolveModuleFile(join(config.root, path));
-  if (!file) throw new CfgError('E_NO_SERVICE_MODULE', `grpc.handlersHook: module ${path} does not exist (tried ${path}.ts and ${path}/index.ts).`, 'Fix the path: it is relative to the project root.');
+  if (!file)
+    throw new CfgError(
+      'E_NO_SERVICE_MODULE',
+      `grpc.handlersHook: module ${path} does not exist (tried ${path}.ts and ${path}/index.ts).`,
+      'Fix the path: it is relative to the project root.',
+    );
   const mod = await importModule(config, file);
   const fn = mod[exportName];
   const source = `${relative(config.root, file)}#${exportName}`;
   if (typeof fn !== 'function') {
-    throw new CfgError('E_NO_HANDLERS_EXPORT', `grpc.handlersHook: ${relative(config.root, file)} has no exported function "${exportName}".`, `Exports found: ${Object.keys(mod).join(', ') || 'none'}.`);
+    throw new CfgError(
+      'E_NO_HANDLERS_EXPORT',
+      `grpc.handlersHook: ${relative(config.root, file)} has no exported function "${exportName}".`,
+      `Exports found: ${Object.keys(mod).join(', ') || 'none'}.`,
+    );
   }
   log.debug(`handlersHook: ${source} will be called with the server`);
   return {

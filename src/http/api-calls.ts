@@ -11,7 +11,9 @@ function statusParam(raw: string): number {
   if (/^\d+$/.test(raw) && Number(raw) <= 16) return Number(raw);
   const code = (Status as unknown as Record<string, number | undefined>)[raw.toUpperCase()];
   if (typeof code === 'number') return code;
-  throw badRequest(`status must be a gRPC status name (OK, NOT_FOUND, UNAUTHENTICATED, ...) or a code from 0 to 16 (got ${JSON.stringify(raw)}).`);
+  throw badRequest(
+    `status must be a gRPC status name (OK, NOT_FOUND, UNAUTHENTICATED, ...) or a code from 0 to 16 (got ${JSON.stringify(raw)}).`,
+  );
 }
 
 /**
@@ -93,6 +95,7 @@ function windowSeconds(text: string): number {
   } catch {
     seconds = NaN;
   }
-  if (!(seconds >= 1 && seconds <= MAX_WINDOW_S)) throw badRequest(`window must be a duration from 1s to 7d such as 90s, 15m, 1h or 1d (got ${JSON.stringify(text)}).`);
+  if (!(seconds >= 1 && seconds <= MAX_WINDOW_S))
+    throw badRequest(`window must be a duration from 1s to 7d such as 90s, 15m, 1h or 1d (got ${JSON.stringify(text)}).`);
   return seconds;
 }

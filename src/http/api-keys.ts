@@ -12,15 +12,19 @@ interface CreateKeyBody {
 }
 
 function parseCreate(body: unknown): CreateKeyBody {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a JSON object { "name": ..., "username"?: ..., "expiresAt"?: ... }.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('The body must be a JSON object { "name": ..., "username"?: ..., "expiresAt"?: ... }.');
   const b = body as Record<string, unknown>;
   const extra = Object.keys(b).filter((k) => !['name', 'username', 'expiresAt'].includes(k));
   if (extra.length) throw badRequest(`Unknown field "${extra[0]}"; a key takes "name", "username" and "expiresAt".`);
-  if (typeof b.name !== 'string' || b.name.trim() === '' || b.name.length > 100) throw badRequest('name must be a non-empty string of at most 100 characters.');
-  if (b.username !== undefined && (typeof b.username !== 'string' || b.username === '')) throw badRequest('username must be a non-empty string (the key owner).');
+  if (typeof b.name !== 'string' || b.name.trim() === '' || b.name.length > 100)
+    throw badRequest('name must be a non-empty string of at most 100 characters.');
+  if (b.username !== undefined && (typeof b.username !== 'string' || b.username === ''))
+    throw badRequest('username must be a non-empty string (the key owner).');
   if (b.expiresAt !== undefined && b.expiresAt !== null) {
     const t = typeof b.expiresAt === 'string' ? Date.parse(b.expiresAt) : NaN;
-    if (Number.isNaN(t)) throw badRequest(`expiresAt must be an ISO 8601 date-time such as "2030-01-01T00:00:00Z" (got ${JSON.stringify(b.expiresAt)}).`);
+    if (Number.isNaN(t))
+      throw badRequest(`expiresAt must be an ISO 8601 date-time such as "2030-01-01T00:00:00Z" (got ${JSON.stringify(b.expiresAt)}).`);
     if (t <= Date.now()) throw badRequest('expiresAt must be in the future.');
   }
   return b as unknown as CreateKeyBody;

@@ -37,5 +37,7 @@ export const meRoute: Route = {
   method: 'GET',
   path: '/api/me',
   access: 'staff',
-  handle: (req) => ({ json: { id: req.user!.id, username: req.user!.username, isStaff: req.user!.isStaff, isSuperuser: req.user!.isSuperuser } }),
+  handle: (req) => ({
+    json: { id: req.user!.id, username: req.user!.username, isStaff: req.user!.isStaff, isSuperuser: req.user!.isSuperuser },
+  }),
 };

@@ -49,7 +49,10 @@ export function httpAuthenticator(config: CfgConfig, db: Db): HttpAuthenticator 
       if (!m) throw unauthenticated('The Authorization header must be "Bearer <token or API key>".');
       const credential = m[1]!;
       if (JWT_SHAPE.test(credential)) {
-        if (key === null) throw unauthenticated(`Tokens cannot be verified: grpc.auth.jwtAlgorithm is ${config.grpc.auth.jwtAlgorithm} and no grpc.auth.jwtPublicKey is set; use a staff API key.`);
+        if (key === null)
+          throw unauthenticated(
+            `Tokens cannot be verified: grpc.auth.jwtAlgorithm is ${config.grpc.auth.jwtAlgorithm} and no grpc.auth.jwtPublicKey is set; use a staff API key.`,
+          );
         let userId: number;
         try {
           userId = verifyAccessToken(credential, key, config.grpc.auth).userId;
@@ -63,10 +66,13 @@ export function httpAuthenticator(config: CfgConfig, db: Db): HttpAuthenticator 
         user = await userForKey(credential);
       }
     } else {
-      throw unauthenticated(`Credentials required: "Authorization: Bearer <staff token>" or "${config.grpc.auth.apiKeyHeader}: <staff API key>".`);
+      throw unauthenticated(
+        `Credentials required: "Authorization: Bearer <staff token>" or "${config.grpc.auth.apiKeyHeader}: <staff API key>".`,
+      );
     }
     if (!user.isActive) throw unauthenticated('User account is disabled');
-    if (!user.isStaff && !user.isSuperuser) throw new HttpError(403, 'forbidden', `User ${user.username} is not staff; the operations API is for staff users.`);
+    if (!user.isStaff && !user.isSuperuser)
+      throw new HttpError(403, 'forbidden', `User ${user.username} is not staff; the operations API is for staff users.`);
     return user;
   };
   return { authenticate, close: () => keyUse.close() };
@@ -88,7 +94,10 @@ function tokenKey(config: CfgConfig): string | null {
 
 /** The owner of an active, unexpired key, and the key's id (looked up by its hash, as every time: no cache). */
 async function ownerOfKey(db: Db, key: string): Promise<{ user: AuthUser; keyId: number }> {
-  const row = await db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) }, select: { id: true, userId: true, isActive: true, expiresAt: true } });
+  const row = await db.apiKey.findUnique({
+    where: { keyHash: hashApiKey(key) },
+    select: { id: true, userId: true, isActive: true, expiresAt: true },
+  });
   if (!row) throw unauthenticated('Invalid API key');
   if (!row.isActive) throw unauthenticated('API key revoked');
   if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) throw unauthenticated('API key expired');

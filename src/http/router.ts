@@ -60,7 +60,9 @@ export function decodeComponent(raw: string, what: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw badRequest(`${what} is not validly percent-encoded (got ${JSON.stringify(raw)}): each % must begin an escape %XX, and the escapes must spell UTF-8.`);
+    throw badRequest(
+      `${what} is not validly percent-encoded (got ${JSON.stringify(raw)}): each % must begin an escape %XX, and the escapes must spell UTF-8.`,
+    );
   }
 }
 
@@ -109,7 +111,8 @@ export function parseQuery(search: string): Array<[string, string]> {
 export function queryParams(req: Pick<HttpRequest, 'query'>, known: readonly string[]): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [key, value] of req.query) {
-    if (!known.includes(key)) throw badRequest(`Unknown query parameter "${key}"; this endpoint accepts ${known.map((k) => `"${k}"`).join(', ')}.`);
+    if (!known.includes(key))
+      throw badRequest(`Unknown query parameter "${key}"; this endpoint accepts ${known.map((k) => `"${k}"`).join(', ')}.`);
     if (key in out) throw badRequest(`Query parameter "${key}" is given twice.`);
     out[key] = value;
   }

@@ -103,7 +103,11 @@ function send(res: ServerResponse, reply: HttpReply, head: boolean): void {
   const status = reply.status ?? 200;
   if ('json' in reply) {
     const body = JSON.stringify(reply.json);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+    });
     res.end(head ? undefined : body);
   } else {
     res.writeHead(status, { ...reply.headers, 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
@@ -168,7 +172,12 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
       }
       const query = parseQuery(url.search);
       const match = matchRoute(routes, method, url.pathname);
-      if (match === null) throw new HttpError(404, 'not_found', `Nothing at ${url.pathname}; see /api/me, /api/services, /api/servers, /api/calls, /api/stats, /api/keys, /api/console, /metrics or the dashboard at /.`);
+      if (match === null)
+        throw new HttpError(
+          404,
+          'not_found',
+          `Nothing at ${url.pathname}; see /api/me, /api/services, /api/servers, /api/calls, /api/stats, /api/keys, /api/console, /metrics or the dashboard at /.`,
+        );
       if ('allowed' in match) {
         res.setHeader('allow', match.allowed.join(', '));
         throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${match.allowed.join(' or ')}.`);
@@ -184,7 +193,10 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
     if (!res.headersSent) send(res, reply, method === 'HEAD');
   }
 
-  const http = listenerLimits(createServer(limitOptions(config.grpc.http), (req, res) => void handle(req, res)), config.grpc.http);
+  const http = listenerLimits(
+    createServer(limitOptions(config.grpc.http), (req, res) => void handle(req, res)),
+    config.grpc.http,
+  );
   // Answered, then closed whether or not the peer closes its end (a hostile one may not).
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return void socket.destroy();
@@ -197,8 +209,15 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
       void auth.close();
       reject(
         err.code === 'EADDRINUSE'
-          ? new CfgError('E_PORT_IN_USE', `HTTP side port ${options.port ?? config.grpc.http.port} on ${host} is already in use: stop the other server, or pick another port (grpc.http.port, or CFG_HTTP_PORT).`)
-          : new CfgError('E_BIND', `Cannot listen on ${host}:${options.port ?? config.grpc.http.port} for the HTTP side port: ${err.message}`, `Check ${settingOrigin('grpc.http.host', options.host)} and ${settingOrigin('grpc.http.port', options.port === undefined ? undefined : 'the port given')}.`),
+          ? new CfgError(
+              'E_PORT_IN_USE',
+              `HTTP side port ${options.port ?? config.grpc.http.port} on ${host} is already in use: stop the other server, or pick another port (grpc.http.port, or CFG_HTTP_PORT).`,
+            )
+          : new CfgError(
+              'E_BIND',
+              `Cannot listen on ${host}:${options.port ?? config.grpc.http.port} for the HTTP side port: ${err.message}`,
+              `Check ${settingOrigin('grpc.http.host', options.host)} and ${settingOrigin('grpc.http.port', options.port === undefined ? undefined : 'the port given')}.`,
+            ),
       );
     });
     http.listen(options.port ?? config.grpc.http.port, host.replace(/^\[(.*)\]$/, '$1'), () => {
@@ -218,7 +237,10 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
         http.close(() => {
           clearTimeout(timer);
           // Requests are over: the last API key uses are written (a failure is logged, never thrown).
-          void auth.close().then(() => resolve(), () => resolve());
+          void auth.close().then(
+            () => resolve(),
+            () => resolve(),
+          );
         });
         http.closeIdleConnections();
       });

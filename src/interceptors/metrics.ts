@@ -69,21 +69,30 @@ function family(registry: Registry, name: string, help: string, type: 'counter' 
  */
 export function callMetrics(registry: Registry = new Registry()): CallMetrics {
   const byPath = new Map<string, Partial<Record<CallProtocol, MethodSeries>>>();
-  const all = () => [...byPath.values()].flatMap((p) => [p.grpc, p['grpc-web'], p.connect].filter((m): m is MethodSeries => m !== undefined));
-  family(registry, 'grpc_server_started_total', 'RPCs started on the server.', 'counter', () => all().map((m) => ({ value: m.started, labels: m.labels })));
+  const all = () =>
+    [...byPath.values()].flatMap((p) => [p.grpc, p['grpc-web'], p.connect].filter((m): m is MethodSeries => m !== undefined));
+  family(registry, 'grpc_server_started_total', 'RPCs started on the server.', 'counter', () =>
+    all().map((m) => ({ value: m.started, labels: m.labels })),
+  );
   family(registry, 'grpc_server_handled_total', 'RPCs completed on the server, by status code.', 'counter', () =>
     all().flatMap((m) => CODES.map((code, i) => ({ value: m.handled[code]!, labels: m.codeLabels[i]! }))),
   );
   family(registry, 'grpc_server_handling_seconds', 'Time from the call reaching cfg to its status, in seconds.', 'histogram', () =>
     all().flatMap((m) => {
       let cumulative = 0;
-      const out: Value[] = m.buckets.map((n, i) => ({ metricName: 'grpc_server_handling_seconds_bucket', value: (cumulative += n), labels: m.bucketLabels[i]! }));
+      const out: Value[] = m.buckets.map((n, i) => ({
+        metricName: 'grpc_server_handling_seconds_bucket',
+        value: (cumulative += n),
+        labels: m.bucketLabels[i]!,
+      }));
       out.push({ metricName: 'grpc_server_handling_seconds_sum', value: m.sum, labels: m.labels });
       out.push({ metricName: 'grpc_server_handling_seconds_count', value: m.count, labels: m.labels });
       return out;
     }),
   );
-  family(registry, 'grpc_server_in_flight', 'RPCs running now.', 'gauge', () => all().map((m) => ({ value: m.inFlight, labels: m.labels })));
+  family(registry, 'grpc_server_in_flight', 'RPCs running now.', 'gauge', () =>
+    all().map((m) => ({ value: m.inFlight, labels: m.labels })),
+  );
 
   const seriesOf = (method: MethodInfo, protocol: CallProtocol): MethodSeries => {
     let protocols = byPath.get(method.path);

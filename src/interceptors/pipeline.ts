@@ -67,7 +67,12 @@ const BUILTINS: Record<PipelineSlot, Builder> = {
     ]);
     const { batchSize, flushIntervalMs, sampleRate, maxPending } = config.grpc.requestLog;
     const target = options.db ? dbTarget(options.db) : parseDatabaseUrl(config.database.url, config.root);
-    const writer = new RequestLogWriter(() => openLogSink(target), { serverId: options.serverId ?? null, batchSize, flushIntervalMs, maxPending });
+    const writer = new RequestLogWriter(() => openLogSink(target), {
+      serverId: options.serverId ?? null,
+      batchSize,
+      flushIntervalMs,
+      maxPending,
+    });
     return requestLog(writer, { sampleRate });
   },
   async metrics() {
@@ -88,7 +93,8 @@ const BUILTINS: Record<PipelineSlot, Builder> = {
 };
 
 function needDb(db: Db | undefined): Db {
-  if (!db) throw new TypeError("buildInterceptors: grpc.auth is enabled and authentication reads the database: pass the server's handle, { db }");
+  if (!db)
+    throw new TypeError("buildInterceptors: grpc.auth is enabled and authentication reads the database: pass the server's handle, { db }");
   return db;
 }
 
@@ -115,11 +121,21 @@ async function loadProjectInterceptors(config: CfgConfig): Promise<Interceptor[]
     }
     const { path, exportName } = parseModuleRef(entry);
     const file = resolveModuleFile(join(config.root, path));
-    if (!file) throw new CfgError('E_CONFIG_INVALID', `grpc.server.interceptors: module ${path} does not exist.`, 'Module paths are relative to the project root.');
+    if (!file)
+      throw new CfgError(
+        'E_CONFIG_INVALID',
+        `grpc.server.interceptors: module ${path} does not exist.`,
+        'Module paths are relative to the project root.',
+      );
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     let value = mod[exportName];
     if (typeof value === 'function') value = (value as () => unknown)();
-    if (!isInterceptor(value)) throw new CfgError('E_CONFIG_INVALID', `grpc.server.interceptors: ${entry} is not an interceptor (an object with intercept(ctx, next) or onStart/onEnd, or a function returning one).`, 'See docs/services.md "Interceptors".');
+    if (!isInterceptor(value))
+      throw new CfgError(
+        'E_CONFIG_INVALID',
+        `grpc.server.interceptors: ${entry} is not an interceptor (an object with intercept(ctx, next) or onStart/onEnd, or a function returning one).`,
+        'See docs/services.md "Interceptors".',
+      );
     out.push(value);
   }
   return out;

@@ -31,7 +31,12 @@ export function tracing(options: { tracerName?: string } = {}): Interceptor {
         `${ctx.method.service}/${ctx.method.name}`,
         {
           kind: SpanKind.SERVER,
-          attributes: { 'rpc.system': ctx.protocol === 'connect' ? 'connect_rpc' : 'grpc', 'rpc.service': ctx.method.service, 'rpc.method': ctx.method.name, 'cfg.rpc.protocol': ctx.protocol },
+          attributes: {
+            'rpc.system': ctx.protocol === 'connect' ? 'connect_rpc' : 'grpc',
+            'rpc.service': ctx.method.service,
+            'rpc.method': ctx.method.name,
+            'cfg.rpc.protocol': ctx.protocol,
+          },
         },
         parent,
       );
@@ -46,7 +51,8 @@ export function tracing(options: { tracerName?: string } = {}): Interceptor {
         const grpcError = classify(err);
         code = grpcError.code;
         span.setStatus({ code: SpanStatusCode.ERROR, message: grpcError.message });
-        if (code === Status.INTERNAL || code === Status.UNKNOWN) span.recordException(grpcError.cause instanceof Error ? grpcError.cause : grpcError);
+        if (code === Status.INTERNAL || code === Status.UNKNOWN)
+          span.recordException(grpcError.cause instanceof Error ? grpcError.cause : grpcError);
         throw err;
       } finally {
         span.setAttribute('rpc.grpc.status_code', code);

@@ -7,4 +7,3 @@ export function colourFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = p
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
   return Boolean(stream.isTTY);
 }
-

@@ -8,7 +8,22 @@ export interface LogSink {
   close(): Promise<void>;
 }
 
-export const COLUMNS = ['id', 'createdAt', 'service', 'method', 'code', 'durationMs', 'peer', 'userId', 'apiKeyId', 'error', 'requestSize', 'responseSize', 'serverId', 'protocol'] as const;
+export const COLUMNS = [
+  'id',
+  'createdAt',
+  'service',
+  'method',
+  'code',
+  'durationMs',
+  'peer',
+  'userId',
+  'apiKeyId',
+  'error',
+  'requestSize',
+  'responseSize',
+  'serverId',
+  'protocol',
+] as const;
 const NAMES = COLUMNS.map((c) => `"${c}"`).join(',');
 /** Most rows per INSERT on PostgreSQL: at most 65535 parameters in one statement. */
 export const MAX_ROWS = Math.floor(65_535 / COLUMNS.length);

@@ -58,13 +58,23 @@ export function startMonitor(
     try {
       const lastHeartbeat = new Date();
       const now = live();
-      await db.serverInstance.upsert({ where: { id: row.id }, create: { ...row, ...now, lastHeartbeat, status }, update: { ...now, lastHeartbeat, status } });
+      await db.serverInstance.upsert({
+        where: { id: row.id },
+        create: { ...row, ...now, lastHeartbeat, status },
+        update: { ...now, lastHeartbeat, status },
+      });
       if (failing) log.info('server monitor: recording this server again');
       failing = false;
     } catch (err) {
       // Prisma's messages start with an empty line and its invocation text: say the cause.
       const failure = databaseFailure(err);
-      const message = failure?.reason ?? (String((err as Error).message ?? err).split('\n').find((l) => l.trim() !== '')?.trim() || String(err));
+      const message =
+        failure?.reason ??
+        (String((err as Error).message ?? err)
+          .split('\n')
+          .find((l) => l.trim() !== '')
+          ?.trim() ||
+          String(err));
       const todo = failure?.kind === 'schema' ? ' (run cfg migrate)' : '';
       if (!failing) log.warn(`server monitor: cannot record this server in grpc_server: ${message}${todo}`);
       else log.debug(`server monitor: ${message}`);

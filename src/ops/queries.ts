@@ -53,7 +53,12 @@ export async function listServers(db: Db, now: Date = new Date(), heartbeatMs: n
  * stopped, or down as listServers() sees it (a serving row silent for 3 x `heartbeatMs` as of
  * `now`). A live server's row is never deleted, however recent `before` is. Returns how many.
  */
-export async function pruneServers(db: Db, before: Date, now: Date = new Date(), heartbeatMs: number = DEFAULT_HEARTBEAT_MS): Promise<number> {
+export async function pruneServers(
+  db: Db,
+  before: Date,
+  now: Date = new Date(),
+  heartbeatMs: number = DEFAULT_HEARTBEAT_MS,
+): Promise<number> {
   const stale = new Date(now.getTime() - MISSED_BEATS * heartbeatMs);
   const where = { lastHeartbeat: { lt: before }, OR: [{ status: 'stopped' }, { lastHeartbeat: { lt: stale } }] };
   return (await db.serverInstance.deleteMany({ where })).count;
@@ -153,7 +158,12 @@ export async function methodStats(db: Db, options: MethodStatsOptions): Promise<
   const [counts, errors, samples] = await Promise.all([
     db.requestLog.groupBy({ by: ['service', 'method'], where: window, _count: { _all: true } }),
     db.requestLog.groupBy({ by: ['service', 'method'], where: { ...window, code: { not: 0 } }, _count: { _all: true } }),
-    db.requestLog.findMany({ where: window, select: { service: true, method: true, durationMs: true }, orderBy: { createdAt: 'desc' }, take: options.maxSamples ?? 100_000 }),
+    db.requestLog.findMany({
+      where: window,
+      select: { service: true, method: true, durationMs: true },
+      orderBy: { createdAt: 'desc' },
+      take: options.maxSamples ?? 100_000,
+    }),
   ]);
   const key = (r: { service: string; method: string }) => `${r.service}/${r.method}`;
   const errorsBy = new Map(errors.map((r) => [key(r), r._count._all]));
@@ -169,7 +179,15 @@ export async function methodStats(db: Db, options: MethodStatsOptions): Promise<
       const count = r._count._all;
       const errs = errorsBy.get(key(r)) ?? 0;
       const sorted = (durations.get(key(r)) ?? []).sort((a, b) => a - b);
-      return { service: r.service, method: r.method, count, errors: errs, errorRate: count ? errs / count : 0, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+      return {
+        service: r.service,
+        method: r.method,
+        count,
+        errors: errs,
+        errorRate: count ? errs / count : 0,
+        p50Ms: percentile(sorted, 50),
+        p99Ms: percentile(sorted, 99),
+      };
     })
     .sort((a, b) => b.count - a.count || key(a).localeCompare(key(b)));
 }
@@ -187,7 +205,10 @@ export interface MethodSeries {
  * (the dashboard's small charts). Read from at most `maxSamples` of the window's latest calls:
  * past that, the oldest buckets are undercounted.
  */
-export async function methodSeries(db: Db, options: MethodStatsOptions & { buckets?: number }): Promise<{ bucketSeconds: number; methods: MethodSeries[] }> {
+export async function methodSeries(
+  db: Db,
+  options: MethodStatsOptions & { buckets?: number },
+): Promise<{ bucketSeconds: number; methods: MethodSeries[] }> {
   const end = options.now ?? new Date();
   const buckets = Math.max(1, Math.min(options.buckets ?? 30, 500));
   const bucketMs = Math.max(1, Math.ceil(options.sinceMs / buckets));
@@ -213,7 +234,10 @@ export async function methodSeries(db: Db, options: MethodStatsOptions & { bucke
       points: m.durations.map((d, i) => ({
         at: new Date(since.getTime() + i * bucketMs),
         callsPerSecond: d.length / (bucketMs / 1000),
-        p99Ms: percentile(d.sort((a, b) => a - b), 99),
+        p99Ms: percentile(
+          d.sort((a, b) => a - b),
+          99,
+        ),
       })),
     }))
     .sort((a, b) => `${a.service}/${a.method}`.localeCompare(`${b.service}/${b.method}`));

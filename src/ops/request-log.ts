@@ -139,7 +139,10 @@ export class RequestLogWriter {
     if (this.dropped > 0) {
       const pending = Object.values(this.unreported).reduce((sum, n) => sum + n, 0);
       this.unreported = {};
-      log.warn(`request log closed: ${this.dropped} record(s) dropped since start (${pending} since the last report), ${this.written} written`, { written: this.written, dropped: this.dropped, ...this.droppedBy });
+      log.warn(
+        `request log closed: ${this.dropped} record(s) dropped since start (${pending} since the last report), ${this.written} written`,
+        { written: this.written, dropped: this.dropped, ...this.droppedBy },
+      );
     }
   }
 
@@ -176,7 +179,10 @@ export class RequestLogWriter {
       this.unreported = {};
       const total = Object.values(counts).reduce((sum, k) => sum + k, 0);
       const why = (Object.keys(counts) as DropReason[]).map((r) => `${counts[r]} because ${DROP_WHY[r]}`).join(', ');
-      log.warn(`request log: dropped ${total} record(s) in the last ${REPORT_EVERY_MS / 1000} s: ${why} (queue bound ${this.maxPending}; ${this.dropped} since start)`, { dropped: total, ...counts });
+      log.warn(
+        `request log: dropped ${total} record(s) in the last ${REPORT_EVERY_MS / 1000} s: ${why} (queue bound ${this.maxPending}; ${this.dropped} since start)`,
+        { dropped: total, ...counts },
+      );
     }, REPORT_EVERY_MS);
     this.report.unref();
   }
@@ -191,6 +197,17 @@ function rowValues(batch: RequestRecord[], serverId: string | null): unknown[][]
   return batch.map((r) => [
     uuid7(r.createdAt),
     new Date(r.createdAt).toISOString().replace('Z', '+00:00'),
-    r.service, r.method, r.code, r.durationMs, r.peer, r.userId, r.apiKeyId, r.error, r.requestSize, r.responseSize, serverId, r.protocol ?? 'grpc',
+    r.service,
+    r.method,
+    r.code,
+    r.durationMs,
+    r.peer,
+    r.userId,
+    r.apiKeyId,
+    r.error,
+    r.requestSize,
+    r.responseSize,
+    serverId,
+    r.protocol ?? 'grpc',
   ]);
 }

@@ -38,8 +38,16 @@ export async function breakingProto(project: ProtoProject, ref?: string): Promis
   const previous = await exportProtoDir(top, commit, protoDir);
   try {
     if (previous.files === 0) return { ...base, findings: [], baseline: 0 };
-    const run = await runBuf(['breaking', target.input, '--against', previous.dir, ...target.configArgs, '--error-format', 'json'], target.cwd);
-    const findings = parseFindings(run, { bufCwd: target.cwd, shownFrom: project.shownFrom ?? process.cwd(), input: target.input, command: 'buf breaking' });
+    const run = await runBuf(
+      ['breaking', target.input, '--against', previous.dir, ...target.configArgs, '--error-format', 'json'],
+      target.cwd,
+    );
+    const findings = parseFindings(run, {
+      bufCwd: target.cwd,
+      shownFrom: project.shownFrom ?? process.cwd(),
+      input: target.input,
+      command: 'buf breaking',
+    });
     return { ...base, findings, baseline: previous.files };
   } finally {
     await previous.remove();

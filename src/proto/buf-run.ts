@@ -26,24 +26,51 @@ export function runBuf(args: string[], cwd: string): Promise<BufRun> {
   try {
     command = bufCommand();
   } catch (err) {
-    throw new CfgError('E_BUF', `buf is not installed: ${(err as Error).message.split('\n')[0]}`, 'Run npm install (buf ships in the @bufbuild/buf package).', { cause: err });
+    throw new CfgError(
+      'E_BUF',
+      `buf is not installed: ${(err as Error).message.split('\n')[0]}`,
+      'Run npm install (buf ships in the @bufbuild/buf package).',
+      { cause: err },
+    );
   }
   return new Promise((done, fail) => {
-    execFile(command.file, [...command.args, ...args], { cwd, maxBuffer: 64 * 1024 * 1024, timeout: BUF_TIMEOUT_MS }, (err, stdout, stderr) => {
-      if (!err) return done({ code: 0, stdout, stderr });
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'number') return done({ code, stdout, stderr });
-      if ((err as { killed?: boolean }).killed) {
-        return fail(new CfgError('E_BUF', `buf did not finish within ${BUF_TIMEOUT_MS / 1000} s (buf ${args[0]}).`, 'Try again; if it keeps hanging, run the same command with BUF_DEBUG=1 to see where.', { cause: err }));
-      }
-      fail(new CfgError('E_BUF', `buf could not run (${String(code ?? err.message)}: ${command.file}).`, 'Run npm install again: @bufbuild/buf installs the buf binary for this platform.', { cause: err }));
-    });
+    execFile(
+      command.file,
+      [...command.args, ...args],
+      { cwd, maxBuffer: 64 * 1024 * 1024, timeout: BUF_TIMEOUT_MS },
+      (err, stdout, stderr) => {
+        if (!err) return done({ code: 0, stdout, stderr });
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'number') return done({ code, stdout, stderr });
+        if ((err as { killed?: boolean }).killed) {
+          return fail(
+            new CfgError(
+              'E_BUF',
+              `buf did not finish within ${BUF_TIMEOUT_MS / 1000} s (buf ${args[0]}).`,
+              'Try again; if it keeps hanging, run the same command with BUF_DEBUG=1 to see where.',
+              { cause: err },
+            ),
+          );
+        }
+        fail(
+          new CfgError(
+            'E_BUF',
+            `buf could not run (${String(code ?? err.message)}: ${command.file}).`,
+            'Run npm install again: @bufbuild/buf installs the buf binary for this platform.',
+            { cause: err },
+          ),
+        );
+      },
+    );
   });
 }
 
 /** buf's own failure (a bad buf.yaml, an input it cannot read) as one line: its last "Failure:" line. */
 export function bufFailure(run: BufRun): string {
-  const lines = `${run.stderr}\n${run.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = `${run.stderr}\n${run.stdout}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const failure = lines.findLast((l) => l.startsWith('Failure:')) ?? lines.at(-1) ?? `exit code ${run.code}`;
   return failure.replace(/^Failure:\s*/, '');
 }

@@ -30,7 +30,11 @@ interface BufAnnotation {
 export function parseFindings(run: BufRun, where: { bufCwd: string; shownFrom: string; input: string; command: string }): Finding[] {
   if (run.code === 0) return [];
   if (run.code !== BUF_FINDINGS) {
-    throw new CfgError('E_BUF', `${where.command} failed: ${bufFailure(run)}`, 'Fix what buf names (a buf.yaml whose modules do not list the proto dir, a path that does not exist), then run it again.');
+    throw new CfgError(
+      'E_BUF',
+      `${where.command} failed: ${bufFailure(run)}`,
+      'Fix what buf names (a buf.yaml whose modules do not list the proto dir, a path that does not exist), then run it again.',
+    );
   }
   const findings: Finding[] = [];
   for (const line of run.stdout.split('\n')) {
@@ -39,12 +43,20 @@ export function parseFindings(run: BufRun, where: { bufCwd: string; shownFrom: s
     try {
       a = JSON.parse(line) as BufAnnotation;
     } catch {
-      throw new CfgError('E_BUF', `${where.command}: unexpected output from buf: ${line.slice(0, 200)}`, 'Run npm install to get the buf version cfg pins (@bufbuild/buf in package.json).');
+      throw new CfgError(
+        'E_BUF',
+        `${where.command}: unexpected output from buf: ${line.slice(0, 200)}`,
+        'Run npm install to get the buf version cfg pins (@bufbuild/buf in package.json).',
+      );
     }
-    const path = relative(where.shownFrom, resolve(where.bufCwd, a.path ?? where.input)).split(sep).join('/') || '.';
+    const path =
+      relative(where.shownFrom, resolve(where.bufCwd, a.path ?? where.input))
+        .split(sep)
+        .join('/') || '.';
     findings.push({ path, line: a.start_line ?? 1, column: a.start_column ?? 1, rule: a.type ?? 'UNKNOWN', message: a.message ?? '' });
   }
-  if (findings.length === 0) throw new CfgError('E_BUF', `${where.command} failed: ${bufFailure(run)}`, 'Fix what buf names, then run it again.');
+  if (findings.length === 0)
+    throw new CfgError('E_BUF', `${where.command} failed: ${bufFailure(run)}`, 'Fix what buf names, then run it again.');
   return findings;
 }
 

@@ -30,7 +30,11 @@ export async function formatProto(project: ProtoProject, options: { check: boole
   const target = bufTarget(project.root, protoDir);
   const run = await runBuf(['format', target.input, ...target.configArgs, '--diff', '--exit-code'], target.cwd);
   if (run.code !== 0 && run.code !== BUF_FINDINGS) {
-    throw new CfgError('E_BUF', `buf format failed: ${bufFailure(run)}`, 'Fix what buf names (a .proto it cannot parse, a bad buf.yaml), then run it again.');
+    throw new CfgError(
+      'E_BUF',
+      `buf format failed: ${bufFailure(run)}`,
+      'Fix what buf names (a .proto it cannot parse, a bad buf.yaml), then run it again.',
+    );
   }
   const shownFrom = project.shownFrom ?? process.cwd();
   const show = (path: string) => relative(shownFrom, resolve(target.cwd, path)).split(sep).join('/');
@@ -38,7 +42,12 @@ export async function formatProto(project: ProtoProject, options: { check: boole
   let written = false;
   if (!options.check && findings.length > 0) {
     const write = await runBuf(['format', target.input, ...target.configArgs, '--write'], target.cwd);
-    if (write.code !== 0) throw new CfgError('E_BUF', `buf format --write failed: ${bufFailure(write)}`, 'Check that the .proto files are writable, then run it again.');
+    if (write.code !== 0)
+      throw new CfgError(
+        'E_BUF',
+        `buf format --write failed: ${bufFailure(write)}`,
+        'Check that the .proto files are writable, then run it again.',
+      );
     written = true;
   }
   return { findings, diff: run.stdout, files: files.length, written };
@@ -64,7 +73,13 @@ export function diffFindings(diff: string): Finding[] {
     }
     if (!file || reported) continue;
     if (text.startsWith('-') || text.startsWith('+')) {
-      findings.push({ path: file, line: Math.max(line, 1), column: 1, rule: FORMAT_RULE, message: 'not formatted as buf format writes it' });
+      findings.push({
+        path: file,
+        line: Math.max(line, 1),
+        column: 1,
+        rule: FORMAT_RULE,
+        message: 'not formatted as buf format writes it',
+      });
       reported = true;
     } else if (text.startsWith(' ')) line++;
   }

@@ -58,12 +58,20 @@ export async function requireProtoFiles(protoDir: string, shown: string): Promis
   let files: string[];
   try {
     if (!(await stat(protoDir)).isDirectory()) {
-      throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} is a file, not a directory.`, 'Pass the folder holding your .proto files: --proto-dir DIR.');
+      throw new CfgError(
+        'E_PROTO_DIR',
+        `Proto directory ${shown} is a file, not a directory.`,
+        'Pass the folder holding your .proto files: --proto-dir DIR.',
+      );
     }
     files = await listProtoFiles(protoDir);
   } catch (err) {
     if (err instanceof CfgError) throw err;
-    throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} does not exist.`, 'Create it and put your .proto files there, or pass --proto-dir DIR.');
+    throw new CfgError(
+      'E_PROTO_DIR',
+      `Proto directory ${shown} does not exist.`,
+      'Create it and put your .proto files there, or pass --proto-dir DIR.',
+    );
   }
   if (files.length === 0) {
     throw new CfgError('E_PROTO_DIR', `Proto directory ${shown} has no .proto files.`, 'Add a .proto file there, or pass --proto-dir DIR.');
@@ -92,7 +100,9 @@ function buf(args: string[], cwd: string): Promise<void> {
 }
 
 /** The proto folder and its .proto files, checked (E_PROTO_DIR), with the paths buf's messages use. */
-async function protoInput(options: GenerateOptions): Promise<{ cwd: string; protoDir: string; outputDir: string; input: string; shown: string; files: string[] }> {
+async function protoInput(
+  options: GenerateOptions,
+): Promise<{ cwd: string; protoDir: string; outputDir: string; input: string; shown: string; files: string[] }> {
   const cwd = options.cwd ?? process.cwd();
   const protoDir = resolve(cwd, options.protoDir);
   const outputDir = resolve(cwd, options.outputDir);
@@ -106,7 +116,12 @@ async function protoInput(options: GenerateOptions): Promise<{ cwd: string; prot
 /** A failed buf run as E_PROTO_COMPILE, with buf's own messages (file:line:column). */
 function compileError(err: Error & { stderr?: string; killed?: boolean }, at: { cwd: string; shown: string; outputDir: string }): CfgError {
   const detail = (err.stderr ?? '').trim() || (err.killed ? `buf did not finish within ${BUF_TIMEOUT_MS / 1000} s` : err.message);
-  return new CfgError('E_PROTO_COMPILE', `buf could not compile ${at.shown}:\n${detail}`, `Fix the .proto at the place shown; ${posix(relative(at.cwd, at.outputDir)) || '.'}/ was left as it was.`, { cause: err });
+  return new CfgError(
+    'E_PROTO_COMPILE',
+    `buf could not compile ${at.shown}:\n${detail}`,
+    `Fix the .proto at the place shown; ${posix(relative(at.cwd, at.outputDir)) || '.'}/ was left as it was.`,
+    { cause: err },
+  );
 }
 
 /**
@@ -160,7 +175,12 @@ export async function generateProto(options: GenerateOptions): Promise<GenerateR
     for (const old of previous?.files ?? []) {
       if (!written.includes(old)) await removeWithEmptyParents(outputDir, old);
     }
-    const manifest: Manifest = { generator: generatorId(options.es ?? false), protoDir: posix(relative(outputDir, protoDir)), protoFiles: files, files: written };
+    const manifest: Manifest = {
+      generator: generatorId(options.es ?? false),
+      protoDir: posix(relative(outputDir, protoDir)),
+      protoFiles: files,
+      files: written,
+    };
     const manifestPath = join(outputDir, MANIFEST);
     const temp = `${manifestPath}.${process.pid}.tmp`;
     await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -18,7 +18,14 @@ function git(args: string[], cwd: string): Promise<GitRun> {
       const code = (err as { code?: unknown }).code;
       if (typeof code === 'number') return done({ code, stdout, stderr: stderr.toString() });
       const what = code === 'ENOENT' ? 'git is not installed (no git on PATH)' : `git could not run (${String(code ?? err.message)})`;
-      fail(new CfgError('E_GIT', `${what}: cfg proto breaking reads the earlier protos from git.`, 'Install git (apt-get install git, or your platform\'s package), then run it again.', { cause: err }));
+      fail(
+        new CfgError(
+          'E_GIT',
+          `${what}: cfg proto breaking reads the earlier protos from git.`,
+          "Install git (apt-get install git, or your platform's package), then run it again.",
+          { cause: err },
+        ),
+      );
     });
   });
 }
@@ -29,7 +36,11 @@ const text = (run: GitRun) => run.stdout.toString('utf8').trim();
 export async function gitTopLevel(dir: string): Promise<string> {
   const run = await git(['rev-parse', '--show-toplevel'], dir);
   if (run.code !== 0) {
-    throw new CfgError('E_GIT', `${dir} is not inside a git repository, so there is no earlier version to compare with.`, 'Run cfg proto breaking in a git clone of the project (git init and a first commit make one).');
+    throw new CfgError(
+      'E_GIT',
+      `${dir} is not inside a git repository, so there is no earlier version to compare with.`,
+      'Run cfg proto breaking in a git clone of the project (git init and a first commit make one).',
+    );
   }
   return text(run);
 }
@@ -38,7 +49,11 @@ export async function gitTopLevel(dir: string): Promise<string> {
 export async function resolveCommit(top: string, ref: string): Promise<string> {
   const run = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], top);
   if (run.code !== 0) {
-    throw new CfgError('E_GIT', `git ref "${ref}" names no commit in ${top}.`, 'Pass --against a branch, tag or commit that exists here (git log --oneline lists commits; a shallow clone needs git fetch --deepen=1 for HEAD~1).');
+    throw new CfgError(
+      'E_GIT',
+      `git ref "${ref}" names no commit in ${top}.`,
+      'Pass --against a branch, tag or commit that exists here (git log --oneline lists commits; a shallow clone needs git fetch --deepen=1 for HEAD~1).',
+    );
   }
   return text(run);
 }
@@ -58,7 +73,11 @@ export async function defaultRef(top: string): Promise<string> {
   for (const ref of ['main', 'master']) {
     if ((await git(['rev-parse', '--verify', '--quiet', `refs/heads/${ref}`], top)).code === 0) return ref;
   }
-  throw new CfgError('E_GIT', 'No ref to compare with: no origin/main, no tag, no main or master branch.', 'Pass one: cfg proto breaking --against REF (a branch, tag or commit, e.g. HEAD~1).');
+  throw new CfgError(
+    'E_GIT',
+    'No ref to compare with: no origin/main, no tag, no main or master branch.',
+    'Pass one: cfg proto breaking --against REF (a branch, tag or commit, e.g. HEAD~1).',
+  );
 }
 
 export interface ExportedProtos {
@@ -74,12 +93,23 @@ export interface ExportedProtos {
  * so imports resolve as they did). Reads git's objects only: offline, any work tree state.
  */
 export async function exportProtoDir(top: string, commit: string, protoDir: string): Promise<ExportedProtos> {
-  const sub = relative(await realpath(top), await realpath(protoDir)).split(sep).join('/');
+  const sub = relative(await realpath(top), await realpath(protoDir))
+    .split(sep)
+    .join('/');
   if (sub.startsWith('..') || isAbsolute(sub)) {
-    throw new CfgError('E_GIT', `${protoDir} is outside the git repository at ${top}.`, 'Keep the proto dir inside the repository, or run cfg from the repository that holds it.');
+    throw new CfgError(
+      'E_GIT',
+      `${protoDir} is outside the git repository at ${top}.`,
+      'Keep the proto dir inside the repository, or run cfg from the repository that holds it.',
+    );
   }
   const listed = await git(['ls-tree', '-r', '-z', '--full-tree', commit, '--', sub === '' ? '.' : sub], top);
-  if (listed.code !== 0) throw new CfgError('E_GIT', `git ls-tree ${commit} failed: ${listed.stderr.trim()}`, 'Check that the repository is readable (git status), then run it again.');
+  if (listed.code !== 0)
+    throw new CfgError(
+      'E_GIT',
+      `git ls-tree ${commit} failed: ${listed.stderr.trim()}`,
+      'Check that the repository is readable (git status), then run it again.',
+    );
   const dir = await mkdtemp(join(tmpdir(), 'cfg-against-'));
   let files = 0;
   try {
@@ -87,7 +117,12 @@ export async function exportProtoDir(top: string, commit: string, protoDir: stri
       const match = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(entry);
       if (!match || !match[2]!.endsWith('.proto')) continue;
       const blob = await git(['cat-file', 'blob', match[1]!], top);
-      if (blob.code !== 0) throw new CfgError('E_GIT', `git cat-file ${match[1]} (${match[2]}) failed: ${blob.stderr.trim()}`, 'Check that the repository is complete (git fsck), then run it again.');
+      if (blob.code !== 0)
+        throw new CfgError(
+          'E_GIT',
+          `git cat-file ${match[1]} (${match[2]}) failed: ${blob.stderr.trim()}`,
+          'Check that the repository is complete (git fsck), then run it again.',
+        );
       const to = join(dir, sub === '' ? match[2]! : match[2]!.slice(sub.length + 1));
       await mkdir(dirname(to), { recursive: true });
       await writeFile(to, blob.stdout);

@@ -39,7 +39,11 @@ export function jsonCodecOf(registry: FileRegistry): JsonCodec {
       }
     },
     binaryToJson(schema, bytes, options = {}) {
-      return toJsonString(schema, fromBinary(schema, bytes), { registry, prettySpaces: options.pretty ? 2 : 0, alwaysEmitImplicit: options.emitDefaults ?? false });
+      return toJsonString(schema, fromBinary(schema, bytes), {
+        registry,
+        prettySpaces: options.pretty ? 2 : 0,
+        alwaysEmitImplicit: options.emitDefaults ?? false,
+      });
     },
   };
 }

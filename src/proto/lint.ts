@@ -28,7 +28,9 @@ export interface LintResult {
 
 /** "proto/" for the proto dir, relative to where findings are shown. */
 export function shownDir(project: ProtoProject): string {
-  const rel = relative(project.shownFrom ?? process.cwd(), resolve(project.root, project.protoDir)).split(sep).join('/');
+  const rel = relative(project.shownFrom ?? process.cwd(), resolve(project.root, project.protoDir))
+    .split(sep)
+    .join('/');
   return rel === '' ? './' : `${rel}/`;
 }
 
@@ -44,7 +46,12 @@ export async function lintProto(project: ProtoProject, only?: readonly string[])
   const target = bufTarget(project.root, protoDir);
   const paths = (only ?? []).flatMap((file) => ['--path', relative(target.cwd, resolve(project.root, file)).split(sep).join('/')]);
   const run = await runBuf(['lint', target.input, ...target.configArgs, ...paths, '--error-format', 'json'], target.cwd);
-  const findings = parseFindings(run, { bufCwd: target.cwd, shownFrom: project.shownFrom ?? process.cwd(), input: target.input, command: 'buf lint' });
+  const findings = parseFindings(run, {
+    bufCwd: target.cwd,
+    shownFrom: project.shownFrom ?? process.cwd(),
+    input: target.input,
+    command: 'buf lint',
+  });
   return { findings, files: only?.length ?? files.length, rules: target.rules, shown };
 }
 

@@ -50,13 +50,18 @@ export async function startProtoWatch(options: WatchOptions): Promise<ProtoWatch
 
   const found = await stat(protoDir).catch(() => null);
   if (!found?.isDirectory()) {
-    throw new CfgError('E_PROTO_DIR', `Proto directory ${relative(cwd, protoDir) || '.'}/ does not exist: nothing to watch.`, 'Create it and put your .proto files there, or pass --proto-dir DIR.');
+    throw new CfgError(
+      'E_PROTO_DIR',
+      `Proto directory ${relative(cwd, protoDir) || '.'}/ does not exist: nothing to watch.`,
+      'Create it and put your .proto files there, or pass --proto-dir DIR.',
+    );
   }
 
   const inOutput = (path: string) => path === outputDir || path.startsWith(outputDir + sep);
   const watcher = watch(protoDir, {
     ignoreInitial: true,
-    ignored: (path, stats) => inOutput(path) || /[\\/](node_modules|\.git)([\\/]|$)/.test(path) || (Boolean(stats?.isFile()) && !path.endsWith('.proto')),
+    ignored: (path, stats) =>
+      inOutput(path) || /[\\/](node_modules|\.git)([\\/]|$)/.test(path) || (Boolean(stats?.isFile()) && !path.endsWith('.proto')),
   });
 
   let changed = new Set<string>();
@@ -73,8 +78,12 @@ export async function startProtoWatch(options: WatchOptions): Promise<ProtoWatch
     const started = performance.now();
     try {
       const result = await generateProto({ protoDir, outputDir, cwd, es: options.es });
-      report(`${prefix}${kleur.green('generated')} ${result.protoFiles.length} proto file(s) -> ${shownOut} (${result.written.length} files) in ${result.ms} ms`, true);
-      for (const line of await lintSaved({ root: options.root ?? cwd, protoDir, shownFrom: cwd }, saved)) report(`${clock()} ${kleur.yellow('lint')} ${line}`, true);
+      report(
+        `${prefix}${kleur.green('generated')} ${result.protoFiles.length} proto file(s) -> ${shownOut} (${result.written.length} files) in ${result.ms} ms`,
+        true,
+      );
+      for (const line of await lintSaved({ root: options.root ?? cwd, protoDir, shownFrom: cwd }, saved))
+        report(`${clock()} ${kleur.yellow('lint')} ${line}`, true);
     } catch (err) {
       const ms = Math.round(performance.now() - started);
       report(`${prefix}${kleur.red('failed')} in ${ms} ms: ${oneLine(err)} (${shownOut} left as it was; waiting for a fix)`, false);

@@ -5,18 +5,26 @@ import type { CfgServer } from '../server/cfg-server.ts';
 export function printBanner(server: CfgServer, port: number, host: string, httpPort?: number): void {
   const c = server.config.grpc;
   const on = (v: boolean) => (v ? kleur.green('on') : kleur.dim('off'));
-  const auth = !c.auth.enabled ? 'off' : c.auth.requireAuth ? `JWT ${c.auth.jwtAlgorithm}, required (except public methods)` : `JWT ${c.auth.jwtAlgorithm}, optional (each method's declared access applies)`;
+  const auth = !c.auth.enabled
+    ? 'off'
+    : c.auth.requireAuth
+      ? `JWT ${c.auth.jwtAlgorithm}, required (except public methods)`
+      : `JWT ${c.auth.jwtAlgorithm}, optional (each method's declared access applies)`;
   const lines = [
     `${kleur.bold('cfg gRPC server')} listening on ${kleur.cyan(`${host}:${port}`)} (pid ${process.pid})`,
     `  reflection ${on(c.server.enableReflection)}  health ${on(c.server.enableHealthCheck)}  auth ${auth}  maxWorkers ${c.server.maxWorkers}`,
   ];
   if (server.webPort !== undefined) {
     const h = c.web.host;
-    lines.push(`  gRPC-Web and Connect ${kleur.cyan(`${server.webScheme}://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${server.webPort}/`)} (browsers, curl: JSON or binary; HTTP/1.1 and HTTP/2)`);
+    lines.push(
+      `  gRPC-Web and Connect ${kleur.cyan(`${server.webScheme}://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${server.webPort}/`)} (browsers, curl: JSON or binary; HTTP/1.1 and HTTP/2)`,
+    );
   }
   if (httpPort !== undefined) {
     const h = c.http.host;
-    lines.push(`  HTTP side port ${kleur.cyan(`http://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${httpPort}/`)} (dashboard, /metrics, /api)`);
+    lines.push(
+      `  HTTP side port ${kleur.cyan(`http://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${httpPort}/`)} (dashboard, /metrics, /api)`,
+    );
   }
   for (const service of server.services) {
     if (service.builtin) continue;

@@ -49,7 +49,8 @@ export async function runWorker(config: CfgConfig, allowUnmigrated: boolean | un
 function forkWorker(env: Record<string, string>): Promise<{ worker: Worker; port: number }> {
   return new Promise((resolve, reject) => {
     const worker = cluster.fork(env);
-    const onExit = (code: number | null, signal: string | null) => reject(new WorkerFailed(`worker exited (${signal ?? code})`, code ?? 1, true));
+    const onExit = (code: number | null, signal: string | null) =>
+      reject(new WorkerFailed(`worker exited (${signal ?? code})`, code ?? 1, true));
     worker.once('exit', onExit);
     worker.on('message', (msg: { cfg?: string; port?: number }) => {
       if (msg?.cfg !== 'listening' || typeof msg.port !== 'number') return;
@@ -127,5 +128,9 @@ export async function runPrimary(config: CfgConfig, processes: number): Promise<
   }
   if (stopping) return;
   serving = true;
-  process.stdout.write(`${processes} processes serving ${config.grpc.server.host}:${port} (pids ${alive().map((w) => w.process.pid).join(', ')})\n`);
+  process.stdout.write(
+    `${processes} processes serving ${config.grpc.server.host}:${port} (pids ${alive()
+      .map((w) => w.process.pid)
+      .join(', ')})\n`,
+  );
 }

@@ -41,14 +41,23 @@ export async function runWithReload(opts: RunOptions): Promise<void> {
     /(~|\.swp|\.swx|\.tmp|\.DS_Store)$/.test(path);
   const watcher = watch(watched, { ignoreInitial: true, ignored });
   await new Promise<void>((ready) => watcher.once('ready', () => ready()));
-  log.info(`watching ${watched.filter(existsSync).map((p) => relative(root, p) || '.').join(', ')} for changes`);
+  log.info(
+    `watching ${watched
+      .filter(existsSync)
+      .map((p) => relative(root, p) || '.')
+      .join(', ')} for changes`,
+  );
 
   let child: ChildProcess | undefined;
   let stopping = false;
   /** Children stopped on purpose (a restart): their exit is no failure. */
   const replaced = new WeakSet<ChildProcess>();
   const start = () => {
-    const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, [MANAGED_ENV]: '1' }, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+    const proc = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, [MANAGED_ENV]: '1' },
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    });
     child = proc;
     proc.on('exit', (code, signal) => {
       if (child === proc) child = undefined;

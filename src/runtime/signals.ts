@@ -27,7 +27,9 @@ export function handleSignals(config: CfgConfig): { serving(running: RunningServ
       flushLogs();
       process.exit(0);
     }
-    log.info(`${why}: shutting down (open streams end now with UNAVAILABLE; unary calls in flight get ${config.grpc.server.shutdownGraceMs} ms; signal again to force)`);
+    log.info(
+      `${why}: shutting down (open streams end now with UNAVAILABLE; unary calls in flight get ${config.grpc.server.shutdownGraceMs} ms; signal again to force)`,
+    );
     running.stop().then(
       () => {
         log.info('stopped');

@@ -11,7 +11,9 @@
 export function workerExecArgv(execArgv: readonly string[], processes: number, cores: number): string[] {
   const args = [...execArgv];
   if (processes < cores) return args;
-  const chosen = args.some((a) => /^--(no-)?(single-threaded-gc|single-threaded|parallel-scavenge|parallel-marking|concurrent-marking)(=|$)/.test(a.replace(/_/g, '-')));
+  const chosen = args.some((a) =>
+    /^--(no-)?(single-threaded-gc|single-threaded|parallel-scavenge|parallel-marking|concurrent-marking)(=|$)/.test(a.replace(/_/g, '-')),
+  );
   if (!chosen) args.push('--single-threaded-gc');
   return args;
 }

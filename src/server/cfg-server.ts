@@ -65,9 +65,14 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     this.grpc = new Server(channelOptions(config));
     // Every call's signal listens to this one while it runs: thousands at once are expected.
     setMaxListeners(0, this.abortAll.signal);
-    if (!installRequestFrameCheck()) log.warn('this @grpc/grpc-js version\'s internals are not the ones cfg checks request frames through; a message with an invalid compressed flag is read as uncompressed');
+    if (!installRequestFrameCheck())
+      log.warn(
+        "this @grpc/grpc-js version's internals are not the ones cfg checks request frames through; a message with an invalid compressed flag is read as uncompressed",
+      );
     if (config.grpc.server.compression !== 'none' && !installResponseCompression()) {
-      log.warn(`grpc.server.compression "${config.grpc.server.compression}": this @grpc/grpc-js version's internals are not the ones cfg compresses responses through; responses stay uncompressed`);
+      log.warn(
+        `grpc.server.compression "${config.grpc.server.compression}": this @grpc/grpc-js version's internals are not the ones cfg compresses responses through; responses stay uncompressed`,
+      );
     }
   }
 
@@ -153,15 +158,26 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
    * Binds host:port and starts serving; resolves to the bound port. `origin` names where host and
    * port came from ("--host", "CFG_GRPC_PORT", ...) for the hint of a bind failure.
    */
-  async listen(host = this.config.grpc.server.host, port = this.config.grpc.server.port, origin?: { host: string; port: string }): Promise<number> {
+  async listen(
+    host = this.config.grpc.server.host,
+    port = this.config.grpc.server.port,
+    origin?: { host: string; port: string },
+  ): Promise<number> {
     try {
       this.listener = await openGrpcListener(this.grpc, this.config, host, port);
     } catch (err) {
       if (err instanceof CfgError) throw err;
       const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
       throw inUse
-        ? new CfgError('E_PORT_IN_USE', `Port ${port} on ${host} is already in use: stop the other server, or pick another port (cfg rungrpc --port ${port + 1}, or CFG_GRPC_PORT).`)
-        : new CfgError('E_BIND', `Cannot listen on ${host}:${port}: ${(err as Error).message}`, `Check ${origin?.host ?? 'grpc.server.host in cfg.config.ts'} and ${origin?.port ?? 'grpc.server.port in cfg.config.ts'}.`);
+        ? new CfgError(
+            'E_PORT_IN_USE',
+            `Port ${port} on ${host} is already in use: stop the other server, or pick another port (cfg rungrpc --port ${port + 1}, or CFG_GRPC_PORT).`,
+          )
+        : new CfgError(
+            'E_BIND',
+            `Cannot listen on ${host}:${port}: ${(err as Error).message}`,
+            `Check ${origin?.host ?? 'grpc.server.host in cfg.config.ts'} and ${origin?.port ?? 'grpc.server.port in cfg.config.ts'}.`,
+          );
     }
     return this.listener.port;
   }
@@ -179,8 +195,15 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
       if (err instanceof CfgError) throw err;
       const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
       throw inUse
-        ? new CfgError('E_PORT_IN_USE', `Port ${port} on ${host} (grpc.web.port) is already in use: stop the other server, or pick another port (CFG_WEB_PORT).`)
-        : new CfgError('E_BIND', `Cannot listen on ${host}:${port}: ${(err as Error).message}`, 'Check grpc.web.host and grpc.web.port in cfg.config.ts (or CFG_WEB_HOST, CFG_WEB_PORT).');
+        ? new CfgError(
+            'E_PORT_IN_USE',
+            `Port ${port} on ${host} (grpc.web.port) is already in use: stop the other server, or pick another port (CFG_WEB_PORT).`,
+          )
+        : new CfgError(
+            'E_BIND',
+            `Cannot listen on ${host}:${port}: ${(err as Error).message}`,
+            'Check grpc.web.host and grpc.web.port in cfg.config.ts (or CFG_WEB_HOST, CFG_WEB_PORT).',
+          );
     }
     return this.web.port;
   }

@@ -86,7 +86,11 @@ export async function startServer(config: CfgConfig, options: StartOptions = {})
   const target = options.db ? dbTarget(options.db) : parseDatabaseUrl(config.database.url, config.root);
   const migrations = await checkMigrations(config, target);
   if (migrations.pending > 0) {
-    if (!options.allowUnmigrated) throw unmigratedError(migrations, 'Run cfg migrate, or start anyway with cfg rungrpc --allow-unmigrated (health stays NOT_SERVING until they are applied).');
+    if (!options.allowUnmigrated)
+      throw unmigratedError(
+        migrations,
+        'Run cfg migrate, or start anyway with cfg rungrpc --allow-unmigrated (health stays NOT_SERVING until they are applied).',
+      );
     log.warn(`${unmigratedError(migrations).message} Serving anyway (--allow-unmigrated); health is NOT_SERVING until they are applied.`);
   }
 
@@ -114,7 +118,9 @@ async function openEventChannel(config: CfgConfig, db: Db): Promise<EventChannel
   try {
     return await openEvents(config, db);
   } catch (err) {
-    log.warn(`event channel: ${(err as Error).message.split('\n')[0]}; serving with events off (other processes' changes are not seen until it opens)`);
+    log.warn(
+      `event channel: ${(err as Error).message.split('\n')[0]}; serving with events off (other processes' changes are not seen until it opens)`,
+    );
     return openEvents({ ...config, events: { ...config.events, backend: 'off' } }, db);
   }
 }
@@ -133,7 +139,8 @@ async function webRegistry(generatedDir: string, web: boolean): Promise<import('
   const { appRawFiles, builtinRawFiles, registryOf } = await import('../proto/descriptors.ts');
   try {
     const files = new Map<string, import('@bufbuild/protobuf/wkt').FileDescriptorProto>();
-    for (const file of [...appRawFiles(generatedDir), ...builtinRawFiles()]) if (!files.has(file.proto.name)) files.set(file.proto.name, file.proto);
+    for (const file of [...appRawFiles(generatedDir), ...builtinRawFiles()])
+      if (!files.has(file.proto.name)) files.set(file.proto.name, file.proto);
     return registryOf([...files.values()]);
   } catch (err) {
     if (web) log.warn(`the web listener serves binary content types only: ${(err as Error).message}`);
@@ -142,7 +149,15 @@ async function webRegistry(generatedDir: string, web: boolean): Promise<import('
 }
 
 /** startServer once the database is open: discovery, the chain, built-in services, listen. */
-async function serve(config: CfgConfig, options: StartOptions, db: Db, events: EventChannel, ownDb: boolean, pendingMigrations: number, recheckMigrations: () => Promise<{ pending: number }>): Promise<RunningServer> {
+async function serve(
+  config: CfgConfig,
+  options: StartOptions,
+  db: Db,
+  events: EventChannel,
+  ownDb: boolean,
+  pendingMigrations: number,
+  recheckMigrations: () => Promise<{ pending: number }>,
+): Promise<RunningServer> {
   const discovery = await discover(config);
   const serverId = randomUUID();
   // The HTTP side port's metrics interceptor takes the pipeline's metrics slot.
@@ -159,7 +174,12 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, events: E
     try {
       instance = new ServiceClass() as Record<PropertyKey, unknown>;
     } catch (err) {
-      throw new CfgError('E_MODULE_IMPORT', `new ${ServiceClass.name}() (from ${found.source}) failed: ${(err as Error).message}`, 'cfg creates each service class with no arguments: keep its constructor free of required parameters.', { cause: err });
+      throw new CfgError(
+        'E_MODULE_IMPORT',
+        `new ${ServiceClass.name}() (from ${found.source}) failed: ${(err as Error).message}`,
+        'cfg creates each service class with no arguments: keep its constructor free of required parameters.',
+        { cause: err },
+      );
     }
     instance[LOGGER_NAME] = found.loggerName;
     add(instance, server);
@@ -168,14 +188,20 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, events: E
   for (const hook of discovery.hooks) await hook.fn(server);
   const needsAuth = !config.grpc.auth.enabled && server.services.find((s) => s.requireAuth);
   if (needsAuth) {
-    throw new CfgError('E_CONFIG_INVALID', `${needsAuth.className} requires authentication (static requireAuth) but grpc.auth.enabled is false.`, 'Enable grpc.auth, or drop requireAuth from the class.');
+    throw new CfgError(
+      'E_CONFIG_INVALID',
+      `${needsAuth.className} requires authentication (static requireAuth) but grpc.auth.enabled is false.`,
+      'Enable grpc.auth, or drop requireAuth from the class.',
+    );
   }
   if (server.services.length === 0) {
     const idle = config.grpc.autoRegisterApps ? appsNotEnabled(config) : [];
     throw new CfgError(
       'E_NO_SERVICES',
       'No gRPC services to serve: grpc.enabledApps, customServices and handlersHook found none.',
-      idle.length ? `apps/${idle[0]} has a service module: add "${idle[0]}" to grpc.enabledApps in cfg.config.ts.` : 'Add your app label to grpc.enabledApps in cfg.config.ts, then run cfg check.',
+      idle.length
+        ? `apps/${idle[0]} has a service module: add "${idle[0]}" to grpc.enabledApps in cfg.config.ts.`
+        : 'Add your app label to grpc.enabledApps in cfg.config.ts, then run cfg check.',
     );
   }
 
@@ -197,11 +223,17 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, events: E
   }
 
   const { settingOrigin } = await import('../config/origin.ts');
-  const origin = { host: settingOrigin('grpc.server.host', overrideFlag(config, 'grpc.server.host')), port: settingOrigin('grpc.server.port', overrideFlag(config, 'grpc.server.port')) };
+  const origin = {
+    host: settingOrigin('grpc.server.host', overrideFlag(config, 'grpc.server.host')),
+    port: settingOrigin('grpc.server.port', overrideFlag(config, 'grpc.server.port')),
+  };
   const { host } = config.grpc.server;
   const port = await server.listen(host, config.grpc.server.port, origin);
   let webPort: number | undefined;
-  const registry = config.grpc.web.enabled || withHttp ? await webRegistry(join(config.root, config.grpc.proto.outputDir), config.grpc.web.enabled) : undefined;
+  const registry =
+    config.grpc.web.enabled || withHttp
+      ? await webRegistry(join(config.root, config.grpc.proto.outputDir), config.grpc.web.enabled)
+      : undefined;
   if (config.grpc.web.enabled) {
     try {
       webPort = await server.listenWeb(registry, config.grpc.web.host, options.webPort ?? config.grpc.web.port);
@@ -215,8 +247,22 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, events: E
   if (metrics) {
     const { startHttpSidePort } = await import('../http/server.ts');
     try {
-      const requestLog = interceptors.find((i): i is Interceptor & { writer: RequestLogCounts } => i.name === 'request-log' && 'writer' in i)?.writer;
-      http = await startHttpSidePort({ config, server, metrics, db, port: options.httpPort, requestLog, registry, web: webPort === undefined ? undefined : { host: loopbackOf(config.grpc.web.host), port: webPort, secure: server.webScheme === 'https' } });
+      const requestLog = interceptors.find(
+        (i): i is Interceptor & { writer: RequestLogCounts } => i.name === 'request-log' && 'writer' in i,
+      )?.writer;
+      http = await startHttpSidePort({
+        config,
+        server,
+        metrics,
+        db,
+        port: options.httpPort,
+        requestLog,
+        registry,
+        web:
+          webPort === undefined
+            ? undefined
+            : { host: loopbackOf(config.grpc.web.host), port: webPort, secure: server.webScheme === 'https' },
+      });
     } catch (err) {
       server.forceShutdown();
       throw err;
@@ -226,8 +272,15 @@ async function serve(config: CfgConfig, options: StartOptions, db: Db, events: E
   let monitor: import('../ops/monitor.ts').Monitor | undefined;
   if (config.grpc.monitor.enabled) {
     const { startMonitor } = await import('../ops/monitor.ts');
-    const processes = config.grpc.server.processes === 'auto' ? (await import('node:os')).availableParallelism() : config.grpc.server.processes;
-    monitor = startMonitor(config, db, { serverId, address: `${host}:${port}`, services: server.services.map((s) => s.name), processes, events });
+    const processes =
+      config.grpc.server.processes === 'auto' ? (await import('node:os')).availableParallelism() : config.grpc.server.processes;
+    monitor = startMonitor(config, db, {
+      serverId,
+      address: `${host}:${port}`,
+      services: server.services.map((s) => s.name),
+      processes,
+      events,
+    });
   }
   return {
     server,

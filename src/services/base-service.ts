@@ -62,7 +62,10 @@ export abstract class BaseService {
    */
   protected get db(): Db {
     const db = this[DATABASE];
-    if (db === undefined) throw new Error(`${this.constructor.name}.db: no database yet; the server sets it when it registers the service (or pass one: new ${this.constructor.name}(db))`);
+    if (db === undefined)
+      throw new Error(
+        `${this.constructor.name}.db: no database yet; the server sets it when it registers the service (or pass one: new ${this.constructor.name}(db))`,
+      );
     return db;
   }
 
@@ -77,7 +80,8 @@ export abstract class BaseService {
    */
   protected get events(): EventChannel {
     const events = this[EVENTS];
-    if (events === undefined) throw new Error(`${this.constructor.name}.events: no event channel; the server sets it when it registers the service`);
+    if (events === undefined)
+      throw new Error(`${this.constructor.name}.events: no event channel; the server sets it when it registers the service`);
     return events;
   }
 

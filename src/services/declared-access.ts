@@ -23,7 +23,11 @@ export function declaredAccess(cls: AccessStatics, definition: ServiceDefinition
   const shorthand = new Set(cls.requireAuth ? [] : (cls.publicMethods ?? []));
   const configPublic = new Set(auth.publicMethods);
   for (const key of Object.keys(declared)) {
-    if (!Object.hasOwn(definition, key)) throw fail(`${cls.name}.access names "${key}", which is not a method of this service.`, `Use the method's key in the generated definition: ${Object.keys(definition).join(', ')}.`);
+    if (!Object.hasOwn(definition, key))
+      throw fail(
+        `${cls.name}.access names "${key}", which is not a method of this service.`,
+        `Use the method's key in the generated definition: ${Object.keys(definition).join(', ')}.`,
+      );
   }
   const out = new Map<string, MethodAccess>();
   for (const [key, def] of Object.entries(definition)) {
@@ -31,10 +35,22 @@ export function declaredAccess(cls: AccessStatics, definition: ServiceDefinition
     if (Object.hasOwn(declared, key)) {
       const resolved = resolveAccess(declared[key]);
       if (typeof resolved === 'string') throw fail(`${cls.name}.access.${key} ${resolved}.`, 'See docs/auth.md "Access per method".');
-      if (resolved === PUBLIC && cls.requireAuth) throw fail(`${cls.name}.access.${key} is "public", but ${cls.name} requires authentication on every method (static requireAuth).`, 'Move the method to a service without requireAuth, or declare "user".');
-      if (resolved !== PUBLIC && shorthand.has(key)) throw fail(`${cls.name}.${key} is in publicMethods but its access is "${resolved.label}".`, 'Declare it in one place: remove it from publicMethods.');
+      if (resolved === PUBLIC && cls.requireAuth)
+        throw fail(
+          `${cls.name}.access.${key} is "public", but ${cls.name} requires authentication on every method (static requireAuth).`,
+          'Move the method to a service without requireAuth, or declare "user".',
+        );
+      if (resolved !== PUBLIC && shorthand.has(key))
+        throw fail(
+          `${cls.name}.${key} is in publicMethods but its access is "${resolved.label}".`,
+          'Declare it in one place: remove it from publicMethods.',
+        );
       if (resolved !== PUBLIC && configPublic.has(def.path)) {
-        throw new CfgError('E_CONFIG_INVALID', `grpc.auth.publicMethods lists ${def.path}, but ${cls.name} declares its access "${resolved.label}".`, `Remove ${def.path} from grpc.auth.publicMethods, or change ${cls.name}.access.`);
+        throw new CfgError(
+          'E_CONFIG_INVALID',
+          `grpc.auth.publicMethods lists ${def.path}, but ${cls.name} declares its access "${resolved.label}".`,
+          `Remove ${def.path} from grpc.auth.publicMethods, or change ${cls.name}.access.`,
+        );
       }
       access = resolved;
     } else if (!cls.requireAuth && (shorthand.has(key) || configPublic.has(def.path))) {

@@ -2,7 +2,14 @@
 // memory or with the same Prisma query the crypto app makes (findCoinBySymbol). Run as a child process:
 //   node --import tsx test/bench/bare-server.ts memory|prisma
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { CryptoServiceService, type CoinResponse, type GetCoinRequest, type PriceUpdate, type UpdateCoinPriceRequest, type WatchPricesRequest } from '../../generated/crypto_service.ts';
+import {
+  CryptoServiceService,
+  type CoinResponse,
+  type GetCoinRequest,
+  type PriceUpdate,
+  type UpdateCoinPriceRequest,
+  type WatchPricesRequest,
+} from '../../generated/crypto_service.ts';
 import { coinToProto } from '../../apps/crypto/grpc_services/converters.ts';
 import { findCoinBySymbol } from '../../apps/crypto/grpc_services/coin-query.ts';
 import { loadConfig } from '../../src/config/load.ts';

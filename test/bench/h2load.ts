@@ -20,7 +20,9 @@ export function requireH2load(): void {
   try {
     execFileSync('h2load', ['--version'], { stdio: 'ignore' });
   } catch {
-    console.error('h2load is not installed. Install it with: sudo apt-get install -y nghttp2-client (Debian/Ubuntu; brew install nghttp2 on macOS).');
+    console.error(
+      'h2load is not installed. Install it with: sudo apt-get install -y nghttp2-client (Debian/Ubuntu; brew install nghttp2 on macOS).',
+    );
     process.exit(1);
   }
 }
@@ -56,16 +58,24 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
   writeFileSync(bodyFile, o.body);
   const args = [
     `http://127.0.0.1:${o.port}${o.path}`,
-    '-d', bodyFile,
-    '-H', `content-type: ${o.contentType ?? 'application/grpc'}`,
+    '-d',
+    bodyFile,
+    '-H',
+    `content-type: ${o.contentType ?? 'application/grpc'}`,
     ...(o.contentType === undefined ? ['-H', 'te: trailers'] : []),
     ...(o.h1 ? ['--h1'] : []),
-    '-c', String(o.connections),
-    '-m', String(o.streams),
-    '-t', '1',
-    '-D', String(o.seconds),
-    '--warm-up-time', '1',
-    '--log-file', logFile,
+    '-c',
+    String(o.connections),
+    '-m',
+    String(o.streams),
+    '-t',
+    '1',
+    '-D',
+    String(o.seconds),
+    '--warm-up-time',
+    '1',
+    '--log-file',
+    logFile,
   ];
   for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}: ${v}`);
   const started = performance.now();
@@ -87,7 +97,8 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
           .map((line) => Number(line.split('\t')[2]))
           .filter((n) => Number.isFinite(n))
           .sort((a, b) => a - b);
-        const pct = (p: number) => (durations.length ? durations[Math.min(durations.length - 1, Math.floor(durations.length * p))]! / 1000 : NaN);
+        const pct = (p: number) =>
+          durations.length ? durations[Math.min(durations.length - 1, Math.floor(durations.length * p))]! / 1000 : NaN;
         resolve({
           rps: succeeded / Number(secs[1]),
           requests: succeeded,

@@ -64,7 +64,9 @@ export async function runMoneyLoad(spec: MoneyLoadSpec): Promise<MoneyLoadResult
   const { processes, loops, ...common } = spec;
   // Workers start together, a moment from now: tsx and grpc-js take a second or two to load.
   const startAt = Date.now() + 3_000;
-  const shares = Array.from({ length: processes }, (_, i) => Math.floor(loops / processes) + (i < loops % processes ? 1 : 0)).filter((n) => n > 0);
+  const shares = Array.from({ length: processes }, (_, i) => Math.floor(loops / processes) + (i < loops % processes ? 1 : 0)).filter(
+    (n) => n > 0,
+  );
   const results = await Promise.all(shares.map((n) => runWorker({ ...common, loops: n, startAt })));
   const seconds = Math.max(...results.map((r) => r.wallSeconds));
   const kinds: MoneyLoadResult['kinds'] = {};
@@ -84,7 +86,12 @@ export async function runMoneyLoad(spec: MoneyLoadSpec): Promise<MoneyLoadResult
       maxMs: latencies.at(-1) ?? NaN,
     };
   }
-  return { seconds, kinds, calls: results.flatMap((r) => r.calls), generatorCores: results.reduce((s, r) => s + r.cpuSeconds, 0) / seconds };
+  return {
+    seconds,
+    kinds,
+    calls: results.flatMap((r) => r.calls),
+    generatorCores: results.reduce((s, r) => s + r.cpuSeconds, 0) / seconds,
+  };
 }
 
 /** One line per call kind: rate, OK/s, p50/p99 and every status's count. */

@@ -43,14 +43,21 @@ export interface MoneyWorkerResult {
   wallSeconds: number;
 }
 
-const STATUS_NAMES = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k])) as Record<number, string>;
+const STATUS_NAMES = Object.fromEntries(
+  Object.entries(status)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => [v, k]),
+) as Record<number, string>;
 const METHODS: Record<CallKind, string> = { transfer: 'transfer', deposit: 'deposit', withdraw: 'withdraw', getCoin: 'getCoin' };
 type Unary = (req: unknown, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null) => void) => void;
 
 const spec = JSON.parse(process.env.MONEY_WORKER_SPEC ?? '{}') as MoneyWorkerSpec;
 const Ctor = makeGenericClientConstructor(CryptoServiceService as never, 'MoneyLoad');
 // A local subchannel pool per client: each client gets a connection of its own.
-const clients: Client[] = Array.from({ length: spec.connections }, () => new Ctor(spec.address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
+const clients: Client[] = Array.from(
+  { length: spec.connections },
+  () => new Ctor(spec.address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }),
+);
 const metadata = Object.fromEntries(
   Object.entries(spec.tokens).map(([user, token]) => {
     const md = new Metadata();
@@ -63,7 +70,9 @@ const result: MoneyWorkerResult = { kinds: {}, calls: [], cpuSeconds: 0, wallSec
 
 function call(client: Client, kind: CallKind, user: string, request: unknown): Promise<number> {
   const fn = (client as unknown as Record<string, Unary>)[METHODS[kind]]!.bind(client);
-  return new Promise((resolve) => fn(request, metadata[user]!, { deadline: new Date(Date.now() + spec.deadlineMs) }, (err) => resolve(err ? err.code : status.OK)));
+  return new Promise((resolve) =>
+    fn(request, metadata[user]!, { deadline: new Date(Date.now() + spec.deadlineMs) }, (err) => resolve(err ? err.code : status.OK)),
+  );
 }
 
 async function loop(index: number, until: number): Promise<void> {
@@ -98,7 +107,9 @@ async function loop(index: number, until: number): Promise<void> {
 }
 
 // Connect first, so that the run measures calls, not connection set-up.
-await Promise.all(clients.map((c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())))));
+await Promise.all(
+  clients.map((c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())))),
+);
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, spec.startAt - Date.now())));
 const cpu = process.cpuUsage();
 const started = performance.now();

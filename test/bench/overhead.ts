@@ -25,16 +25,31 @@ const chain = await buildInterceptors(config, { db });
 const def = CryptoServiceService.getCoin as unknown as MethodDefinition<unknown, unknown>;
 const service = new CryptoService(db);
 type Callback = (err: unknown, value?: unknown) => void;
-const handler = createHandler(bindMethod(methodInfo('getCoin', def), service, chain), new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
+const handler = createHandler(bindMethod(methodInfo('getCoin', def), service, chain), new AbortController().signal) as unknown as (
+  call: object,
+  cb: Callback,
+) => void;
 
 // What the adapter reads of a grpc-js unary call.
 const metadata = new Metadata();
-const call = () => ({ request: { symbol: 'BTC' }, metadata, cancelled: false, getPeer: () => '127.0.0.1:1', getDeadline: () => Infinity, sendMetadata() {}, once() {}, on() {} });
+const call = () => ({
+  request: { symbol: 'BTC' },
+  metadata,
+  cancelled: false,
+  getPeer: () => '127.0.0.1:1',
+  getDeadline: () => Infinity,
+  sendMetadata() {},
+  once() {},
+  on() {},
+});
 
 // A method that answers at once, behind the same adapter and chain, and called bare.
 const reply = { success: true };
 const instant = { getCoin: async () => reply };
-const instantHandler = createHandler(bindMethod(methodInfo('getCoin', def), instant, chain), new AbortController().signal) as unknown as (call: object, cb: Callback) => void;
+const instantHandler = createHandler(bindMethod(methodInfo('getCoin', def), instant, chain), new AbortController().signal) as unknown as (
+  call: object,
+  cb: Callback,
+) => void;
 
 const variants = {
   bare: () => findCoinBySymbol(db, 'BTC').then((row) => void coinToProto(row!)),
@@ -59,5 +74,7 @@ const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Rec
 for (let r = 0; r < ROUNDS; r++) for (const n of names) samples[n].push(await batch(variants[n], callsOf(n)));
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 const us = Object.fromEntries(names.map((n) => [n, +median(samples[n]).toFixed(2)])) as Record<Name, number>;
-process.stdout.write(`${JSON.stringify({ calls: CALLS, rounds: ROUNDS, interceptors: chain.map((i) => i.name), medianUs: us, appUs: +(us.app - us.bare).toFixed(2), adapterAndChainUs: +(us.cfg - us.app).toFixed(2), totalUs: +(us.cfg - us.bare).toFixed(2), instantAdapterAndChainUs: +(us.instantCfg - us.instantBare).toFixed(2) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ calls: CALLS, rounds: ROUNDS, interceptors: chain.map((i) => i.name), medianUs: us, appUs: +(us.app - us.bare).toFixed(2), adapterAndChainUs: +(us.cfg - us.app).toFixed(2), totalUs: +(us.cfg - us.bare).toFixed(2), instantAdapterAndChainUs: +(us.instantCfg - us.instantBare).toFixed(2) })}\n`,
+);
 await closeDb(db);

@@ -68,12 +68,24 @@ function lines(r: BenchReport): string[] {
 
 function markdownTable(rows: Array<Record<string, unknown>>): string {
   const keys = Object.keys(rows[0] ?? {});
-  return [`| ${keys.join(' | ')} |`, `| ${keys.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${keys.map((k) => String(row[k])).join(' | ')} |`)].join('\n');
+  return [
+    `| ${keys.join(' | ')} |`,
+    `| ${keys.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${keys.map((k) => String(row[k])).join(' | ')} |`),
+  ].join('\n');
 }
 
-const transferRows = (r: BenchReport) => r.transfers.map((t) => ({ ...t, statuses: Object.entries(t.statuses).map(([s, n]) => `${s} ${n}`).join(', ') }));
-const targetRows = (r: BenchReport) => Object.entries(r.targets).map(([name, t]) => ({ target: name, want: t.want, got: t.got, met: t.met ? 'yes' : 'NO' }));
-const ratioRows = (r: BenchReport) => Object.entries(r.ratios).map(([ratio, value]) => ({ ratio, value, rounds: (r.ratioRounds[ratio] ?? []).join(' ') }));
+const transferRows = (r: BenchReport) =>
+  r.transfers.map((t) => ({
+    ...t,
+    statuses: Object.entries(t.statuses)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', '),
+  }));
+const targetRows = (r: BenchReport) =>
+  Object.entries(r.targets).map(([name, t]) => ({ target: name, want: t.want, got: t.got, met: t.met ? 'yes' : 'NO' }));
+const ratioRows = (r: BenchReport) =>
+  Object.entries(r.ratios).map(([ratio, value]) => ({ ratio, value, rounds: (r.ratioRounds[ratio] ?? []).join(' ') }));
 
 /** Prints the report and writes it under `dir` as latest.json and latest.md. */
 export function writeReport(r: BenchReport, dir: string): void {
@@ -89,8 +101,15 @@ export function writeReport(r: BenchReport, dir: string): void {
   const md = [
     `# ${heading(r)}`,
     markdownTable(r.cases as unknown as Array<Record<string, unknown>>),
-    ...(r.transfers.length > 0 ? ['Transfer (money generator, 32 callers over 2 processes, a new idempotency key per call):', markdownTable(transferRows(r))] : []),
-    ...(r.watch.length > 0 ? ['WatchPrices fan-out (grpc-js subscribers in child processes; latency from the write to the subscriber):', markdownTable(r.watch as unknown as Array<Record<string, unknown>>)] : []),
+    ...(r.transfers.length > 0
+      ? ['Transfer (money generator, 32 callers over 2 processes, a new idempotency key per call):', markdownTable(transferRows(r))]
+      : []),
+    ...(r.watch.length > 0
+      ? [
+          'WatchPrices fan-out (grpc-js subscribers in child processes; latency from the write to the subscriber):',
+          markdownTable(r.watch as unknown as Array<Record<string, unknown>>),
+        ]
+      : []),
     'Ratios (interleaved in the same run):',
     markdownTable(ratioRows(r)),
     ...lines(r),

@@ -9,7 +9,17 @@ import pg from 'pg';
 import { GetCoinRequest } from '../../generated/crypto_service.ts';
 import { grpcFrame, type LoadResult, requireH2load, runLoad } from './h2load.ts';
 import { type Target, writeReport } from './report.ts';
-import { type BenchServer, cfgCli, requestLogRows, ROOT, rss, sampleReplyBytes, sampleWebReplyBytes, serverCpuSeconds, startProcess } from './servers.ts';
+import {
+  type BenchServer,
+  cfgCli,
+  requestLogRows,
+  ROOT,
+  rss,
+  sampleReplyBytes,
+  sampleWebReplyBytes,
+  serverCpuSeconds,
+  startProcess,
+} from './servers.ts';
 import { BOTH, measureTransfers, ONE, type TransferCase, type TransferRow } from './transfer.ts';
 import { measureWatch, WATCH_LABELS, watchNotes, watchOptionsFromEnv, watchTargets, type WatchRow } from './watch.ts';
 
@@ -28,7 +38,14 @@ const PG_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432
 // --- databases: a fresh SQLite file and a fresh PostgreSQL schema, migrated and seeded ---------
 const work = mkdtempSync(join(tmpdir(), 'cfg-bench-'));
 // The web listener (on in cfg.config.ts) on a free port of each server's own.
-const sqliteEnv = { DATABASE_URL: `file:${join(work, 'bench.sqlite3')}`, CFG_LOG_LEVEL: 'warn', CFG_GRPC_HOST: '127.0.0.1', CFG_WEB_HOST: '127.0.0.1', CFG_WEB_PORT: '0', CFG_SECRET_KEY: 'bench-secret' };
+const sqliteEnv = {
+  DATABASE_URL: `file:${join(work, 'bench.sqlite3')}`,
+  CFG_LOG_LEVEL: 'warn',
+  CFG_GRPC_HOST: '127.0.0.1',
+  CFG_WEB_HOST: '127.0.0.1',
+  CFG_WEB_PORT: '0',
+  CFG_SECRET_KEY: 'bench-secret',
+};
 const schema = `cfg_bench_${process.pid}`;
 const pgEnv = { ...sqliteEnv, DATABASE_URL: `${PG_URL}?schema=${schema}` };
 const admin = new pg.Client({ connectionString: PG_URL });
@@ -40,7 +57,10 @@ for (const env of [sqliteEnv, pgEnv]) {
 }
 const token = cfgCli(['token', '--username', 'alice'], sqliteEnv);
 const pgToken = cfgCli(['token', '--username', 'alice'], pgEnv);
-const tokensOf = (env: NodeJS.ProcessEnv) => ({ alice: cfgCli(['token', '--username', 'alice'], env), bob: cfgCli(['token', '--username', 'bob'], env) });
+const tokensOf = (env: NodeJS.ProcessEnv) => ({
+  alice: cfgCli(['token', '--username', 'alice'], env),
+  bob: cfgCli(['token', '--username', 'bob'], env),
+});
 /** The Transfer pairs (transfer.ts): one direction over both on PostgreSQL, SQLite over PostgreSQL. */
 const TRANSFER_PAIRS = ['t1/t2', 'ts/t2'].filter((label) => !ONLY || ONLY.has(label));
 /** The WatchPrices fan-out cases (watch.ts): w0 bare grpc-js, w1 one process, w2 --processes 2 (BENCH_PAIRS=w0,w1,w2 runs only them). */
@@ -81,7 +101,10 @@ try {
   /** How each case is driven: the gRPC cases as native gRPC (4 x 16 streams); the web cases as above. */
   const loads = new Map<string, { body: Buffer; contentType?: string; h1?: boolean; connections: number; streams: number }>([
     [wc.name, { body: Buffer.from(request), contentType: 'application/proto', connections: CONNECTIONS, streams: STREAMS }],
-    [wj.name, { body: Buffer.from('{"symbol":"BTC"}'), contentType: 'application/json', h1: true, connections: CONNECTIONS * STREAMS, streams: 1 }],
+    [
+      wj.name,
+      { body: Buffer.from('{"symbol":"BTC"}'), contentType: 'application/json', h1: true, connections: CONNECTIONS * STREAMS, streams: 1 },
+    ],
     [ww.name, { body, contentType: 'application/grpc-web+proto', connections: CONNECTIONS, streams: STREAMS }],
   ]);
   const loadOf = (s: { name: string }) => loads.get(s.name) ?? { body, connections: CONNECTIONS, streams: STREAMS };
@@ -138,7 +161,14 @@ try {
     if (!used.has(s.name)) continue;
     let last = 0;
     for (let run = 0; run < 8; run++) {
-      const { rps } = await runLoad({ port: s.port, path: PATH, ...loadOf(s), replyBytes: replyBytes.get(s.name)!, headers: headersFor(s), seconds: 3 });
+      const { rps } = await runLoad({
+        port: s.port,
+        path: PATH,
+        ...loadOf(s),
+        replyBytes: replyBytes.get(s.name)!,
+        headers: headersFor(s),
+        seconds: 3,
+      });
       say(`  warming ${s.name.split('.')[0]}: run ${run + 1} of at most 8, ${rps.toFixed(0)} req/s`);
       if (run > 0 && Math.abs(rps - last) <= 0.15 * Math.max(rps, last)) break;
       last = rps;
@@ -148,7 +178,14 @@ try {
   const measure = async (s: BenchServer | typeof d) => {
     const cpuBefore = serverCpuSeconds(s.pid);
     const t0 = performance.now();
-    const r = await runLoad({ port: s.port, path: PATH, ...loadOf(s), replyBytes: replyBytes.get(s.name)!, headers: headersFor(s), seconds: SECONDS });
+    const r = await runLoad({
+      port: s.port,
+      path: PATH,
+      ...loadOf(s),
+      replyBytes: replyBytes.get(s.name)!,
+      headers: headersFor(s),
+      seconds: SECONDS,
+    });
     const serverCores = (serverCpuSeconds(s.pid) - cpuBefore) / ((performance.now() - t0) / 1000);
     const entry = (results[s.name] ??= { runs: [], startupMs: 'startupMs' in s ? s.startupMs : 0, peakRss: 0, serverCores: [] });
     entry.runs.push(r);
@@ -183,11 +220,31 @@ try {
     const slots = { CFG_GRPC_MAX_WORKERS: '64' };
     const tpg = await start('t. cfg rungrpc on PostgreSQL (Transfer)', cfgArgs, { ...pgEnv, ...slots });
     const pgTokens = tokensOf(pgEnv);
-    const t2: TransferCase = { label: 't2', name: 't2. Transfer, PostgreSQL, alice<->bob both directions at once', server: tpg, tokens: pgTokens, pairs: BOTH, admin };
-    const t1: TransferCase = { label: 't1', name: 't1. Transfer, PostgreSQL, alice->bob one direction', server: tpg, tokens: pgTokens, pairs: ONE, admin };
+    const t2: TransferCase = {
+      label: 't2',
+      name: 't2. Transfer, PostgreSQL, alice<->bob both directions at once',
+      server: tpg,
+      tokens: pgTokens,
+      pairs: BOTH,
+      admin,
+    };
+    const t1: TransferCase = {
+      label: 't1',
+      name: 't1. Transfer, PostgreSQL, alice->bob one direction',
+      server: tpg,
+      tokens: pgTokens,
+      pairs: ONE,
+      admin,
+    };
     const needsSqlite = TRANSFER_PAIRS.includes('ts/t2');
     const ts: TransferCase | undefined = needsSqlite
-      ? { label: 'ts', name: 'ts. Transfer, SQLite, alice<->bob both directions at once', server: await start('ts. cfg rungrpc on SQLite (Transfer)', cfgArgs, { ...sqliteEnv, ...slots }), tokens: tokensOf(sqliteEnv), pairs: BOTH }
+      ? {
+          label: 'ts',
+          name: 'ts. Transfer, SQLite, alice<->bob both directions at once',
+          server: await start('ts. cfg rungrpc on SQLite (Transfer)', cfgArgs, { ...sqliteEnv, ...slots }),
+          tokens: tokensOf(sqliteEnv),
+          pairs: BOTH,
+        }
       : undefined;
     const byLabel = { 't1/t2': [t1, t2], 'ts/t2': [ts!, t2] } as Record<string, [TransferCase, TransferCase]>;
     const measured = await measureTransfers(
@@ -223,15 +280,32 @@ try {
   notes.push(...watchNotes(watch));
   if (!used.has(g.name)) {
     /* g not run */
-  } else if (logged <= 0) notes.push(`g: the server wrote no request log rows (${logged < 0 ? 'no grpc_request_log table' : 'CFG_REQUEST_LOG not supported by this build yet'}), so g measured plain c.`);
+  } else if (logged <= 0)
+    notes.push(
+      `g: the server wrote no request log rows (${logged < 0 ? 'no grpc_request_log table' : 'CFG_REQUEST_LOG not supported by this build yet'}), so g measured plain c.`,
+    );
   else notes.push(`g: the server wrote ${logged} grpc_request_log rows and dropped ${dropped}.`);
 
   // cfg's own code per call, in process (test/bench/overhead.ts): no network, so much less noise
   // than any ratio of two servers; it bounds what the chain, the adapter and the app add to c.
   say('overhead: cfg per call in process (test/bench/overhead.ts)');
   const overhead = JSON.parse(
-    execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/overhead.ts'], { cwd: ROOT, env: { ...process.env, ...off }, encoding: 'utf8' }).trim().split('\n').at(-1)!,
-  ) as { medianUs: Record<string, number>; appUs: number; adapterAndChainUs: number; totalUs: number; instantAdapterAndChainUs: number; interceptors: string[] };
+    execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/overhead.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, ...off },
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .at(-1)!,
+  ) as {
+    medianUs: Record<string, number>;
+    appUs: number;
+    adapterAndChainUs: number;
+    totalUs: number;
+    instantAdapterAndChainUs: number;
+    interceptors: string[];
+  };
 
   // Start-up to serving, three times, with stubs already generated.
   // Wall time depends on what else the machine runs; the CPU it took (tsx's loader thread included) does less.
@@ -255,7 +329,18 @@ try {
     samples.push(rss(cs.pid));
     say(`  memory: ${samples.length * 5} s, RSS ${(samples.at(-1)! / 2 ** 20).toFixed(1)} MiB`);
   }, 5000);
-  const memoryRun = memorySeconds > 0 ? await runLoad({ port: cs.port, path: PATH, body, replyBytes: replyBytes.get(cs.name)!, seconds: memorySeconds, connections: CONNECTIONS, streams: STREAMS }) : { rps: NaN, errors: 0 };
+  const memoryRun =
+    memorySeconds > 0
+      ? await runLoad({
+          port: cs.port,
+          path: PATH,
+          body,
+          replyBytes: replyBytes.get(cs.name)!,
+          seconds: memorySeconds,
+          connections: CONNECTIONS,
+          streams: STREAMS,
+        })
+      : { rps: NaN, errors: 0 };
   clearInterval(sampler);
   // After the first 10 s (heap still growing to its working size): the second half's mean over
   // the first half's. A leak shows as a trend; a single sample moves +-15% with each GC.
@@ -277,8 +362,20 @@ try {
     serverCpuUsPerReq: Math.round((mean(r.serverCores) / mean(r.runs.map((x) => x.rps))) * 1e6),
     h2loadCores: +mean(r.runs.map((x) => x.h2loadCores)).toFixed(2),
   }));
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: +loadavg()[0]!.toFixed(2) };
-  const startup = { min: Math.round(startups[0]!), median: Math.round(startups[1]!), max: Math.round(startups[2]!), cpuMedian: Math.round(startupCpu[1]!) };
+  const machine = {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: +loadavg()[0]!.toFixed(2),
+  };
+  const startup = {
+    min: Math.round(startups[0]!),
+    median: Math.round(startups[1]!),
+    max: Math.round(startups[2]!),
+    cpuMedian: Math.round(startupCpu[1]!),
+  };
   const growth = +rssGrowth.toFixed(3);
   const row = (s: { name: string }) => rows.find((r) => r.case === s.name);
   const targets: Record<string, Target> = {};
@@ -297,7 +394,13 @@ try {
   target('ww/c+ (gRPC-Web over native gRPC)', '>= 0.7', ratios['ww/c+'], (v) => v >= 0.7);
   const t2Row = transfers.find((t) => t.case.startsWith('t2.'));
   target('t2 Transfer OK/s, PostgreSQL, both directions', '>= 1100', t2Row?.okPerSecond, (v) => v >= 1100);
-  if (t2Row) target('t2 calls not OK', '= 0', Object.entries(t2Row.statuses).reduce((n, [s, k]) => n + (s === 'OK' ? 0 : k), 0), (v) => v === 0);
+  if (t2Row)
+    target(
+      't2 calls not OK',
+      '= 0',
+      Object.entries(t2Row.statuses).reduce((n, [s, k]) => n + (s === 'OK' ? 0 : k), 0),
+      (v) => v === 0,
+    );
   target('t1/t2 (one direction over both)', '>= 1.0', ratios['t1/t2'], (v) => v >= 1);
   // What bounds t2 on this machine: the CPU each part spends per transfer, the load generator's included.
   if (t2Row && t2Row.pgCpuUsPerOk !== null) {
@@ -342,8 +445,24 @@ try {
       ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, +v.toFixed(3)])),
       ratioRounds: roundRatios,
       startupMs: startup,
-      memory: memorySeconds > 0 ? { seconds: memorySeconds, case: cs.name, rps: Math.round(memoryRun.rps), errors: memoryRun.errors, samplesMiB: samples.map((s) => +(s / 2 ** 20).toFixed(1)), growth } : undefined,
-      overheadUs: { app: overhead.appUs, adapterAndChain: overhead.adapterAndChainUs, total: overhead.totalUs, instantAdapterAndChain: overhead.instantAdapterAndChainUs, medians: overhead.medianUs },
+      memory:
+        memorySeconds > 0
+          ? {
+              seconds: memorySeconds,
+              case: cs.name,
+              rps: Math.round(memoryRun.rps),
+              errors: memoryRun.errors,
+              samplesMiB: samples.map((s) => +(s / 2 ** 20).toFixed(1)),
+              growth,
+            }
+          : undefined,
+      overheadUs: {
+        app: overhead.appUs,
+        adapterAndChain: overhead.adapterAndChainUs,
+        total: overhead.totalUs,
+        instantAdapterAndChain: overhead.instantAdapterAndChainUs,
+        medians: overhead.medianUs,
+      },
       notes,
       targets,
     },

@@ -99,7 +99,13 @@ export function rss(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
  * Makes `count` calls over raw HTTP/2; each must end with grpc-status 0 and carry a reply of the
  * same size. Resolves to that size (the bytes h2load must see per good reply).
  */
-export async function sampleReplyBytes(port: number, path: string, body: Buffer, headers: Record<string, string> = {}, count = 20): Promise<number> {
+export async function sampleReplyBytes(
+  port: number,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string> = {},
+  count = 20,
+): Promise<number> {
   let size = -1;
   const session = http2.connect(`http://127.0.0.1:${port}`);
   try {
@@ -111,7 +117,13 @@ export async function sampleReplyBytes(port: number, path: string, body: Buffer,
         req.on('trailers', (t) => {
           const code = t['grpc-status'];
           if (code === '0' && (size === -1 || size === bytes) && bytes > 5) size = bytes;
-          resolve(code !== '0' ? `grpc-status ${code}: ${t['grpc-message']}` : bytes !== size ? `reply of ${bytes} bytes, earlier replies ${size}` : null);
+          resolve(
+            code !== '0'
+              ? `grpc-status ${code}: ${t['grpc-message']}`
+              : bytes !== size
+                ? `reply of ${bytes} bytes, earlier replies ${size}`
+                : null,
+          );
         });
         req.on('response', (h) => {
           if (h['grpc-status'] !== undefined && h['grpc-status'] !== '0') resolve(`grpc-status ${h['grpc-status']}: ${h['grpc-message']}`);
@@ -132,7 +144,14 @@ export async function sampleReplyBytes(port: number, path: string, body: Buffer,
  * answer 200 with a body of the same size (a gRPC-Web body ending in grpc-status 0). Resolves to
  * that size (the bytes h2load must see per good reply).
  */
-export async function sampleWebReplyBytes(port: number, path: string, body: Buffer, contentType: string, h1 = false, count = 20): Promise<number> {
+export async function sampleWebReplyBytes(
+  port: number,
+  path: string,
+  body: Buffer,
+  contentType: string,
+  h1 = false,
+  count = 20,
+): Promise<number> {
   let size = -1;
   const session = h1 ? undefined : http2.connect(`http://127.0.0.1:${port}`);
   const once = () =>
@@ -159,8 +178,12 @@ export async function sampleWebReplyBytes(port: number, path: string, body: Buff
     for (let i = 0; i < count; i++) {
       const reply = await once();
       const grpcWebOk = !contentType.startsWith('application/grpc-web') || reply.body.includes('grpc-status:0\r\n');
-      if (reply.status !== 200 || !grpcWebOk) throw new Error(`sample call to ${path} (${contentType}) failed: HTTP ${reply.status} ${reply.body.toString('latin1').slice(0, 200)}`);
-      if (size !== -1 && size !== reply.body.length) throw new Error(`sample call to ${path} (${contentType}): a reply of ${reply.body.length} bytes, earlier replies ${size}`);
+      if (reply.status !== 200 || !grpcWebOk)
+        throw new Error(
+          `sample call to ${path} (${contentType}) failed: HTTP ${reply.status} ${reply.body.toString('latin1').slice(0, 200)}`,
+        );
+      if (size !== -1 && size !== reply.body.length)
+        throw new Error(`sample call to ${path} (${contentType}): a reply of ${reply.body.length} bytes, earlier replies ${size}`);
       size = reply.body.length;
     }
     return size;

@@ -51,12 +51,18 @@ export const ONE: Array<[string, string]> = [['alice', 'bob']];
 
 /** CPU seconds so far of each PostgreSQL backend whose last statement called the ledger's function. */
 async function ledgerBackends(admin: pg.Client): Promise<Map<number, number>> {
-  const { rows } = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE '%crypto_apply_operations%' AND pid <> pg_backend_pid()`);
+  const { rows } = await admin.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE query LIKE '%crypto_apply_operations%' AND pid <> pg_backend_pid()`,
+  );
   return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)]));
 }
 
 /** Runs one case for `seconds`: every call a Transfer of 0.00000001 ETH with a key of its own. */
-async function run(c: TransferCase, seconds: number, keyPrefix: string): Promise<{ load: MoneyLoadResult; serverCores: number; pgCpuSeconds: number | null }> {
+async function run(
+  c: TransferCase,
+  seconds: number,
+  keyPrefix: string,
+): Promise<{ load: MoneyLoadResult; serverCores: number; pgCpuSeconds: number | null }> {
   const backendsBefore = c.admin ? await ledgerBackends(c.admin) : undefined;
   const cpuBefore = serverCpuSeconds(c.server.pid);
   const t0 = performance.now();
@@ -132,7 +138,12 @@ export async function measureTransfers(
       serverCpuUsPerOk: Math.round((serverCores / okPerSecond) * 1e6),
       generatorCores: +generatorCores.toFixed(2),
       generatorCpuUsPerCall: Math.round((generatorCores / callsPerSecond) * 1e6),
-      pgCpuUsPerOk: rs[0]!.pgCpuSeconds === null ? null : Math.round((rs.reduce((n, r) => n + r.pgCpuSeconds!, 0) / rs.reduce((n, r) => n + (r.load.kinds.transfer!.statuses.OK ?? 0), 0)) * 1e6),
+      pgCpuUsPerOk:
+        rs[0]!.pgCpuSeconds === null
+          ? null
+          : Math.round(
+              (rs.reduce((n, r) => n + r.pgCpuSeconds!, 0) / rs.reduce((n, r) => n + (r.load.kinds.transfer!.statuses.OK ?? 0), 0)) * 1e6,
+            ),
     };
   });
   return { rows, ratioRounds };

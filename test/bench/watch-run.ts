@@ -13,7 +13,12 @@ const only = process.env.BENCH_PAIRS ? new Set(process.env.BENCH_PAIRS.split(','
 const labels = WATCH_LABELS.filter((l) => !only || only.has(l));
 const work = mkdtempSync(join(tmpdir(), 'cfg-bench-watch-'));
 try {
-  const env = { DATABASE_URL: `file:${join(work, 'watch.sqlite3')}`, CFG_LOG_LEVEL: 'warn', CFG_GRPC_HOST: '127.0.0.1', CFG_SECRET_KEY: 'bench-secret' };
+  const env = {
+    DATABASE_URL: `file:${join(work, 'watch.sqlite3')}`,
+    CFG_LOG_LEVEL: 'warn',
+    CFG_GRPC_HOST: '127.0.0.1',
+    CFG_SECRET_KEY: 'bench-secret',
+  };
   cfgCli(['migrate'], env);
   cfgCli(['seed'], env);
   const loadAtStart = +loadavg()[0]!.toFixed(2);
@@ -21,8 +26,17 @@ try {
   const rows = await measureWatch(labels, env, cfgCli(['token', '--username', 'admin'], env), options);
   const targets = watchTargets(rows);
   const notes = watchNotes(rows);
-  const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: +loadavg()[0]!.toFixed(2) }, options, rows, notes, targets };
-  console.log(`\nWatchPrices fan-out, ${report.date}: ${report.machine.cpus} cores, Node ${report.machine.node}, load average ${loadAtStart} at start and ${report.machine.loadAverageAtEnd} at end\n`);
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: +loadavg()[0]!.toFixed(2) },
+    options,
+    rows,
+    notes,
+    targets,
+  };
+  console.log(
+    `\nWatchPrices fan-out, ${report.date}: ${report.machine.cpus} cores, Node ${report.machine.node}, load average ${loadAtStart} at start and ${report.machine.loadAverageAtEnd} at end\n`,
+  );
   console.table(rows);
   for (const note of notes) console.log(`note: ${note}`);
   console.table(Object.entries(targets).map(([target, t]) => ({ target, want: t.want, got: t.got, met: t.met ? 'yes' : 'NO' })));

@@ -41,7 +41,10 @@ export interface WatchWorkerResult {
   streamErrors: Record<string, number>;
 }
 
-export type WatchWorkerMessage = { type: 'ready'; subscribeMs: number } | { type: 'count'; inWindow: number; received: number } | ({ type: 'result' } & WatchWorkerResult);
+export type WatchWorkerMessage =
+  | { type: 'ready'; subscribeMs: number }
+  | { type: 'count'; inWindow: number; received: number }
+  | ({ type: 'result' } & WatchWorkerResult);
 
 /** Latency histogram buckets: 1% wide from 0.01 ms (bucket 0 holds everything below). */
 const GROWTH = Math.log(1.01);
@@ -57,8 +60,15 @@ async function main(spec: WatchWorkerSpec): Promise<void> {
   const send = (m: WatchWorkerMessage) => new Promise<void>((resolve) => process.send!(m, undefined, {}, () => resolve()));
   const Ctor = makeGenericClientConstructor(CryptoServiceService as never, 'WatchLoad');
   // A local subchannel pool per client: each client gets a connection of its own.
-  const clients: Client[] = Array.from({ length: spec.connections }, () => new Ctor(spec.address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
-  await Promise.all(clients.map((c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 30_000, (err) => (err ? reject(err) : resolve())))));
+  const clients: Client[] = Array.from(
+    { length: spec.connections },
+    () => new Ctor(spec.address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }),
+  );
+  await Promise.all(
+    clients.map(
+      (c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 30_000, (err) => (err ? reject(err) : resolve()))),
+    ),
+  );
 
   let from = Infinity;
   let to = -Infinity;
@@ -80,7 +90,9 @@ async function main(spec: WatchWorkerSpec): Promise<void> {
   for (let first = 0; first < spec.subscribers; first += spec.batch) {
     const opened: Array<Promise<void>> = [];
     for (let i = first; i < Math.min(spec.subscribers, first + spec.batch); i++) {
-      const client = clients[i % clients.length] as unknown as { watchPrices(req: { symbols: string[] }): ClientReadableStream<PriceUpdate> };
+      const client = clients[i % clients.length] as unknown as {
+        watchPrices(req: { symbols: string[] }): ClientReadableStream<PriceUpdate>;
+      };
       const stream = client.watchPrices({ symbols: [spec.symbol] });
       streams.push(stream);
       opened.push(
@@ -121,10 +133,13 @@ async function main(spec: WatchWorkerSpec): Promise<void> {
       to = command.to;
       // CPU over the window, sampled at its two ends.
       setTimeout(() => (cpuAtFrom = process.cpuUsage()), Math.max(0, from - now()));
-      setTimeout(() => {
-        const used = process.cpuUsage(cpuAtFrom);
-        cpuSeconds = (used.user + used.system) / 1e6;
-      }, Math.max(0, to - now()));
+      setTimeout(
+        () => {
+          const used = process.cpuUsage(cpuAtFrom);
+          cpuSeconds = (used.user + used.system) / 1e6;
+        },
+        Math.max(0, to - now()),
+      );
     } else if (command.type === 'count') void send({ type: 'count', inWindow, received: receivedAll });
     else {
       finishing = true;

@@ -8,7 +8,14 @@
 // after subscribing, before any update), and the generator's own CPU.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { credentials, makeGenericClientConstructor, Metadata, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  makeGenericClientConstructor,
+  Metadata,
+  type Client,
+  type ClientReadableStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { CryptoServiceService, type PriceUpdate } from '../../generated/crypto_service.ts';
 import { quantile } from './money-load.ts';
 import type { Target } from './report.ts';
@@ -144,19 +151,34 @@ class Worker {
   }
 }
 
-type UpdatePrice = (req: { symbol: string; priceUsd: string; change24hPercent: string }, md: Metadata, opts: { deadline: number }, cb: (err: ServiceError | null) => void) => void;
+type UpdatePrice = (
+  req: { symbol: string; priceUsd: string; change24hPercent: string },
+  md: Metadata,
+  opts: { deadline: number },
+  cb: (err: ServiceError | null) => void,
+) => void;
 
 /** One connection per server process (the cluster hands connections out in turn), authorized as staff. */
 function publishers(address: string, count: number, staffToken: string): { clients: Client[]; md: Metadata } {
   const Ctor = makeGenericClientConstructor(CryptoServiceService as never, 'WatchPublisher');
   const md = new Metadata();
   md.set('authorization', `Bearer ${staffToken}`);
-  return { clients: Array.from({ length: count }, () => new Ctor(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 })), md };
+  return {
+    clients: Array.from({ length: count }, () => new Ctor(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 })),
+    md,
+  };
 }
 
 /** Writes one price; a call not answered by `deadline` (epoch ms) counts as a publish error, so that a server that cannot keep up still ends the run. */
 const publish = (client: Client, md: Metadata, symbol: string, priceUsd: string, deadline = Date.now() + 30_000) =>
-  new Promise<ServiceError | null>((resolve) => (client as unknown as { updateCoinPrice: UpdatePrice }).updateCoinPrice({ symbol, priceUsd, change24hPercent: '' }, md, { deadline }, resolve));
+  new Promise<ServiceError | null>((resolve) =>
+    (client as unknown as { updateCoinPrice: UpdatePrice }).updateCoinPrice(
+      { symbol, priceUsd, change24hPercent: '' },
+      md,
+      { deadline },
+      resolve,
+    ),
+  );
 
 /**
  * Writes a price every o.intervalMs from `start` until `end` (epoch ms) on a fixed schedule (a late
@@ -208,12 +230,23 @@ function latencyQuantile(histogram: Map<number, number>, expected: number, p: nu
 }
 
 /** Measures one server already started with `serverProcesses` processes, at one subscriber count. */
-export async function runWatch(server: BenchServer, serverProcesses: number, staffToken: string, subscribers: number, o: WatchOptions, name: string): Promise<WatchRow> {
+export async function runWatch(
+  server: BenchServer,
+  serverProcesses: number,
+  staffToken: string,
+  subscribers: number,
+  o: WatchOptions,
+  name: string,
+): Promise<WatchRow> {
   const address = `127.0.0.1:${server.port}`;
   const { clients, md } = publishers(address, serverProcesses, staffToken);
   const workers: Worker[] = [];
   try {
-    await Promise.all(clients.map((c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 30_000, (err) => (err ? reject(err) : resolve())))));
+    await Promise.all(
+      clients.map(
+        (c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 30_000, (err) => (err ? reject(err) : resolve()))),
+      ),
+    );
     // Warm each server process's write path and WatchPrices once, so that the RSS baseline has them loaded.
     const origin = now();
     for (let i = 0; i < 50; i++) for (const c of clients) await publish(c, md, o.symbol, (now() - origin).toFixed(3));
@@ -225,7 +258,9 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
     const writeCpuUs = calibrate.ok > 0 ? ((serverCpuSeconds(server.pid) - cpuBeforeWrites) / calibrate.ok) * 1e6 : NaN;
     await Promise.all(
       clients.map(async (c) => {
-        const stream = (c as unknown as { watchPrices(r: { symbols: string[] }): ClientReadableStream<PriceUpdate> }).watchPrices({ symbols: [o.symbol] });
+        const stream = (c as unknown as { watchPrices(r: { symbols: string[] }): ClientReadableStream<PriceUpdate> }).watchPrices({
+          symbols: [o.symbol],
+        });
         await new Promise((resolve) => stream.once('data', resolve));
         stream.on('error', () => {});
         stream.cancel();
@@ -234,16 +269,24 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
     await sleep(1000);
     const rssBefore = rss(server.pid);
 
-    const shares = Array.from({ length: o.workerProcesses }, (_, i) => Math.floor(subscribers / o.workerProcesses) + (i < subscribers % o.workerProcesses ? 1 : 0)).filter((n) => n > 0);
+    const shares = Array.from(
+      { length: o.workerProcesses },
+      (_, i) => Math.floor(subscribers / o.workerProcesses) + (i < subscribers % o.workerProcesses ? 1 : 0),
+    ).filter((n) => n > 0);
     const connections = shares.map((n) => Math.ceil(n / o.streamsPerConnection));
-    say(`  ${name}: ${subscribers} subscribers over ${connections.reduce((a, b) => a + b, 0)} connections in ${shares.length} processes, subscribing`);
+    say(
+      `  ${name}: ${subscribers} subscribers over ${connections.reduce((a, b) => a + b, 0)} connections in ${shares.length} processes, subscribing`,
+    );
     const t0 = performance.now();
-    for (const [i, n] of shares.entries()) workers.push(new Worker({ address, subscribers: n, connections: connections[i]!, symbol: o.symbol, origin, batch: 500 }));
+    for (const [i, n] of shares.entries())
+      workers.push(new Worker({ address, subscribers: n, connections: connections[i]!, symbol: o.symbol, origin, batch: 500 }));
     await Promise.all(workers.map((w) => w.next('ready')));
     const subscribeSeconds = (performance.now() - t0) / 1000;
     await sleep(2000);
     const rssIdle = rss(server.pid);
-    say(`  ${name}: subscribed in ${subscribeSeconds.toFixed(1)} s; server RSS ${(rssBefore / 2 ** 20).toFixed(1)} -> ${(rssIdle / 2 ** 20).toFixed(1)} MiB idle`);
+    say(
+      `  ${name}: subscribed in ${subscribeSeconds.toFixed(1)} s; server RSS ${(rssBefore / 2 ** 20).toFixed(1)} -> ${(rssIdle / 2 ** 20).toFixed(1)} MiB idle`,
+    );
 
     const start = now() + 200;
     const runCpuFrom = serverCpuSeconds(server.pid);
@@ -281,10 +324,12 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
     const expected = ticks * subscribers;
     let arrived = -1;
     for (let quiet = 0, waited = 0; waited < 30_000 && quiet < 2000; waited += 500) {
-      const counts = await Promise.all(workers.map((w) => {
+      const counts = await Promise.all(
+        workers.map((w) => {
           w.send({ type: 'count' });
           return w.next('count');
-        }));
+        }),
+      );
       if (counts.reduce((s, c) => s + c.inWindow, 0) >= expected) break;
       const total = counts.reduce((s, c) => s + c.received, 0);
       quiet = total === arrived ? quiet + 500 : 0;
@@ -292,10 +337,12 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
       await sleep(500);
     }
     const runCpu = serverCpuSeconds(server.pid) - runCpuFrom;
-    const results: WatchWorkerResult[] = await Promise.all(workers.map((w) => {
+    const results: WatchWorkerResult[] = await Promise.all(
+      workers.map((w) => {
         w.send({ type: 'finish' });
         return w.next('result');
-      }));
+      }),
+    );
     const receivedAll = results.reduce((s, r) => s + r.receivedAll, 0);
     const fanoutCpuUsPerMsg = ((runCpu - (publishOk * writeCpuUs) / 1e6) / receivedAll) * 1e6;
 
@@ -342,7 +389,10 @@ export async function runWatch(server: BenchServer, serverProcesses: number, sta
       serverRssMiB: [rssBefore, rssIdle, rssEnd].map((b) => (b / 2 ** 20).toFixed(1)).join(' -> '),
       rssPerIdleSubscriberKB: +((rssIdle - rssBefore) / subscribers / 1000).toFixed(1),
       subscribeSeconds: +subscribeSeconds.toFixed(1),
-      streamErrors: Object.entries(streamErrors).map(([k, n]) => `${k} x${n}`).join('; ') || 'none',
+      streamErrors:
+        Object.entries(streamErrors)
+          .map(([k, n]) => `${k} x${n}`)
+          .join('; ') || 'none',
       loadAverage: +loadavg()[0]!.toFixed(2),
     };
   } finally {
@@ -362,10 +412,15 @@ export async function measureWatch(labels: WatchLabel[], env: NodeJS.ProcessEnv,
     const what = { w0: 'bare grpc-js from memory', w1: 'one process', w2: '--processes 2' }[label];
     for (const n of o.subscribers) {
       const name = `${label}. WatchPrices, ${what}, ${n} subscribers, an update every ${o.intervalMs} ms`;
-      say(`${label}: starting ${label === 'w0' ? 'bare grpc-js' : 'cfg rungrpc'}${processes > 1 ? ' --processes 2' : ''} for ${n} subscribers`);
+      say(
+        `${label}: starting ${label === 'w0' ? 'bare grpc-js' : 'cfg rungrpc'}${processes > 1 ? ' --processes 2' : ''} for ${n} subscribers`,
+      );
       // BENCH_WATCH_CPU_PROF=dir: the server writes a V8 CPU profile there when it stops.
       const prof = process.env.BENCH_WATCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WATCH_CPU_PROF] : [];
-      const args = label === 'w0' ? ['--import', 'tsx', 'test/bench/bare-server.ts', 'memory'] : ['bin/cfg.js', 'rungrpc', '--port', '0', ...(processes > 1 ? ['--processes', '2'] : [])];
+      const args =
+        label === 'w0'
+          ? ['--import', 'tsx', 'test/bench/bare-server.ts', 'memory']
+          : ['bin/cfg.js', 'rungrpc', '--port', '0', ...(processes > 1 ? ['--processes', '2'] : [])];
       const server = await startProcess(name, [...prof, ...args], env);
       try {
         const row = await runWatch(server, processes, staffToken, n, o, name);
@@ -394,7 +449,11 @@ export function watchTargets(rows: WatchRow[], intervalMs = watchOptionsFromEnv(
   const p99 = row.p99ms ?? Infinity;
   return {
     'w1 WatchPrices p99 delivery ms (10,000 subscribers, an update every 10 ms)': { want: '< 100', got: p99, met: p99 < 100 },
-    'w1 WatchPrices RSS per idle subscriber KB (10,000 subscribers)': { want: '< 20', got: row.rssPerIdleSubscriberKB, met: row.rssPerIdleSubscriberKB < 20 },
+    'w1 WatchPrices RSS per idle subscriber KB (10,000 subscribers)': {
+      want: '< 20',
+      got: row.rssPerIdleSubscriberKB,
+      met: row.rssPerIdleSubscriberKB < 20,
+    },
   };
 }
 

@@ -76,7 +76,18 @@ export function describeCoinCache(provider: Provider): void {
       // timestamp column read as local time would be 13 hours off).
       const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
       const big = 9_007_199_254_740_993n;
-      await db.coin.create({ data: { symbol: 'EDGE', name: 'Edge', priceUnits: big, marketCapCents: big + 2n, change24hBps: -123, isActive: false, createdAt: at, updatedAt: at } });
+      await db.coin.create({
+        data: {
+          symbol: 'EDGE',
+          name: 'Edge',
+          priceUnits: big,
+          marketCapCents: big + 2n,
+          change24hBps: -123,
+          isActive: false,
+          createdAt: at,
+          updatedAt: at,
+        },
+      });
       const zone = process.env.TZ;
       process.env.TZ = 'Pacific/Auckland';
       try {
@@ -87,7 +98,10 @@ export function describeCoinCache(provider: Provider): void {
           assert.deepEqual(await findCoinBySymbol(db, symbol), await db.coin.findUnique({ where: { symbol } }));
         }
         const edge = await findCoinBySymbol(db, 'EDGE');
-        assert.deepEqual([edge?.priceUnits, edge?.marketCapCents, edge?.change24hBps, edge?.isActive, edge?.createdAt.getTime()], [big, big + 2n, -123, false, at.getTime()]);
+        assert.deepEqual(
+          [edge?.priceUnits, edge?.marketCapCents, edge?.change24hBps, edge?.isActive, edge?.createdAt.getTime()],
+          [big, big + 2n, -123, false, at.getTime()],
+        );
       } finally {
         if (zone === undefined) delete process.env.TZ;
         else process.env.TZ = zone;
@@ -116,7 +130,10 @@ export function describeCoinCache(provider: Provider): void {
       const before = (await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd;
       assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, before);
       for (const price of ['12345.5', '23456.25', '34567']) {
-        await writeOutside(app, `UPDATE crypto_coin SET "priceUnits" = ${BigInt(Math.round(Number(price) * 100)) * 1_000_000n} WHERE symbol = 'BTC'`);
+        await writeOutside(
+          app,
+          `UPDATE crypto_coin SET "priceUnits" = ${BigInt(Math.round(Number(price) * 100)) * 1_000_000n} WHERE symbol = 'BTC'`,
+        );
         const read = () => anon.getCoin({ symbol: 'BTC' }).then((r) => r.coin!.priceUsd);
         assert.equal(await afterOutsideWrite(app, read, (p) => p === price), price);
         assert.equal((await anon.getCoin({ symbol: 'BTC' })).coin!.priceUsd, price);
@@ -126,11 +143,29 @@ export function describeCoinCache(provider: Provider): void {
     test('a coin deleted, brought back or created outside the server is seen at once (misses are not kept)', async () => {
       const anon = await app.client();
       assert.equal((await anon.getCoin({ symbol: 'ETH' })).coin!.symbol, 'ETH');
-      const code = (symbol: string) => anon.getCoin({ symbol }).then(() => status.OK, (e: { code: number }) => e.code);
+      const code = (symbol: string) =>
+        anon.getCoin({ symbol }).then(
+          () => status.OK,
+          (e: { code: number }) => e.code,
+        );
       await writeOutside(app, `UPDATE crypto_coin SET "isActive" = false WHERE symbol = 'ETH'`);
-      assert.equal(await afterOutsideWrite(app, () => code('ETH'), (c) => c === status.NOT_FOUND), status.NOT_FOUND);
+      assert.equal(
+        await afterOutsideWrite(
+          app,
+          () => code('ETH'),
+          (c) => c === status.NOT_FOUND,
+        ),
+        status.NOT_FOUND,
+      );
       await writeOutside(app, `UPDATE crypto_coin SET "isActive" = true WHERE symbol = 'ETH'`);
-      assert.equal(await afterOutsideWrite(app, () => code('ETH'), (c) => c === status.OK), status.OK);
+      assert.equal(
+        await afterOutsideWrite(
+          app,
+          () => code('ETH'),
+          (c) => c === status.OK,
+        ),
+        status.OK,
+      );
       assert.equal((await anon.getCoin({ symbol: 'ETH' })).coin!.symbol, 'ETH');
 
       assert.equal((await callError(anon.getCoin({ symbol: 'NEWC' }))).code, status.NOT_FOUND);
@@ -138,7 +173,14 @@ export function describeCoinCache(provider: Provider): void {
         app,
         `INSERT INTO crypto_coin (symbol, name, "priceUnits", "updatedAt") VALUES ('NEWC', 'New Coin', 150000000, CURRENT_TIMESTAMP)`,
       );
-      assert.equal(await afterOutsideWrite(app, () => code('NEWC'), (c) => c === status.OK), status.OK);
+      assert.equal(
+        await afterOutsideWrite(
+          app,
+          () => code('NEWC'),
+          (c) => c === status.OK,
+        ),
+        status.OK,
+      );
       const created = (await anon.getCoin({ symbol: 'NEWC' })).coin!;
       assert.deepEqual([created.symbol, created.name, created.priceUsd], ['NEWC', 'New Coin', '1.5']);
     });

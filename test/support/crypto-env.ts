@@ -18,10 +18,15 @@ export type Provider = 'sqlite' | 'postgresql';
 
 export function cfg(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['bin/cfg.js', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`cfg ${args.join(' ')} failed: ${stderr || err.message}`));
-      else resolve(stdout.trim());
-    });
+    execFile(
+      process.execPath,
+      ['bin/cfg.js', ...args],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`cfg ${args.join(' ')} failed: ${stderr || err.message}`));
+        else resolve(stdout.trim());
+      },
+    );
   });
 }
 
@@ -102,7 +107,11 @@ export interface CryptoServerProcess {
  * startCrypto: another server on the same data). Resolves once it listens.
  */
 export async function spawnCryptoServer(serverEnv: NodeJS.ProcessEnv): Promise<CryptoServerProcess> {
-  const child = spawn(process.execPath, ['bin/cfg.js', 'rungrpc'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...serverEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/cfg.js', 'rungrpc'], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...serverEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
@@ -155,7 +164,14 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
   } else {
     url = `file:${join(dir, 'crypto.sqlite3')}`;
   }
-  const env: NodeJS.ProcessEnv = { DATABASE_URL: url, CFG_SECRET_KEY: 'test-secret-key-for-crypto', CFG_GRPC_HOST: '127.0.0.1', CFG_GRPC_PORT: '0', CFG_LOG_FORMAT: 'json', ...extraEnv };
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL: url,
+    CFG_SECRET_KEY: 'test-secret-key-for-crypto',
+    CFG_GRPC_HOST: '127.0.0.1',
+    CFG_GRPC_PORT: '0',
+    CFG_LOG_FORMAT: 'json',
+    ...extraEnv,
+  };
   await prepare(env);
 
   const serverEnv = options.serverDatabaseUrl ? { ...env, DATABASE_URL: options.serverDatabaseUrl(String(env.DATABASE_URL)) } : env;
@@ -216,7 +232,9 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
       await server.stop();
       // Backends end (and report their counts) a moment after their client is gone.
       for (let i = 0; database && i < 100; i++) {
-        const { rows } = await admin!.query('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+        const { rows } = await admin!.query('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+          database,
+        ]);
         if (Number(rows[0].n) === 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }

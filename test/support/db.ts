@@ -83,7 +83,9 @@ export async function testDatabase(provider: Provider, root: string, name = 'tes
       target: parseDatabaseUrl(url, root),
       query,
       tables: async () =>
-        (await query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)).map((r) => String(r.name)),
+        (await query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)).map((r) =>
+          String(r.name),
+        ),
       drop: async () => {},
     };
   }
@@ -98,9 +100,9 @@ export async function testDatabase(provider: Provider, root: string, name = 'tes
     target: parseDatabaseUrl(url, root),
     query: async (sql) => (await admin.query(sql)).rows.map(plain),
     tables: async () =>
-      (await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema])).rows.map((r) =>
-        String(r.table_name),
-      ),
+      (
+        await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema])
+      ).rows.map((r) => String(r.table_name)),
     drop: async () => {
       try {
         await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

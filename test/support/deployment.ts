@@ -221,9 +221,12 @@ async function concurrentWritesOfOneCoin(t: TestContext, d: Deployment): Promise
     await sleep(300); // room for a duplicate to arrive, were there one
     const order = got[0]!;
     assert.deepEqual([...order].sort(), [...prices].sort(), 'subscriber 0: every update once');
-    for (const [i, g] of got.entries()) assert.deepEqual(g, order, `subscriber ${i} (server ${'ABC'[i % 3]}): the same updates in the same order`);
+    for (const [i, g] of got.entries())
+      assert.deepEqual(g, order, `subscriber ${i} (server ${'ABC'[i % 3]}): the same updates in the same order`);
     assert.equal(Number(order.at(-1)), Number(final), 'ending at the committed price');
-    t.diagnostic(`${prices.length} concurrent updates of one coin through 3 servers: ${got.length} subscribers got all, once, in one order`);
+    t.diagnostic(
+      `${prices.length} concurrent updates of one coin through 3 servers: ${got.length} subscribers got all, once, in one order`,
+    );
   } finally {
     stop.abort();
     await Promise.allSettled(streams);

@@ -12,7 +12,14 @@ import { makeProject, REPO, type Project, type RunResult } from '../fixtures/pro
 import { PG_URL } from './db.ts';
 
 /** A value for each required option or argument, by its name. */
-export const SAMPLES: Record<string, string> = { username: 'alice', name: 'probe', 'older-than': '30d', id: '1', address: '127.0.0.1:1', method: 'x.Y/Z' };
+export const SAMPLES: Record<string, string> = {
+  username: 'alice',
+  name: 'probe',
+  'older-than': '30d',
+  id: '1',
+  address: '127.0.0.1:1',
+  method: 'x.Y/Z',
+};
 
 /** Every runnable command (the leaves: `apikey create`, not `apikey`) as argv with its required inputs. */
 export function commands(command: Command = buildProgram(), path: string[] = []): string[][] {
@@ -59,7 +66,10 @@ function assertOneLine(r: RunResult, code: string, what: string): void {
 
 /** Runs each command (a few at a time) and checks it against `expect`. */
 export async function runAll(run: (argv: string[], slug: string) => Promise<RunResult>, expect: (name: string) => Expect): Promise<void> {
-  const queue = commands().map((argv) => ({ argv, name: argv.filter((a) => !a.startsWith('-') && !Object.values(SAMPLES).includes(a)).join(' ') }));
+  const queue = commands().map((argv) => ({
+    argv,
+    name: argv.filter((a) => !a.startsWith('-') && !Object.values(SAMPLES).includes(a)).join(' '),
+  }));
   const failures: string[] = [];
   const worker = async () => {
     for (let item = queue.shift(); item; item = queue.shift()) {
@@ -116,18 +126,34 @@ export function unusableDatabaseProject(): { project: () => Project; schemas: st
 /** What touches no database, or changes it on purpose, whatever state the database is in. */
 export function databaseFree(name: string): Expect | undefined {
   if (name === 'generate-proto') return 'ok'; // protos only
-  if (name === 'call') return { skip: 'reaches for its server before any project or database (no --token-user here): command-failures-outside.test.ts, cfg-call.test.ts' };
+  if (name === 'call')
+    return {
+      skip: 'reaches for its server before any project or database (no --token-user here): command-failures-outside.test.ts, cfg-call.test.ts',
+    };
   if (name === 'list') return 'no-db'; // the project's descriptor set
-  if (name === 'describe') return { skip: "reads the project's descriptor set as cfg list does (the same openTarget): covered by list here, cfg-list-describe.test.ts" };
+  if (name === 'describe')
+    return {
+      skip: "reads the project's descriptor set as cfg list does (the same openTarget): covered by list here, cfg-list-describe.test.ts",
+    };
   if (name === 'proto lint' || name === 'proto breaking') return 'no-db'; // the fixture's protos have findings, and it is no git repository
-  if (name === 'proto format') return { skip: "rewrites the project's protos (the other commands run on them meanwhile); needs no database: proto-lint.test.ts" };
+  if (name === 'proto format')
+    return { skip: "rewrites the project's protos (the other commands run on them meanwhile); needs no database: proto-lint.test.ts" };
   if (name === 'startapp') return { skip: 'adds an app to the project the other commands run on; needs no database: startapp.test.ts' };
-  if (name === 'startproject') return { skip: 'makes a new project (a folder beside the files the other commands use); needs no database: startproject.test.ts' };
-  if (name === 'setup') return { skip: 'with DATABASE_URL set, setup never connects (an install must not fail on a server that is down): db-setup-postgresql.test.ts' };
+  if (name === 'startproject')
+    return { skip: 'makes a new project (a folder beside the files the other commands use); needs no database: startproject.test.ts' };
+  if (name === 'setup')
+    return {
+      skip: 'with DATABASE_URL set, setup never connects (an install must not fail on a server that is down): db-setup-postgresql.test.ts',
+    };
   return undefined;
 }
 
 /** On an unmigrated database: migrate migrates it and makemigrations needs no migrated one (db-migrate.test.ts runs both). */
 export function onUnmigrated(name: string): Expect {
-  return databaseFree(name) ?? (name === 'migrate' || name === 'makemigrations' ? { skip: 'succeeds on an unmigrated database: db-migrate.test.ts' } : { code: 'E_DB_NOT_MIGRATED' });
+  return (
+    databaseFree(name) ??
+    (name === 'migrate' || name === 'makemigrations'
+      ? { skip: 'succeeds on an unmigrated database: db-migrate.test.ts' }
+      : { code: 'E_DB_NOT_MIGRATED' })
+  );
 }

@@ -9,15 +9,30 @@ export function healthCheck(address: string): Promise<number> {
   const Req = reg.getMessage('grpc.health.v1.HealthCheckRequest')!;
   const Res = reg.getMessage('grpc.health.v1.HealthCheckResponse')!;
   const Ctor = makeGenericClientConstructor(
-    { check: { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, requestSerialize: (m: unknown) => Buffer.from(toBinary(Req, create(Req, m as never))), requestDeserialize: (b: Buffer) => b, responseSerialize: (m: unknown) => m as Buffer, responseDeserialize: (b: Buffer) => fromBinary(Res, b) } },
+    {
+      check: {
+        path: '/grpc.health.v1.Health/Check',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (m: unknown) => Buffer.from(toBinary(Req, create(Req, m as never))),
+        requestDeserialize: (b: Buffer) => b,
+        responseSerialize: (m: unknown) => m as Buffer,
+        responseDeserialize: (b: Buffer) => fromBinary(Res, b),
+      },
+    },
     'H',
   );
-  const c = new Ctor(address, credentials.createInsecure()) as unknown as { check(r: unknown, o: { deadline: Date }, cb: (e: Error | null, v: { status: number }) => void): void; close(): void };
-  return new Promise((resolve, reject) => c.check({ service: '' }, { deadline: new Date(Date.now() + 10_000) }, (e, v) => {
-    c.close();
-    if (e) reject(e);
-    else resolve(v.status);
-  }));
+  const c = new Ctor(address, credentials.createInsecure()) as unknown as {
+    check(r: unknown, o: { deadline: Date }, cb: (e: Error | null, v: { status: number }) => void): void;
+    close(): void;
+  };
+  return new Promise((resolve, reject) =>
+    c.check({ service: '' }, { deadline: new Date(Date.now() + 10_000) }, (e, v) => {
+      c.close();
+      if (e) reject(e);
+      else resolve(v.status);
+    }),
+  );
 }
 
 /** Health every 100 ms until stopped: every status seen (-1: no answer). */

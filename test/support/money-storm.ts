@@ -40,7 +40,18 @@ const PAIRS: Array<[string, string]> = [
   ['alice', 'carol'],
 ];
 // Per loop, in turn: 7 transfers, a deposit, a withdrawal, a GetCoin.
-const CYCLE: CallKind[] = ['transfer', 'transfer', 'deposit', 'transfer', 'transfer', 'getCoin', 'transfer', 'withdraw', 'transfer', 'transfer'];
+const CYCLE: CallKind[] = [
+  'transfer',
+  'transfer',
+  'deposit',
+  'transfer',
+  'transfer',
+  'getCoin',
+  'transfer',
+  'withdraw',
+  'transfer',
+  'transfer',
+];
 const AMOUNT = '0.01';
 const AMOUNT_UNITS = 1_000_000n;
 const PROBE_SECONDS = 4;
@@ -58,23 +69,43 @@ export async function moneyStorm(t: TestContext, provider: Provider): Promise<vo
     }
     const before = await balancesOf(app, 'ETH');
     const common = { address: app.address, tokens, pairs: PAIRS, symbol: 'ETH', amount: AMOUNT, deadlineMs: 5_000, connections: 2 };
-    const probe = (keyPrefix: string, seconds: number) => runMoneyLoad({ ...common, cycle: ['getCoin'], seconds, processes: 1, loops: 1, keyPrefix, record: false });
+    const probe = (keyPrefix: string, seconds: number) =>
+      runMoneyLoad({ ...common, cycle: ['getCoin'], seconds, processes: 1, loops: 1, keyPrefix, record: false });
 
     const rest = await probe('rest', PROBE_SECONDS);
     const [storm, during] = await Promise.all([
-      runMoneyLoad({ ...common, cycle: CYCLE, seconds: STORM_SECONDS, processes: 4, loops: 40, intervalMs: Number(process.env.MONEY_LOAD_INTERVAL_MS ?? 0), keyPrefix: 'storm', record: true }),
+      runMoneyLoad({
+        ...common,
+        cycle: CYCLE,
+        seconds: STORM_SECONDS,
+        processes: 4,
+        loops: 40,
+        intervalMs: Number(process.env.MONEY_LOAD_INTERVAL_MS ?? 0),
+        keyPrefix: 'storm',
+        record: true,
+      }),
       probe('during', STORM_SECONDS),
     ]);
     const restP99 = rest.kinds.getCoin!.p99ms;
     const duringP99 = during.kinds.getCoin!.p99ms;
     for (const line of [`${provider}, ${STORM_SECONDS} s, 40 workers:`, ...report(storm)]) t.diagnostic(line);
-    t.diagnostic(`GetCoin alone: p50 ${rest.kinds.getCoin!.p50ms.toFixed(2)} ms, p99 ${restP99.toFixed(2)} ms; during the storm: p50 ${during.kinds.getCoin!.p50ms.toFixed(2)} ms, p99 ${duringP99.toFixed(2)} ms (x${(duringP99 / restP99).toFixed(2)})`);
+    t.diagnostic(
+      `GetCoin alone: p50 ${rest.kinds.getCoin!.p50ms.toFixed(2)} ms, p99 ${restP99.toFixed(2)} ms; during the storm: p50 ${during.kinds.getCoin!.p50ms.toFixed(2)} ms, p99 ${duringP99.toFixed(2)} ms (x${(duringP99 / restP99).toFixed(2)})`,
+    );
 
-    for (const [kind, stats] of Object.entries(storm.kinds)) assert.deepEqual(Object.keys(stats.statuses), ['OK'], `${kind}: every call OK (${JSON.stringify(stats.statuses)})`);
+    for (const [kind, stats] of Object.entries(storm.kinds))
+      assert.deepEqual(Object.keys(stats.statuses), ['OK'], `${kind}: every call OK (${JSON.stringify(stats.statuses)})`);
     assert.deepEqual(Object.keys(during.kinds.getCoin!.statuses), ['OK']);
     assert.ok(storm.kinds.transfer!.count >= 40, `${storm.kinds.transfer!.count} transfers in ${STORM_SECONDS} s`);
 
-    const calls: MoneyCall[] = storm.calls.map(([key, kind, user, to, code]) => ({ key, kind: kind as MoneyCall['kind'], user, to, code, amount: AMOUNT_UNITS }));
+    const calls: MoneyCall[] = storm.calls.map(([key, kind, user, to, code]) => ({
+      key,
+      kind: kind as MoneyCall['kind'],
+      user,
+      to,
+      code,
+      amount: AMOUNT_UNITS,
+    }));
     await assertLedgerMatches(app, 'ETH', calls, before, 'storm-');
     if (provider === 'postgresql') {
       await app.stopServer();
@@ -91,5 +122,8 @@ export async function moneyStorm(t: TestContext, provider: Provider): Promise<vo
 
 function report(r: MoneyLoadResult): string[] {
   const money = (['transfer', 'deposit', 'withdraw'] as const).reduce((n, k) => n + (r.kinds[k]?.statuses.OK ?? 0), 0);
-  return [`${(money / r.seconds).toFixed(0)} money calls OK/s, the generator using ${r.generatorCores.toFixed(2)} cores`, ...describeLoad(r).split('\n')];
+  return [
+    `${(money / r.seconds).toFixed(0)} money calls OK/s, the generator using ${r.generatorCores.toFixed(2)} cores`,
+    ...describeLoad(r).split('\n'),
+  ];
 }

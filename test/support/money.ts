@@ -46,7 +46,13 @@ export async function balancesOf(app: CryptoEnv, symbol: string): Promise<Map<st
  * wallets and amount; no other call has one (an error reply applied nothing); each balance is
  * the one before plus what those rows moved (nothing else moved money); none is negative.
  */
-export async function assertLedgerMatches(app: CryptoEnv, symbol: string, calls: MoneyCall[], before: Map<string, bigint>, keyPrefix: string): Promise<void> {
+export async function assertLedgerMatches(
+  app: CryptoEnv,
+  symbol: string,
+  calls: MoneyCall[],
+  before: Map<string, bigint>,
+  keyPrefix: string,
+): Promise<void> {
   const rows = await app.query(
     `SELECT t."idempotencyKey" AS key, t.kind, ru.username AS "user", COALESCE(fu.username, '') AS "from", COALESCE(tu.username, '') AS "to", t."amountUnits" AS amount
      FROM crypto_transfer t JOIN auth_user ru ON ru.id = t."userId"

@@ -74,7 +74,11 @@ export async function opsBed(provider: Provider, grpc: Json = {}): Promise<OpsBe
     greeter,
     token(userId) {
       const now = Math.floor(Date.now() / 1000);
-      return jwt.sign({ token_type: 'access', exp: now + 300, iat: now, jti: `j${Math.random().toString(36).slice(2)}`, user_id: userId }, SECRET, { algorithm: 'HS256' });
+      return jwt.sign(
+        { token_type: 'access', exp: now + 300, iat: now, jti: `j${Math.random().toString(36).slice(2)}`, user_id: userId },
+        SECRET,
+        { algorithm: 'HS256' },
+      );
     },
     async http(path, init = {}) {
       const headers: Record<string, string> = { ...init.headers };

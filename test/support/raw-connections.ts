@@ -4,7 +4,10 @@ import net from 'node:net';
 import tls from 'node:tls';
 
 /** The HTTP/2 client preface and an empty SETTINGS frame: all a client must send to start. */
-export const PREFACE_AND_SETTINGS = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 0x04, 0, 0, 0, 0, 0])]);
+export const PREFACE_AND_SETTINGS = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+  Buffer.from([0, 0, 0, 0x04, 0, 0, 0, 0, 0]),
+]);
 /** HTTP/2 frame type GOAWAY. */
 export const GOAWAY = 0x07;
 
@@ -27,7 +30,10 @@ function track(socket: net.Socket, started: number): RawConnection {
     closed(withinMs) {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`still open ${withinMs} ms after connecting (received ${Buffer.concat(chunks).length} bytes)`)), withinMs);
+        timer = setTimeout(
+          () => reject(new Error(`still open ${withinMs} ms after connecting (received ${Buffer.concat(chunks).length} bytes)`)),
+          withinMs,
+        );
       });
       return Promise.race([closedAt, late]).finally(() => clearTimeout(timer));
     },

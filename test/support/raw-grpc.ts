@@ -18,7 +18,13 @@ export function frame(payload: Uint8Array, options: { flag?: number; length?: nu
 }
 
 /** One call on `session` sending `body` as is; resolves with grpc-status (headers or trailers). */
-export function rawCall(session: http2.ClientHttp2Session, path: string, body: Buffer, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<RawReply> {
+export function rawCall(
+  session: http2.ClientHttp2Session,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<RawReply> {
   return new Promise((resolve) => {
     const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
     const chunks: Buffer[] = [];
@@ -44,9 +50,13 @@ export function badBodies(validMessage: Uint8Array, maxReceive: number): Record<
   const random = Buffer.concat([Buffer.from([0x0f]), Buffer.from(Array.from({ length: 63 }, (_, i) => (i * 97 + 13) % 256))]);
   return {
     'random protobuf bytes': frame(random),
-    'truncated protobuf': frame(validMessage.length > 1 ? validMessage.subarray(0, validMessage.length - 1) : Buffer.from([0x0a, 0x05, 0x41])),
+    'truncated protobuf': frame(
+      validMessage.length > 1 ? validMessage.subarray(0, validMessage.length - 1) : Buffer.from([0x0a, 0x05, 0x41]),
+    ),
     'length prefix longer than the body': Buffer.concat([frame(validMessage, { length: validMessage.length + 50 })]),
-    'length prefix shorter than the body': frame(Buffer.concat([Buffer.from(validMessage), Buffer.from([0xff, 0xff, 0xff])]), { length: 1 }),
+    'length prefix shorter than the body': frame(Buffer.concat([Buffer.from(validMessage), Buffer.from([0xff, 0xff, 0xff])]), {
+      length: 1,
+    }),
     'compressed flag without grpc-encoding': frame(validMessage, { flag: 1 }),
     'oversize message': frame(Buffer.alloc(maxReceive + 1024, 0x41)),
     'a frame header cut short': Buffer.from([0, 0, 0]),

@@ -45,7 +45,11 @@ before(async () => {
   project = new Project(await tempDir('cfg-readme-'));
   for (const f of ['package.json', 'cfg.config.ts', 'tsconfig.json']) await cp(join(REPO, f), project.path(f));
   for (const d of ['apps', 'proto', 'prisma']) await cp(join(REPO, d), project.path(d), { recursive: true, preserveTimestamps: true });
-  await cp(join(REPO, 'generated'), project.path('generated'), { recursive: true, preserveTimestamps: true, filter: (src) => !src.startsWith(join(REPO, 'generated', 'prisma')) });
+  await cp(join(REPO, 'generated'), project.path('generated'), {
+    recursive: true,
+    preserveTimestamps: true,
+    filter: (src) => !src.startsWith(join(REPO, 'generated', 'prisma')),
+  });
   for (const l of ['node_modules', 'src', 'generated/prisma']) await symlink(join(REPO, l), project.path(l), 'dir');
   env.CFG_GRPC_PORT = String(await closedPort());
   env.CFG_WEB_PORT = String(await closedPort());
@@ -94,7 +98,11 @@ export async function run(line: string): Promise<string> {
     .replace(/localhost:8080/g, `localhost:${env.CFG_WEB_PORT}`)
     .replace(/\s*&\s*$/, '');
   // exec: the process the test holds (and later signals) is the command itself, npx for a server.
-  const child = spawn('sh', ['-c', `exec ${shell}`], { cwd: project.root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('sh', ['-c', `exec ${shell}`], {
+    cwd: project.root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const proc = new CfgProcess(child);
   if (/&\s*$/.test(command)) {
     servers.push(proc);
@@ -132,4 +140,3 @@ export async function follow(section: Block[]): Promise<void> {
     }
   }
 }
-

@@ -21,7 +21,9 @@ export function units(decimal: string): bigint {
 
 /** Each feed coin's price in units, from the database. */
 export async function feedPrices(app: CryptoEnv): Promise<Map<string, bigint>> {
-  const rows = await app.query(`SELECT symbol, "priceUnits" AS p FROM crypto_coin WHERE symbol IN (${FEED_COINS.map((s) => `'${s}'`).join(', ')})`);
+  const rows = await app.query(
+    `SELECT symbol, "priceUnits" AS p FROM crypto_coin WHERE symbol IN (${FEED_COINS.map((s) => `'${s}'`).join(', ')})`,
+  );
   return new Map(rows.map((r) => [String(r.symbol), BigInt(String(r.p))] as const));
 }
 
@@ -89,12 +91,17 @@ export async function allBalances(app: CryptoEnv): Promise<Map<string, bigint>> 
 
 /** Each coin's sum over every wallet. */
 export async function sumsBySymbol(app: CryptoEnv): Promise<Map<string, bigint>> {
-  const rows = await app.query(`SELECT c.symbol AS s, SUM(w."balanceUnits") AS b FROM crypto_wallet w JOIN crypto_coin c ON c.id = w."coinId" GROUP BY c.symbol`);
+  const rows = await app.query(
+    `SELECT c.symbol AS s, SUM(w."balanceUnits") AS b FROM crypto_wallet w JOIN crypto_coin c ON c.id = w."coinId" GROUP BY c.symbol`,
+  );
   return new Map(rows.map((r) => [String(r.s), BigInt(String(r.b))] as const));
 }
 
 /** The ledger's trade rows whose key starts with `prefix`, by "user key". */
-export async function tradeRows(app: CryptoEnv, prefix: string): Promise<Map<string, { kind: string; symbol: string; amount: bigint; quote: bigint; price: bigint; rows: number }>> {
+export async function tradeRows(
+  app: CryptoEnv,
+  prefix: string,
+): Promise<Map<string, { kind: string; symbol: string; amount: bigint; quote: bigint; price: bigint; rows: number }>> {
   const rows = await app.query(
     `SELECT u.username AS u, t."idempotencyKey" AS k, t.kind, c.symbol AS s, t."amountUnits" AS a, t."quoteAmountUnits" AS q, t."priceUnits" AS p
      FROM crypto_transfer t JOIN auth_user u ON u.id = t."userId" JOIN crypto_coin c ON c.id = t."coinId" WHERE t."idempotencyKey" LIKE '${prefix}%'`,
@@ -104,7 +111,15 @@ export async function tradeRows(app: CryptoEnv, prefix: string): Promise<Map<str
     const key = `${r.u} ${r.k}`;
     const seen = out.get(key);
     if (seen) seen.rows++;
-    else out.set(key, { kind: String(r.kind), symbol: String(r.s), amount: BigInt(String(r.a)), quote: BigInt(String(r.q)), price: BigInt(String(r.p)), rows: 1 });
+    else
+      out.set(key, {
+        kind: String(r.kind),
+        symbol: String(r.s),
+        amount: BigInt(String(r.a)),
+        quote: BigInt(String(r.q)),
+        price: BigInt(String(r.p)),
+        rows: 1,
+      });
   }
   return out;
 }
@@ -113,7 +128,11 @@ export async function tradeRows(app: CryptoEnv, prefix: string): Promise<Map<str
  * A call over raw HTTP/2 whose request stream stays open until the server ends it: unlike a grpc-js
  * client, it never cancels at its own deadline (grpc-timeout), so what ends it is the server.
  */
-export function rawOpenStream(port: number, path: string, headers: Record<string, string>): {
+export function rawOpenStream(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): {
   send(frameBytes: Buffer): void;
   /** The response messages' payloads so far. */
   messages: Buffer[];
@@ -144,11 +163,22 @@ export function rawOpenStream(port: number, path: string, headers: Record<string
   const ended = new Promise<{ status: string | undefined; message: string; ms: number }>((resolve) => {
     const done = () => {
       const status = (trailers['grpc-status'] ?? head['grpc-status']) as string | undefined;
-      resolve({ status, message: decodeURIComponent(String(trailers['grpc-message'] ?? head['grpc-message'] ?? '')), ms: performance.now() - started });
+      resolve({
+        status,
+        message: decodeURIComponent(String(trailers['grpc-message'] ?? head['grpc-message'] ?? '')),
+        ms: performance.now() - started,
+      });
       session.destroy();
     };
-    req.on('trailers', (t) => ((trailers = t), done()));
-    req.on('response', (h) => (h['grpc-status'] !== undefined ? ((head = h), done()) : undefined));
+    req.on('trailers', (t) => {
+      trailers = t;
+      done();
+    });
+    req.on('response', (h) => {
+      if (h['grpc-status'] === undefined) return;
+      head = h;
+      done();
+    });
     req.on('close', done);
   });
   return { send: (bytes) => void req.write(bytes), messages, ended, close: () => session.destroy() };

@@ -1,4 +1,12 @@
-import { createClient, idempotentMethods, resumable, type ClientCallOptions, type ClientOptions, type ResumeOptions, type TypedClient } from 'cfg-grpc';
+import {
+  createClient,
+  idempotentMethods,
+  resumable,
+  type ClientCallOptions,
+  type ClientOptions,
+  type ResumeOptions,
+  type TypedClient,
+} from 'cfg-grpc';
 import {
   CryptoServiceService,
   type PriceUpdate,

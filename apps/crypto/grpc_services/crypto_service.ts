@@ -123,7 +123,10 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const offset = offsetOf(request.pageToken);
     const where = request.includeInactive ? {} : { isActive: true };
     const db = this.db;
-    const [rows, total] = await Promise.all([db.coin.findMany({ where, orderBy: [...orderBy], skip: offset, take: size }), db.coin.count({ where })]);
+    const [rows, total] = await Promise.all([
+      db.coin.findMany({ where, orderBy: [...orderBy], skip: offset, take: size }),
+      db.coin.count({ where }),
+    ]);
     return { coins: rows.map(coinToProto), nextPageToken: tokenFor(offset, size, total), totalCount: total };
   }
 
@@ -169,7 +172,10 @@ export class CryptoService extends BaseService implements ServiceImplementation<
 
   async getMarketStats(_request: GetMarketStatsRequest): Promise<MarketStats> {
     const db = this.db;
-    const coins = await db.coin.findMany({ where: { isActive: true }, select: { marketCapCents: true, volume24hCents: true, change24hBps: true } });
+    const coins = await db.coin.findMany({
+      where: { isActive: true },
+      select: { marketCapCents: true, volume24hCents: true, change24hBps: true },
+    });
     let cap = 0n;
     let volume = 0n;
     let weighted = 0n;
@@ -202,13 +208,16 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     if (request.symbols.length > 100) this.abortInvalidArgument(ctx, 'symbols: at most 100');
     const wanted = new Set(request.symbols.map((s) => symbolOf(s)));
     const feed = this.feed;
-    if (!feed) this.abort(ctx, Status.UNAVAILABLE, 'WatchPrices needs the server\'s event channel');
+    if (!feed) this.abort(ctx, Status.UNAVAILABLE, "WatchPrices needs the server's event channel");
     await feed.ready;
     // Subscribed before the current prices are read: nothing committed in between is missed.
     const updates = this.events.subscribe(priceChanged, ctx.signal);
     const sent = new Map<string, number>();
     const db = this.db;
-    const current = await db.coin.findMany({ where: { isActive: true, ...(wanted.size ? { symbol: { in: [...wanted] } } : {}) }, orderBy: { symbol: 'asc' } });
+    const current = await db.coin.findMany({
+      where: { isActive: true, ...(wanted.size ? { symbol: { in: [...wanted] } } : {}) },
+      orderBy: { symbol: 'asc' },
+    });
     for (const coin of current) {
       sent.set(coin.symbol, coin.version);
       yield priceUpdateOf(coin);
@@ -261,7 +270,10 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     }
     // One statement: the row as committed, with its version (the order of this coin's commits).
     const coin = await this.db.coin
-      .update({ where: { symbol, isActive: true }, data: { priceUnits, version: { increment: 1 }, ...(change24hBps === undefined ? {} : { change24hBps }) } })
+      .update({
+        where: { symbol, isActive: true },
+        data: { priceUnits, version: { increment: 1 }, ...(change24hBps === undefined ? {} : { change24hBps }) },
+      })
       .catch((err: { code?: string }) => (err.code === 'P2025' ? null : Promise.reject(err)));
     if (!coin) this.abortNotFound(ctx, `Coin ${symbol} not found`);
     // Its WatchPrices streams and GetCoin cache see it at once; the other processes at the commit.
@@ -345,7 +357,11 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const deadline = +ctx.deadline;
     // The ledger queues it (bounded, UNAVAILABLE past 4096): its wait for a batch holds no worker slot.
     ctx.releaseWorkerSlot();
-    return applyOperation(this.db, user, op, { get aborted() { return Date.now() >= deadline; } });
+    return applyOperation(this.db, user, op, {
+      get aborted() {
+        return Date.now() >= deadline;
+      },
+    });
   }
 
   async transfer(request: TransferRequest, ctx: CallContext): Promise<TransferResponse> {
@@ -353,23 +369,51 @@ export class CryptoService extends BaseService implements ServiceImplementation<
     const toUsername = request.toUsername.trim();
     if (toUsername.length === 0) this.abortInvalidArgument(ctx, 'to_username is required');
     if (toUsername === user.username) this.abortInvalidArgument(ctx, 'Cannot transfer to yourself');
-    const op: Operation = { kind: 'transfer', symbol: symbolOf(request.symbol), amount: amountOf(request.amount), idempotencyKey: idempotencyKeyOf(request.idempotencyKey), toUsername };
+    const op: Operation = {
+      kind: 'transfer',
+      symbol: symbolOf(request.symbol),
+      amount: amountOf(request.amount),
+      idempotencyKey: idempotencyKeyOf(request.idempotencyKey),
+      toUsername,
+    };
     const result = await this.operate(ctx, op);
-    return { transfer: transferToProto(result.transfer), fromWallet: result.wallet ? walletToProto(result.wallet) : undefined, replayed: result.replayed };
+    return {
+      transfer: transferToProto(result.transfer),
+      fromWallet: result.wallet ? walletToProto(result.wallet) : undefined,
+      replayed: result.replayed,
+    };
   }
 
   async deposit(request: DepositRequest, ctx: CallContext): Promise<WalletOperationResponse> {
     this.requireUser(ctx);
-    const op: Operation = { kind: 'deposit', symbol: symbolOf(request.symbol), amount: amountOf(request.amount), idempotencyKey: idempotencyKeyOf(request.idempotencyKey) };
+    const op: Operation = {
+      kind: 'deposit',
+      symbol: symbolOf(request.symbol),
+      amount: amountOf(request.amount),
+      idempotencyKey: idempotencyKeyOf(request.idempotencyKey),
+    };
     const result = await this.operate(ctx, op);
-    return { wallet: result.wallet ? walletToProto(result.wallet) : undefined, transfer: transferToProto(result.transfer), replayed: result.replayed };
+    return {
+      wallet: result.wallet ? walletToProto(result.wallet) : undefined,
+      transfer: transferToProto(result.transfer),
+      replayed: result.replayed,
+    };
   }
 
   async withdraw(request: WithdrawRequest, ctx: CallContext): Promise<WalletOperationResponse> {
     this.requireUser(ctx);
-    const op: Operation = { kind: 'withdraw', symbol: symbolOf(request.symbol), amount: amountOf(request.amount), idempotencyKey: idempotencyKeyOf(request.idempotencyKey) };
+    const op: Operation = {
+      kind: 'withdraw',
+      symbol: symbolOf(request.symbol),
+      amount: amountOf(request.amount),
+      idempotencyKey: idempotencyKeyOf(request.idempotencyKey),
+    };
     const result = await this.operate(ctx, op);
-    return { wallet: result.wallet ? walletToProto(result.wallet) : undefined, transfer: transferToProto(result.transfer), replayed: result.replayed };
+    return {
+      wallet: result.wallet ? walletToProto(result.wallet) : undefined,
+      transfer: transferToProto(result.transfer),
+      replayed: result.replayed,
+    };
   }
 
   /**
@@ -391,8 +435,11 @@ export class CryptoService extends BaseService implements ServiceImplementation<
         return rejection;
       }
     };
-    const { orders, dropped } = await runTrade(requests, ctx, out, tradeSettings(), execute, (listener, signal) => this.listenPrices(listener, signal));
-    if (dropped > 0) this.log.info(`Trade stream of ${user.username} dropped ${dropped} price push(es): its client read too slowly`, { orders, dropped });
+    const { orders, dropped } = await runTrade(requests, ctx, out, tradeSettings(), execute, (listener, signal) =>
+      this.listenPrices(listener, signal),
+    );
+    if (dropped > 0)
+      this.log.info(`Trade stream of ${user.username} dropped ${dropped} price push(es): its client read too slowly`, { orders, dropped });
   }
 
   /**

@@ -46,7 +46,12 @@ interface Tick extends PriceTick {
  * before it wrote (they stay). A call that is cancelled, passes its deadline or is drained stops
  * reading: its unwritten batch is dropped, the written ones stay.
  */
-export async function importPrices(requests: AsyncIterable<ImportPricesRequest>, ctx: CallContext, settings: ImportSettings, deps: ImportDeps): Promise<ImportPricesResponse> {
+export async function importPrices(
+  requests: AsyncIterable<ImportPricesRequest>,
+  ctx: CallContext,
+  settings: ImportSettings,
+  deps: ImportDeps,
+): Promise<ImportPricesResponse> {
   const reader = new RequestReader(requests, ctx);
   const latest = new Map<string, PriceUpdate>();
   let batch: Tick[] = [];
@@ -56,7 +61,9 @@ export async function importPrices(requests: AsyncIterable<ImportPricesRequest>,
 
   /** What was and was not applied, for an error that ends the call. */
   const outcome = () =>
-    applied === 0 ? 'Nothing was applied.' : `Nothing from tick ${applied} on was applied; ticks 0-${applied - 1} were (${batches} batch${batches === 1 ? '' : 'es'}).`;
+    applied === 0
+      ? 'Nothing was applied.'
+      : `Nothing from tick ${applied} on was applied; ticks 0-${applied - 1} were (${batches} batch${batches === 1 ? '' : 'es'}).`;
   const fail = (code: Status, index: number, message: string): never => {
     throw new GrpcError(code, `tick ${index}: ${message}. ${outcome()}`);
   };

@@ -140,9 +140,24 @@ export interface CoinColumns {
   updated: Date | string;
 }
 
-const OUTCOMES = new Set<string>(['applied', 'replay', 'no_caller', 'no_coin', 'no_recipient', 'self', 'no_wallet', 'insufficient', 'overflow', 'no_quote', 'no_price', 'price_limit', 'too_small']);
+const OUTCOMES = new Set<string>([
+  'applied',
+  'replay',
+  'no_caller',
+  'no_coin',
+  'no_recipient',
+  'self',
+  'no_wallet',
+  'insufficient',
+  'overflow',
+  'no_quote',
+  'no_price',
+  'price_limit',
+  'too_small',
+]);
 /** SQLite holds dates as text: Prisma writes ISO 8601 with an offset; CURRENT_TIMESTAMP (UTC) has none. */
-const date = (v: Date | string | null): Date => (v instanceof Date ? v : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v!) ? v! : `${v!.replace(' ', 'T')}Z`));
+const date = (v: Date | string | null): Date =>
+  v instanceof Date ? v : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v!) ? v! : `${v!.replace(' ', 'T')}Z`);
 const big = (v: bigint | string | null): bigint => BigInt(v!);
 
 /** A coin row from a price batch's columns. */
@@ -195,11 +210,24 @@ export function ledgerRowOf(r: OutcomeColumns): LedgerRow {
   const wallet: WalletRow | null =
     r.wallet_id === null
       ? null
-      : { id: Number(r.wallet_id), balanceUnits: big(r.wallet_balance), createdAt: date(r.wallet_created), updatedAt: date(r.wallet_updated), coin, user: { username: r.wallet_username! } };
+      : {
+          id: Number(r.wallet_id),
+          balanceUnits: big(r.wallet_balance),
+          createdAt: date(r.wallet_created),
+          updatedAt: date(r.wallet_updated),
+          coin,
+          user: { username: r.wallet_username! },
+        };
   const trade: TradeLeg | null =
     r.quote_symbol === null || r.quote_amount === null || r.trade_price === null
       ? null
-      : { quoteSymbol: r.quote_symbol, quoteAmount: big(r.quote_amount), price: big(r.trade_price), quoteBalance: r.quote_balance === null ? 0n : big(r.quote_balance) };
-  if ((transfer.kind === 'buy' || transfer.kind === 'sell') && !trade) throw new Error(`ledger: trade ${transfer.id} without its quote leg`);
+      : {
+          quoteSymbol: r.quote_symbol,
+          quoteAmount: big(r.quote_amount),
+          price: big(r.trade_price),
+          quoteBalance: r.quote_balance === null ? 0n : big(r.quote_balance),
+        };
+  if ((transfer.kind === 'buy' || transfer.kind === 'sell') && !trade)
+    throw new Error(`ledger: trade ${transfer.id} without its quote leg`);
   return { outcome, transfer, wallet, trade };
 }

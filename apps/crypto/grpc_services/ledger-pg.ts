@@ -55,7 +55,9 @@ const sqlState = (err: unknown): string | undefined => {
 };
 /** The connection broke (no SQLSTATE, or connection exception / operator intervention): the statement may have committed. */
 const connectionLost = (code: string | undefined) => code === undefined || code.startsWith('08') || code.startsWith('57P');
-const byUserAndKey = (a: Pending, b: Pending) => a.item.userId - b.item.userId || (a.item.idempotencyKey < b.item.idempotencyKey ? -1 : a.item.idempotencyKey > b.item.idempotencyKey ? 1 : 0);
+const byUserAndKey = (a: Pending, b: Pending) =>
+  a.item.userId - b.item.userId ||
+  (a.item.idempotencyKey < b.item.idempotencyKey ? -1 : a.item.idempotencyKey > b.item.idempotencyKey ? 1 : 0);
 
 /**
  * Settles a batch's items from its rows, a few per turn of the event loop: a large batch's replies

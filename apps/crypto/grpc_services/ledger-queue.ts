@@ -27,7 +27,9 @@ export class PendingQueue {
   /** Queues an operation; `onQueued` runs once it is in (to schedule a batch). */
   add(item: LedgerItem, signal: Cancellation | undefined, onQueued: () => void): Promise<LedgerRow> {
     if (this.items.length >= this.max) {
-      return Promise.reject(new GrpcError(Status.UNAVAILABLE, `Server busy: ${this.max} money operations are waiting; nothing was applied, retry`));
+      return Promise.reject(
+        new GrpcError(Status.UNAVAILABLE, `Server busy: ${this.max} money operations are waiting; nothing was applied, retry`),
+      );
     }
     return new Promise((resolve, reject) => {
       this.items.push({ item, signal, since: performance.now(), resolve, reject });

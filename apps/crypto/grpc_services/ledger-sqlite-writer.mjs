@@ -57,16 +57,22 @@ try {
     wallet: p('SELECT id, "balanceUnits" AS balance FROM crypto_wallet WHERE "userId" = ? AND "coinId" = ?'),
     createWallet: p('INSERT INTO crypto_wallet ("userId", "coinId", "balanceUnits", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?)'),
     setBalance: p('UPDATE crypto_wallet SET "balanceUnits" = ?, "updatedAt" = ? WHERE id = ?'),
-    insert: p('INSERT INTO crypto_transfer (kind, "idempotencyKey", "userId", "coinId", "fromWalletId", "toWalletId", "amountUnits", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    insert: p(
+      'INSERT INTO crypto_transfer (kind, "idempotencyKey", "userId", "coinId", "fromWalletId", "toWalletId", "amountUnits", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     insertTrade: p(
       'INSERT INTO crypto_transfer (kind, "idempotencyKey", "userId", "coinId", "fromWalletId", "toWalletId", "amountUnits", "quoteWalletId", "quoteAmountUnits", "priceUnits", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     result: p(RESULT),
-    setPrice: p('UPDATE crypto_coin SET "priceUnits" = ?, "change24hBps" = COALESCE(?, "change24hBps"), "updatedAt" = ? WHERE symbol = ? AND "isActive"'),
+    setPrice: p(
+      'UPDATE crypto_coin SET "priceUnits" = ?, "change24hBps" = COALESCE(?, "change24hBps"), "updatedAt" = ? WHERE symbol = ? AND "isActive"',
+    ),
     coinRow: p(COIN),
   };
   // Nested in the batch's transaction, better-sqlite3 runs each operation in a savepoint.
-  const applyOne = db.transaction((item) => (item.kind === 'buy' || item.kind === 'sell' ? tradeInTransaction(item) : applyInTransaction(item)));
+  const applyOne = db.transaction((item) =>
+    item.kind === 'buy' || item.kind === 'sell' ? tradeInTransaction(item) : applyInTransaction(item),
+  );
   runBatch = db.transaction((items) =>
     items.map((item) => {
       try {
@@ -79,7 +85,8 @@ try {
   runPrices = db.transaction((ticks) => {
     const now = timestamp();
     for (const t of ticks) {
-      if (sql.setPrice.run(t.price, t.changeBps, now, t.symbol).changes === 0) throw Object.assign(new Error(`no coin ${t.symbol}`), { missing: t.symbol });
+      if (sql.setPrice.run(t.price, t.changeBps, now, t.symbol).changes === 0)
+        throw Object.assign(new Error(`no coin ${t.symbol}`), { missing: t.symbol });
     }
     return ticks.map((t) => sql.coinRow.get(t.symbol));
   }).immediate;
@@ -117,7 +124,16 @@ function applyInTransaction(item) {
     if (to) sql.setBalance.run(to.balance + item.amount, now, to.id);
     else toId = BigInt(sql.createWallet.run(creditUser, coinId, item.amount, now, now).lastInsertRowid);
   }
-  const { lastInsertRowid } = sql.insert.run(item.kind, item.idempotencyKey, item.userId, coinId, from?.id ?? null, toId ?? null, item.amount, now);
+  const { lastInsertRowid } = sql.insert.run(
+    item.kind,
+    item.idempotencyKey,
+    item.userId,
+    coinId,
+    from?.id ?? null,
+    toId ?? null,
+    item.amount,
+    now,
+  );
   return { outcome: 'applied', transferId: BigInt(lastInsertRowid) };
 }
 
@@ -159,7 +175,19 @@ function tradeInTransaction(item) {
   if (to) sql.setBalance.run(to.balance + toAmount, now, to.id);
   else toId = BigInt(sql.createWallet.run(item.userId, toCoin, toAmount, now, now).lastInsertRowid);
   const [coinFrom, coinTo, quoteWallet] = buy ? [null, toId, from.id] : [from.id, null, toId];
-  const { lastInsertRowid } = sql.insertTrade.run(item.kind, item.idempotencyKey, item.userId, coin.id, coinFrom, coinTo, item.amount, quoteWallet, value, price, now);
+  const { lastInsertRowid } = sql.insertTrade.run(
+    item.kind,
+    item.idempotencyKey,
+    item.userId,
+    coin.id,
+    coinFrom,
+    coinTo,
+    item.amount,
+    quoteWallet,
+    value,
+    price,
+    now,
+  );
   return { outcome: 'applied', transferId: BigInt(lastInsertRowid) };
 }
 

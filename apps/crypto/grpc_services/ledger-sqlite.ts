@@ -65,11 +65,12 @@ export class SqliteLedger implements LedgerEngine {
     if (this.writing || this.queue.length === 0) return;
     this.writing = true;
     // Calls that arrive in the same turn of the event loop join the same batch.
-    setImmediate(() =>
-      void this.write().finally(() => {
-        this.writing = false;
-        this.pump();
-      }),
+    setImmediate(
+      () =>
+        void this.write().finally(() => {
+          this.writing = false;
+          this.pump();
+        }),
     );
   }
 
@@ -88,7 +89,11 @@ export class SqliteLedger implements LedgerEngine {
       const p = batch[i]!;
       if ('error' in r) {
         // An operation that committed but whose row could not be read back: its key tells the retry.
-        p.reject(r.committed ? new GrpcError(Status.UNAVAILABLE, 'Applied, but its result could not be read; retry with the same idempotency_key') : errorOf(r.error));
+        p.reject(
+          r.committed
+            ? new GrpcError(Status.UNAVAILABLE, 'Applied, but its result could not be read; retry with the same idempotency_key')
+            : errorOf(r.error),
+        );
       } else if (!r.columns) p.resolve({ outcome: r.outcome, transfer: null, wallet: null, trade: null });
       else p.resolve(ledgerRowOf({ ...r.columns, outcome: r.outcome }));
     });
@@ -103,7 +108,9 @@ class WriterThread {
   private nextId = 0;
 
   constructor(file: string, onStopped: () => void) {
-    this.worker = new Worker(new URL('./ledger-sqlite-writer.mjs', import.meta.url), { workerData: { file, busyTimeoutMs: BUSY_TIMEOUT_MS, maxUnits: MAX_UNITS } });
+    this.worker = new Worker(new URL('./ledger-sqlite-writer.mjs', import.meta.url), {
+      workerData: { file, busyTimeoutMs: BUSY_TIMEOUT_MS, maxUnits: MAX_UNITS },
+    });
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (msg: Reply | { ready: boolean; error?: ErrorInfo }) => {
         if ('ready' in msg) {
@@ -119,7 +126,10 @@ class WriterThread {
       });
       const stopped = (why: string) => {
         onStopped();
-        const err = new GrpcError(Status.UNAVAILABLE, `The ledger's writer stopped (${why}): whether these operations were applied is not known; retry with the same idempotency_key`);
+        const err = new GrpcError(
+          Status.UNAVAILABLE,
+          `The ledger's writer stopped (${why}): whether these operations were applied is not known; retry with the same idempotency_key`,
+        );
         reject(err);
         for (const w of this.waiting.values()) w.reject(err);
         this.waiting.clear();

@@ -48,7 +48,10 @@ function engineFor(db: Db): Promise<LedgerEngine> {
 // A trade is the same order when its side, coin and quantity are: its limit price is not kept (a
 // fill met it, whatever the limit sent again).
 const sameRequest = (row: TransferRow, op: Operation) =>
-  row.kind === op.kind && row.coin.symbol === op.symbol && row.amountUnits === op.amount && (op.kind !== 'transfer' || row.toWallet?.user.username === op.toUsername);
+  row.kind === op.kind &&
+  row.coin.symbol === op.symbol &&
+  row.amountUnits === op.amount &&
+  (op.kind !== 'transfer' || row.toWallet?.user.username === op.toUsername);
 
 const isTrade = (op: Operation) => op.kind === 'buy' || op.kind === 'sell';
 
@@ -63,7 +66,10 @@ function resultOf(op: Operation, row: LedgerRow): OperationResult {
       return { transfer: row.transfer!, wallet: row.wallet, trade: row.trade, replayed: false };
     case 'replay':
       if (!sameRequest(row.transfer!, op)) {
-        throw new GrpcError(Status.ALREADY_EXISTS, `${key} ${op.idempotencyKey} was already used for a different ${isTrade(op) ? 'order or operation' : 'request'}`);
+        throw new GrpcError(
+          Status.ALREADY_EXISTS,
+          `${key} ${op.idempotencyKey} was already used for a different ${isTrade(op) ? 'order or operation' : 'request'}`,
+        );
       }
       return { transfer: row.transfer!, wallet: row.wallet, trade: row.trade, replayed: true };
     case 'no_caller':
@@ -86,7 +92,10 @@ function resultOf(op: Operation, row: LedgerRow): OperationResult {
           : `${op.kind === 'transfer' ? `${op.toUsername}'s` : 'Your'} ${symbol} balance would exceed ${formatDecimal(MAX_UNITS, UNIT_SCALE)}, the most a wallet can hold`,
       );
     case 'no_quote':
-      throw new GrpcError(Status.FAILED_PRECONDITION, `Coin ${QUOTE_SYMBOL}, which trades are paid in, is not listed: no trade can be made`);
+      throw new GrpcError(
+        Status.FAILED_PRECONDITION,
+        `Coin ${QUOTE_SYMBOL}, which trades are paid in, is not listed: no trade can be made`,
+      );
     case 'no_price':
       throw new GrpcError(Status.FAILED_PRECONDITION, `Coin ${symbol} has no price (0): it cannot be traded`);
     case 'price_limit':

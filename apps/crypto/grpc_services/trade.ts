@@ -1,5 +1,12 @@
 import { GrpcError, Status, statusName, type CallContext, type StreamWriter } from 'cfg-grpc';
-import { TradeSide, type PriceUpdate, type TradeFill, type TradeOrder, type TradeRequest, type TradeResponse } from '../../../generated/crypto_service.ts';
+import {
+  TradeSide,
+  type PriceUpdate,
+  type TradeFill,
+  type TradeOrder,
+  type TradeRequest,
+  type TradeResponse,
+} from '../../../generated/crypto_service.ts';
 import { QUOTE_SYMBOL, type Operation, type OperationResult } from './ledger.ts';
 import { formatDecimal, UNIT_SCALE } from './money.ts';
 import { RequestReader, TIMEOUT } from './request-reader.ts';
@@ -29,7 +36,13 @@ type Event = NonNullable<TradeResponse['event']>;
  * stream with its status: UNAUTHENTICATED (the user is gone), UNAVAILABLE or ABORTED (the
  * database; the order's outcome may be unknown), INTERNAL.
  */
-const REJECTED = new Set<Status>([Status.INVALID_ARGUMENT, Status.NOT_FOUND, Status.FAILED_PRECONDITION, Status.OUT_OF_RANGE, Status.ALREADY_EXISTS]);
+const REJECTED = new Set<Status>([
+  Status.INVALID_ARGUMENT,
+  Status.NOT_FOUND,
+  Status.FAILED_PRECONDITION,
+  Status.OUT_OF_RANGE,
+  Status.ALREADY_EXISTS,
+]);
 
 /** A validated order as a ledger operation (a GrpcError INVALID_ARGUMENT when a field is wrong). */
 export function tradeOperationOf(order: TradeOrder): Operation {
@@ -37,7 +50,8 @@ export function tradeOperationOf(order: TradeOrder): Operation {
   const kind = order.side === TradeSide.TRADE_SIDE_BUY ? 'buy' : order.side === TradeSide.TRADE_SIDE_SELL ? 'sell' : undefined;
   if (!kind) throw new GrpcError(Status.INVALID_ARGUMENT, `side must be TRADE_SIDE_BUY or TRADE_SIDE_SELL (got ${order.side})`);
   const symbol = symbolOf(order.symbol);
-  if (symbol === QUOTE_SYMBOL) throw new GrpcError(Status.INVALID_ARGUMENT, `${QUOTE_SYMBOL} is what trades are paid in; it cannot be bought or sold for itself`);
+  if (symbol === QUOTE_SYMBOL)
+    throw new GrpcError(Status.INVALID_ARGUMENT, `${QUOTE_SYMBOL} is what trades are paid in; it cannot be bought or sold for itself`);
   const amount = amountOf(order.quantity, 'quantity');
   const limitPrice = order.limitPriceUsd.trim() === '' ? undefined : amountOf(order.limitPriceUsd, 'limit_price_usd');
   return { kind, symbol, amount, idempotencyKey, ...(limitPrice === undefined ? {} : { limitPrice }) };

@@ -87,7 +87,11 @@ export async function startApp(options: StartAppOptions): Promise<StartAppResult
 async function refuseTaken(names: AppNames, root: string, protoPath: string, taken: string[]): Promise<void> {
   for (const path of taken) {
     if (existsSync(path)) {
-      throw new CfgError('E_APP_EXISTS', `An app named "${names.app}" already exists: ${posix(relative(root, path))} is there.`, 'Choose another name, or remove what is there first.');
+      throw new CfgError(
+        'E_APP_EXISTS',
+        `An app named "${names.app}" already exists: ${posix(relative(root, path))} is there.`,
+        'Choose another name, or remove what is there first.',
+      );
     }
   }
   const protos = existsSync(protoPath) ? await listProtoFiles(protoPath) : [];
@@ -95,7 +99,11 @@ async function refuseTaken(names: AppNames, root: string, protoPath: string, tak
     const pkg = declaredPackages(await readFile(join(protoPath, file), 'utf8')).find((p) => packageClashes(names.app, p));
     if (pkg) {
       const where = posix(relative(root, join(protoPath, file)));
-      throw new CfgError('E_APP_NAME', `"${names.app}" clashes with package ${pkg}, declared in ${where}: the app's package would be ${names.protoPackage}.`, 'Choose another name for the app.');
+      throw new CfgError(
+        'E_APP_NAME',
+        `"${names.app}" clashes with package ${pkg}, declared in ${where}: the app's package would be ${names.protoPackage}.`,
+        'Choose another name for the app.',
+      );
     }
   }
 }

@@ -22,21 +22,41 @@ export type EnableResult =
 export async function enableApp(root: string, app: string, service: string): Promise<EnableResult> {
   const file = join(root, CONFIG_FILE);
   if (!existsSync(file)) {
-    return { done: 'manual', reason: `there is no ${CONFIG_FILE}`, where: `create ${CONFIG_FILE}`, line: `export default defineConfig({ grpc: { enabledApps: ['${app}'] } });` };
+    return {
+      done: 'manual',
+      reason: `there is no ${CONFIG_FILE}`,
+      where: `create ${CONFIG_FILE}`,
+      line: `export default defineConfig({ grpc: { enabledApps: ['${app}'] } });`,
+    };
   }
   // The file as it is now (not a config loaded earlier: an import is cached for the process).
   const original = await readFile(file, 'utf8');
   const current = await loadCopy(root, original).catch((err: unknown) => err as Error);
   if (current instanceof Error) {
-    return { done: 'manual', reason: `${CONFIG_FILE} did not load (${current.message.split('\n')[0]})`, where: `grpc.enabledApps in ${CONFIG_FILE}, once it loads`, line: `'${app}'` };
+    return {
+      done: 'manual',
+      reason: `${CONFIG_FILE} did not load (${current.message.split('\n')[0]})`,
+      where: `grpc.enabledApps in ${CONFIG_FILE}, once it loads`,
+      line: `'${app}'`,
+    };
   }
   const { enabledApps, autoRegisterApps } = current.grpc;
   if (enabledApps.includes(app)) return { done: 'already' };
   if (!autoRegisterApps) {
-    return { done: 'manual', reason: 'grpc.autoRegisterApps is false, so enabledApps is not scanned', where: `grpc.customServices in ${CONFIG_FILE}`, line: `${app}: 'apps/${app}/grpc_services#${service}',` };
+    return {
+      done: 'manual',
+      reason: 'grpc.autoRegisterApps is false, so enabledApps is not scanned',
+      where: `grpc.customServices in ${CONFIG_FILE}`,
+      line: `${app}: 'apps/${app}/grpc_services#${service}',`,
+    };
   }
   const wanted = [...enabledApps, app];
-  const manual = (reason: string): EnableResult => ({ done: 'manual', reason, where: `grpc in ${CONFIG_FILE}`, line: `enabledApps: [${wanted.map((a) => `'${a}'`).join(', ')}],` });
+  const manual = (reason: string): EnableResult => ({
+    done: 'manual',
+    reason,
+    where: `grpc in ${CONFIG_FILE}`,
+    line: `enabledApps: [${wanted.map((a) => `'${a}'`).join(', ')}],`,
+  });
 
   const edited = addToArray(original, app);
   if (typeof edited !== 'string') return manual(edited.reason);
@@ -55,7 +75,10 @@ export async function enableApp(root: string, app: string, service: string): Pro
 /** The edited text, or why it cannot be edited safely. */
 export function addToArray(text: string, app: string): string | { reason: string } {
   const uses = [...text.matchAll(/\benabledApps\b/g)];
-  if (uses.length !== 1) return { reason: uses.length === 0 ? `${CONFIG_FILE} does not set enabledApps` : `${CONFIG_FILE} names enabledApps ${uses.length} times` };
+  if (uses.length !== 1)
+    return {
+      reason: uses.length === 0 ? `${CONFIG_FILE} does not set enabledApps` : `${CONFIG_FILE} names enabledApps ${uses.length} times`,
+    };
   const at = uses[0]!.index;
   const before = text.slice(0, at);
   const lineStart = before.lastIndexOf('\n') + 1;

@@ -56,9 +56,16 @@ export function appNames(app: string, kinds: readonly RpcKind[]): AppNames {
     );
   }
   if ((RESERVED_PACKAGES as readonly string[]).includes(app)) {
-    throw new CfgError('E_APP_NAME', `"${app}" clashes with the proto packages ${app}.* that cfg serves or imports.`, 'Choose another name for the app.');
+    throw new CfgError(
+      'E_APP_NAME',
+      `"${app}" clashes with the proto packages ${app}.* that cfg serves or imports.`,
+      'Choose another name for the app.',
+    );
   }
-  const pascal = app.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  const pascal = app
+    .split('_')
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
   const service = `${pascal}Service`;
   const rpcs = [...new Set(kinds.length > 0 ? kinds : (['unary'] as const))].map((kind) => {
     const { rpc, shape } = RPCS[kind];

@@ -1,7 +1,6 @@
 // The cfg operations dashboard: plain DOM and SVG over the side port's JSON API. Every value from
 // the server is set as text (never as HTML). The credential lives in sessionStorage only.
 
-
 const KEY = 'cfg.credential';
 const REFRESH_MS = 5000;
 const $ = (sel) => document.querySelector(sel);
@@ -40,13 +39,18 @@ async function api(path, init = {}) {
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
 function duration(seconds) {
   if (seconds == null) return '';
-  const d = Math.floor(seconds / 86400), h = Math.floor((seconds % 86400) / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+  const d = Math.floor(seconds / 86400),
+    h = Math.floor((seconds % 86400) / 3600),
+    m = Math.floor((seconds % 3600) / 60),
+    s = seconds % 60;
   return d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : m ? `${m}m ${s}s` : `${s}s`;
 }
 const fill = (tbody, rows) => tbody.replaceChildren(...rows);
 
 const serverRow = (s) =>
-  el('tr', {},
+  el(
+    'tr',
+    {},
     el('td', {}, `${s.host} pid ${s.pid}`),
     el('td', {}, s.address),
     el('td', { class: s.status === 'serving' ? 'status-ok' : 'status-down' }, s.status),
@@ -55,14 +59,20 @@ const serverRow = (s) =>
     el('td', {}, when(s.lastHeartbeat)),
     el('td', {}, String(s.processes)),
     el('td', {}, String(s.subscribers)),
-    el('td', { class: / down$/.test(s.channel) ? 'status-down' : '' }, s.channel || '-'));
+    el('td', { class: / down$/.test(s.channel) ? 'status-down' : '' }, s.channel || '-'),
+  );
 
 /** Live servers first; stopped and down ones folded under them (a day of restarts leaves dozens). */
 async function loadServers() {
   const { servers } = await api('/api/servers');
   const live = servers.filter((s) => s.status === 'serving');
   const past = servers.filter((s) => s.status !== 'serving');
-  fill($('#servers tbody'), live.length ? live.map(serverRow) : [el('tr', {}, el('td', { colspan: 9 }, servers.length ? 'No server is serving now.' : 'No server has reported yet.'))]);
+  fill(
+    $('#servers tbody'),
+    live.length
+      ? live.map(serverRow)
+      : [el('tr', {}, el('td', { colspan: 9 }, servers.length ? 'No server is serving now.' : 'No server has reported yet.'))],
+  );
   $('#servers-past').hidden = past.length === 0;
   $('#servers-past summary').textContent = `${past.length} stopped or down server${past.length === 1 ? '' : 's'}`;
   fill($('#servers-past tbody'), past.map(serverRow));
@@ -70,13 +80,34 @@ async function loadServers() {
 
 async function loadServices() {
   const { services } = await api('/api/services');
-  $('#services').replaceChildren(...services.filter((s) => !s.builtin).map((s) =>
-    el('div', { class: 'service' },
-      el('h3', {}, s.name, el('span', { class: 'tag' }, s.className)),
-      el('ul', {}, ...s.methods.map((m) =>
-        el('li', {}, m.name,
-          m.kind === 'unary' ? '' : el('span', { class: 'tag' }, m.kind),
-          el('span', { class: m.public ? 'tag' : 'tag private', title: m.public ? 'no token needed' : 'refused without the access named' }, m.access)))))));
+  $('#services').replaceChildren(
+    ...services
+      .filter((s) => !s.builtin)
+      .map((s) =>
+        el(
+          'div',
+          { class: 'service' },
+          el('h3', {}, s.name, el('span', { class: 'tag' }, s.className)),
+          el(
+            'ul',
+            {},
+            ...s.methods.map((m) =>
+              el(
+                'li',
+                {},
+                m.name,
+                m.kind === 'unary' ? '' : el('span', { class: 'tag' }, m.kind),
+                el(
+                  'span',
+                  { class: m.public ? 'tag' : 'tag private', title: m.public ? 'no token needed' : 'refused without the access named' },
+                  m.access,
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+  );
 }
 
 function callsQuery() {
@@ -87,20 +118,30 @@ function callsQuery() {
 
 async function loadCalls() {
   const { calls } = await api(`/api/calls?${callsQuery()}`);
-  fill($('#calls tbody'), calls.map((c) =>
-    el('tr', { 'data-status': c.status },
-      el('td', {}, when(c.createdAt)),
-      el('td', {}, `${c.service}/${c.method}`),
-      el('td', { class: c.code === 0 ? 'status-ok' : 'status-err' }, c.status),
-      el('td', { class: 'num' }, c.durationMs.toFixed(2)),
-      el('td', {}, c.username ?? (c.userId ?? '')),
-      el('td', {}, c.peer ?? ''),
-      el('td', {}, c.error ?? ''))));
+  fill(
+    $('#calls tbody'),
+    calls.map((c) =>
+      el(
+        'tr',
+        { 'data-status': c.status },
+        el('td', {}, when(c.createdAt)),
+        el('td', {}, `${c.service}/${c.method}`),
+        el('td', { class: c.code === 0 ? 'status-ok' : 'status-err' }, c.status),
+        el('td', { class: 'num' }, c.durationMs.toFixed(2)),
+        el('td', {}, c.username ?? c.userId ?? ''),
+        el('td', {}, c.peer ?? ''),
+        el('td', {}, c.error ?? ''),
+      ),
+    ),
+  );
 }
 
 /** Horizontal bars, one group per method; `series` = [{ key, cls, format }]. */
 function barChart(container, methods, series, max) {
-  const rowH = 14 * series.length + 8, labelW = 220, width = 560, barW = width - labelW - 70;
+  const rowH = 14 * series.length + 8,
+    labelW = 220,
+    width = 560,
+    barW = width - labelW - 70;
   const root = svg('svg', { width, height: Math.max(rowH * methods.length, 24), role: 'img' });
   if (methods.length === 0) root.append(svg('text', { x: 0, y: 16 }, 'No calls in this window.'));
   methods.forEach((m, i) => {
@@ -121,39 +162,77 @@ async function loadStats() {
   const { methods } = await api(`/api/stats?window=${encodeURIComponent($('#window').value)}`);
   barChart($('#chart-errors'), methods, [{ key: 'errorRate', cls: 'bar-err', format: (v) => `${(v * 100).toFixed(1)}%` }], 1);
   const maxMs = Math.max(0, ...methods.map((m) => m.p99Ms));
-  barChart($('#chart-latency'), methods, [
-    { key: 'p50Ms', cls: 'bar-p50', format: (v) => `${v.toFixed(1)} ms` },
-    { key: 'p99Ms', cls: 'bar-p99', format: (v) => `${v.toFixed(1)} ms` },
-  ], maxMs);
+  barChart(
+    $('#chart-latency'),
+    methods,
+    [
+      { key: 'p50Ms', cls: 'bar-p50', format: (v) => `${v.toFixed(1)} ms` },
+      { key: 'p99Ms', cls: 'bar-p99', format: (v) => `${v.toFixed(1)} ms` },
+    ],
+    maxMs,
+  );
 }
 
 /** Per method, a small chart: calls per second (blue) and p99 ms (orange), each on its own scale. */
 async function loadSeries() {
   const { methods, bucketSeconds } = await api(`/api/stats/series?window=${encodeURIComponent($('#window').value)}`);
-  const width = 240, height = 60;
+  const width = 240,
+    height = 60;
   const line = (points, key, cls) => {
     const max = Math.max(...points.map((p) => p[key]), 0);
-    const xy = points.map((p, i) => `${((i / Math.max(1, points.length - 1)) * width).toFixed(1)},${(height - (max > 0 ? (p[key] / max) * (height - 4) : 0) - 2).toFixed(1)}`);
+    const xy = points.map(
+      (p, i) =>
+        `${((i / Math.max(1, points.length - 1)) * width).toFixed(1)},${(height - (max > 0 ? (p[key] / max) * (height - 4) : 0) - 2).toFixed(1)}`,
+    );
     return { node: svg('polyline', { points: xy.join(' '), class: cls }), max };
   };
-  $('#chart-series').replaceChildren(...(methods.length ? methods.map((m) => {
-    const rate = line(m.points, 'callsPerSecond', 'line-rate');
-    const p99 = line(m.points, 'p99Ms', 'line-p99');
-    const chart = svg('svg', { width, height, role: 'img', 'data-method': `${m.service}/${m.method}` });
-    chart.append(svg('title', {}, `${m.service}/${m.method}: up to ${rate.max.toFixed(2)} calls/s, p99 up to ${p99.max.toFixed(1)} ms (${bucketSeconds}s steps)`), rate.node, p99.node);
-    return el('figure', {}, el('figcaption', {}, `${m.service.split('.').pop()}/${m.method}: ≤ ${rate.max.toFixed(1)}/s, p99 ≤ ${p99.max.toFixed(1)} ms`), chart);
-  }) : [el('p', {}, 'No calls in this window.')]));
+  $('#chart-series').replaceChildren(
+    ...(methods.length
+      ? methods.map((m) => {
+          const rate = line(m.points, 'callsPerSecond', 'line-rate');
+          const p99 = line(m.points, 'p99Ms', 'line-p99');
+          const chart = svg('svg', { width, height, role: 'img', 'data-method': `${m.service}/${m.method}` });
+          chart.append(
+            svg(
+              'title',
+              {},
+              `${m.service}/${m.method}: up to ${rate.max.toFixed(2)} calls/s, p99 up to ${p99.max.toFixed(1)} ms (${bucketSeconds}s steps)`,
+            ),
+            rate.node,
+            p99.node,
+          );
+          return el(
+            'figure',
+            {},
+            el('figcaption', {}, `${m.service.split('.').pop()}/${m.method}: ≤ ${rate.max.toFixed(1)}/s, p99 ≤ ${p99.max.toFixed(1)} ms`),
+            chart,
+          );
+        })
+      : [el('p', {}, 'No calls in this window.')]),
+  );
 }
 
 async function loadKeys() {
   const { keys } = await api('/api/keys');
-  fill($('#keys tbody'), keys.map((k) =>
-    el('tr', { 'data-key-id': k.id },
-      el('td', {}, k.id), el('td', {}, k.name), el('td', {}, el('code', {}, k.prefix)), el('td', {}, k.username),
-      el('td', { title: k.createdBy ? '' : 'made with database access (cfg apikey create or code)' }, k.createdBy ?? 'operator'),
-      el('td', { class: k.isActive ? 'status-ok' : 'status-err' }, k.isActive ? 'yes' : 'revoked'),
-      el('td', {}, when(k.createdAt)), el('td', {}, when(k.expiresAt)), el('td', {}, when(k.lastUsedAt)),
-      el('td', {}, k.isActive ? el('button', { type: 'button', class: 'revoke', onclick: () => revoke(k) }, 'Revoke') : ''))));
+  fill(
+    $('#keys tbody'),
+    keys.map((k) =>
+      el(
+        'tr',
+        { 'data-key-id': k.id },
+        el('td', {}, k.id),
+        el('td', {}, k.name),
+        el('td', {}, el('code', {}, k.prefix)),
+        el('td', {}, k.username),
+        el('td', { title: k.createdBy ? '' : 'made with database access (cfg apikey create or code)' }, k.createdBy ?? 'operator'),
+        el('td', { class: k.isActive ? 'status-ok' : 'status-err' }, k.isActive ? 'yes' : 'revoked'),
+        el('td', {}, when(k.createdAt)),
+        el('td', {}, when(k.expiresAt)),
+        el('td', {}, when(k.lastUsedAt)),
+        el('td', {}, k.isActive ? el('button', { type: 'button', class: 'revoke', onclick: () => revoke(k) }, 'Revoke') : ''),
+      ),
+    ),
+  );
 }
 
 async function revoke(key) {
@@ -194,7 +273,14 @@ function fieldInput(f) {
   if (f.kind === 'scalar' && f.type === 'bool') input = el('input', { id, type: 'checkbox', 'data-field': f.name });
   else if (f.kind === 'enum') input = el('select', { id, 'data-field': f.name }, ...f.values.map((v) => el('option', { value: v }, v)));
   else if (f.kind === 'scalar') input = el('input', { id, 'data-field': f.name, placeholder: f.type, size: 16 });
-  else input = el('textarea', { id, 'data-field': f.name, rows: 2, cols: 30, placeholder: f.kind === 'map' ? '{}' : f.kind === 'list' ? '[]' : '{}' });
+  else
+    input = el('textarea', {
+      id,
+      'data-field': f.name,
+      rows: 2,
+      cols: 30,
+      placeholder: f.kind === 'map' ? '{}' : f.kind === 'list' ? '[]' : '{}',
+    });
   return el('label', { for: id }, `${f.name} (${f.kind === 'scalar' ? f.type : f.kind === 'enum' ? 'enum' : f.kind})`, input);
 }
 
@@ -228,7 +314,9 @@ async function loadConsole() {
   consoleMethods = methods;
   $('#console-off').hidden = web;
   $('#console-form').hidden = !web;
-  $('#console-method').replaceChildren(...methods.map((m) => el('option', { value: m.path }, `${m.path.slice(1)}${m.kind === 'unary' ? '' : ` [${m.kind}]`}`)));
+  $('#console-method').replaceChildren(
+    ...methods.map((m) => el('option', { value: m.path }, `${m.path.slice(1)}${m.kind === 'unary' ? '' : ` [${m.kind}]`}`)),
+  );
   showMethod();
 }
 
@@ -256,7 +344,11 @@ async function consoleSend(event) {
   consoleShow({ status: 'sending…', time: '', headers: {}, trailers: {} });
   $('#console-cancel').disabled = false;
   const as = $('#console-as').value;
-  const headers = { authorization: `Bearer ${sessionStorage.getItem(KEY)}`, 'content-type': 'application/json', 'x-cfg-console-as': as === 'other' ? 'credential' : as };
+  const headers = {
+    authorization: `Bearer ${sessionStorage.getItem(KEY)}`,
+    'content-type': 'application/json',
+    'x-cfg-console-as': as === 'other' ? 'credential' : as,
+  };
   if (as === 'other') headers['x-cfg-console-credential'] = $('#console-credential').value.trim();
   const started = performance.now();
   try {
@@ -281,7 +373,11 @@ async function consoleSend(event) {
           else $('#console-messages').append(el('li', {}, JSON.stringify(event.message)));
         }
         if (event.status) {
-          consoleShow({ status: event.status.message ? `${event.status.name}: ${event.status.message}` : event.status.name, time: `${event.ms.toFixed(1)} ms`, trailers: event.trailers ?? {} });
+          consoleShow({
+            status: event.status.message ? `${event.status.name}: ${event.status.message}` : event.status.name,
+            time: `${event.ms.toFixed(1)} ms`,
+            trailers: event.trailers ?? {},
+          });
         }
       }
     }

@@ -102,8 +102,14 @@ class DescriptorIndex {
 }
 
 function answer(index: DescriptorIndex, server: ServiceHost, request: ReflectionRequest): ResponseBody {
-  const notFound = (errorMessage: string): ResponseBody => ({ case: 'errorResponse', value: { errorCode: status.NOT_FOUND, errorMessage } });
-  const files = (name: string): ResponseBody => ({ case: 'fileDescriptorResponse', value: { fileDescriptorProto: index.withDependencies(name) } });
+  const notFound = (errorMessage: string): ResponseBody => ({
+    case: 'errorResponse',
+    value: { errorCode: status.NOT_FOUND, errorMessage },
+  });
+  const files = (name: string): ResponseBody => ({
+    case: 'fileDescriptorResponse',
+    value: { fileDescriptorProto: index.withDependencies(name) },
+  });
   const r = request.messageRequest;
   switch (r.case) {
     case 'listServices':
@@ -121,7 +127,10 @@ function answer(index: DescriptorIndex, server: ServiceHost, request: Reflection
     case 'allExtensionNumbersOfType': {
       const type = r.value.replace(/^\./, '');
       if (!index.messages.has(type)) return notFound(`message type not found: ${r.value}`);
-      return { case: 'allExtensionNumbersResponse', value: { baseTypeName: type, extensionNumber: [...(index.extensions.get(type)?.keys() ?? [])] } };
+      return {
+        case: 'allExtensionNumbersResponse',
+        value: { baseTypeName: type, extensionNumber: [...(index.extensions.get(type)?.keys() ?? [])] },
+      };
     }
     default:
       return { case: 'errorResponse', value: { errorCode: status.INVALID_ARGUMENT, errorMessage: 'empty reflection request' } };

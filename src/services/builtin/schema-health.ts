@@ -10,7 +10,12 @@ const log = getLogger('grpc.server');
  * (every `intervalMs`) finds none left, then turns the server SERVING. Other code (the database
  * outage watcher) sets statuses through this handle.
  */
-export function holdUntilMigrated(server: ServiceHost, health: HealthHandle, pending: () => Promise<number>, intervalMs = 5000): HealthHandle {
+export function holdUntilMigrated(
+  server: ServiceHost,
+  health: HealthHandle,
+  pending: () => Promise<number>,
+  intervalMs = 5000,
+): HealthHandle {
   let behind = true;
   const timer = setInterval(() => {
     pending().then(

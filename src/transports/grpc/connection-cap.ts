@@ -17,10 +17,18 @@ export class ConnectionCap {
   readonly open = new Set<Socket>();
   private readonly refusals: RateLimited;
 
-  constructor(logger: Logger, listener: string, setting: string, readonly max: number) {
+  constructor(
+    logger: Logger,
+    listener: string,
+    setting: string,
+    readonly max: number,
+  ) {
     this.refusals = rateLimited(REFUSALS_EVERY_MS, (count, sinceMs) => {
       const when = sinceMs === undefined ? '' : ` in the last ${sinceMs / 1000} s`;
-      logger.warn(`${listener}: connection limit reached, ${count} new connection(s) refused${when} (${this.open.size} open; ${setting} is ${max} per process)`, { refused: count, open: this.open.size, maxConnections: max });
+      logger.warn(
+        `${listener}: connection limit reached, ${count} new connection(s) refused${when} (${this.open.size} open; ${setting} is ${max} per process)`,
+        { refused: count, open: this.open.size, maxConnections: max },
+      );
     });
   }
 

@@ -8,7 +8,9 @@ const RESERVE = 256;
 /** This process's open-file limit (Linux: /proc/self/limits, "Max open files"); undefined elsewhere or when unlimited. */
 export function openFileLimit(): number | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line ? Number(line.split(/\s{2,}/)[1]) : NaN;
     return Number.isFinite(soft) ? soft : undefined;
   } catch {
@@ -24,7 +26,8 @@ export function openFileLimit(): number | undefined {
 export function checkDescriptorLimit(config: CfgConfig, withHttp: boolean, log: Logger, limit = openFileLimit()): void {
   if (limit === undefined) return;
   const web = config.grpc.web.enabled;
-  const caps = config.grpc.server.maxConnections + (withHttp ? config.grpc.http.maxConnections : 0) + (web ? config.grpc.web.maxConnections : 0);
+  const caps =
+    config.grpc.server.maxConnections + (withHttp ? config.grpc.http.maxConnections : 0) + (web ? config.grpc.web.maxConnections : 0);
   if (caps + RESERVE <= limit) return;
   const room = Math.max(0, limit - RESERVE);
   log.warn(

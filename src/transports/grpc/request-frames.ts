@@ -12,8 +12,10 @@ let installed: boolean | undefined;
 
 /** Why a frame's compressed flag is refused, or null when it is valid under `encoding`. */
 export function flagError(flag: number, encoding: string): string | null {
-  if (flag > 1) return `Protocol error: a message's compressed flag is 0x${flag.toString(16).padStart(2, '0')}; only 0 (uncompressed) and 1 (compressed) are defined`;
-  if (flag === 1 && encoding === 'identity') return 'Protocol error: a message has compressed flag 1 but the call has no message encoding (grpc-encoding is absent or identity); send flag 0, or set grpc-encoding to the algorithm used';
+  if (flag > 1)
+    return `Protocol error: a message's compressed flag is 0x${flag.toString(16).padStart(2, '0')}; only 0 (uncompressed) and 1 (compressed) are defined`;
+  if (flag === 1 && encoding === 'identity')
+    return 'Protocol error: a message has compressed flag 1 but the call has no message encoding (grpc-encoding is absent or identity); send flag 0, or set grpc-encoding to the algorithm used';
   return null;
 }
 
