@@ -2,22 +2,10 @@
 // A request or preflight from an origin not allowed is refused by the router before anything runs.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { GrpcWebConfig } from '../../config/types.ts';
+import { PROTOCOL_HEADERS } from './protocol.ts';
 
 /** Headers a page may always send: the protocols' own, auth, tracing. */
-const ALWAYS_ALLOWED = [
-  'content-type',
-  'connect-protocol-version',
-  'connect-timeout-ms',
-  'connect-content-encoding',
-  'connect-accept-encoding',
-  'grpc-timeout',
-  'grpc-encoding',
-  'grpc-accept-encoding',
-  'x-grpc-web',
-  'x-user-agent',
-  'traceparent',
-  'tracestate',
-];
+const ALWAYS_ALLOWED = ['content-type', ...PROTOCOL_HEADERS, 'traceparent', 'tracestate'];
 /** Response headers a page may read: the status and encodings (trailers of gRPC-Web are in the body). */
 const EXPOSED = 'grpc-status, grpc-message, grpc-status-details-bin, grpc-encoding, content-encoding, connect-content-encoding';
 

@@ -112,6 +112,19 @@ export function grpcTimeout(value: string | string[] | undefined): number | unde
   return match ? Number(match[1]) * GRPC_UNIT_MS[match[2]!]! : NaN;
 }
 
+/** The request headers gRPC-Web and Connect themselves define (CORS lets a page send them; they are not metadata). */
+export const PROTOCOL_HEADERS: readonly string[] = [
+  'connect-protocol-version',
+  'connect-timeout-ms',
+  'connect-content-encoding',
+  'connect-accept-encoding',
+  'grpc-timeout',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'x-grpc-web',
+  'x-user-agent',
+];
+
 /**
  * Headers that are the protocol's, not the call's metadata: HTTP/2 pseudo-headers and these. The
  * rest (authorization, x-api-key, traceparent, user-agent, custom ones) reach the call as metadata.
@@ -132,15 +145,7 @@ export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   'referer',
   'access-control-request-method',
   'access-control-request-headers',
-  'connect-protocol-version',
-  'connect-timeout-ms',
-  'connect-content-encoding',
-  'connect-accept-encoding',
-  'grpc-timeout',
-  'grpc-encoding',
-  'grpc-accept-encoding',
-  'x-grpc-web',
-  'x-user-agent',
+  ...PROTOCOL_HEADERS,
 ]);
 
 /** True when a comma-separated Accept-Encoding style list names gzip. */
