@@ -38,6 +38,8 @@ const reporters = [
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...reporters, ...files],
-  { stdio: 'inherit' },
+  // Files run two at a time: a server a test starts from this repository's cfg.config.ts (the crypto
+  // app's web listener is on 8080) takes a free web port unless the test names one.
+  { stdio: 'inherit', env: { ...process.env, CFG_WEB_PORT: process.env.CFG_WEB_PORT ?? '0' } },
 );
 process.exit(result.status ?? 1);

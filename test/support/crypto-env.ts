@@ -169,6 +169,8 @@ export async function startCrypto(provider: Provider, extraEnv: NodeJS.ProcessEn
     CFG_SECRET_KEY: 'test-secret-key-for-crypto',
     CFG_GRPC_HOST: '127.0.0.1',
     CFG_GRPC_PORT: '0',
+    // The crypto app serves its web listener on 8080 (cfg.config.ts): tests run in parallel, so a free port.
+    CFG_WEB_PORT: '0',
     CFG_LOG_FORMAT: 'json',
     ...extraEnv,
   };
