@@ -3,53 +3,12 @@
 // returns, service resumes by itself; a transfer cut mid-way is applied whole and answered OK, or
 // not at all and answered with an error (each checked against the ledger).
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { startCrypto } from './support/crypto-env.ts';
+import { pgProxy } from './support/pg-proxy.ts';
 import { healthCheck } from './support/health-check.ts';
 import { assertLedgerMatches, balancesOf, type MoneyCall } from './support/money.ts';
-
-/** A loopback TCP proxy to PostgreSQL that can drop every connection and refuse new ones. */
-async function pgProxy() {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const open = () =>
-    new Promise<void>((resolve) => {
-      server = net.createServer((client) => {
-        const upstream = net.connect(5432, '127.0.0.1');
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('error', () => {});
-          s.on('close', () => sockets.delete(s));
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => {
-        port = (server!.address() as net.AddressInfo).port;
-        resolve();
-      });
-    });
-  await open();
-  return {
-    get port() {
-      return port;
-    },
-    async cut() {
-      // close() waits for open connections to end: destroy them first, or a pool that is never
-      // idle (the monitor's heartbeat, calls in flight) keeps the cut from ever happening.
-      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-    restore: open,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve()));
-    },
-  };
-}
 
 test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored: SERVING; every transfer OK and applied once, or refused and not applied', async () => {
   const proxy = await pgProxy();

@@ -6,60 +6,13 @@
 // is back they are resynchronised: each gets the current price of every coin it watches that
 // changed, once, in order, and later updates as before.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cryptoClient } from '../apps/crypto/grpc_services/client.ts';
 import type { PriceUpdate } from '../generated/crypto_service.ts';
 import { spawnCryptoServer, startCrypto } from './support/crypto-env.ts';
 import { until } from './support/deployment.ts';
-
-/** A loopback TCP proxy to PostgreSQL that can drop every connection and refuse new ones (as in db-faults). */
-async function pgProxy() {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  let accepted = 0;
-  const open = () =>
-    new Promise<void>((resolve) => {
-      server = net.createServer((client) => {
-        accepted++;
-        const upstream = net.connect(5432, '127.0.0.1');
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('error', () => {});
-          s.on('close', () => sockets.delete(s));
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => {
-        port = (server!.address() as net.AddressInfo).port;
-        resolve();
-      });
-    });
-  await open();
-  return {
-    get port() {
-      return port;
-    },
-    get accepted() {
-      return accepted;
-    },
-    get open() {
-      return sockets.size;
-    },
-    async cut() {
-      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-    restore: open,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve()));
-    },
-  };
-}
+import { pgProxy } from './support/pg-proxy.ts';
 
 test('channel cut mid-stream and restored: the cache reads the database while it is down; streams are resynchronised when it is back', async (t) => {
   const proxy = await pgProxy();
