@@ -5,11 +5,12 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { gzip, gzipSync } from 'node:zlib';
 import { GrpcError, Status, type CallStatus } from '../../call/error.ts';
 import { getLogger } from '../../log/logger.ts';
-import { inflate, readBody } from './body.ts';
+import { readBody } from './body.ts';
 import { decodeBase64Param, envelope, FLAG_COMPRESSED, FLAG_END_STREAM, singleEnvelope } from './envelope.ts';
 import type { Exchange } from './exchange.ts';
 import { acceptsGzip, COMPRESS_MIN_BYTES, CONNECT_HTTP_STATUS, connectErrorJson, connectTimeout, type WireFormat } from './protocol.ts';
 import type { WebRoute, WebScope } from './route.ts';
+import { runWebCall } from './run-call.ts';
 import { metadataEntries, WebCall, type WebCallInit } from './web-call.ts';
 
 const log = getLogger('grpc.web');
@@ -195,35 +196,23 @@ export function serveConnectPost(ex: Exchange, route: WebRoute, format: WireForm
       fail((e as GrpcError).code, (e as GrpcError).message);
       return;
     }
-    const run = (bytes: Buffer) => {
-      let request: unknown;
-      try {
-        request = format.json ? route.codec.fromJson(bytes.toString('utf8')) : route.codec.decode(bytes);
-      } catch (e) {
-        fail((e as GrpcError).code ?? Status.INVALID_ARGUMENT, (e as Error).message);
-        return;
-      }
-      const init: WebCallInit = {
-        method: route.bound.info,
-        codec: route.codec,
-        exchange: ex,
-        baseHeaders: scope.baseHeaders,
-        serverSignal: scope.serverSignal,
-        requestSize: bytes.length,
+    runWebCall(
+      ex,
+      route,
+      scope,
+      payload,
+      inflateIt,
+      {
+        json: format.json,
         timeoutMs,
         gzip: acceptsGzip(format.streaming ? headers['connect-accept-encoding'] : headers['accept-encoding']),
-        settled: scope.settled,
-      };
-      route.bound.invoke(
-        format.streaming ? new ConnectStreamCall(init, format, scope.sendLimit) : new ConnectUnaryCall(init, format.json, scope.sendLimit),
-        request,
-      );
-    };
-    if (!inflateIt) {
-      run(payload);
-      return;
-    }
-    inflate(payload, scope.receiveLimit, (e, out) => (e ? fail(e.code, e.message) : run(out)));
+        call: (init) =>
+          format.streaming
+            ? new ConnectStreamCall(init, format, scope.sendLimit)
+            : new ConnectUnaryCall(init, format.json, scope.sendLimit),
+      },
+      fail,
+    );
   });
 }
 
@@ -290,29 +279,22 @@ export function serveConnectGet(ex: Exchange, route: WebRoute, query: string, sc
     );
     return;
   }
-  const run = (data: Buffer) => {
-    let request: unknown;
-    try {
-      request = encoding === 'json' ? route.codec.fromJson(data.toString('utf8')) : route.codec.decode(data);
-    } catch (e) {
-      fail((e as GrpcError).code ?? Status.INVALID_ARGUMENT, `"message" query parameter: ${(e as Error).message}`);
-      return;
-    }
-    const init: WebCallInit = {
-      method: route.bound.info,
-      codec: route.codec,
-      exchange: ex,
-      baseHeaders: scope.baseHeaders,
-      serverSignal: scope.serverSignal,
-      requestSize: data.length,
+  const json = encoding === 'json';
+  runWebCall(
+    ex,
+    route,
+    scope,
+    bytes,
+    compression === 'gzip',
+    {
+      json,
       timeoutMs,
       gzip: acceptsGzip(ex.headers['accept-encoding']),
-      settled: scope.settled,
-    };
-    route.bound.invoke(new ConnectUnaryCall(init, encoding === 'json', scope.sendLimit), request);
-  };
-  if (compression === 'gzip') inflate(bytes, scope.receiveLimit, (e, out) => (e ? fail(e.code, e.message) : run(out)));
-  else run(bytes);
+      where: '"message" query parameter: ',
+      call: (init) => new ConnectUnaryCall(init, json, scope.sendLimit),
+    },
+    fail,
+  );
 }
 
 /** Answers a request that did not become a call, in its protocol's shape (unary: an HTTP error; streaming: an end-stream message). */

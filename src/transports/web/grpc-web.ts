@@ -5,11 +5,12 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { GrpcError, Status, type CallStatus } from '../../call/error.ts';
 import { getLogger } from '../../log/logger.ts';
-import { inflate, readBody } from './body.ts';
+import { readBody } from './body.ts';
 import { decodeBase64Body, envelope, FLAG_COMPRESSED, FLAG_TRAILERS, singleEnvelope } from './envelope.ts';
 import type { Exchange } from './exchange.ts';
 import { acceptsGzip, COMPRESS_MIN_BYTES, grpcTimeout, type WireFormat } from './protocol.ts';
 import type { WebRoute, WebScope } from './route.ts';
+import { runWebCall } from './run-call.ts';
 import { metadataEntries, WebCall, type WebCallInit } from './web-call.ts';
 
 const log = getLogger('grpc.web');
@@ -169,28 +170,19 @@ export function serveGrpcWeb(ex: Exchange, route: WebRoute, format: WireFormat &
       fail((e as GrpcError).code, (e as GrpcError).message);
       return;
     }
-    const run = (bytes: Buffer) => {
-      let request: unknown;
-      try {
-        request = route.codec.decode(bytes);
-      } catch (e) {
-        fail((e as GrpcError).code ?? Status.INVALID_ARGUMENT, (e as Error).message);
-        return;
-      }
-      const init: WebCallInit = {
-        method: route.bound.info,
-        codec: route.codec,
-        exchange: ex,
-        baseHeaders: scope.baseHeaders,
-        serverSignal: scope.serverSignal,
-        requestSize: bytes.length,
+    runWebCall(
+      ex,
+      route,
+      scope,
+      payload,
+      compressed,
+      {
+        json: false,
         timeoutMs,
         gzip: acceptsGzip(headers['grpc-accept-encoding']),
-        settled: scope.settled,
-      };
-      route.bound.invoke(new GrpcWebCall(init, format, scope.sendLimit), request);
-    };
-    if (compressed) inflate(payload, scope.receiveLimit, (e, out) => (e ? fail(e.code, e.message) : run(out)));
-    else run(payload);
+        call: (init) => new GrpcWebCall(init, format, scope.sendLimit),
+      },
+      fail,
+    );
   });
 }
