@@ -160,6 +160,23 @@ for (const [provider, backend] of cases) {
   });
 }
 
+test('a channel that never connects (Redis unreachable) turns down and says so, within 5 s; the server runs on', async () => {
+  await withMigratedDb('sqlite', async (db) => {
+    const config = resolveConfig({ events: { backend: 'redis', redisUrl: 'redis://127.0.0.1:1' } }, { root: process.cwd(), env: {} });
+    const channel = await openEvents(config, db);
+    const states: string[] = [];
+    channel.onState((s) => states.push(`${s.state}: ${s.reason ?? ''}`));
+    try {
+      assert.equal(channel.state, 'connecting');
+      assert.ok(await until(() => channel.state === 'down', 8_000), `down (${channel.state})`);
+      assert.match(states[0] ?? '', /^down: not connected within 5000 ms \(check events\.backend and its address/);
+      assert.equal(channel.coherent(), false);
+    } finally {
+      await channel.close();
+    }
+  });
+});
+
 test('defineTopic refuses a name that cannot travel', () => {
   assert.throws(() => defineTopic('has space'), /not a topic name/);
   assert.equal(defineTopic<number>('a.b-c_d').name, 'a.b-c_d');

@@ -10,6 +10,9 @@ export type EventBackend = Transport['backend'];
 /** "connecting" until the first connection; "up"; "down" while reconnecting; "closed". */
 export type ChannelState = 'connecting' | 'up' | 'down' | 'closed';
 
+/** How long a channel may take to connect first before it counts as down (and is reported). */
+const FIRST_CONNECT_MS = 5_000;
+
 /** What a state listener hears: the new state, and for "up" after a loss, `resync` (events may have been missed). */
 export interface StateChange {
   state: ChannelState;
@@ -81,6 +84,16 @@ export class EventChannel {
     if (transport.backend !== 'local' && transport.backend !== 'off') {
       this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs);
       this.timer.unref();
+      // A channel that never connects (Redis or PostgreSQL's listener unreachable) is down, and says
+      // so, like one that was lost: the server runs on, other processes' changes unseen until it is up.
+      setTimeout(() => {
+        if (this.current === 'connecting')
+          this.setState(
+            'down',
+            false,
+            `not connected within ${FIRST_CONNECT_MS} ms (check events.backend and its address: CFG_REDIS_URL, CFG_EVENTS_LISTEN_URL or the database)`,
+          );
+      }, FIRST_CONNECT_MS).unref();
     }
   }
 
