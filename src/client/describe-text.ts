@@ -1,16 +1,10 @@
 // `cfg describe`: a service, method, message or enum shown as the .proto text that defines it, with
 // its comments (grpcurl's describe, in short).
-import {
-  ScalarType,
-  type DescEnum,
-  type DescField,
-  type DescFile,
-  type DescMessage,
-  type DescMethod,
-  type DescService,
-  type FileRegistry,
-} from '@bufbuild/protobuf';
-import { pathInFileDesc } from '@bufbuild/protobuf/codegenv2';
+import type { DescEnum, DescField, DescFile, DescMessage, DescMethod, DescService, FileRegistry } from '@bufbuild/protobuf';
+import { codegen, protobuf } from '../proto/protobuf.ts';
+
+const { ScalarType } = protobuf;
+const { pathInFileDesc } = codegen();
 
 /** The leading comment of the element at `path` in its file, as `// ` lines at `indent`. */
 function comment(file: DescFile, path: number[], indent: string): string {

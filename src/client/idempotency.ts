@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { fromBinary } from '@bufbuild/protobuf';
-import { FileDescriptorSetSchema, MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
+import { protobuf, wkt } from '../proto/protobuf.ts';
 import { CfgError } from '../errors.ts';
+
+const { fromBinary } = protobuf;
+const { FileDescriptorSetSchema, MethodOptions_IdempotencyLevel } = wkt;
 
 /**
  * The methods a descriptor set (generated/descriptors.binpb, written by `cfg generate-proto`)

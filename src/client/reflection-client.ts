@@ -1,10 +1,14 @@
 // The client side of grpc.reflection (v1, then v1alpha for older servers): the service list and
 // the descriptors of a symbol with every file it imports, asked over one bidi stream.
-import { create, createFileRegistry, fromBinary, toBinary, type DescMessage, type FileRegistry } from '@bufbuild/protobuf';
-import { FileDescriptorProtoSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+import type { DescMessage, FileRegistry } from '@bufbuild/protobuf';
+import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+import { protobuf, wkt } from '../proto/protobuf.ts';
 import { status, type Client, type ClientDuplexStream, type Metadata } from '@grpc/grpc-js';
 import { builtinFiles, registryOf } from '../proto/descriptors.ts';
 import { CallStatusError, statusOf } from './call-status.ts';
+
+const { create, createFileRegistry, fromBinary, toBinary } = protobuf;
+const { FileDescriptorProtoSchema } = wkt;
 
 /** The server answered UNIMPLEMENTED to both reflection versions: it has no reflection. */
 export class NoReflectionError extends Error {

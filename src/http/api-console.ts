@@ -5,11 +5,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { ScalarType, type DescField, type DescMessage, type FileRegistry } from '@bufbuild/protobuf';
+import type { DescField, DescMessage, FileRegistry } from '@bufbuild/protobuf';
+import { protobuf } from '../proto/protobuf.ts';
 import { statusName } from '../call/error.ts';
 import type { ServiceHost } from '../services/host.ts';
 import { CONNECT_CODE } from '../transports/web/protocol.ts';
 import { badRequest, HttpError, type Route } from './router.ts';
+
+const { ScalarType } = protobuf;
 
 /** One field of a request message, as the console's form shows it. */
 export interface FieldView {

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFileRegistry, fromBinary, type FileRegistry } from '@bufbuild/protobuf';
-import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+import type { FileRegistry } from '@bufbuild/protobuf';
+import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+import { protobuf, wire, wkt } from './protobuf.ts';
 import { CfgError } from '../errors.ts';
 import { DESCRIPTOR_SET } from './tools.ts';
+
+const { createFileRegistry, fromBinary } = protobuf;
+const { BinaryReader, WireType } = wire;
+const { FileDescriptorProtoSchema, FileDescriptorSetSchema } = wkt;
 
 const BUILTIN = new URL('./builtin/builtin.binpb', import.meta.url);
 

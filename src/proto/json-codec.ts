@@ -2,8 +2,11 @@
 // `cfg call` and the JSON protocols (Connect) need to turn JSON into the bytes a service reads,
 // and its bytes back into JSON. ts-proto's own toJSON/fromJSON are not used: they accept unknown
 // fields and are not the canonical mapping in every corner.
-import { fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type FileRegistry } from '@bufbuild/protobuf';
+import type { DescMessage, FileRegistry } from '@bufbuild/protobuf';
+import { protobuf } from './protobuf.ts';
 import { registryOf, type RawFile } from './descriptors.ts';
+
+const { fromBinary, fromJsonString, toBinary, toJsonString } = protobuf;
 
 /** Why a JSON text could not be turned into a message: shown to whoever sent it. */
 export class JsonCodecError extends Error {

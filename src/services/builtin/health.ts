@@ -1,8 +1,11 @@
-import { create, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
+import type { DescMessage } from '@bufbuild/protobuf';
+import { protobuf } from '../../proto/protobuf.ts';
 import { status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { builtinFiles, registryOf } from '../../proto/descriptors.ts';
 import type { ServiceDefinition } from '../types.ts';
 import type { ServiceHost } from '../host.ts';
+
+const { create, fromBinary, toBinary } = protobuf;
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 

@@ -1,9 +1,12 @@
-import { create, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
+import type { DescMessage } from '@bufbuild/protobuf';
+import { protobuf } from '../../proto/protobuf.ts';
 import type { DescriptorProto, EnumDescriptorProto, FieldDescriptorProto } from '@bufbuild/protobuf/wkt';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { appRawFiles, builtinRawFiles, registryOf, type RawFile } from '../../proto/descriptors.ts';
 import type { ServiceDefinition } from '../types.ts';
 import type { ServiceHost } from '../host.ts';
+
+const { create, fromBinary, toBinary } = protobuf;
 
 /** The decoded ServerReflectionRequest (the same message in v1 and v1alpha). */
 interface ReflectionRequest {

@@ -2,8 +2,11 @@
 // the gRPC port) or canonical proto3 JSON (@bufbuild/protobuf with the registry of the descriptor
 // set cfg generates for reflection). The service method always gets and returns ts-proto
 // messages; JSON is converted through the binary encoding, which both sides read exactly.
-import { fromBinary, fromJson, toBinary, toJsonString, type DescMessage, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
+import type { DescMessage, FileRegistry, JsonValue } from '@bufbuild/protobuf';
+import { protobuf } from '../../proto/protobuf.ts';
 import { GrpcError, Status } from '../../call/error.ts';
+
+const { fromBinary, fromJson, toBinary, toJsonString } = protobuf;
 
 /** What a method definition of the generated stubs (a grpc-js MethodDefinition) gives the web transport. */
 export interface MethodSerializers {
