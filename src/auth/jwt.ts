@@ -1,4 +1,4 @@
-import jwt from 'jsonwebtoken';
+import { jsonwebtoken } from './jsonwebtoken.ts';
 import type { GrpcAuthConfig } from '../config/types.ts';
 import { GrpcError, Status } from '../call/error.ts';
 
@@ -20,14 +20,14 @@ const deny = (message: string): never => {
  * maxTokenLifetimeSeconds. Every failure is UNAUTHENTICATED with a message saying which.
  */
 export function verifyAccessToken(token: string, key: string, auth: GrpcAuthConfig): VerifiedToken {
-  const decoded = jwt.decode(token, { complete: true });
+  const decoded = jsonwebtoken().decode(token, { complete: true });
   if (!decoded || typeof decoded.payload !== 'object') deny('Malformed token');
   const alg = decoded!.header.alg;
   if (alg === 'none') deny('Unsigned tokens (alg "none") are not accepted');
   if (alg !== auth.jwtAlgorithm) deny(`Token algorithm ${alg} is not accepted (this server uses ${auth.jwtAlgorithm})`);
   let claims: Record<string, unknown>;
   try {
-    claims = jwt.verify(token, key, {
+    claims = jsonwebtoken().verify(token, key, {
       algorithms: [auth.jwtAlgorithm],
       ignoreExpiration: !auth.jwtVerifyExp,
       clockTolerance: auth.jwtLeeway,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { jsonwebtoken } from './jsonwebtoken.ts';
 import type { CfgConfig } from '../config/types.ts';
 import { CfgError } from '../errors.ts';
 import { signKey } from './keys.ts';
@@ -33,5 +33,5 @@ export function mintAccessToken(config: CfgConfig, userId: number, ttlSeconds: n
   assertTokenLifetime(config, ttlSeconds);
   const now = Math.floor(Date.now() / 1000);
   const payload = { token_type: 'access', exp: now + ttlSeconds, iat: now, jti: randomUUID().replace(/-/g, ''), user_id: userId };
-  return jwt.sign(payload, signKey(config), { algorithm: config.grpc.auth.jwtAlgorithm });
+  return jsonwebtoken().sign(payload, signKey(config), { algorithm: config.grpc.auth.jwtAlgorithm });
 }

@@ -9,6 +9,7 @@ import { buildInterceptors, type PipelineSlot } from '../interceptors/pipeline.t
 import type { Interceptor } from '../call/interceptor.ts';
 import type { RequestLogCounts } from '../http/metrics.ts';
 import { getLogger } from '../log/logger.ts';
+import { jsonwebtoken } from '../auth/jsonwebtoken.ts';
 import { LOGGER_NAME } from '../services/base-service.ts';
 import { CfgServer } from './cfg-server.ts';
 import { autoGenerateStubs } from './auto-generate.ts';
@@ -282,6 +283,10 @@ async function serve(
       events,
     });
   }
+  // Work after bind: what the first authenticated call would otherwise load, once the caller (the
+  // banner, a test) has had the running server (setImmediate runs after the promise chain that
+  // hands it over).
+  if (config.grpc.auth.enabled) setImmediate(jsonwebtoken);
   return {
     server,
     port,
