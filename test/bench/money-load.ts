@@ -2,6 +2,7 @@
 // clients running concurrent loops of Transfer, Deposit, Withdraw and GetCoin, every body made
 // anew (unique idempotency keys). Used by the bench's Transfer cases and by the money load test.
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import type { CallKind, MoneyWorkerResult, MoneyWorkerSpec } from './money-worker.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -11,6 +12,13 @@ export interface MoneyLoadSpec extends Omit<MoneyWorkerSpec, 'loops' | 'startAt'
   processes: number;
   /** Concurrent loops in all, spread over the processes. */
   loops: number;
+  /**
+   * The child processes' scheduling priority (nice: -20 highest to 19 lowest; default: this
+   * process's). On one machine a load generator competes with the server it loads for the same
+   * cores; a lower priority makes it take what the server leaves, as clients on machines of their
+   * own would. A priority above 0 needs the right to raise one (root or CAP_SYS_NICE).
+   */
+  priority?: number;
 }
 
 export interface KindStats {
@@ -30,6 +38,8 @@ export interface MoneyLoadResult {
   calls: MoneyWorkerResult['calls'];
   /** CPU the generator's processes used during the run, in cores. */
   generatorCores: number;
+  /** Why the asked priority could not be set (it ran at the inherited one), when it could not. */
+  priorityRefused?: string;
 }
 
 /** The p-th quantile of sorted values (NaN when empty). */
@@ -37,13 +47,20 @@ export function quantile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : NaN;
 }
 
-function runWorker(spec: MoneyWorkerSpec): Promise<MoneyWorkerResult> {
+function runWorker(spec: MoneyWorkerSpec, priority: number | undefined, refused: (why: string) => void): Promise<MoneyWorkerResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/money-worker.ts'], {
       cwd: ROOT,
       env: { ...process.env, MONEY_WORKER_SPEC: JSON.stringify(spec) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (priority !== undefined) {
+      try {
+        setPriority(child.pid!, priority);
+      } catch (err) {
+        refused(`nice ${priority}: ${(err as Error).message}`);
+      }
+    }
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -61,13 +78,16 @@ function runWorker(spec: MoneyWorkerSpec): Promise<MoneyWorkerResult> {
 
 /** Runs the load for spec.seconds (after the workers have connected) and sums what each process saw. */
 export async function runMoneyLoad(spec: MoneyLoadSpec): Promise<MoneyLoadResult> {
-  const { processes, loops, ...common } = spec;
+  const { processes, loops, priority, ...common } = spec;
+  let priorityRefused: string | undefined;
   // Workers start together, a moment from now: tsx and grpc-js take a second or two to load.
   const startAt = Date.now() + 3_000;
   const shares = Array.from({ length: processes }, (_, i) => Math.floor(loops / processes) + (i < loops % processes ? 1 : 0)).filter(
     (n) => n > 0,
   );
-  const results = await Promise.all(shares.map((n) => runWorker({ ...common, loops: n, startAt })));
+  const results = await Promise.all(
+    shares.map((n) => runWorker({ ...common, loops: n, startAt }, priority, (why) => (priorityRefused = why))),
+  );
   const seconds = Math.max(...results.map((r) => r.wallSeconds));
   const kinds: MoneyLoadResult['kinds'] = {};
   for (const kind of ['transfer', 'deposit', 'withdraw', 'getCoin'] as CallKind[]) {
@@ -91,6 +111,7 @@ export async function runMoneyLoad(spec: MoneyLoadSpec): Promise<MoneyLoadResult
     kinds,
     calls: results.flatMap((r) => r.calls),
     generatorCores: results.reduce((s, r) => s + r.cpuSeconds, 0) / seconds,
+    ...(priorityRefused ? { priorityRefused } : {}),
   };
 }
 
