@@ -1,8 +1,8 @@
 // Drives a gRPC server with h2load (Debian's nghttp2-client) sending real gRPC frames, and
 // checks the replies' bytes: h2load counts HTTP 200 as success, but a gRPC error is an HTTP 200
 // with no body, so errors = replies whose data did not arrive.
-import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,15 +16,30 @@ export interface LoadResult {
   p99ms: number;
 }
 
+const hasH2load = () => spawnSync('h2load', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * h2load, or the bench stops with the command to run. Missing and running as root with apt-get
+ * (a fresh Debian machine): installs Debian's nghttp2-client first, saying so, as the tests'
+ * scripts/ensure-nginx.mjs does for nginx.
+ */
 export function requireH2load(): void {
-  try {
-    execFileSync('h2load', ['--version'], { stdio: 'ignore' });
-  } catch {
-    console.error(
-      'h2load is not installed. Install it with: sudo apt-get install -y nghttp2-client (Debian/Ubuntu; brew install nghttp2 on macOS).',
-    );
-    process.exit(1);
+  if (hasH2load()) return;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (root && existsSync('/usr/bin/apt-get')) {
+    console.error("bench: h2load is missing; installing Debian's nghttp2-client (apt-get install -y nghttp2-client)");
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const install = () =>
+      spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'nghttp2-client'], { stdio: 'inherit', env }).status === 0;
+    // A fresh image has no package lists yet: install straight away, else update and retry.
+    if (install() || (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status === 0 && install())) {
+      if (hasH2load()) return;
+    }
   }
+  console.error(
+    'h2load is not installed. Install it with: sudo apt-get install -y nghttp2-client (Debian/Ubuntu; brew install nghttp2 on macOS).',
+  );
+  process.exit(1);
 }
 
 /** A gRPC request frame: compressed flag 0, 4-byte big-endian length, the message. */

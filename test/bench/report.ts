@@ -38,7 +38,7 @@ export interface BenchReport {
   ratios: Record<string, number>;
   /** Each round's ratio (two adjacent runs). */
   ratioRounds: Record<string, number[]>;
-  startupMs: { min: number; median: number; max: number; cpuMedian: number };
+  startupMs: { runs: number; min: number; median: number; max: number; cpuMedian: number; firstReplyMedian: number };
   /** Absent when BENCH_MEMORY_SECONDS=0. */
   memory?: { seconds: number; case: string; rps: number; errors: number; samplesMiB: number[]; growth: number };
   /** cfg's own code per call, in process (overhead.ts). */
@@ -55,7 +55,7 @@ function heading(r: BenchReport): string {
 
 function lines(r: BenchReport): string[] {
   return [
-    `start-up to SERVING (stubs generated): median ${r.startupMs.median} ms (min ${r.startupMs.min}, max ${r.startupMs.max}), CPU ${r.startupMs.cpuMedian} ms`,
+    `start-up to SERVING (stubs generated), ${r.startupMs.runs} runs: median ${r.startupMs.median} ms (min ${r.startupMs.min}, max ${r.startupMs.max}), CPU ${r.startupMs.cpuMedian} ms; first GetCoin answered after a median ${r.startupMs.firstReplyMedian} ms`,
     ...(r.memory
       ? [
           `RSS of ${r.memory.case} over ${r.memory.seconds} s at full load (${r.memory.rps} req/s, ${r.memory.errors} errors): ${r.memory.samplesMiB.join(' -> ')} MiB; growth x${r.memory.growth} (mean of the second half of the samples after the first 10 s over the first half)`,

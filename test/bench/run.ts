@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { cryptoClient } from '../../apps/crypto/grpc_services/client.ts';
 import { GetCoinRequest } from '../../generated/crypto_service.ts';
 import { grpcFrame, type LoadResult, requireH2load, runLoad } from './h2load.ts';
 import { type Target, writeReport } from './report.ts';
@@ -30,6 +31,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Only these pairs (e.g. BENCH_PAIRS=c/b,f+/c+), for working on one figure; the full report needs them all. */
 const ONLY = process.env.BENCH_PAIRS ? new Set(process.env.BENCH_PAIRS.split(',')) : undefined;
+/** Start-ups measured (issue 22: the median of 5). */
+const STARTUP_RUNS = 5;
 const CONNECTIONS = 4;
 const STREAMS = 16;
 const PATH = '/crypto.CryptoService/GetCoin';
@@ -307,19 +310,28 @@ try {
     interceptors: string[];
   };
 
-  // Start-up to serving, three times, with stubs already generated.
+  // Start-up to serving, five times, with stubs already generated; then the first GetCoin's reply,
+  // sent the moment the banner says serving (what a client waiting for the port sees, with the work
+  // cfg leaves until after the port is open: Prisma's query compiler, jsonwebtoken).
   // Wall time depends on what else the machine runs; the CPU it took (tsx's loader thread included) does less.
   const startups: number[] = [];
   const startupCpu: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  const firstReplies: number[] = [];
+  for (let i = 0; i < STARTUP_RUNS; i++) {
     const s = await startProcess('startup', cfgArgs, sqliteEnv);
-    say(`start-up ${i + 1} of 3: serving after ${Math.round(s.startupMs)} ms`);
-    startups.push(s.startupMs);
     startupCpu.push(serverCpuSeconds(s.pid) * 1000);
+    const client = cryptoClient(`127.0.0.1:${s.port}`);
+    await client.getCoin({ symbol: 'BTC' });
+    const firstReply = performance.now() - s.startedAt;
+    client.close();
+    say(
+      `start-up ${i + 1} of ${STARTUP_RUNS}: serving after ${Math.round(s.startupMs)} ms, first GetCoin answered after ${Math.round(firstReply)} ms`,
+    );
+    startups.push(s.startupMs);
+    firstReplies.push(firstReply);
     await s.stop();
   }
-  startups.sort((x, y) => x - y);
-  startupCpu.sort((x, y) => x - y);
+  for (const list of [startups, startupCpu, firstReplies]) list.sort((x, y) => x - y);
 
   // Memory under a long run at full load (the app as shipped, the fastest cfg case): RSS every 5 s.
   const memorySeconds = Number(process.env.BENCH_MEMORY_SECONDS ?? 60);
@@ -370,11 +382,14 @@ try {
     loadAverageAtStart: loadAtStart,
     loadAverageAtEnd: +loadavg()[0]!.toFixed(2),
   };
+  const mid = Math.floor(STARTUP_RUNS / 2);
   const startup = {
+    runs: STARTUP_RUNS,
     min: Math.round(startups[0]!),
-    median: Math.round(startups[1]!),
-    max: Math.round(startups[2]!),
-    cpuMedian: Math.round(startupCpu[1]!),
+    median: Math.round(startups[mid]!),
+    max: Math.round(startups.at(-1)!),
+    cpuMedian: Math.round(startupCpu[mid]!),
+    firstReplyMedian: Math.round(firstReplies[mid]!),
   };
   const growth = +rssGrowth.toFixed(3);
   const row = (s: { name: string }) => rows.find((r) => r.case === s.name);
@@ -388,7 +403,7 @@ try {
   target('c+ req/s', '>= 4300', row(cs)?.rps, (v) => v >= 4300);
   target('c+/a (cached path over bare grpc-js from memory)', '>= 0.9', ratios['c+/a'], (v) => v >= 0.9);
   target('e+/c+ (PostgreSQL cached over SQLite cached)', '>= 0.9', ratios['e+/c+'], (v) => v >= 0.9);
-  target('start-up ms (median)', '< 1500', startup.median, (v) => v < 1500);
+  target(`start-up to SERVING ms (median of ${STARTUP_RUNS})`, '< 1000', startup.median, (v) => v < 1000);
   target('wc/c+ (Connect+proto over native gRPC, same process)', '>= 0.7', ratios['wc/c+'], (v) => v >= 0.7);
   target('wj/c+ (Connect+JSON, HTTP/1.1, over native gRPC)', '>= 0.7', ratios['wj/c+'], (v) => v >= 0.7);
   target('ww/c+ (gRPC-Web over native gRPC)', '>= 0.7', ratios['ww/c+'], (v) => v >= 0.7);

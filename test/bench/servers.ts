@@ -15,6 +15,8 @@ export interface BenchServer {
   child: ChildProcess;
   /** ms from spawn to the "listening on" line. */
   startupMs: number;
+  /** When the process was spawned (performance.now() of this process). */
+  startedAt: number;
   /** The web listener's port (gRPC-Web and Connect), when the banner names one. */
   webPort?: number;
   /** The server's stderr so far (its last 64 KB). */
@@ -43,6 +45,7 @@ export function startProcess(name: string, args: string[], env: NodeJS.ProcessEn
           pid: child.pid!,
           child,
           startupMs: performance.now() - started,
+          startedAt: started,
           webPort: /gRPC-Web and Connect \S*:(\d+)\//.exec(out) ? Number(/gRPC-Web and Connect \S*:(\d+)\//.exec(out)![1]) : undefined,
           stderr: () => err,
           stop: () =>
