@@ -5,10 +5,47 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { startCrypto } from './support/crypto-env.ts';
+import pg from 'pg';
+import { PG_URL, startCrypto, type CryptoEnv } from './support/crypto-env.ts';
 import { pgProxy } from './support/pg-proxy.ts';
 import { healthCheck } from './support/health-check.ts';
 import { assertLedgerMatches, balancesOf, type MoneyCall } from './support/money.ts';
+
+/**
+ * A transaction on a connection of its own (straight to PostgreSQL, not through the proxy) holding
+ * `user`'s ETH wallet row, so that the ledger's next batch touching it waits inside PostgreSQL: a
+ * cut made then always finds transfers mid-statement. Without it, every transfer the client still
+ * had in flight at the cut could already be committed, and nothing would be cut.
+ */
+async function holdWallet(app: CryptoEnv, user: string) {
+  const schema = new URL(String(app.env.DATABASE_URL)).searchParams.get('schema')!;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query(`SET search_path TO ${schema}`);
+  await client.query('BEGIN');
+  await client.query(
+    `SELECT 1 FROM crypto_wallet w JOIN auth_user u ON u.id = w."userId" JOIN crypto_coin c ON c.id = w."coinId"
+     WHERE u.username = $1 AND c.symbol = 'ETH' FOR UPDATE OF w`,
+    [user],
+  );
+  return {
+    /** Whether another backend (the ledger's batch) waits for this lock, within 5 s. */
+    async blocking(): Promise<boolean> {
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await client.query(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))',
+        );
+        if ((rows[0] as { n: number }).n > 0) return true;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return false;
+    },
+    async release(): Promise<void> {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}
 
 test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored: SERVING; every transfer OK and applied once, or refused and not applied', async () => {
   const proxy = await pgProxy();
@@ -47,9 +84,15 @@ test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored
       }
     });
     while (calls.filter((c) => c.code === status.OK).length < 20) await new Promise((r) => setTimeout(r, 10));
+    // The cut comes while a batch of transfers waits inside PostgreSQL for alice's wallet.
+    const hold = await holdWallet(app, 'alice');
+    assert.ok(await hold.blocking(), "the ledger's batch never waited for the held wallet");
     const cutAt = performance.now();
     await proxy.cut();
     stop = true;
+    // The waiting backend then takes the lock and commits, but its answer has no way back: the
+    // ledger learns the outcome by sending the batch again (same keys) once the database is back.
+    await hold.release();
 
     const started = performance.now();
     const err = await anon.getCoin({ symbol: 'ETH' }, { deadline: 30_000 }).then(
