@@ -15,6 +15,9 @@ const rules = LAYERS.slice(0, -1).map((layer, i) => {
   };
 });
 
+/** Packages whose values src/ reaches through one module of its own (rule load-once). */
+const LOAD_ONCE = ['zod', '@bufbuild/protobuf', 'jsonwebtoken'].map(esc).join('|');
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -32,6 +35,17 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/index\\.ts$' },
       to: { path: '^src/index\\.ts$' },
+    },
+    {
+      name: 'load-once',
+      comment:
+        "zod, @bufbuild/protobuf and jsonwebtoken are loaded through src/config/zod.ts, src/proto/protobuf.ts and src/auth/jsonwebtoken.ts (one copy each, their CommonJS builds, jsonwebtoken on first use: what start-up to SERVING saves); import their values from there, types from the package ('import type').",
+      severity: 'error',
+      from: { path: '^src/' },
+      to: {
+        path: `(^|/)node_modules/(${LOAD_ONCE})/|^(${LOAD_ONCE})(/|$)`,
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'layer-unknown',

@@ -1,10 +1,10 @@
 // The dependency rules (.dependency-cruiser.cjs, layer order in scripts/layers.cjs): src/ passes
 // them, and each kind of rule fails when broken (an arrow up a layer, a cycle, an unlisted folder,
-// an import of the public index).
+// an import of the public index, a value imported from a package loaded once).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,10 +30,11 @@ async function cruise(cwd: string): Promise<Violation[]> {
   return (JSON.parse(stdout) as { summary: { violations: Violation[] } }).summary.violations;
 }
 
-/** A throwaway project whose src/ holds `files` (path -> source). */
-async function cruiseFiles(files: Record<string, string>): Promise<Violation[]> {
+/** A throwaway project whose src/ holds `files` (path -> source), with this repository's node_modules when asked. */
+async function cruiseFiles(files: Record<string, string>, withNodeModules = false): Promise<Violation[]> {
   const dir = mkdtempSync(join(tmpdir(), 'cfg-layers-'));
   try {
+    if (withNodeModules) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
     for (const [path, source] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), source);
@@ -89,4 +90,30 @@ test('a folder missing from the layer order, and an import of the public index, 
   const names = violations.map((v) => `${v.rule.name}: ${v.from}`).sort();
   // src/index.ts is in the top layer, so the auth file breaks its layer rule as well.
   assert.deepEqual(names, ['layer-auth: src/auth/c.ts', 'layer-unknown: src/widgets/w.ts', 'no-public-index-inside: src/auth/c.ts']);
+});
+
+test('a value imported from zod, @bufbuild/protobuf or jsonwebtoken breaks load-once; their types may be imported', async () => {
+  const violations = await cruiseFiles(
+    {
+      'src/auth/v.ts': "import jwt from 'jsonwebtoken';\nexport const v = jwt;\n",
+      'src/proto/w.ts':
+        "import { create } from '@bufbuild/protobuf';\nimport { BinaryReader } from '@bufbuild/protobuf/wire';\nexport const w = [create, BinaryReader];\n",
+      'src/config/x.ts': "import { z } from 'zod';\nexport const x = z;\n",
+      'src/proto/t.ts':
+        "import type { DescMessage } from '@bufbuild/protobuf';\nimport type { ZodType } from 'zod';\nexport type T = [DescMessage, ZodType];\n",
+    },
+    true,
+  );
+  // The package (and subpath) an import resolved to: ../node_modules/@bufbuild/protobuf/dist/esm/wire/index.js -> @bufbuild/protobuf/wire.
+  const pkg = (to: string) =>
+    to
+      .replace(/^.*node_modules\//, '')
+      .replace(/\/dist\/(esm|cjs)/, '')
+      .replace(/\/index\.c?js$/, '');
+  assert.deepEqual(violations.map((v) => `${v.rule.name}: ${v.from} -> ${pkg(v.to)}`).sort(), [
+    'load-once: src/auth/v.ts -> jsonwebtoken',
+    'load-once: src/config/x.ts -> zod',
+    'load-once: src/proto/w.ts -> @bufbuild/protobuf',
+    'load-once: src/proto/w.ts -> @bufbuild/protobuf/wire',
+  ]);
 });
