@@ -21,13 +21,19 @@ async function holdWallet(app: CryptoEnv, user: string) {
   const schema = new URL(String(app.env.DATABASE_URL)).searchParams.get('schema')!;
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
-  await client.query(`SET search_path TO ${schema}`);
-  await client.query('BEGIN');
-  await client.query(
-    `SELECT 1 FROM crypto_wallet w JOIN auth_user u ON u.id = w."userId" JOIN crypto_coin c ON c.id = w."coinId"
-     WHERE u.username = $1 AND c.symbol = 'ETH' FOR UPDATE OF w`,
-    [user],
-  );
+  try {
+    await client.query(`SET search_path TO ${schema}`);
+    await client.query('BEGIN');
+    await client.query(
+      `SELECT 1 FROM crypto_wallet w JOIN auth_user u ON u.id = w."userId" JOIN crypto_coin c ON c.id = w."coinId"
+       WHERE u.username = $1 AND c.symbol = 'ETH' FOR UPDATE OF w`,
+      [user],
+    );
+  } catch (err) {
+    await client.end();
+    throw err;
+  }
+  let released: Promise<void> | undefined;
   return {
     /** Whether another backend (the ledger's batch) waits for this lock, within 5 s. */
     async blocking(): Promise<boolean> {
@@ -40,9 +46,13 @@ async function holdWallet(app: CryptoEnv, user: string) {
       }
       return false;
     },
-    async release(): Promise<void> {
-      await client.query('ROLLBACK');
-      await client.end();
+    /** Rolls back and disconnects (once; again is a no-op). */
+    release(): Promise<void> {
+      released ??= client.query('ROLLBACK').then(
+        () => client.end(),
+        () => client.end(),
+      );
+      return released;
     },
   };
 }
@@ -50,6 +60,9 @@ async function holdWallet(app: CryptoEnv, user: string) {
 test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored: SERVING; every transfer OK and applied once, or refused and not applied', async () => {
   const proxy = await pgProxy();
   const app = await startCrypto('postgresql', {}, { serverDatabaseUrl: (url) => url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`) });
+  // Set in the test; the finally block stops the loops and lets the row go whatever failed.
+  let stop = false;
+  let hold: Awaited<ReturnType<typeof holdWallet>> | undefined;
   try {
     const anon = await app.client();
     const clients = { alice: await app.client('alice'), bob: await app.client('bob') };
@@ -59,7 +72,6 @@ test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored
 
     // Transfers both ways, back to back on 8 loops, until told to stop: some are in flight when the cut comes.
     const calls: Array<MoneyCall & { started: number; ended: number }> = [];
-    let stop = false;
     const loops = Array.from({ length: 8 }, async (_, loop) => {
       for (let i = 0; !stop; i++) {
         const [user, to] = loop % 2 ? (['bob', 'alice'] as const) : (['alice', 'bob'] as const);
@@ -85,7 +97,7 @@ test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored
     });
     while (calls.filter((c) => c.code === status.OK).length < 20) await new Promise((r) => setTimeout(r, 10));
     // The cut comes while a batch of transfers waits inside PostgreSQL for alice's wallet.
-    const hold = await holdWallet(app, 'alice');
+    hold = await holdWallet(app, 'alice');
     assert.ok(await hold.blocking(), "the ledger's batch never waited for the held wallet");
     const cutAt = performance.now();
     await proxy.cut();
@@ -162,6 +174,8 @@ test('database cut mid-transfers: UNAVAILABLE fast, health NOT_SERVING; restored
     for (const c of calls) assert.ok(c.code === status.OK || c.code === status.UNAVAILABLE, `${c.key}: ${status[c.code]}`);
     await assertLedgerMatches(app, 'ETH', calls, before, 'cut-');
   } finally {
+    stop = true;
+    await hold?.release();
     await app.stop();
     await proxy.close();
   }

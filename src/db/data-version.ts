@@ -1,3 +1,4 @@
+import { noArrivalSince } from '../call/arrivals.ts';
 import type { DatabaseTarget } from './url.ts';
 
 /**
@@ -6,8 +7,15 @@ import type { DatabaseTarget } from './url.ts';
  * keep the value they loaded under and trust an entry only while it is unchanged.
  */
 export interface DataVersion {
-  /** The current value (a few microseconds: no query reaches a table). */
+  /** The current value (a statement on a connection of its own, ~1-20 us: no table is read). */
   read(): number;
+  /**
+   * For a call being served: the value read for an earlier call when no request has reached this
+   * process since (src/call/arrivals.ts), else a new read. Every commit made before the call
+   * arrived is in it, and calls that arrive together (one read of a connection's bytes) share one
+   * statement: under load most cost none.
+   */
+  readForCall(): number;
   close(): void;
 }
 
@@ -28,8 +36,18 @@ export async function openDataVersion(target: DatabaseTarget): Promise<DataVersi
 export function sqliteDataVersion(Database: typeof import('better-sqlite3'), file: string): DataVersion {
   const db = new Database(file, { fileMustExist: true });
   const stmt = db.prepare('PRAGMA data_version').pluck();
+  const read = () => stmt.get() as number;
+  let shared = 0;
+  let sharedAt = -1;
   return {
-    read: () => stmt.get() as number,
+    read,
+    readForCall() {
+      if (sharedAt >= 0 && noArrivalSince(sharedAt)) return shared;
+      // The time first: a request noted after it makes the next call read again.
+      sharedAt = performance.now();
+      shared = read();
+      return shared;
+    },
     close: () => db.close(),
   };
 }

@@ -54,9 +54,9 @@ function runWorker(spec: MoneyWorkerSpec, priority: number | undefined, refused:
       env: { ...process.env, MONEY_WORKER_SPEC: JSON.stringify(spec) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    if (priority !== undefined) {
+    if (priority !== undefined && child.pid !== undefined) {
       try {
-        setPriority(child.pid!, priority);
+        setPriority(child.pid, priority);
       } catch (err) {
         refused(`nice ${priority}: ${(err as Error).message}`);
       }

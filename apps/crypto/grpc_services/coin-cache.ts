@@ -26,11 +26,8 @@ export interface InvalidationSource {
  * - SQLite (a DataVersion): an entry is used only while the database's data version is the one
  *   read *before* it was loaded, so any commit, from this process, another cluster worker or a CLI
  *   on the same file, makes every entry stale; a commit racing the load leaves it stale already.
- *   The version is read once per pass of the event loop (a statement, ~10 us: under load, the
- *   largest cost of a cached GetCoin) and shared by the calls that pass handles. A call that
- *   arrives after a commit was made sees it: the requests one pass handles were all received
- *   when it began, except those it reads after the first version read, which a commit can only
- *   have overtaken if it raced them (no caller could have seen it committed before sending).
+ *   The version is DataVersion.readForCall: calls that arrived together share one read, and a
+ *   call that arrived after a commit always reads again.
  * - PostgreSQL (the event channel): every write of a coin sends an event in its own transaction
  *   (a trigger), which every process receives at the commit; the entry of that symbol goes. This
  *   process's own writes drop theirs at once (before the reply). An entry is used only while the
@@ -45,11 +42,6 @@ export class CoinCache {
   private readonly entries = new Map<string, Entry>();
   /** Bumped by every invalidation: a load that started before one is not kept. */
   private generation = 0;
-  /** SQLite: the data version read in this pass of the event loop, until its check phase. */
-  private passVersion: number | undefined;
-  private readonly endPass = () => {
-    this.passVersion = undefined;
-  };
 
   constructor(private readonly source: DataVersion | InvalidationSource | undefined) {
     if (source && 'onInvalidate' in source) {
@@ -65,7 +57,7 @@ export class CoinCache {
     const source = this.source;
     if (source === undefined) return load();
     if ('read' in source) {
-      const version = this.versionThisPass(source);
+      const version = source.readForCall();
       const hit = this.entries.get(symbol);
       if (hit !== undefined && hit.version === version) return hit.coin;
       const coin = await load();
@@ -79,14 +71,6 @@ export class CoinCache {
     const coin = await load();
     if (generation === this.generation && source.coherent()) this.remember(symbol, { version: generation, coin }, true);
     return coin;
-  }
-
-  private versionThisPass(source: DataVersion): number {
-    if (this.passVersion === undefined) {
-      this.passVersion = source.read();
-      setImmediate(this.endPass);
-    }
-    return this.passVersion;
   }
 
   private remember(symbol: string, entry: Entry, added: boolean): void {

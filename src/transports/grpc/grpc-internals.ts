@@ -4,7 +4,9 @@
 // it is (response-compression.ts, request-frames.ts).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Metadata } from '@grpc/grpc-js';
+import { EventEmitter } from 'node:events';
+import type { Http2Server } from 'node:http2';
+import type { Metadata, Server } from '@grpc/grpc-js';
 
 /** What cfg uses of grpc-js's BaseServerInterceptingCall (one per incoming call). */
 export interface BaseCall {
@@ -43,4 +45,15 @@ export function serverInterceptors(): InterceptorsModule | undefined {
     }
   }
   return loaded ?? undefined;
+}
+
+/**
+ * The node:http2 server behind the connection injector grpc-js made last (its private
+ * `http2Servers`, in the order made), or undefined when grpc-js is not that shape.
+ */
+export function injectorHttp2Server(grpc: Server): Http2Server | undefined {
+  const servers = (grpc as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(servers instanceof Map) || servers.size === 0) return undefined;
+  const last: unknown = [...servers.keys()].at(-1);
+  return last instanceof EventEmitter && typeof (last as Partial<Http2Server>).listening === 'boolean' ? (last as Http2Server) : undefined;
 }

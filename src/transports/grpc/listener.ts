@@ -6,7 +6,9 @@ import { ServerCredentials, type Server } from '@grpc/grpc-js';
 import type { CfgConfig } from '../../config/types.ts';
 import { CfgError } from '../../errors.ts';
 import { getLogger } from '../../log/logger.ts';
+import { noteArrival, transportCannotNoteArrivals, transportNotesArrivals } from '../../call/arrivals.ts';
 import { ConnectionCap } from './connection-cap.ts';
+import { injectorHttp2Server } from './grpc-internals.ts';
 
 const log = getLogger('grpc.server');
 
@@ -36,6 +38,12 @@ export interface GrpcListener {
 export async function openGrpcListener(grpc: Server, config: CfgConfig, host: string, port: number): Promise<GrpcListener> {
   const s = config.grpc.server;
   const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
+  // Each call's arrival, as grpc-js's HTTP/2 server opens its stream (src/call/arrivals.ts).
+  const h2 = injectorHttp2Server(grpc);
+  if (h2) {
+    h2.prependListener('stream', noteArrival);
+    transportNotesArrivals();
+  } else transportCannotNoteArrivals();
   const cap = new ConnectionCap(log, 'gRPC port', 'grpc.server.maxConnections', s.maxConnections);
   const secure = s.tls ? secureContextOptions(s.tls) : undefined;
 

@@ -6,6 +6,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
+import { noteArrival, transportNotesArrivals } from '../../call/arrivals.ts';
 import type { CfgConfig } from '../../config/types.ts';
 import { getLogger } from '../../log/logger.ts';
 import { ConnectionCap } from '../grpc/connection-cap.ts';
@@ -54,6 +55,7 @@ export async function openWebListener(router: WebRouter, config: CfgConfig, host
     session.once('close', () => sessions.delete(session));
   });
   h2.on('stream', (stream, headers) => {
+    noteArrival();
     const session = stream.session as Session;
     session[OPEN_STREAMS]!++;
     stream.once('close', () => session[OPEN_STREAMS]!--);
@@ -68,7 +70,11 @@ export async function openWebListener(router: WebRouter, config: CfgConfig, host
     keepAliveTimeout: web.idleTimeoutMs,
     connectionsCheckingInterval: Math.max(25, Math.min(1000, web.headersTimeoutMs / 4)),
   });
-  h1.on('request', (req, res) => router.handle(new H1Exchange(req, res)));
+  h1.on('request', (req, res) => {
+    noteArrival();
+    router.handle(new H1Exchange(req, res));
+  });
+  transportNotesArrivals();
 
   /** The first bytes of a plaintext connection say which protocol it speaks. */
   const sniff = (socket: net.Socket) => {
