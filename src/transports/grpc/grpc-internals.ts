@@ -47,13 +47,12 @@ export function serverInterceptors(): InterceptorsModule | undefined {
   return loaded ?? undefined;
 }
 
-/**
- * The node:http2 server behind the connection injector grpc-js made last (its private
- * `http2Servers`, in the order made), or undefined when grpc-js is not that shape.
- */
-export function injectorHttp2Server(grpc: Server): Http2Server | undefined {
+/** The node:http2 servers grpc-js holds (its private `http2Servers`), or undefined when grpc-js is not that shape. */
+export function http2ServersOf(grpc: Server): Http2Server[] | undefined {
   const servers = (grpc as unknown as { http2Servers?: unknown }).http2Servers;
-  if (!(servers instanceof Map) || servers.size === 0) return undefined;
-  const last: unknown = [...servers.keys()].at(-1);
-  return last instanceof EventEmitter && typeof (last as Partial<Http2Server>).listening === 'boolean' ? (last as Http2Server) : undefined;
+  if (!(servers instanceof Map)) return undefined;
+  const list = [...servers.keys()] as unknown[];
+  return list.every((s) => s instanceof EventEmitter && typeof (s as Partial<Http2Server>).listening === 'boolean')
+    ? (list as Http2Server[])
+    : undefined;
 }

@@ -8,7 +8,7 @@ import { CfgError } from '../../errors.ts';
 import { getLogger } from '../../log/logger.ts';
 import { noteArrival, transportCannotNoteArrivals, transportNotesArrivals } from '../../call/arrivals.ts';
 import { ConnectionCap } from './connection-cap.ts';
-import { injectorHttp2Server } from './grpc-internals.ts';
+import { http2ServersOf } from './grpc-internals.ts';
 
 const log = getLogger('grpc.server');
 
@@ -37,9 +37,11 @@ export interface GrpcListener {
  */
 export async function openGrpcListener(grpc: Server, config: CfgConfig, host: string, port: number): Promise<GrpcListener> {
   const s = config.grpc.server;
+  const before = http2ServersOf(grpc);
   const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
-  // Each call's arrival, as grpc-js's HTTP/2 server opens its stream (src/call/arrivals.ts).
-  const h2 = injectorHttp2Server(grpc);
+  // Each call's arrival, as the injector's HTTP/2 server (the one it added) opens its stream (src/call/arrivals.ts).
+  const added = before && http2ServersOf(grpc)?.filter((server) => !before.includes(server));
+  const h2 = added?.length === 1 ? added[0] : undefined;
   if (h2) {
     h2.prependListener('stream', noteArrival);
     transportNotesArrivals();
