@@ -4,7 +4,7 @@ import type { AuthUser } from '../auth/types.ts';
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
 import { settingOrigin } from '../config/origin.ts';
-import { CfgError } from '../errors.ts';
+import { listenError } from '../transports/grpc/listener.ts';
 import type { CallMetrics } from '../interceptors/metrics.ts';
 import { getLogger } from '../log/logger.ts';
 import type { ServiceHost } from '../services/host.ts';
@@ -204,23 +204,22 @@ export async function startHttpSidePort(options: HttpSidePortOptions): Promise<H
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`, () => socket.destroy());
   });
   const host = options.host ?? config.grpc.http.host;
+  const wanted = options.port ?? config.grpc.http.port;
   const port = await new Promise<number>((resolve, reject) => {
     http.once('error', (err: NodeJS.ErrnoException) => {
       void auth.close();
       reject(
-        err.code === 'EADDRINUSE'
-          ? new CfgError(
-              'E_PORT_IN_USE',
-              `HTTP side port ${options.port ?? config.grpc.http.port} on ${host} is already in use: stop the other server, or pick another port (grpc.http.port, or CFG_HTTP_PORT).`,
-            )
-          : new CfgError(
-              'E_BIND',
-              `Cannot listen on ${host}:${options.port ?? config.grpc.http.port} for the HTTP side port: ${err.message}`,
-              `Check ${settingOrigin('grpc.http.host', options.host)} and ${settingOrigin('grpc.http.port', options.port === undefined ? undefined : 'the port given')}.`,
-            ),
+        listenError(err, {
+          host,
+          port: wanted,
+          label: `HTTP side port ${wanted} on ${host}`,
+          purpose: ' for the HTTP side port',
+          otherPort: 'grpc.http.port, or CFG_HTTP_PORT',
+          check: `Check ${settingOrigin('grpc.http.host', options.host)} and ${settingOrigin('grpc.http.port', options.port === undefined ? undefined : 'the port given')}.`,
+        }),
       );
     });
-    http.listen(options.port ?? config.grpc.http.port, host.replace(/^\[(.*)\]$/, '$1'), () => {
+    http.listen(wanted, host.replace(/^\[(.*)\]$/, '$1'), () => {
       const address = http.address();
       resolve(typeof address === 'object' && address ? address.port : 0);
     });

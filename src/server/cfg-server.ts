@@ -13,7 +13,7 @@ import type { ServiceDefinition, ServiceImplementation } from '../services/types
 import type { ServedService, ServiceHost } from '../services/host.ts';
 import { closeInterceptors } from '../interceptors/pipeline.ts';
 import { createHandler } from '../transports/grpc/adapter.ts';
-import { openGrpcListener, type GrpcListener } from '../transports/grpc/listener.ts';
+import { listenError, openGrpcListener, type GrpcListener } from '../transports/grpc/listener.ts';
 import { installRequestFrameCheck } from '../transports/grpc/request-frames.ts';
 import { installResponseCompression } from '../transports/grpc/response-compression.ts';
 import { measured } from '../transports/grpc/sizes.ts';
@@ -166,18 +166,13 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     try {
       this.listener = await openGrpcListener(this.grpc, this.config, host, port);
     } catch (err) {
-      if (err instanceof CfgError) throw err;
-      const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
-      throw inUse
-        ? new CfgError(
-            'E_PORT_IN_USE',
-            `Port ${port} on ${host} is already in use: stop the other server, or pick another port (cfg rungrpc --port ${port + 1}, or CFG_GRPC_PORT).`,
-          )
-        : new CfgError(
-            'E_BIND',
-            `Cannot listen on ${host}:${port}: ${(err as Error).message}`,
-            `Check ${origin?.host ?? 'grpc.server.host in cfg.config.ts'} and ${origin?.port ?? 'grpc.server.port in cfg.config.ts'}.`,
-          );
+      throw listenError(err, {
+        host,
+        port,
+        label: `Port ${port} on ${host}`,
+        otherPort: `cfg rungrpc --port ${port + 1}, or CFG_GRPC_PORT`,
+        check: `Check ${origin?.host ?? 'grpc.server.host in cfg.config.ts'} and ${origin?.port ?? 'grpc.server.port in cfg.config.ts'}.`,
+      });
     }
     return this.listener.port;
   }
@@ -192,18 +187,13 @@ export class CfgServer implements ServiceRegistrar, ServiceHost {
     try {
       this.web = await serveWeb({ config: this.config, methods: this.bound, registry, serverSignal: this.abortAll.signal, host, port });
     } catch (err) {
-      if (err instanceof CfgError) throw err;
-      const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
-      throw inUse
-        ? new CfgError(
-            'E_PORT_IN_USE',
-            `Port ${port} on ${host} (grpc.web.port) is already in use: stop the other server, or pick another port (CFG_WEB_PORT).`,
-          )
-        : new CfgError(
-            'E_BIND',
-            `Cannot listen on ${host}:${port}: ${(err as Error).message}`,
-            'Check grpc.web.host and grpc.web.port in cfg.config.ts (or CFG_WEB_HOST, CFG_WEB_PORT).',
-          );
+      throw listenError(err, {
+        host,
+        port,
+        label: `Port ${port} on ${host} (grpc.web.port)`,
+        otherPort: 'CFG_WEB_PORT',
+        check: 'Check grpc.web.host and grpc.web.port in cfg.config.ts (or CFG_WEB_HOST, CFG_WEB_PORT).',
+      });
     }
     return this.web.port;
   }
