@@ -2,30 +2,17 @@
 // /usr/bin/chromium (CHROMIUM_PATH overrides). Missing and running as root with apt-get: installs
 // it. Otherwise says exactly what to run and exits 1, so the browser test is never silently skipped.
 // playwright-core never downloads a browser for cfg.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { aptInstall, canAptInstall } from './apt-install.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-function run(cmd, args) {
-  console.error(`ensure-chromium: ${cmd} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return r.status === 0;
-}
-
 export function ensureChromium() {
   if (existsSync(CHROMIUM)) return true;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
   const apt = existsSync('/usr/bin/apt-get');
-  if (root && apt && !process.env.CHROMIUM_PATH) {
+  if (canAptInstall() && !process.env.CHROMIUM_PATH) {
     console.error(`ensure-chromium: ${CHROMIUM} is missing; installing Debian's chromium package`);
-    // A fresh image has no package lists yet: install straight away, else update and retry.
-    if (
-      run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']) ||
-      (run('apt-get', ['update']) && run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']))
-    ) {
-      if (existsSync(CHROMIUM)) return true;
-    }
+    if (aptInstall('ensure-chromium', 'chromium') && existsSync(CHROMIUM)) return true;
     console.error(`ensure-chromium: apt-get could not install chromium; fix the error above, then run npm test again.`);
     return false;
   }

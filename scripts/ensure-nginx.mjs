@@ -4,30 +4,20 @@
 // grpc module built in). Otherwise says exactly what to run and exits 1, so the test is never
 // silently skipped. The test runs nginx itself, as the test user, from a temp directory: the
 // package's service (systemd) is not needed and the package's own /etc/nginx is not used.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { aptInstall, canAptInstall } from './apt-install.mjs';
 
 export const NGINX = process.env.NGINX_PATH || '/usr/sbin/nginx';
 
-function run(cmd, args) {
-  console.error(`ensure-nginx: ${cmd} ${args.join(' ')}`);
-  // policy-rc.d is not ours to write: the package's postinst may try to start its service, which
-  // fails harmlessly without an init system; the binary is what the test needs.
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return r.status === 0;
-}
-
 export function ensureNginx() {
   if (existsSync(NGINX)) return true;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
   const apt = existsSync('/usr/bin/apt-get');
-  if (root && apt && !process.env.NGINX_PATH) {
+  if (canAptInstall() && !process.env.NGINX_PATH) {
     console.error(`ensure-nginx: ${NGINX} is missing; installing Debian's nginx package`);
-    const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', 'nginx']);
-    // A fresh image has no package lists yet: install straight away, else update and retry.
-    if (install() || (run('apt-get', ['update']) && install()) || existsSync(NGINX)) {
-      if (existsSync(NGINX)) return true;
-    }
+    // The package's postinst may try to start its service, which fails harmlessly without an init
+    // system (policy-rc.d is not ours to write): the binary is what the test needs.
+    aptInstall('ensure-nginx', 'nginx');
+    if (existsSync(NGINX)) return true;
     console.error('ensure-nginx: apt-get could not install nginx; fix the error above, then run the test again.');
     return false;
   }

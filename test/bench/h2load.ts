@@ -2,9 +2,10 @@
 // checks the replies' bytes: h2load counts HTTP 200 as success, but a gRPC error is an HTTP 200
 // with no body, so errors = replies whose data did not arrive.
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { aptInstall, canAptInstall } from '../../scripts/apt-install.mjs';
 
 export interface LoadResult {
   rps: number;
@@ -25,16 +26,9 @@ const hasH2load = () => spawnSync('h2load', ['--version'], { stdio: 'ignore' }).
  */
 export function requireH2load(): void {
   if (hasH2load()) return;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (root && existsSync('/usr/bin/apt-get')) {
-    console.error("bench: h2load is missing; installing Debian's nghttp2-client (apt-get install -y nghttp2-client)");
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const install = () =>
-      spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'nghttp2-client'], { stdio: 'inherit', env }).status === 0;
-    // A fresh image has no package lists yet: install straight away, else update and retry.
-    if (install() || (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status === 0 && install())) {
-      if (hasH2load()) return;
-    }
+  if (canAptInstall()) {
+    console.error("bench: h2load is missing; installing Debian's nghttp2-client");
+    if (aptInstall('bench', 'nghttp2-client') && hasH2load()) return;
   }
   console.error(
     'h2load is not installed. Install it with: sudo apt-get install -y nghttp2-client (Debian/Ubuntu; brew install nghttp2 on macOS).',

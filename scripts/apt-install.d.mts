@@ -1,0 +1,2 @@
+export function canAptInstall(): boolean;
+export function aptInstall(tag: string, pkg: string): boolean;
