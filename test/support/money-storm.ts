@@ -6,7 +6,7 @@
 // negative), PostgreSQL's own deadlock and rollback counters, and GetCoin's p99 during the storm
 // against its p99 at rest (one client calling GetCoin in turn, alone, then during the storm; see
 // P99_RATIO). The storm's workers run at a lower CPU priority and the GetCoin probe at a higher one
-// (see STORM_NICE): the figure is the server's, not the generator's share of the same 2 cores.
+// (see NICE): the figure is the server's, not the generator's share of the same 2 cores.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { cryptoClient } from '../../apps/crypto/grpc_services/client.ts';
@@ -101,8 +101,9 @@ export async function moneyStorm(t: TestContext, provider: Provider): Promise<vo
     ]);
     const restP99 = rest.kinds.getCoin!.p99ms;
     const duringP99 = during.kinds.getCoin!.p99ms;
+    const refused = [rest, during, storm].find((r) => r.priorityRefused)?.priorityRefused;
     const priorities = NICE
-      ? `workers at nice ${NICE.storm}, GetCoin probe at nice ${NICE.probe}${[rest, during, storm].map((r) => r.priorityRefused).find(Boolean) ? ` (refused: ${[rest, during, storm].map((r) => r.priorityRefused).find(Boolean)})` : ''}`
+      ? `workers at nice ${NICE.storm}, GetCoin probe at nice ${NICE.probe}${refused ? ` (refused: ${refused})` : ''}`
       : 'every process at the inherited priority (MONEY_LOAD_NICE=off)';
     for (const line of [`${provider}, ${STORM_SECONDS} s, 40 workers, ${priorities}:`, ...report(storm)]) t.diagnostic(line);
     t.diagnostic(
