@@ -4,21 +4,10 @@
 // WatchPrices stream shown live (another client's price change arrives) and cancelled from the page.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser.ts';
 import { CryptoServiceService } from '../generated/crypto_service.ts';
 import { webServer, type WebServer } from './support/web.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let web: WebServer;
 /** Open event subscriptions (WatchPrices streams) in the server's process. */
@@ -29,7 +18,7 @@ const pageErrors: string[] = [];
 
 before(async () => {
   web = await webServer({ grpc: { http: { enabled: true, host: '127.0.0.1', port: 0 } } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('console', (msg) => msg.type() === 'error' && !msg.text().startsWith('Failed to load resource') && pageErrors.push(msg.text()));

@@ -7,22 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser.ts';
 import { configureLogging } from '../src/log/logger.ts';
 import { opsBed, type OpsBed } from './support/ops-bed.ts';
 
 configureLogging({ level: 'silent' });
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let bed: OpsBed;
 let browser: Browser;
@@ -31,8 +21,7 @@ const pageErrors: string[] = [];
 
 before(async () => {
   bed = await opsBed('sqlite', { requestLog: { enabled: true, flushIntervalMs: 50 }, monitor: { enabled: true, heartbeatMs: 1000 } });
-  // playwright-core starts Chromium with a fresh temporary profile of its own.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
   // Refused requests (the bad sign-in's 401s) are logged by Chromium as "Failed to load resource": expected.

@@ -9,22 +9,11 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser.ts';
 import { CryptoServiceService } from '../generated/crypto_service.ts';
 import { REPO } from './fixtures/project.ts';
 import { webServer, type WebServer } from './support/web.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let web: WebServer;
 let pages: http.Server;
@@ -55,7 +44,7 @@ before(async () => {
   origin = `http://127.0.0.1:${(pages.address() as { port: number }).port}`;
   web = await webServer({ grpc: { web: { cors: { allowedOrigins: [origin] } } } });
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
   // Calls refused on purpose (NotFound, Unauthenticated, ...) are logged by Chromium as "Failed to load resource": expected.
