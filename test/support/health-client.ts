@@ -7,7 +7,8 @@ import { builtinFiles } from '../../src/proto/descriptors.ts';
 const reg = createFileRegistry({ $typeName: 'google.protobuf.FileDescriptorSet', file: builtinFiles() } as never);
 const Req = reg.getMessage('grpc.health.v1.HealthCheckRequest')!;
 const Res = reg.getMessage('grpc.health.v1.HealthCheckResponse')!;
-const Health = makeGenericClientConstructor(
+/** The grpc.health.v1.Health client class (Check only), its messages encoded from cfg's built-in descriptors. */
+export const Health = makeGenericClientConstructor(
   {
     check: {
       path: '/grpc.health.v1.Health/Check',
