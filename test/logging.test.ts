@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { callError, TestClient, type AnyDefinition } from './fixtures/client.ts';
 import { importFrom, makeProject, type CfgProcess, type Project } from './fixtures/project.ts';
+import { configureLogging, flushLogs, getLogger, logSettings } from '../src/log/logger.ts';
 
 let GreeterService: AnyDefinition;
 const projects: Project[] = [];
@@ -134,4 +135,44 @@ test('pretty format: one readable line per entry, for a terminal', async () => {
     lines.every((l) => !l.startsWith('{')),
     'no JSON',
   );
+});
+
+test('JSON lines stay one valid object whatever the fields: bigints, quotes, none, and a field named like the head', () => {
+  const written: string[] = [];
+  const write = process.stderr.write;
+  const before = logSettings();
+  configureLogging({ format: 'json', level: 'info' });
+  process.stderr.write = ((chunk: string) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const log = getLogger('test.json "lines"');
+    log.info('a "quoted"\nmessage', { amount: 12345678901234567890n, nested: { n: 1n }, skipped: undefined });
+    log.warn('no fields');
+    log.info('empty fields', {});
+    log.error('overrides', { level: 'custom', msg: 'later' });
+    flushLogs();
+  } finally {
+    process.stderr.write = write;
+    configureLogging(before);
+  }
+  const lines = written
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
+  assert.equal(lines.length, 4);
+  for (const l of lines) {
+    assert.match(l.time as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(l.logger, 'test.json "lines"');
+  }
+  assert.deepEqual(
+    { ...lines[0], time: 0 },
+    { time: 0, level: 'info', logger: 'test.json "lines"', msg: 'a "quoted"\nmessage', amount: '12345678901234567890', nested: { n: '1' } },
+  );
+  assert.deepEqual([lines[1]!.level, lines[1]!.msg, Object.keys(lines[1]!).length], ['warn', 'no fields', 4]);
+  assert.deepEqual([lines[2]!.msg, Object.keys(lines[2]!).length], ['empty fields', 4]);
+  // As with an object spread of the fields after the head: the field wins.
+  assert.deepEqual([lines[3]!.level, lines[3]!.msg], ['custom', 'later']);
 });
