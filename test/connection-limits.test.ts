@@ -78,6 +78,45 @@ describe('gRPC port, in process', () => {
     assert.equal(servers.at(-1)!.server.connections, 0);
   });
 
+  test('a connection with a call open far past maxConnectionIdleMs is not idle; once its calls end, GOAWAY after maxConnectionIdleMs', async () => {
+    const port = await serve({ handshakeTimeoutMs: 500, maxConnectionIdleMs: 600 });
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', () => {});
+    let goawayAt = 0;
+    session.on('goaway', () => (goawayAt = performance.now()));
+    const grpcHeaders = { ':method': 'POST', 'content-type': 'application/grpc', te: 'trailers' };
+    // Two calls in turn on the connection, then a bidi call held open for 3 x maxConnectionIdleMs.
+    for (const path of ['/fixture.Greeter/SayHello', '/fixture.Greeter/SayHello']) {
+      const unary = session.request({ ...grpcHeaders, ':path': path });
+      unary.end(Buffer.from([0, 0, 0, 0, 4, 0x0a, 0x02, 0x6a, 0x6f]));
+      unary.resume();
+      await new Promise((resolve) => unary.once('close', resolve));
+    }
+    const chat = session.request({ ...grpcHeaders, ':path': '/fixture.Greeter/Chat' });
+    chat.on('error', () => {});
+    chat.resume();
+    await sleep(1800);
+    assert.equal(goawayAt, 0, 'no GOAWAY while a call is open');
+    // cfg counts the calls (src/transports/grpc/idle-sessions.ts); grpc-js's own per-call tracking is off.
+    const grpcJs = servers.at(-1)!.server.grpc as unknown as { sessionIdleTimeouts: Map<unknown, unknown> };
+    assert.equal(grpcJs.sessionIdleTimeouts.size, 0, "grpc-js tracks no connection's idleness itself");
+    assert.ok(!session.closed && !session.destroyed);
+    const endedAt = performance.now();
+    chat.end();
+    await new Promise((resolve) => chat.once('close', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no GOAWAY after the last call ended')), WITHIN_MS);
+      session.once('goaway', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    const ms = Math.round(goawayAt - endedAt);
+    console.log(`maxConnectionIdleMs 600: GOAWAY ${ms} ms after the connection's last call ended`);
+    assert.ok(ms >= 550, `not before maxConnectionIdleMs: ${ms} ms`);
+    session.destroy();
+  });
+
   test('a node:http2 client reads SETTINGS_MAX_CONCURRENT_STREAMS: the configured value, 100 by default', async () => {
     assert.equal((await remoteSettings(await serve({ maxConcurrentStreams: 7 }))).maxConcurrentStreams, 7);
     assert.equal((await remoteSettings(await serve({}))).maxConcurrentStreams, 100);

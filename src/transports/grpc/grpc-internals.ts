@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { EventEmitter } from 'node:events';
-import type { Http2Server } from 'node:http2';
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import type { Metadata, Server } from '@grpc/grpc-js';
 
 /** What cfg uses of grpc-js's BaseServerInterceptingCall (one per incoming call). */
@@ -56,3 +56,20 @@ export function http2ServersOf(grpc: Server): Http2Server[] | undefined {
     ? (list as Http2Server[])
     : undefined;
 }
+
+/**
+ * Takes max_connection_idle_ms over from grpc-js: sets its private `sessionIdleTimeout` to the
+ * value that turns its own tracking off (connections opened from now on) and returns its private
+ * `closeSession`, with which cfg closes the idle connections it finds (idle-sessions.ts). Undefined
+ * when grpc-js is not that shape: it then goes on doing it itself.
+ */
+export function takeOverIdleTimeout(grpc: Server): ((session: ServerHttp2Session) => void) | undefined {
+  const internals = grpc as unknown as { sessionIdleTimeout?: unknown; closeSession?: unknown };
+  const closeSession = internals.closeSession;
+  if (typeof internals.sessionIdleTimeout !== 'number' || typeof closeSession !== 'function') return undefined;
+  internals.sessionIdleTimeout = GRPC_JS_IDLE_OFF;
+  return (session) => (closeSession as (session: ServerHttp2Session) => void).call(grpc, session);
+}
+
+/** grpc-js's MAX_CONNECTION_IDLE_MS (~(1 << 31)): at or above it, a connection gets no idle tracking. */
+const GRPC_JS_IDLE_OFF = 2 ** 31 - 1;

@@ -8,7 +8,8 @@ import { CfgError } from '../../errors.ts';
 import { getLogger } from '../../log/logger.ts';
 import { noteArrival, transportCannotNoteArrivals, transportNotesArrivals } from '../../call/arrivals.ts';
 import { ConnectionCap } from './connection-cap.ts';
-import { http2ServersOf } from './grpc-internals.ts';
+import { http2ServersOf, takeOverIdleTimeout } from './grpc-internals.ts';
+import { closeIdleSessions, type IdleSessions } from './idle-sessions.ts';
 
 const log = getLogger('grpc.server');
 
@@ -33,7 +34,8 @@ export interface GrpcListener {
  * and SETTINGS, within handshakeTimeoutMs is closed; past maxConnections open connections, new
  * ones are closed at once (ConnectionCap); a peer that does not close its end within
  * handshakeTimeoutMs of the server closing the connection (idle, age, shutdown) is cut off.
- * Idle connections (no open call) are closed by grpc-js (max_connection_idle_ms).
+ * Idle connections (no open call for maxConnectionIdleMs) are closed by cfg (idle-sessions.ts),
+ * or by grpc-js (max_connection_idle_ms) when its server is not the shape cfg expects.
  */
 export async function openGrpcListener(grpc: Server, config: CfgConfig, host: string, port: number): Promise<GrpcListener> {
   const s = config.grpc.server;
@@ -42,9 +44,12 @@ export async function openGrpcListener(grpc: Server, config: CfgConfig, host: st
   // Each call's arrival, as the injector's HTTP/2 server (the one it added) opens its stream (src/call/arrivals.ts).
   const added = before && http2ServersOf(grpc)?.filter((server) => !before.includes(server));
   const h2 = added?.length === 1 ? added[0] : undefined;
+  let idle: IdleSessions | undefined;
   if (h2) {
     h2.prependListener('stream', noteArrival);
     transportNotesArrivals();
+    const closeSession = s.maxConnectionIdleMs > 0 ? takeOverIdleTimeout(grpc) : undefined;
+    if (closeSession) idle = closeIdleSessions(h2, s.maxConnectionIdleMs, closeSession);
   } else transportCannotNoteArrivals();
   const cap = new ConnectionCap(log, 'gRPC port', 'grpc.server.maxConnections', s.maxConnections);
   const secure = s.tls ? secureContextOptions(s.tls) : undefined;
@@ -99,6 +104,7 @@ export async function openGrpcListener(grpc: Server, config: CfgConfig, host: st
       for (const server of servers) if (server.listening) server.close();
     },
     destroyAll() {
+      idle?.stop();
       for (const socket of cap.open) socket.destroy();
     },
   };
