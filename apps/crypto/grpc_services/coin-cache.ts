@@ -40,6 +40,13 @@ export interface InvalidationSource {
  */
 export class CoinCache {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Loads in flight, one per symbol, with the version (SQLite) or generation (PostgreSQL) they
+   * started under. A call that finds one started under its own version shares it instead of
+   * querying again: every commit makes all SQLite entries stale at once, and without this the
+   * calls in flight at that moment (64 under the bench's load) would each run the query.
+   */
+  private readonly loading = new Map<string, { version: number; coin: Promise<Coin | null> }>();
   /** Bumped by every invalidation: a load that started before one is not kept. */
   private generation = 0;
 
@@ -57,10 +64,12 @@ export class CoinCache {
     const source = this.source;
     if (source === undefined) return load();
     if ('read' in source) {
+      // A load shared under the same version is exact as an entry is: no commit came between its
+      // version read and this call's, and the load's query ran after the first of them.
       const version = source.readForCall();
       const hit = this.entries.get(symbol);
       if (hit !== undefined && hit.version === version) return hit.coin;
-      const coin = await load();
+      const coin = await this.loadOnce(symbol, version, load);
       this.remember(symbol, { version, coin }, hit === undefined);
       return coin;
     }
@@ -68,8 +77,22 @@ export class CoinCache {
     const hit = this.entries.get(symbol);
     if (hit !== undefined) return hit.coin;
     const generation = this.generation;
-    const coin = await load();
+    const coin = await this.loadOnce(symbol, generation, load);
     if (generation === this.generation && source.coherent()) this.remember(symbol, { version: generation, coin }, true);
+    return coin;
+  }
+
+  /** The load of `symbol` in flight under `version`, or a new one (a failed load fails every call sharing it). */
+  private loadOnce(symbol: string, version: number, load: () => Promise<Coin | null>): Promise<Coin | null> {
+    const inFlight = this.loading.get(symbol);
+    if (inFlight !== undefined && inFlight.version === version) return inFlight.coin;
+    const coin = load();
+    const flight = { version, coin };
+    this.loading.set(symbol, flight);
+    const done = () => {
+      if (this.loading.get(symbol) === flight) this.loading.delete(symbol);
+    };
+    coin.then(done, done);
     return coin;
   }
 
