@@ -43,10 +43,13 @@ export function sqliteDataVersion(Database: typeof import('better-sqlite3'), fil
     read,
     readForCall() {
       if (sharedAt >= 0 && noArrivalSince(sharedAt)) return shared;
-      // The time first: a request noted after it makes the next call read again.
-      sharedAt = performance.now();
-      shared = read();
-      return shared;
+      // The time first: a request noted after it makes the next call read again. Both are kept only
+      // once the read succeeded: a read that throws (SQLITE_BUSY) must not pass for a fresh one.
+      const at = performance.now();
+      const value = read();
+      sharedAt = at;
+      shared = value;
+      return value;
     },
     close: () => db.close(),
   };

@@ -104,7 +104,6 @@ export class SqliteTransport implements Transport {
     try {
       const version = versionOf.get() as number;
       if (version !== this.lastVersion) {
-        this.lastVersion = version;
         for (let more = true; more; ) {
           const rows = after.all(this.lastId) as Array<{ id: number; payload: string }>;
           for (const row of rows) {
@@ -113,6 +112,8 @@ export class SqliteTransport implements Transport {
           }
           more = rows.length === BATCH;
         }
+        // Only once the rows were read: a read that failed (SQLITE_BUSY) is tried again at the next poll.
+        this.lastVersion = version;
       }
       this.polls++;
     } catch (err) {
