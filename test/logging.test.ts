@@ -137,7 +137,7 @@ test('pretty format: one readable line per entry, for a terminal', async () => {
   );
 });
 
-test('JSON lines stay one valid object whatever the fields: bigints, quotes, none, and a field named like the head', () => {
+test('JSON lines stay one valid object with no repeated key, whatever the message and fields', () => {
   const written: string[] = [];
   const write = process.stderr.write;
   const before = logSettings();
@@ -146,27 +146,33 @@ test('JSON lines stay one valid object whatever the fields: bigints, quotes, non
     written.push(String(chunk));
     return true;
   }) as typeof process.stderr.write;
+  /** What callers outside TypeScript's types may pass (getLogger is public). */
+  const odd = (value: unknown) => value as never;
   try {
     const log = getLogger('test.json "lines"');
     log.info('a "quoted"\nmessage', { amount: 12345678901234567890n, nested: { n: 1n }, skipped: undefined });
     log.warn('no fields');
     log.info('empty fields', {});
     log.error('overrides', { level: 'custom', msg: 'later' });
+    log.info('null fields', odd(null));
+    log.info('array fields', odd([1, 2]));
+    log.info('a date as fields', odd(new Date(0)));
+    log.info('toJSON', odd({ toJSON: () => undefined }));
+    log.info(odd(undefined), { a: 1 });
+    log.info(odd(5n));
     flushLogs();
   } finally {
     process.stderr.write = write;
     configureLogging(before);
   }
-  const lines = written
-    .join('')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Line);
-  assert.equal(lines.length, 4);
-  for (const l of lines) {
-    assert.match(l.time as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.equal(l.logger, 'test.json "lines"');
-  }
+  const raw = written.join('').split('\n').filter(Boolean);
+  assert.equal(raw.length, 10, raw.join('\n'));
+  const lines = raw.map((l) => JSON.parse(l) as Line);
+  raw.forEach((text, i) => {
+    assert.match(lines[i]!.time as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(lines[i]!.logger, 'test.json "lines"');
+    for (const key of ['"time":', '"level":', '"logger":']) assert.equal(text.split(key).length, 2, `${key} once in ${text}`);
+  });
   assert.deepEqual(
     { ...lines[0], time: 0 },
     { time: 0, level: 'info', logger: 'test.json "lines"', msg: 'a "quoted"\nmessage', amount: '12345678901234567890', nested: { n: '1' } },
@@ -175,4 +181,15 @@ test('JSON lines stay one valid object whatever the fields: bigints, quotes, non
   assert.deepEqual([lines[2]!.msg, Object.keys(lines[2]!).length], ['empty fields', 4]);
   // As with an object spread of the fields after the head: the field wins.
   assert.deepEqual([lines[3]!.level, lines[3]!.msg], ['custom', 'later']);
+  assert.deepEqual(
+    lines.slice(4).map((l) => [l.msg, l[0], l.a]),
+    [
+      ['null fields', undefined, undefined],
+      ['array fields', 1, undefined],
+      ['a date as fields', undefined, undefined],
+      ['toJSON', undefined, undefined],
+      [undefined, undefined, 1],
+      ['5', undefined, undefined],
+    ],
+  );
 });

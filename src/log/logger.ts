@@ -89,7 +89,12 @@ class LoggerImpl implements Logger {
   private write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (rank[level] < this.min) return;
     if (settings.format === 'json') {
-      enqueue(`{"time":"${now()}","level":"${level}","logger":${this.quotedName},"msg":${JSON.stringify(msg)}${jsonTail(fields)}\n`);
+      const tail = typeof msg === 'string' ? jsonTail(fields) : undefined;
+      enqueue(
+        tail === undefined
+          ? `${spreadLine(level, this.name, msg, fields)}\n`
+          : `{"time":"${now()}","level":"${level}","logger":${this.quotedName},"msg":${JSON.stringify(msg)}${tail}\n`,
+      );
       return;
     }
     let line = `${kleur.dim(now().slice(11, 23))} ${colour[level](level.toUpperCase().padEnd(5))} ${kleur.cyan(this.name)} ${msg}`;
@@ -135,14 +140,23 @@ function now(): string {
   return stamp;
 }
 
+/** A JSON line as one object spread (the fields win over the head); the head alone when the fields turn it into no JSON (a `toJSON`). */
+function spreadLine(level: LogLevel, logger: string, msg: unknown, fields: Record<string, unknown> | undefined): string {
+  const time = now();
+  return JSON.stringify({ time, level, logger, msg, ...fields }, jsonSafe) ?? JSON.stringify({ time, level, logger, msg }, jsonSafe);
+}
+
 /**
- * A JSON line's fields after its time, level, logger and msg: `,"k":v,...}` (a field named like one
- * of those comes later in the line, and JSON readers keep the last, as the object spread did). A
- * replacer makes JSON.stringify several times slower, so it is used only for values it refuses
- * (bigints).
+ * A JSON line's fields after its time, level, logger and msg, `,"k":v,...}`, for the common case:
+ * a plain object with none of those four names (the line then has no duplicate key). A replacer
+ * makes JSON.stringify several times slower, so it is used only for values it refuses (bigints).
+ * Undefined for anything else (null, an array, a Date, a `toJSON`, a head name): the caller then
+ * writes the line as one object spread, as before.
  */
-function jsonTail(fields: Record<string, unknown> | undefined): string {
+function jsonTail(fields: Record<string, unknown> | undefined): string | undefined {
   if (fields === undefined) return '}';
+  if (typeof fields !== 'object' || fields === null || Object.getPrototypeOf(fields) !== Object.prototype) return undefined;
+  if ('time' in fields || 'level' in fields || 'logger' in fields || 'msg' in fields || 'toJSON' in fields) return undefined;
   let body: string;
   try {
     body = JSON.stringify(fields);
