@@ -44,12 +44,9 @@ export async function openGrpcListener(grpc: Server, config: CfgConfig, host: st
   // Each call's arrival, as the injector's HTTP/2 server (the one it added) opens its stream (src/call/arrivals.ts).
   const added = before && http2ServersOf(grpc)?.filter((server) => !before.includes(server));
   const h2 = added?.length === 1 ? added[0] : undefined;
-  let idle: IdleSessions | undefined;
   if (h2) {
     h2.prependListener('stream', noteArrival);
     transportNotesArrivals();
-    const closeSession = s.maxConnectionIdleMs > 0 ? takeOverIdleTimeout(grpc) : undefined;
-    if (closeSession) idle = closeIdleSessions(h2, s.maxConnectionIdleMs, closeSession);
   } else transportCannotNoteArrivals();
   const cap = new ConnectionCap(log, 'gRPC port', 'grpc.server.maxConnections', s.maxConnections);
   const secure = s.tls ? secureContextOptions(s.tls) : undefined;
@@ -95,6 +92,9 @@ export async function openGrpcListener(grpc: Server, config: CfgConfig, host: st
   };
 
   const servers = await bindAll(make, host, port);
+  // Once bound (a failed bind leaves no timer behind), before any connection is handed over.
+  const closeSession = h2 && s.maxConnectionIdleMs > 0 ? takeOverIdleTimeout(grpc) : undefined;
+  const idle: IdleSessions | undefined = closeSession ? closeIdleSessions(h2!, s.maxConnectionIdleMs, closeSession) : undefined;
   return {
     port: (servers[0]!.address() as net.AddressInfo).port,
     get connections() {
