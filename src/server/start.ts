@@ -230,6 +230,12 @@ async function serve(
   };
   const { host } = config.grpc.server;
   const port = await server.listen(host, config.grpc.server.port, origin);
+  // SERVING as soon as the gRPC port is bound, before its first connection is read (this runs in
+  // the same turn as the bind's callback): every service is registered and the database open. In
+  // a cluster the primary hands a new worker connections from its bind on, and a health check
+  // answered NOT_SERVING by a worker still binding its other ports reads as the whole server down.
+  // A later bind that fails stops the process.
+  health?.setAll('SERVING');
   let webPort: number | undefined;
   const registry =
     config.grpc.web.enabled || withHttp
@@ -269,7 +275,6 @@ async function serve(
       throw err;
     }
   }
-  health?.setAll('SERVING');
   let monitor: import('../ops/monitor.ts').Monitor | undefined;
   if (config.grpc.monitor.enabled) {
     const { startMonitor } = await import('../ops/monitor.ts');
