@@ -35,9 +35,12 @@ const reporters = [
   '--test-reporter-destination',
   'stderr',
 ];
+// Each file gets 300 s before it counts as hung: the slowest (package.test.ts: npm pack, then
+// installs from the npm registry) took 61 s on this machine at one time and 221 s at another,
+// when everything ran 2-3x slower (node -e 0: 70 vs 140 ms).
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...reporters, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...reporters, ...files],
   // Files run two at a time: a server a test starts from this repository's cfg.config.ts (the crypto
   // app's web listener is on 8080) takes a free web port unless the test names one.
   { stdio: 'inherit', env: { ...process.env, CFG_WEB_PORT: process.env.CFG_WEB_PORT ?? '0' } },
