@@ -1,6 +1,5 @@
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import http2, { type ServerHttp2Session } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
@@ -45,16 +44,9 @@ export async function openGrpcListener(grpc: Server, config: CfgConfig, host: st
   // Each call's arrival, as the injector's HTTP/2 server (the one it added) opens its stream (src/call/arrivals.ts).
   const added = before && http2ServersOf(grpc)?.filter((server) => !before.includes(server));
   const h2 = added?.length === 1 ? added[0] : undefined;
-  // The HTTP/2 sessions of the port, for destroyAll: grpc-js's forceShutdown cancels only those its
-  // channelz tracks, and channelz is off (src/server/cfg-server.ts).
-  const sessions = new Set<ServerHttp2Session>();
   if (h2) {
     h2.prependListener('stream', noteArrival);
     transportNotesArrivals();
-    h2.on('session', (session: ServerHttp2Session) => {
-      sessions.add(session);
-      session.once('close', () => sessions.delete(session));
-    });
   } else transportCannotNoteArrivals();
   const cap = new ConnectionCap(log, 'gRPC port', 'grpc.server.maxConnections', s.maxConnections);
   const secure = s.tls ? secureContextOptions(s.tls) : undefined;
@@ -113,8 +105,6 @@ export async function openGrpcListener(grpc: Server, config: CfgConfig, host: st
     },
     destroyAll() {
       idle?.stop();
-      // Calls still open end as CANCELLED (RST_STREAM and GOAWAY with NGHTTP2_CANCEL), as grpc-js's own forceShutdown ends them.
-      for (const session of sessions) if (!session.destroyed) session.destroy(undefined, http2.constants.NGHTTP2_CANCEL);
       for (const socket of cap.open) socket.destroy();
     },
   };
