@@ -4,7 +4,7 @@ import type { AuthUser } from '../auth/types.ts';
 import type { CfgConfig } from '../config/types.ts';
 import type { Db } from '../db/client.ts';
 import { settingOrigin } from '../config/origin.ts';
-import { listenError } from '../transports/grpc/listener.ts';
+import { listenError } from '../transports/listen.ts';
 import type { CallMetrics } from '../interceptors/metrics.ts';
 import { getLogger } from '../log/logger.ts';
 import type { ServiceHost } from '../services/host.ts';

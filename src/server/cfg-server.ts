@@ -13,7 +13,8 @@ import type { ServiceDefinition, ServiceImplementation } from '../services/types
 import type { ServedService, ServiceHost } from '../services/host.ts';
 import { closeInterceptors } from '../interceptors/pipeline.ts';
 import { createHandler } from '../transports/grpc/adapter.ts';
-import { listenError, openGrpcListener, type GrpcListener } from '../transports/grpc/listener.ts';
+import { openGrpcListener, type GrpcListener } from '../transports/grpc/listener.ts';
+import { listenError } from '../transports/listen.ts';
 import { installRequestFrameCheck } from '../transports/grpc/request-frames.ts';
 import { installResponseCompression } from '../transports/grpc/response-compression.ts';
 import { measured } from '../transports/grpc/sizes.ts';

@@ -10,7 +10,8 @@ import { noteArrival, transportNotesArrivals } from '../../call/arrivals.ts';
 import type { CfgConfig } from '../../config/types.ts';
 import { getLogger } from '../../log/logger.ts';
 import { ConnectionCap } from '../grpc/connection-cap.ts';
-import { bindAll, secureContextOptions } from '../grpc/listener.ts';
+import { secureContextOptions } from '../grpc/listener.ts';
+import { bindAll } from '../listen.ts';
 import { H1Exchange, H2Exchange } from './exchange.ts';
 import type { WebRouter } from './router.ts';
 
